@@ -1,0 +1,152 @@
+# One Makefile for the suite. Sources are found by directory: every .c in
+# common/ goes into libcommon.a; every .c in a daemon's directory except
+# main.c goes into that daemon's library, which its unit tests and fuzzers
+# link too.
+
+VERSION = 0.1.0
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+BUILD ?= build
+
+DAEMONS = dhcpproxyd tftpd nbdd
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+# Recursive (=) so that pkg-config runs only after tests/deps.sh has had a
+# chance to install what it looks up.
+BSD_CFLAGS = $(shell pkg-config --cflags libbsd-overlay)
+BSD_LIBS = $(shell pkg-config --libs libbsd-overlay)
+CHECK_CFLAGS = $(shell pkg-config --cflags check)
+CHECK_LIBS = $(shell pkg-config --libs check)
+
+HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+ALL_CFLAGS = -std=gnu11 -Wall -Wextra -Werror $(HARDEN) \
+	-D_GNU_SOURCE -DVERSION=\"$(VERSION)\" -I. $(BSD_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+
+COMMON_SRC = $(wildcard common/*.c)
+COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
+LIBCOMMON = $(BUILD)/libcommon.a
+
+lib_src = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
+
+BINS = $(DAEMONS:%=$(BUILD)/%)
+MAN_SRC = $(wildcard man/*.scd)
+MANS = $(MAN_SRC:man/%.scd=$(BUILD)/man/%)
+UNIT_SRC = $(wildcard tests/unit/*_test.c)
+UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC = $(wildcard tests/tools/*.c)
+TOOL_BINS = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+
+.PHONY: all deps check check-run unit integration sanitize fuzz \
+	fuzz-build bench demo install clean
+
+all: $(BINS) $(MANS) $(TOOL_BINS)
+
+$(BUILD)/obj/%.o: %.c $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBCOMMON): $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+# Each daemon: its library (everything but main.c) and the binary.
+define daemon_rules
+$(BUILD)/lib$(1).a: $(patsubst %.c,$(BUILD)/obj/%.o,$(call lib_src,$(1)))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@ && ar rcs $$@ $$^
+
+$(BUILD)/$(1): $(BUILD)/obj/$(1)/main.o $(BUILD)/lib$(1).a $(LIBCOMMON)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $$@ $$^ $(BSD_LIBS)
+endef
+$(foreach d,$(DAEMONS),$(eval $(call daemon_rules,$(d))))
+
+# Unit tests: tests/unit/AREA_NAME_test.c links AREA's library (common for
+# common_*), libcommon and Check.
+unit_area = $(firstword $(subst _, ,$(notdir $(1))))
+unit_libs = $(if $(filter common,$(call unit_area,$(1))),,$(BUILD)/lib$(call unit_area,$(1)).a) $(LIBCOMMON)
+
+.SECONDEXPANSION:
+$(BUILD)/tests/%_test: tests/unit/%_test.c $$(call unit_libs,%) tests/unit/check_main.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+		$(call unit_libs,$*) $(CHECK_LIBS) $(BSD_LIBS)
+
+# Test clients of our own (the Pi-like clients): standalone programs that
+# share no code with the daemons they test.
+$(BUILD)/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BSD_LIBS)
+
+$(BUILD)/man/%: man/%.scd
+	@mkdir -p $(dir $@)
+	scdoc < $< > $@
+
+# --- tests -----------------------------------------------------------------
+
+deps:
+	tests/deps.sh
+
+# The one test command: installs what is missing, builds with -Werror, runs
+# unit and integration tests, then again under ASan and UBSan, then the
+# fuzzers briefly.
+check: deps
+	$(MAKE) check-run
+
+check-run: all $(UNIT_BINS)
+	BUILD=$(BUILD) tests/run
+	$(MAKE) sanitize
+	$(MAKE) fuzz FUZZ_SECONDS=$(or $(FUZZ_SECONDS),10)
+
+unit: all $(UNIT_BINS)
+	BUILD=$(BUILD) tests/run unit
+
+integration: all
+	BUILD=$(BUILD) tests/run integration
+
+SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all
+sanitize:
+	$(MAKE) BUILD=build-san CFLAGS="$(SAN_FLAGS)" \
+		LDFLAGS="-fsanitize=address,undefined" all \
+		$(UNIT_SRC:tests/unit/%.c=build-san/tests/%)
+	BUILD=build-san ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run
+
+# Fuzzers: tests/fuzz/fuzz_AREA_NAME.c is a libFuzzer target built with
+# clang against AREA's sources; tests/fuzz/corpus/fuzz_AREA_NAME/ seeds it.
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -I. -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all $(BSD_CFLAGS)
+fuzz_area = $(word 2,$(subst _, ,$(notdir $(1))))
+build-fuzz/%: tests/fuzz/%.c $$(call lib_src,$$(call fuzz_area,%)) $(COMMON_SRC)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(call lib_src,$(call fuzz_area,$*)) \
+		$(COMMON_SRC) $(BSD_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+fuzz: fuzz-build
+	tests/fuzz/run $(or $(FUZZ_SECONDS),60) $(FUZZ_BINS)
+
+bench: deps all
+	tests/bench/run
+
+demo: all
+	tests/deps.sh demo
+	tests/demo/run
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR)
+	install -m 755 $(BINS) $(DESTDIR)$(SBINDIR)
+	for m in $(MANS); do \
+		s=$${m##*.}; \
+		install -d $(DESTDIR)$(MANDIR)/man$$s; \
+		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; \
+	done
+
+clean:
+	rm -rf build build-san build-fuzz

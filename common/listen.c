@@ -1,0 +1,155 @@
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "listen.h"
+#include "log.h"
+
+int
+socket_want_pktinfo(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int on = 1;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return -1;
+	if (ss.ss_family == AF_INET6) {
+		/* A dual-stack socket reports IPv4 arrivals as mapped
+		 * addresses through the IPv6 option; set both anyway. */
+		(void)setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
+		return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on,
+		    sizeof(on));
+	}
+	return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
+}
+
+static int
+listen_any(int socktype, const char *addr, uint16_t port, int flags,
+    int *fds, int max)
+{
+	struct addrinfo hints, *res, *ai;
+	char portstr[8];
+	int n = 0, err, on = 1;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = (flags & LISTEN_IPV4_ONLY) ? AF_INET : AF_UNSPEC;
+	hints.ai_socktype = socktype;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	if ((err = getaddrinfo(addr, portstr, &hints, &res)) != 0) {
+		log_err("listen address %s: %s", addr ? addr : "(all)",
+		    gai_strerror(err));
+		return -1;
+	}
+	for (ai = res; ai != NULL && n < max; ai = ai->ai_next) {
+		char host[INET6_ADDRSTRLEN] = "?";
+		int fd;
+
+		getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof(host),
+		    NULL, 0, NI_NUMERICHOST);
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, ai->ai_protocol);
+		if (fd == -1) {
+			/* A host without IPv6 still serves IPv4. */
+			if (ai->ai_family == AF_INET6 && addr == NULL &&
+			    (errno == EAFNOSUPPORT))
+				continue;
+			log_err("socket for %s port %u: %s", host, port,
+			    strerror(errno));
+			goto fail;
+		}
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+		    sizeof(on));
+		if (ai->ai_family == AF_INET6)
+			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
+			    sizeof(on));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+			log_err("bind %s port %u: %s", host, port,
+			    strerror(errno));
+			close(fd);
+			goto fail;
+		}
+		if (socktype == SOCK_STREAM && listen(fd, 128) == -1) {
+			log_err("listen %s port %u: %s", host, port,
+			    strerror(errno));
+			close(fd);
+			goto fail;
+		}
+		if ((flags & LISTEN_PKTINFO) && socket_want_pktinfo(fd) == -1) {
+			log_err("packet info on %s port %u: %s", host, port,
+			    strerror(errno));
+			close(fd);
+			goto fail;
+		}
+		fds[n++] = fd;
+	}
+	freeaddrinfo(res);
+	if (n == 0)
+		log_err("no address to listen on for port %u", port);
+	return n > 0 ? n : -1;
+fail:
+	freeaddrinfo(res);
+	while (n > 0)
+		close(fds[--n]);
+	return -1;
+}
+
+int
+listen_udp(const char *addr, uint16_t port, int flags, int *fds, int max)
+{
+	return listen_any(SOCK_DGRAM, addr, port, flags, fds, max);
+}
+
+int
+listen_tcp(const char *addr, uint16_t port, int *fds, int max)
+{
+	return listen_any(SOCK_STREAM, addr, port, 0, fds, max);
+}
+
+int
+listen_inherited(int inetd, int *fds, int max)
+{
+	const char *pid, *nfds, *errstr;
+	long long n;
+
+	if (inetd) {
+		if (max < 1)
+			return 0;
+		fds[0] = 0;
+		return 1;
+	}
+	pid = getenv("LISTEN_PID");
+	nfds = getenv("LISTEN_FDS");
+	if (pid == NULL || nfds == NULL)
+		return 0;
+	/* The variables are meant for the process systemd started, not for
+	 * a child that inherited the environment. */
+	if (strtonum(pid, 1, INT32_MAX, &errstr) != getpid() || errstr)
+		return 0;
+	n = strtonum(nfds, 0, max, &errstr);
+	if (errstr != NULL) {
+		log_err("LISTEN_FDS=%s: %s (at most %d)", nfds, errstr, max);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		fds[i] = 3 + i;
+		if (fcntl(fds[i], F_SETFD, FD_CLOEXEC) == -1) {
+			log_err("systemd socket fd %d: %s", fds[i],
+			    strerror(errno));
+			return -1;
+		}
+	}
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return (int)n;
+}

@@ -1,0 +1,29 @@
+/* Listening sockets: bound here, handed over by inetd (fd 0), or by
+ * systemd socket activation (LISTEN_FDS). */
+#ifndef COMMON_LISTEN_H
+#define COMMON_LISTEN_H
+
+#include <stdint.h>
+
+#define LISTEN_MAX_FDS 8
+
+enum listen_flags {
+	LISTEN_PKTINFO = 1 << 0,	/* ask for the local address of each datagram */
+	LISTEN_IPV4_ONLY = 1 << 1,	/* DHCP has no IPv6 */
+};
+
+/* Binds UDP sockets on addr (NULL: every IPv4 and IPv6 address) and port.
+ * Fills fds and returns how many, or -1 after logging why. */
+int listen_udp(const char *addr, uint16_t port, int flags, int *fds, int max);
+
+/* The same for TCP, listening with a backlog. */
+int listen_tcp(const char *addr, uint16_t port, int *fds, int max);
+
+/* Sockets handed to us: fd 0 when inetd is set, else systemd's LISTEN_FDS
+ * for this pid. Returns how many (0 when none were handed over). */
+int listen_inherited(int inetd, int *fds, int max);
+
+/* Turns on IP_PKTINFO or IPV6_RECVPKTINFO, by the socket's family. */
+int socket_want_pktinfo(int fd);
+
+#endif

@@ -1,0 +1,99 @@
+#!/bin/sh
+# Installs the Debian packages that building, testing, the demo and the
+# benchmarks need, when they are missing. Each package is named with what it
+# is for. As root it runs apt-get; otherwise it prints the exact command and
+# stops.
+#
+# usage: tests/deps.sh [build|check|demo|bench]   (default: check)
+set -eu
+
+want=${1:-check}
+
+# package            what it is for
+build_pkgs="
+gcc                  compiler
+make                 build
+pkg-config           finding libbsd and Check
+libbsd-dev           strlcpy, strtonum, reallocarray (OpenBSD helpers)
+check                unit tests (Check framework)
+scdoc                man pages
+"
+check_pkgs="
+clang                fuzz harnesses (libFuzzer)
+libclang-rt-14-dev   libFuzzer and sanitizer runtimes for clang
+iproute2             network namespaces for DHCP and netboot tests
+curl                 TFTP client (tftp://)
+tftp-hpa             TFTP client
+atftp                TFTP client with windowsize
+busybox              TFTP client and udhcpc
+udhcpc               plain DHCP client (busybox udhcpc)
+dnsmasq-base         the LAN's DHCP server in tests, TFTP peer in benchmarks
+nbd-client           NBD handshake and list tests; initramfs nbdroot support
+nbd-server           NBD peer in benchmarks
+nbdkit               NBD peer in benchmarks
+qemu-utils           qemu-img, qemu-io and qemu-nbd as NBD clients and peer
+libnbd-bin           nbdinfo, nbdcopy, nbdsh
+python3-libnbd       nbdsh scripts
+mtools               building and reading FAT images without mounting
+dosfstools           mkfs.vfat
+fdisk                sfdisk, partition tables for test images
+gdisk                sgdisk, GPT test images
+e2fsprogs            mkfs.ext4 -d and debugfs for root file systems
+qemu-system-x86      the netboot test's virtual machine
+ipxe-qemu            iPXE boot ROM for the virtual machine
+linux-image-amd64    a stock Debian kernel for the netboot test
+initramfs-tools      an initramfs with nbd-client's nbdroot= support
+cpio                 unpacking and repacking initramfs images
+procps               pkill and ps for test cleanup
+"
+bench_pkgs="
+tftpd-hpa            TFTP peer (in.tftpd) in benchmarks
+fio                  NBD random I/O benchmark (nbd engine)
+"
+
+case $want in
+build) lists="$build_pkgs" ;;
+check|demo) lists="$build_pkgs$check_pkgs" ;;
+bench) lists="$build_pkgs$check_pkgs$bench_pkgs" ;;
+*) echo "usage: $0 [build|check|demo|bench]" >&2; exit 2 ;;
+esac
+
+missing=""
+explain=""
+while read -r pkg why; do
+	[ -n "$pkg" ] || continue
+	status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+	case $status in
+	*" installed") ;;
+	*) missing="$missing $pkg"; explain="$explain  $pkg: $why
+" ;;
+	esac
+done <<EOF2
+$lists
+EOF2
+
+[ -n "$missing" ] || exit 0
+
+echo "deps: missing Debian packages:"
+printf '%s' "$explain"
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: not root, so not installing. Run as root:" >&2
+	echo "  apt-get update && apt-get install -y --no-install-recommends$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+# Packages that ship a service (tftpd-hpa, nbd-server) must not start one
+# on the test machine; a policy-rc.d saying 101 keeps them down.
+policy=/usr/sbin/policy-rc.d
+made_policy=""
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' > "$policy"
+	chmod 755 "$policy"
+	made_policy=1
+fi
+echo "deps: apt-get install$missing"
+apt-get update -q || true
+rc=0
+apt-get install -y -q --no-install-recommends $missing || rc=$?
+[ -z "$made_policy" ] || rm -f "$policy"
+exit $rc

@@ -1,0 +1,120 @@
+# Helpers for integration tests; source it first thing:
+#   . "$(dirname "$0")/../lib.sh"
+# Every process started with start_bg is ended by its pid when the test
+# exits, pass or fail; namespaces made with netns_add are deleted; $T is a
+# scratch directory that is removed.
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-build}
+BIN=$TOP/$BUILD
+T=$(mktemp -d /tmp/netboot-test.XXXXXX)
+PIDS=()
+NETNS=()
+CLEANUPS=()
+
+cleanup() {
+	local rc=$?
+	set +e
+	for c in "${CLEANUPS[@]+"${CLEANUPS[@]}"}"; do eval "$c"; done
+	for p in "${PIDS[@]+"${PIDS[@]}"}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${PIDS[@]+"${PIDS[@]}"}"; do
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null
+	done
+	for ns in "${NETNS[@]+"${NETNS[@]}"}"; do
+		# Processes left in the namespace would keep it alive.
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
+		for l in "$T"/*.log; do
+			[ -e "$l" ] || continue
+			echo "--- $l (last lines)"; tail -20 "$l"
+		done
+	fi
+	rm -rf "$T"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "skipped: $*"; exit 77; }
+note() { echo "# $*"; }
+
+need() {
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip "$c not installed (tests/deps.sh installs it)"
+	done
+}
+
+need_root() { [ "$(id -u)" = 0 ] || skip "needs root for network namespaces"; }
+
+# start_bg NAME CMD...: runs CMD in the background, output in $T/NAME.log;
+# sets LAST_PID.
+start_bg() {
+	local name=$1; shift
+	"$@" >"$T/$name.log" 2>&1 &
+	LAST_PID=$!
+	PIDS+=("$LAST_PID")
+}
+
+# stop_pid PID: SIGTERM, then insists the process exited by itself with
+# status 0 (a clean shutdown; sanitizer reports would make it non-zero).
+stop_pid() {
+	local p=$1 rc=0
+	kill -TERM "$p" 2>/dev/null || fail "process $p was not running"
+	wait "$p" || rc=$?
+	[ "$rc" = 0 ] || fail "process $p exited with status $rc after SIGTERM"
+}
+
+# free_port udp|tcp: a port nothing listens on.
+free_port() {
+	local proto=$1 p
+	for _ in $(seq 100); do
+		p=$((20000 + RANDOM % 40000))
+		if [ -z "$(ss -Hn${proto:0:1}l "sport = :$p" 2>/dev/null)" ]; then
+			echo "$p"; return
+		fi
+	done
+	fail "no free $proto port"
+}
+
+# wait_port udp|tcp PORT [NETNS]: until something listens there (10 s).
+wait_port() {
+	local proto=$1 port=$2 ns=${3:-}
+	for _ in $(seq 100); do
+		if [ -n "$ns" ]; then
+			ip netns exec "$ns" ss -Hn${proto:0:1}l "sport = :$port" | grep -q . && return
+		else
+			ss -Hn${proto:0:1}l "sport = :$port" | grep -q . && return
+		fi
+		sleep 0.1
+	done
+	fail "nothing listens on $proto port $port"
+}
+
+assert_same_file() {
+	cmp -s "$1" "$2" || fail "$1 and $2 differ ($(stat -c %s "$1" 2>/dev/null || echo missing) vs $(stat -c %s "$2") bytes)"
+}
+
+assert_log() {	# assert_log FILE REGEX: the log holds a line matching REGEX
+	grep -Eq -- "$2" "$1" || fail "no line matching /$2/ in $1"
+}
+
+assert_alive() { kill -0 "$1" 2>/dev/null || fail "process $1 died"; }
+
+# netns_add NAME: makes namespace "$NS_PREFIX"NAME (deleted at exit, with
+# every veth, bridge and tap inside it), loopback up. Call it directly, not
+# in $(...), or the cleanup list is lost. Keep bridges and taps inside a
+# test namespace, never in the machine's own.
+NS_PREFIX="nb$$-"
+netns_add() {
+	local ns="$NS_PREFIX$1"
+	ip netns add "$ns"
+	NETNS+=("$ns")
+	ip -n "$ns" link set lo up
+}

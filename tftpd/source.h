@@ -1,0 +1,53 @@
+/* Where a transfer's bytes come from. The protocol and transfer code see
+ * only this interface; a file beneath a directory entry and a file inside
+ * an OS image's FAT partition are two implementations of it. */
+#ifndef TFTPD_SOURCE_H
+#define TFTPD_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct source;
+
+struct source_ops {
+	/* Reads up to len bytes at offset off into buf. Returns the number
+	 * of bytes read (short only at the end of the file), or -1 when the
+	 * file cannot be read any more (the image changed under a transfer,
+	 * an I/O error); the source has then logged one line naming the file
+	 * and the reason, and the transfer ends with a TFTP error. */
+	ssize_t (*read)(struct source *src, void *buf, size_t len,
+	    uint64_t off);
+	/* Releases everything the source holds. */
+	void (*close)(struct source *src);
+};
+
+struct source {
+	const struct source_ops *ops;
+	uint64_t size;		/* for tsize and for the last block */
+	char name[256];		/* for log lines: the path as requested */
+};
+
+/* How opening a source failed, which the transfer turns into TFTP errors:
+ * NOT_FOUND -> 1 "File not found", DENIED -> 2 "Access violation",
+ * ERROR -> 0 with a message. */
+enum source_status {
+	SOURCE_OK = 0,
+	SOURCE_NOT_FOUND,
+	SOURCE_DENIED,
+	SOURCE_ERROR,
+};
+
+static inline ssize_t
+source_read(struct source *src, void *buf, size_t len, uint64_t off)
+{
+	return src->ops->read(src, buf, len, off);
+}
+
+static inline void
+source_close(struct source *src)
+{
+	src->ops->close(src);
+}
+
+#endif
