@@ -67,8 +67,11 @@ listen_any(int socktype, const char *addr, uint16_t port, int flags,
 			    strerror(errno));
 			goto fail;
 		}
-		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
-		    sizeof(on));
+		/* Only TCP: on UDP it would let a second daemon share
+		 * the port and steal requests. */
+		if (socktype == SOCK_STREAM)
+			(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+			    sizeof(on));
 		if (ai->ai_family == AF_INET6)
 			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
 			    sizeof(on));

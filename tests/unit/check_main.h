@@ -1,4 +1,4 @@
-/* Shared main() for the Check unit tests: each tests/unit/*_test.c file
+/* Shared main() for the Check unit tests: each tests/unit/NAME_test.c file
  * defines its suite and ends with CHECK_MAIN(its_suite). */
 #ifndef TESTS_CHECK_MAIN_H
 #define TESTS_CHECK_MAIN_H
