@@ -109,11 +109,12 @@ integration: all
 
 SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all
+SAN_BUILD ?= build-san
 sanitize:
-	$(MAKE) BUILD=build-san CFLAGS="$(SAN_FLAGS)" \
+	$(MAKE) BUILD=$(SAN_BUILD) CFLAGS="$(SAN_FLAGS)" \
 		LDFLAGS="-fsanitize=address,undefined" all \
-		$(UNIT_SRC:tests/unit/%.c=build-san/tests/%)
-	BUILD=build-san ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		$(UNIT_SRC:tests/unit/%.c=$(SAN_BUILD)/tests/%)
+	BUILD=$(SAN_BUILD) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run
 
 # Fuzzers: tests/fuzz/fuzz_AREA_NAME.c is a libFuzzer target built with
