@@ -1,20 +1,428 @@
-/* dhcpproxyd: proxy DHCP that points netbooting Raspberry Pis and PXE machines at their boot server. (Placeholder main until the daemon lands.) */
+/* dhcpproxyd: proxy DHCP that points netbooting Raspberry Pis and PXE
+ * machines at their boot server, beside the LAN's own DHCP server. This
+ * file is the thin I/O layer: flags, sockets, the event loop, and where
+ * each reply goes. packet.c knows the bytes, decide.c whom to answer. */
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "common/cmdline.h"
+#include "common/listen.h"
 #include "common/log.h"
+#include "common/privdrop.h"
+#include "common/signals.h"
+#include "decide.h"
+#include "dhcp.h"
+
+#define MAX_IFACES	16
+#define MAX_SOCKETS	(2 * LISTEN_MAX_FDS)
+
+struct opts {
+	int answer_all;				/* -a */
+	uint32_t tftp_addr;			/* -t, network order; 0 unset */
+	struct bootfile bootfiles[BOOTFILES_MAX];	/* -b */
+	size_t nbootfiles;
+	const char *menu_text;			/* -m */
+	int send_opt66;				/* -O */
+	const char *ifaces[MAX_IFACES];		/* -I */
+	size_t nifaces;
+	long long discovery_port;		/* -P, 0 disables */
+};
+
+/* main's loop state. */
+struct server {
+	const struct opts *o;
+	struct decide_config dc;
+	struct decider dec;
+	int fds[MAX_SOCKETS];
+	int discovery[MAX_SOCKETS];	/* the socket is on port 4011 */
+	int nfds;
+	uint16_t client_port;		/* -p + 1: replies to clients */
+	uint16_t relay_port;		/* -p: replies to relays */
+};
+
+static const struct cmdline_extra extras[] = {
+	{ 'a', "all", NULL, "answer every PXE client, known or not" },
+	{ 't', "tftp", "ADDR", "TFTP server address when it is another host" },
+	{ 'b', "bootfile", "ARCH=FILE",
+	    "boot file by option 93 architecture or ipxe (repeatable)" },
+	{ 'm', "menu", "TEXT",
+	    "option 43 boot menu text (default \"" PI_MENU_TEXT "\")" },
+	{ 'O', "option66", NULL, "also name the TFTP server in option 66" },
+	{ 'I', "interface", "IFACE", "answer on this interface (repeatable; "
+	    "default all)" },
+	{ 'P', "discovery-port", "PORT",
+	    "PXE boot server discovery port (default 4011, 0 off)" },
+	{ 0, NULL, NULL, NULL },
+};
+
+static const char *
+handle_flag(void *ctx, int ch, const char *arg)
+{
+	struct opts *o = ctx;
+	struct in_addr a;
+	const char *why;
+
+	switch (ch) {
+	case 'a':
+		o->answer_all = 1;
+		return NULL;
+	case 't':
+		if (inet_pton(AF_INET, arg, &a) != 1 || a.s_addr == 0)
+			return "not an IPv4 address";
+		o->tftp_addr = a.s_addr;
+		return NULL;
+	case 'b':
+		if (o->nbootfiles == BOOTFILES_MAX)
+			return "too many boot files";
+		if ((why = bootfile_parse(arg,
+		    &o->bootfiles[o->nbootfiles])) != NULL)
+			return why;
+		o->nbootfiles++;
+		return NULL;
+	case 'm':
+		if (*arg == '\0' || strlen(arg) > PXE_MENU_TEXT_MAX)
+			return "menu text must be 1 to 240 bytes";
+		o->menu_text = arg;
+		return NULL;
+	case 'O':
+		o->send_opt66 = 1;
+		return NULL;
+	case 'I':
+		if (o->nifaces == MAX_IFACES)
+			return "too many interfaces";
+		if (*arg == '\0' || strlen(arg) >= IF_NAMESIZE)
+			return "not an interface name";
+		o->ifaces[o->nifaces++] = arg;
+		return NULL;
+	case 'P':
+		return cmdline_count(arg, 0, 65535, &o->discovery_port);
+	}
+	return "unknown flag";
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static const char *
+ntoa(uint32_t addr, char buf[INET_ADDRSTRLEN])
+{
+	struct in_addr a = { .s_addr = addr };
+
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+static int
+iface_allowed(const struct opts *o, const char *name)
+{
+	if (o->nifaces == 0)
+		return 1;
+	for (size_t i = 0; i < o->nifaces; i++)
+		if (strcmp(o->ifaces[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Where a reply goes (RFC 2131 section 4.1, PXE 2.1): to the source of a
+ * port 4011 request; to the relay; to the client's own address; else
+ * broadcast out of the arrival interface, since the client has none. */
+static int
+reply_dest(const struct server *sv, const struct dhcp_msg *m, int discovery,
+    const struct sockaddr_in *from, struct sockaddr_in *to)
+{
+	memset(to, 0, sizeof(*to));
+	to->sin_family = AF_INET;
+	if (discovery) {
+		*to = *from;
+		return 0;
+	}
+	if (m->giaddr != 0) {
+		to->sin_addr.s_addr = m->giaddr;
+		to->sin_port = htons(sv->relay_port);
+		return 0;
+	}
+	to->sin_port = htons(sv->client_port);
+	if (m->ciaddr != 0) {
+		to->sin_addr.s_addr = m->ciaddr;
+		return 0;
+	}
+	to->sin_addr.s_addr = htonl(INADDR_BROADCAST);
+	return 1;
+}
+
+static void
+send_reply(int fd, const uint8_t *buf, size_t len, const struct sockaddr_in *to,
+    int ifindex, uint32_t local, int broadcast)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(struct in_pktinfo))];
+	} cbuf;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg;
+	struct cmsghdr *c;
+	struct in_pktinfo pi;
+	char a[INET_ADDRSTRLEN];
+
+	memset(&msg, 0, sizeof(msg));
+	memset(&cbuf, 0, sizeof(cbuf));
+	msg.msg_name = (void *)to;
+	msg.msg_namelen = sizeof(*to);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	/* Source address: ours on the arrival interface. The interface
+	 * itself only for a broadcast, which has no route to pick one. */
+	memset(&pi, 0, sizeof(pi));
+	pi.ipi_ifindex = broadcast ? ifindex : 0;
+	pi.ipi_spec_dst.s_addr = local;
+	if (ifindex != 0 || local != 0) {
+		msg.msg_control = cbuf.b;
+		msg.msg_controllen = sizeof(cbuf.b);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	}
+	if (sendmsg(fd, &msg, 0) == -1)
+		log_warn("send to %s port %u: %s", ntoa(to->sin_addr.s_addr, a),
+		    ntohs(to->sin_port), strerror(errno));
+}
+
+static void
+log_decision(struct server *sv, const struct dhcp_msg *m,
+    const struct decision *d, const char *line, uint64_t now)
+{
+	if (d->quiet)
+		log_debug("%s", line);
+	else if (decider_log_once(&sv->dec, m->chaddr, line, now))
+		log_info("%s", line);
+	else
+		log_debug("%s", line);
+}
+
+static void
+answer(struct server *sv, int fd, int discovery, const struct dhcp_msg *m,
+    const struct sockaddr_in *from, int ifindex, uint32_t local)
+{
+	const struct opts *o = sv->o;
+	struct decide_input in;
+	struct decision d;
+	struct dhcp_reply_params p;
+	struct sockaddr_in to;
+	uint8_t out[DHCP_MAX_LEN];
+	char line[256], a[INET_ADDRSTRLEN];
+	size_t len;
+	uint64_t now = now_ms();
+	int bcast;
+
+	memset(&in, 0, sizeof(in));
+	in.m = m;
+	in.discovery_port = discovery;
+	in.server_id = o->tftp_addr ? o->tftp_addr : local;
+	in.now_ms = now;
+	decide(&sv->dec, &sv->dc, &in, &d);
+	if (d.verdict != DECIDE_ANSWER) {
+		snprintf(line, sizeof(line), "%s: %s", d.who, d.why);
+		log_decision(sv, m, &d, line, now);
+		return;
+	}
+	memset(&p, 0, sizeof(p));
+	p.msg_type = d.reply_type;
+	p.server_id = in.server_id;
+	p.tftp_addr = in.server_id;
+	p.menu_text = o->menu_text;
+	p.send_opt66 = o->send_opt66;
+	p.bootfile = d.bootfile;
+	if ((len = dhcp_build_reply(m, &p, out, sizeof(out))) == 0) {
+		log_warn("%s: cannot build a reply", d.who);
+		return;
+	}
+	snprintf(line, sizeof(line), "%s: answered, tftp %s%s%s", d.who,
+	    ntoa(p.tftp_addr, a), d.bootfile ? ", boot file " : "",
+	    d.bootfile ? d.bootfile : "");
+	log_decision(sv, m, &d, line, now);
+	bcast = reply_dest(sv, m, discovery, from, &to);
+	log_trace("%s: DHCP%s to %s port %u", d.who,
+	    dhcp_msg_type_name(p.msg_type), ntoa(to.sin_addr.s_addr, a),
+	    ntohs(to.sin_port));
+	send_reply(fd, out, len, &to, ifindex, local, bcast);
+}
+
+/* One datagram: where it came in, whether it parses, then decide. */
+static void
+serve_one(struct server *sv, int fd, int discovery)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(struct in_pktinfo)) + 64];
+	} cbuf;
+	uint8_t buf[DHCP_MAX_LEN + 1];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct sockaddr_in from;
+	struct msghdr msg;
+	struct cmsghdr *c;
+	struct dhcp_msg *m;
+	enum dhcp_parse_result r;
+	char ifname[IF_NAMESIZE] = "?", a[INET_ADDRSTRLEN];
+	int ifindex = 0;
+	uint32_t local = 0;
+	ssize_t n;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_name = &from;
+	msg.msg_namelen = sizeof(from);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf.b;
+	msg.msg_controllen = sizeof(cbuf.b);
+	if ((n = recvmsg(fd, &msg, MSG_DONTWAIT)) == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			log_warn("receive: %s", strerror(errno));
+		return;
+	}
+	if (msg.msg_namelen < sizeof(from) || from.sin_family != AF_INET) {
+		log_debug("dropped a datagram that is not IPv4");
+		return;
+	}
+	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			ifindex = pi.ipi_ifindex;
+			local = pi.ipi_spec_dst.s_addr;
+		}
+	if (ifindex != 0 && if_indextoname((unsigned)ifindex, ifname) == NULL)
+		strlcpy(ifname, "?", sizeof(ifname));
+	if (!iface_allowed(sv->o, ifname)) {
+		log_trace("from %s on %s: not an interface we serve",
+		    ntoa(from.sin_addr.s_addr, a), ifname);
+		return;
+	}
+	if (msg.msg_flags & MSG_TRUNC) {
+		log_debug("from %s on %s: dropped, packet too long",
+		    ntoa(from.sin_addr.s_addr, a), ifname);
+		return;
+	}
+	/* The parsed packet is larger than a stack frame should be. */
+	if ((m = malloc(sizeof(*m))) == NULL) {
+		log_warn("from %s: out of memory", ntoa(from.sin_addr.s_addr,
+		    a));
+		return;
+	}
+	if ((r = dhcp_parse(buf, (size_t)n, m)) != DHCP_OK) {
+		log_debug("from %s on %s: dropped, %s",
+		    ntoa(from.sin_addr.s_addr, a), ifname, dhcp_parse_error(r));
+	} else if (local == 0 && sv->o->tftp_addr == 0) {
+		log_debug("from %s on %s: dropped, no local address to answer "
+		    "from", ntoa(from.sin_addr.s_addr, a), ifname);
+	} else {
+		log_trace("from %s on %s: DHCP%s, %zd bytes",
+		    ntoa(from.sin_addr.s_addr, a), ifname,
+		    dhcp_msg_type_name(m->msg_type), n);
+		answer(sv, fd, discovery, m, &from, ifindex, local);
+	}
+	free(m);
+}
+
+static void
+socket_setup(int fd)
+{
+	int on = 1;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof(on)) == -1)
+		log_fatal("broadcast on socket %d: %s", fd, strerror(errno));
+	if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) == -1)
+		log_fatal("packet info on socket %d: %s", fd, strerror(errno));
+}
+
+static uint16_t
+socket_port(int fd)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+
+	if (getsockname(fd, (struct sockaddr *)&sin, &len) == -1)
+		log_fatal("socket %d: %s", fd, strerror(errno));
+	if (sin.sin_family != AF_INET)
+		log_fatal("socket %d is not an IPv4 socket", fd);
+	return ntohs(sin.sin_port);
+}
+
+static void
+open_sockets(struct server *sv, const struct cmdline *cl)
+{
+	int fds[LISTEN_MAX_FDS], n, i;
+
+	if ((n = listen_inherited(cl->inetd, fds, LISTEN_MAX_FDS)) == -1)
+		exit(1);
+	if (n > 0) {
+		/* Handed over: the port tells the role. */
+		for (i = 0; i < n; i++) {
+			socket_setup(fds[i]);
+			sv->fds[sv->nfds] = fds[i];
+			sv->discovery[sv->nfds++] = sv->o->discovery_port != 0 &&
+			    socket_port(fds[i]) == sv->o->discovery_port;
+		}
+		return;
+	}
+	n = listen_udp(cl->listen_addr, cl->port, LISTEN_PKTINFO |
+	    LISTEN_IPV4_ONLY, fds, LISTEN_MAX_FDS);
+	if (n == -1)
+		exit(1);
+	for (i = 0; i < n; i++) {
+		socket_setup(fds[i]);
+		sv->fds[sv->nfds] = fds[i];
+		sv->discovery[sv->nfds++] = 0;
+	}
+	if (sv->o->discovery_port == 0)
+		return;
+	n = listen_udp(cl->listen_addr, (uint16_t)sv->o->discovery_port,
+	    LISTEN_PKTINFO | LISTEN_IPV4_ONLY, fds, LISTEN_MAX_FDS);
+	if (n == -1)
+		exit(1);
+	for (i = 0; i < n; i++) {
+		socket_setup(fds[i]);
+		sv->fds[sv->nfds] = fds[i];
+		sv->discovery[sv->nfds++] = 1;
+	}
+}
 
 int
 main(int argc, char *argv[])
 {
+	static struct opts o = { .discovery_port = PXE_DISCOVERY_PORT };
+	static struct server sv;
 	static const struct cmdline_spec spec = {
 		.progname = "dhcpproxyd",
-		.summary = "proxy DHCP that points netbooting Raspberry Pis and PXE machines at their boot server",
+		.summary = "proxy DHCP that points netbooting Raspberry Pis "
+		    "and PXE machines at their boot server",
 		.default_root = "/srv/boot",
-		.default_port = 67,
+		.default_port = DHCP_SERVER_PORT,
+		.extras = extras,
+		.handle = handle_flag,
+		.ctx = &o,
 	};
+	struct pollfd pfd[MAX_SOCKETS + 1];
 	struct cmdline cl;
+	int sigfd, i, sig = 0;
 
 	switch (cmdline_parse(&cl, &spec, argc, argv, stdout, stderr)) {
 	case CMDLINE_EXIT_OK:
@@ -25,5 +433,57 @@ main(int argc, char *argv[])
 		break;
 	}
 	log_init(spec.progname, cl.use_syslog, cl.verbose);
-	log_fatal("not implemented yet");
+	if (o.discovery_port == cl.port)
+		log_fatal("-P %lld: the discovery port must differ from -p",
+		    o.discovery_port);
+
+	sv.o = &o;
+	decider_init(&sv.dec);
+	sv.dc.answer_all = o.answer_all;
+	sv.dc.bootfiles = o.bootfiles;
+	sv.dc.nbootfiles = o.nbootfiles;
+	/* The replies' ports follow the listening port, as dnsmasq's
+	 * alternate ports do: 67 and 68, or 1067 and 1068 in a test. */
+	sv.relay_port = cl.port;
+	sv.client_port = cl.port == 65535 ? 65535 : cl.port + 1;
+	sv.dc.rootfd = open(cl.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sv.dc.rootfd == -1) {
+		if (!o.answer_all)
+			log_fatal("boot directory %s: %s", cl.root,
+			    strerror(errno));
+		log_warn("boot directory %s: %s (answering all with -a)",
+		    cl.root, strerror(errno));
+	}
+
+	if ((sigfd = signals_shutdown_fd()) == -1)
+		exit(1);
+	open_sockets(&sv, &cl);
+	if (cl.user != NULL && privdrop(cl.user) == -1)
+		exit(1);
+	log_info("serving %s%s on %d socket%s", o.answer_all ?
+	    "every PXE client" : "clients with an entry in ",
+	    o.answer_all ? "" : cl.root, sv.nfds, sv.nfds == 1 ? "" : "s");
+
+	for (i = 0; i < sv.nfds; i++)
+		pfd[i] = (struct pollfd){ .fd = sv.fds[i], .events = POLLIN };
+	pfd[sv.nfds] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
+	while (sig == 0) {
+		if (poll(pfd, (nfds_t)sv.nfds + 1, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_fatal("poll: %s", strerror(errno));
+		}
+		if (pfd[sv.nfds].revents & POLLIN)
+			sig = signals_read(sigfd);
+		for (i = 0; i < sv.nfds && sig == 0; i++)
+			if (pfd[i].revents & (POLLIN | POLLERR))
+				serve_one(&sv, sv.fds[i], sv.discovery[i]);
+	}
+	log_info("signal %d: shutting down", sig);
+	for (i = 0; i < sv.nfds; i++)
+		close(sv.fds[i]);
+	close(sigfd);
+	if (sv.dc.rootfd != -1)
+		close(sv.dc.rootfd);
+	return 0;
 }

@@ -1,0 +1,254 @@
+/* Whom dhcpproxyd answers, with what, and how often. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/bootdir.h"
+#include "common/cmdline.h"
+#include "decide.h"
+
+void
+decider_init(struct decider *d)
+{
+	memset(d, 0, sizeof(*d));
+}
+
+/* The client's slot, made when new; a full table forgets the client seen
+ * longest ago, so memory stays bounded whatever the MACs. */
+static struct client_slot *
+client_slot(struct decider *d, const uint8_t mac[6], uint64_t now_ms)
+{
+	struct client_slot *s, *victim = NULL;
+
+	for (size_t i = 0; i < DECIDE_CLIENTS; i++) {
+		s = &d->clients[i];
+		if (s->used && memcmp(s->mac, mac, 6) == 0)
+			return s;
+		if (!s->used) {
+			if (victim == NULL || victim->used)
+				victim = s;
+		} else if (victim == NULL ||
+		    (victim->used && s->last_ms < victim->last_ms))
+			victim = s;
+	}
+	memset(victim, 0, sizeof(*victim));
+	victim->used = 1;
+	memcpy(victim->mac, mac, 6);
+	victim->last_ms = now_ms;
+	victim->tokens = RATE_BURST * 1000;
+	return victim;
+}
+
+/* A token bucket: RATE_BURST at once, RATE_PER_SEC a second after. */
+static int
+rate_ok(struct client_slot *s, uint64_t now_ms)
+{
+	uint64_t t = s->tokens;
+
+	if (now_ms > s->last_ms)
+		t += (now_ms - s->last_ms) * RATE_PER_SEC;
+	if (t > RATE_BURST * 1000)
+		t = RATE_BURST * 1000;
+	s->last_ms = now_ms;
+	if (t < 1000) {
+		s->tokens = (uint32_t)t;
+		return 0;
+	}
+	s->tokens = (uint32_t)(t - 1000);
+	return 1;
+}
+
+static void
+ignore(struct decision *out, int quiet, const char *why)
+{
+	out->verdict = DECIDE_IGNORE;
+	out->quiet = quiet;
+	strlcpy(out->why, why, sizeof(out->why));
+}
+
+/* The message types answered on each port, and with what. */
+static int
+reply_type(const struct decide_input *in, struct decision *out)
+{
+	const struct dhcp_msg *m = in->m;
+	const uint8_t *sid;
+	size_t len;
+
+	if (in->discovery_port) {
+		/* PXE boot server discovery: the client asks the proxy. */
+		if (m->msg_type == DHCPREQUEST || m->msg_type == DHCPINFORM) {
+			out->reply_type = DHCPACK;
+			return 0;
+		}
+	} else if (m->msg_type == DHCPDISCOVER) {
+		out->reply_type = DHCPOFFER;
+		return 0;
+	} else if (m->msg_type == DHCPREQUEST) {
+		/* Only a client that picked our offer: a REQUEST naming the
+		 * LAN's DHCP server is between it and that server. */
+		sid = dhcp_opt(m, OPT_SERVER_ID, &len);
+		if (sid != NULL && len == 4 &&
+		    memcmp(sid, &in->server_id, 4) == 0) {
+			out->reply_type = DHCPACK;
+			return 0;
+		}
+		ignore(out, 1, "ignored, request for another server");
+		return -1;
+	}
+	snprintf(out->why, sizeof(out->why), "ignored, DHCP%s on port %s",
+	    dhcp_msg_type_name(m->msg_type),
+	    in->discovery_port ? "4011" : "67");
+	out->verdict = DECIDE_IGNORE;
+	out->quiet = 1;
+	return -1;
+}
+
+/* Known: the boot directory has an entry for its serial, its MAC or
+ * "default". */
+static int
+known(const struct decide_config *c, const struct dhcp_msg *m,
+    struct decision *out)
+{
+	char mac[MAC_NAME_LEN + 1];
+
+	mac_entry_name(m->chaddr, mac);
+	if (c->rootfd != -1 && ((out->serial[0] != '\0' &&
+	    bootdir_has(c->rootfd, out->serial)) ||
+	    bootdir_has(c->rootfd, mac) || bootdir_has(c->rootfd, "default")))
+		return 1;
+	if (out->serial[0] != '\0')
+		snprintf(out->why, sizeof(out->why),
+		    "ignored, no boot entry for %s or %s", out->serial, mac);
+	else
+		snprintf(out->why, sizeof(out->why),
+		    "ignored, no boot entry for %s", mac);
+	return 0;
+}
+
+void
+decide(struct decider *d, const struct decide_config *c,
+    const struct decide_input *in, struct decision *out)
+{
+	const struct dhcp_msg *m = in->m;
+	struct pi_opt97 id;
+	struct client_slot *s;
+	char mac[MAC_NAME_LEN + 1];
+	const uint8_t *v;
+	size_t len;
+
+	memset(out, 0, sizeof(*out));
+	mac_colon(m->chaddr, mac);
+	if ((v = dhcp_opt(m, OPT_CLIENT_UUID, &len)) != NULL &&
+	    opt97_decode(v, len, &id) == 0)
+		strlcpy(out->serial, id.serial_str, sizeof(out->serial));
+	if (out->serial[0] != '\0')
+		snprintf(out->who, sizeof(out->who), "%s %s", out->serial,
+		    mac);
+	else
+		strlcpy(out->who, mac, sizeof(out->who));
+
+	if (m->op != BOOTREQUEST || m->htype != HTYPE_ETHER ||
+	    m->hlen != HLEN_ETHER) {
+		ignore(out, 1, "ignored, not a request");
+		return;
+	}
+	if (reply_type(in, out) == -1)
+		return;
+	if (!dhcp_is_pxe(m)) {
+		ignore(out, 1, "ignored, not a PXE client");
+		return;
+	}
+	s = client_slot(d, m->chaddr, in->now_ms);
+	if (!rate_ok(s, in->now_ms)) {
+		out->verdict = DECIDE_RATE_LIMITED;
+		strlcpy(out->why, "rate limited", sizeof(out->why));
+		return;
+	}
+	if (!c->answer_all && !known(c, m, out)) {
+		out->verdict = DECIDE_IGNORE;
+		return;
+	}
+	out->verdict = DECIDE_ANSWER;
+	out->bootfile = bootfile_for(c, m);
+}
+
+/* FNV-1a: a cheap fingerprint of a log line. */
+static uint32_t
+fnv1a(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 16777619u;
+	return h;
+}
+
+int
+decider_log_once(struct decider *d, const uint8_t mac[6], const char *line,
+    uint64_t now_ms)
+{
+	struct client_slot *s = NULL;
+	uint32_t h = fnv1a(line);
+
+	for (size_t i = 0; i < DECIDE_CLIENTS; i++)
+		if (d->clients[i].used &&
+		    memcmp(d->clients[i].mac, mac, 6) == 0)
+			s = &d->clients[i];
+	if (s == NULL) {
+		/* Not a client we track (not PXE): no rate limit token
+		 * is taken, but the line is remembered all the same. */
+		s = client_slot(d, mac, now_ms);
+	}
+	for (size_t i = 0; i < DECIDE_LOGGED; i++)
+		if (s->logged[i] == h && h != 0)
+			return 0;
+	s->logged[s->next_logged] = h;
+	s->next_logged = (s->next_logged + 1) % DECIDE_LOGGED;
+	return 1;
+}
+
+const char *
+bootfile_parse(const char *arg, struct bootfile *out)
+{
+	const char *eq = strchr(arg, '='), *why;
+	char arch[16];
+	long long v;
+	size_t alen;
+
+	if (eq == NULL)
+		return "not ARCH=FILE";
+	alen = (size_t)(eq - arg);
+	if (alen == 0 || alen >= sizeof(arch))
+		return "bad architecture (a number 0-65535 or ipxe)";
+	memcpy(arch, arg, alen);
+	arch[alen] = '\0';
+	if (strcasecmp(arch, "ipxe") == 0)
+		out->arch = BOOTFILE_IPXE;
+	else if ((why = cmdline_count(arch, 0, 65535, &v)) != NULL)
+		return "bad architecture (a number 0-65535 or ipxe)";
+	else
+		out->arch = (int)v;
+	if (eq[1] == '\0')
+		return "empty file name";
+	if (strlcpy(out->file, eq + 1, sizeof(out->file)) >= sizeof(out->file))
+		return "file name longer than 127 bytes";
+	return NULL;
+}
+
+const char *
+bootfile_for(const struct decide_config *c, const struct dhcp_msg *m)
+{
+	int arch = dhcp_is_ipxe(m) ? BOOTFILE_IPXE : dhcp_client_arch(m);
+	size_t i;
+
+	/* The last -b for an architecture wins, as flags usually do. */
+	for (i = c->nbootfiles; i > 0; i--)
+		if (c->bootfiles[i - 1].arch == arch)
+			return c->bootfiles[i - 1].file;
+	/* An iPXE with no script of its own boots like its firmware. */
+	if (arch == BOOTFILE_IPXE && (arch = dhcp_client_arch(m)) != -1)
+		for (i = c->nbootfiles; i > 0; i--)
+			if (c->bootfiles[i - 1].arch == arch)
+				return c->bootfiles[i - 1].file;
+	return NULL;
+}

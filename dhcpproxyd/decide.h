@@ -1,0 +1,96 @@
+/* The decision layer: whether a parsed request gets a proxy reply, which
+ * boot file it carries, how often one client may be answered, and which
+ * decisions are worth a log line. No sockets; the boot directory is only
+ * asked whether an entry exists. */
+#ifndef DHCPPROXYD_DECIDE_H
+#define DHCPPROXYD_DECIDE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/piid.h"
+#include "dhcp.h"
+
+/* Clients remembered for rate limiting and log-once. Bounded: when full,
+ * the client seen longest ago is forgotten. */
+#define DECIDE_CLIENTS		256
+/* Each client may be answered RATE_BURST times at once, then RATE_PER_SEC
+ * times a second: a Pi retries every second or so, a flood gets little. */
+#define RATE_BURST		4
+#define RATE_PER_SEC		2
+/* Distinct log lines remembered per client. */
+#define DECIDE_LOGGED		4
+
+#define BOOTFILES_MAX		16
+#define BOOTFILE_IPXE		(-1)	/* -b ipxe=FILE: option 77 "iPXE" */
+
+struct bootfile {
+	int arch;			/* option 93 value, or BOOTFILE_IPXE */
+	char file[DHCP_FILE_LEN];
+};
+
+struct decide_config {
+	int rootfd;			/* the boot directory, -1 if none */
+	int answer_all;			/* -a */
+	const struct bootfile *bootfiles;
+	size_t nbootfiles;
+};
+
+struct decide_input {
+	const struct dhcp_msg *m;
+	int discovery_port;		/* arrived on port 4011 */
+	uint32_t server_id;		/* our option 54, network order */
+	uint64_t now_ms;		/* a monotonic clock */
+};
+
+enum decide_verdict {
+	DECIDE_ANSWER,
+	DECIDE_IGNORE,			/* not for us: no reply */
+	DECIDE_RATE_LIMITED,		/* for us, but too often */
+};
+
+struct decision {
+	enum decide_verdict verdict;
+	int quiet;			/* only worth a debug line */
+	uint8_t reply_type;		/* DHCPOFFER or DHCPACK */
+	const char *bootfile;		/* NULL for none */
+	char serial[SERIAL_LEN + 1];	/* from option 97, "" if none */
+	/* "abcd1234 dc:a6:32:01:36:c2" or "dc:a6:32:01:36:c2". */
+	char who[SERIAL_LEN + 1 + MAC_NAME_LEN + 1];
+	char why[128];			/* the reason when not answering */
+};
+
+struct client_slot {
+	int used;
+	uint8_t mac[6];
+	uint64_t last_ms;
+	uint32_t tokens;		/* thousandths of a reply */
+	uint32_t logged[DECIDE_LOGGED];	/* hashes of lines logged */
+	unsigned int next_logged;
+};
+
+struct decider {
+	struct client_slot clients[DECIDE_CLIENTS];
+};
+
+void decider_init(struct decider *d);
+
+void decide(struct decider *d, const struct decide_config *c,
+    const struct decide_input *in, struct decision *out);
+
+/* Whether line is new for this client (log it at INFO) or was logged for
+ * it recently (DEBUG): each decision is logged once per client and
+ * reason, however often the client retries. */
+int decider_log_once(struct decider *d, const uint8_t mac[6],
+    const char *line, uint64_t now_ms);
+
+/* Parses -b ARCH=FILE: ARCH is an option 93 number (0 BIOS, 7 and 9 x64
+ * UEFI, 11 arm64 UEFI, ...) or "ipxe". Returns NULL or the reason. */
+const char *bootfile_parse(const char *arg, struct bootfile *out);
+
+/* The boot file for this client: the ipxe one when it is iPXE, else the
+ * one for its architecture, else NULL. */
+const char *bootfile_for(const struct decide_config *c,
+    const struct dhcp_msg *m);
+
+#endif
