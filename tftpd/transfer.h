@@ -1,0 +1,79 @@
+/* One read transfer's state machine: OACK, the window of DATA blocks, ACKs
+ * sliding it, retransmission on timeout, the end. It owns a source and
+ * buffers bounded by the negotiated window; it never touches a socket.
+ * The caller feeds it packets and clock ticks and sends what it lists in
+ * out[]. */
+#ifndef TFTPD_TRANSFER_H
+#define TFTPD_TRANSFER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tftpd/packet.h"
+#include "tftpd/source.h"
+
+enum transfer_state {
+	XFER_OACK_SENT,		/* waiting for ACK 0 */
+	XFER_SENDING,		/* a window of DATA is out */
+	XFER_DONE,
+};
+
+/* What the caller does next. */
+enum transfer_result {
+	XFER_IDLE,		/* nothing to send */
+	XFER_SEND,		/* send out[0..nout) to the client */
+	XFER_FINISHED,		/* the last block was acknowledged */
+	XFER_PROBE,		/* client's ERROR right after our OACK: the
+				 * Pi's existence probe; not a failure */
+	XFER_ABORTED,		/* client's ERROR during the data */
+	XFER_FAILED,		/* gave up (why); send out[] if nout > 0 */
+};
+
+/* One datagram: a header and an optional payload, sent as two iovecs so
+ * the data is never copied. */
+struct transfer_pkt {
+	const void *hdr;
+	size_t hdr_len;
+	const void *data;
+	size_t data_len;
+};
+
+struct transfer {
+	struct source *src;
+	struct tftp_params params;
+	enum transfer_state state;
+	uint64_t window_first;	/* block number (from 1, never wraps) of
+				 * the window's first block */
+	unsigned window_count;	/* blocks read into the window */
+	uint64_t last_block;	/* the short final block, 0 until read */
+	uint8_t *data;		/* windowsize * blksize bytes */
+	size_t data_len;	/* valid bytes in data */
+	uint8_t (*hdrs)[TFTP_HDR_LEN];	/* one DATA header per block */
+	uint8_t ctl[512];	/* OACK or ERROR */
+	size_t ctl_len;
+	struct transfer_pkt *out;	/* windowsize entries */
+	unsigned nout;
+	int retries;
+	uint64_t deadline_ms;	/* when to call transfer_timeout */
+	uint64_t bytes_acked;	/* file bytes the client confirmed */
+	char why[160];		/* client's error text, or our reason */
+};
+
+/* Starts a transfer of src (whose ownership passes to t, even on failure)
+ * with the negotiated parameters. tsize_known says src->size may be sent
+ * as tsize. Returns XFER_SEND (an OACK, or the first window) or
+ * XFER_FAILED. */
+enum transfer_result transfer_start(struct transfer *t, struct source *src,
+    const struct tftp_params *p, int tsize_known, uint64_t now_ms);
+
+/* A packet from the client's address and port. */
+enum transfer_result transfer_input(struct transfer *t, const uint8_t *buf,
+    size_t len, uint64_t now_ms);
+
+/* The deadline passed: retransmit, or give up after TFTPD_RETRIES. */
+enum transfer_result transfer_timeout(struct transfer *t, uint64_t now_ms);
+
+/* Frees buffers and closes the source. */
+void transfer_free(struct transfer *t);
+
+#endif
