@@ -1,20 +1,267 @@
-/* nbdd: NBD server exporting /srv/NAME.img as export NAME, one writer at a time. (Placeholder main until the daemon lands.) */
+/* nbdd: an NBD server exporting ROOT/NAME.img as export NAME, one writer
+ * per image. This file is the thin outer layer: flags, sockets, one thread
+ * per connection, and a clean shutdown on SIGTERM. */
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "common/cmdline.h"
+#include "common/listen.h"
 #include "common/log.h"
+#include "common/privdrop.h"
+#include "common/signals.h"
+#include "nbdd/conn.h"
+#include "nbdd/sockio.h"
+
+#define DEFAULT_MAX_CONN	128
+#define DEFAULT_TIMEOUT		20
+#define THREAD_STACK		(256 * 1024)
+#define SHUTDOWN_GRACE_MS	3000
+
+struct worker {
+	struct worker *next;
+	struct server *srv;
+	pthread_t tid;
+	int fd;
+	int done;
+};
+
+/* main's loop state. */
+struct server {
+	struct nbdd_ctx ctx;
+	pthread_mutex_t lock;		/* guards workers and done flags */
+	struct worker *workers;
+	int nworkers;
+	long long max_conn;		/* -m */
+	int reapfd;			/* eventfd: a worker finished */
+};
+
+struct flags {
+	long long max_conn;
+	long long timeout;
+};
+
+static const char *
+handle_flag(void *ctx, int ch, const char *arg)
+{
+	struct flags *f = ctx;
+
+	switch (ch) {
+	case 'm':
+		return cmdline_count(arg, 1, 100000, &f->max_conn);
+	case 't':
+		return cmdline_count(arg, 1, 3600, &f->timeout);
+	default:
+		return "unknown flag";
+	}
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct server *s = w->srv;
+	uint64_t one = 1;
+
+	conn_serve(&s->ctx, w->fd);
+	pthread_mutex_lock(&s->lock);
+	w->done = 1;
+	pthread_mutex_unlock(&s->lock);
+	if (write(s->reapfd, &one, sizeof(one)) == -1)
+		log_err("waking the main loop: %s", strerror(errno));
+	return NULL;
+}
+
+static int
+start_worker(struct server *s, int fd)
+{
+	pthread_attr_t attr;
+	struct worker *w;
+	int e;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		log_err("out of memory for a connection");
+		return -1;
+	}
+	w->srv = s;
+	w->fd = fd;
+	pthread_attr_init(&attr);
+	/* Small stacks: nothing big lives on them, and an idle connection
+	 * should cost little. */
+	pthread_attr_setstacksize(&attr, THREAD_STACK);
+	pthread_mutex_lock(&s->lock);
+	if ((e = pthread_create(&w->tid, &attr, worker_main, w)) != 0) {
+		pthread_mutex_unlock(&s->lock);
+		pthread_attr_destroy(&attr);
+		log_err("starting a connection thread: %s", strerror(e));
+		free(w);
+		return -1;
+	}
+	w->next = s->workers;
+	s->workers = w;
+	s->nworkers++;
+	pthread_mutex_unlock(&s->lock);
+	pthread_attr_destroy(&attr);
+	return 0;
+}
+
+/* Joins the workers that have finished and closes their sockets. */
+static void
+reap(struct server *s)
+{
+	struct worker **pp, *w, *done = NULL;
+	uint64_t n;
+
+	if (read(s->reapfd, &n, sizeof(n)) == -1 && errno != EAGAIN)
+		log_err("reading the wakeup counter: %s", strerror(errno));
+	pthread_mutex_lock(&s->lock);
+	for (pp = &s->workers; (w = *pp) != NULL;) {
+		if (w->done) {
+			*pp = w->next;
+			w->next = done;
+			done = w;
+			s->nworkers--;
+		} else
+			pp = &w->next;
+	}
+	pthread_mutex_unlock(&s->lock);
+	while ((w = done) != NULL) {
+		done = w->next;
+		pthread_join(w->tid, NULL);
+		close(w->fd);
+		free(w);
+	}
+}
+
+static void
+accept_one(struct server *s, int lfd)
+{
+	char host[CLAIM_HOST_MAX], peer[CLAIM_HOST_MAX + 8];
+	int fd;
+
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED)
+			log_err("accept: %s", strerror(errno));
+		return;
+	}
+	if (s->nworkers >= s->max_conn) {
+		sock_peer(fd, host, sizeof(host), peer, sizeof(peer));
+		log_warn("%s: refused: already %d connections (-m %lld)", peer,
+		    s->nworkers, s->max_conn);
+		close(fd);
+		return;
+	}
+	if (start_worker(s, fd) == -1)
+		close(fd);
+}
+
+/* SIGTERM: no new requests are read (SHUT_RD lets each thread finish
+ * the requests it has and send their replies), then a hard stop for
+ * threads stuck sending to a client that does not read. */
+static void
+shutdown_workers(struct server *s)
+{
+	int64_t deadline = sock_now_ms() + SHUTDOWN_GRACE_MS;
+	struct pollfd pfd = { .fd = s->reapfd, .events = POLLIN };
+	struct worker *w;
+	int hard = 0;
+
+	pthread_mutex_lock(&s->lock);
+	for (w = s->workers; w != NULL; w = w->next)
+		(void)shutdown(w->fd, SHUT_RD);
+	pthread_mutex_unlock(&s->lock);
+	for (;;) {
+		int64_t left = deadline - sock_now_ms();
+
+		reap(s);
+		if (s->nworkers == 0)
+			break;
+		if (left <= 0 && !hard) {
+			pthread_mutex_lock(&s->lock);
+			for (w = s->workers; w != NULL; w = w->next)
+				(void)shutdown(w->fd, SHUT_RDWR);
+			pthread_mutex_unlock(&s->lock);
+			hard = 1;
+		}
+		(void)poll(&pfd, 1, left > 0 ? (int)left : 100);
+	}
+}
+
+static int
+serve(struct server *s, int *lfds, int nl, int sigfd, int inetd)
+{
+	struct pollfd pfd[LISTEN_MAX_FDS + 2];
+	int n, sig;
+
+	if (inetd && start_worker(s, 0) == -1)
+		return 1;
+	for (;;) {
+		pfd[0] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = s->reapfd, .events = POLLIN };
+		for (int i = 0; i < nl; i++)
+			pfd[2 + i] = (struct pollfd){ .fd = lfds[i],
+			    .events = POLLIN };
+		if ((n = poll(pfd, (nfds_t)(2 + nl), -1)) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_err("poll: %s", strerror(errno));
+			break;
+		}
+		if (pfd[0].revents & POLLIN) {
+			if ((sig = signals_read(sigfd)) != 0) {
+				log_info("signal %d: shutting down", sig);
+				break;
+			}
+		}
+		if (pfd[1].revents & POLLIN) {
+			reap(s);
+			if (inetd && s->nworkers == 0)
+				return 0;
+		}
+		for (int i = 0; i < nl; i++)
+			if (pfd[2 + i].revents & POLLIN)
+				accept_one(s, lfds[i]);
+	}
+	shutdown_workers(s);
+	return 0;
+}
 
 int
 main(int argc, char *argv[])
 {
-	static const struct cmdline_spec spec = {
+	static const struct cmdline_extra extras[] = {
+		{ 'm', "max-connections", "N",
+		    "serve at most N connections at once (default 128)" },
+		{ 't', "timeout", "SECONDS",
+		    "drop a client stalled in the handshake or a request "
+		    "(default 20)" },
+		{ 0, NULL, NULL, NULL },
+	};
+	struct flags f = { DEFAULT_MAX_CONN, DEFAULT_TIMEOUT };
+	const struct cmdline_spec spec = {
 		.progname = "nbdd",
-		.summary = "NBD server exporting /srv/NAME.img as export NAME, one writer at a time",
+		.summary = "NBD server exporting ROOT/NAME.img as export NAME, "
+		    "one writer per image",
 		.default_root = "/srv",
 		.default_port = 10809,
+		.extras = extras,
+		.handle = handle_flag,
+		.ctx = &f,
 	};
+	struct server s;
 	struct cmdline cl;
+	int lfds[LISTEN_MAX_FDS], nl = 0, sigfd, rc;
 
 	switch (cmdline_parse(&cl, &spec, argc, argv, stdout, stderr)) {
 	case CMDLINE_EXIT_OK:
@@ -25,5 +272,54 @@ main(int argc, char *argv[])
 		break;
 	}
 	log_init(spec.progname, cl.use_syslog, cl.verbose);
-	log_fatal("not implemented yet");
+
+	memset(&s, 0, sizeof(s));
+	s.max_conn = f.max_conn;
+	s.ctx.timeout = (int)f.timeout;
+	/* In inetd mode each connection is its own process, so a second
+	 * connection from the same host would meet our own lock: no
+	 * multi-conn there. */
+	s.ctx.multi_conn = !cl.inetd;
+	if ((sigfd = signals_shutdown_fd()) == -1)
+		return 1;
+	if ((nl = listen_inherited(cl.inetd, lfds, LISTEN_MAX_FDS)) == -1)
+		return 1;
+	if (cl.inetd) {
+		int type;
+		socklen_t tl = sizeof(type);
+
+		if (getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &tl) == -1 ||
+		    type != SOCK_STREAM)
+			log_fatal("-i: fd 0 is not a TCP socket");
+		nl = 0;
+	} else if (nl == 0 &&
+	    (nl = listen_tcp(cl.listen_addr, cl.port, lfds,
+	    LISTEN_MAX_FDS)) == -1)
+		return 1;
+	if (cl.user != NULL && privdrop(cl.user) == -1)
+		return 1;
+	/* The root is opened as the user we serve as, so the images that
+	 * user cannot write are exported read-only. */
+	if ((s.ctx.rootfd = open(cl.root, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		log_fatal("root %s: %s", cl.root, strerror(errno));
+	if ((s.reapfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
+		log_fatal("eventfd: %s", strerror(errno));
+	if (claims_init(&s.ctx.claims) == -1 ||
+	    pthread_mutex_init(&s.lock, NULL) != 0)
+		log_fatal("mutex: %s", strerror(errno));
+	if (!cl.inetd)
+		log_info("serving %s/*.img on port %u (at most %lld "
+		    "connections)", cl.root, cl.port, s.max_conn);
+
+	rc = serve(&s, lfds, nl, sigfd, cl.inetd);
+
+	for (int i = 0; i < nl; i++)
+		close(lfds[i]);
+	close(s.reapfd);
+	close(s.ctx.rootfd);
+	close(sigfd);
+	claims_destroy(&s.ctx.claims);
+	pthread_mutex_destroy(&s.lock);
+	return rc;
 }

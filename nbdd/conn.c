@@ -1,0 +1,26 @@
+#include <errno.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "nbdd/conn.h"
+#include "nbdd/sockio.h"
+
+void
+conn_serve(struct nbdd_ctx *ctx, int fd)
+{
+	struct conn c;
+
+	memset(&c, 0, sizeof(c));
+	c.ctx = ctx;
+	c.fd = fd;
+	c.ex.fd = -1;
+	sock_peer(fd, c.host, sizeof(c.host), c.peer, sizeof(c.peer));
+	if (sock_tune(fd) == -1)
+		log_warn("%s: socket options: %s", c.peer, strerror(errno));
+	log_debug("%s: connected", c.peer);
+	if (negotiate(&c))
+		transmit(&c);
+	claim_release(&ctx->claims, c.claim);
+	export_close(&c.ex);
+	log_debug("%s: disconnected", c.peer);
+}

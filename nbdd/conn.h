@@ -1,0 +1,43 @@
+/* One client connection: the handshake (negotiate.c), then the
+ * transmission phase (transmit.c). */
+#ifndef NBDD_CONN_H
+#define NBDD_CONN_H
+
+#include "nbdd/claim.h"
+#include "nbdd/export.h"
+
+/* What every connection shares; owned by main. */
+struct nbdd_ctx {
+	int rootfd;			/* the root directory (-r) */
+	int timeout;			/* seconds for a handshake or a
+					 * stalled request (-t) */
+	int multi_conn;			/* advertise CAN_MULTI_CONN */
+	struct claims claims;
+};
+
+struct conn {
+	struct nbdd_ctx *ctx;
+	int fd;
+	char host[CLAIM_HOST_MAX];	/* the claim's holder identity */
+	char peer[CLAIM_HOST_MAX + 8];	/* host and port, for log lines */
+	struct export ex;		/* valid once negotiated */
+	struct claim *claim;		/* NULL for read-only exports */
+	uint16_t tflags;		/* transmission flags sent */
+	int structured;			/* structured replies negotiated */
+	int meta;			/* base:allocation selected */
+	char meta_name[EXPORT_NAME_MAX + 1];	/* ... for this export */
+	int no_zeroes;
+};
+
+/* Serves the client on fd until it goes or the socket is shut down. Does
+ * not close fd: whoever accepted it does, after this returns. */
+void conn_serve(struct nbdd_ctx *ctx, int fd);
+
+/* The handshake: 1 to go on to transmission (c->ex open, claimed), 0 when
+ * the client left or was refused (logged). */
+int negotiate(struct conn *c);
+
+/* The transmission phase; returns when the client disconnects. */
+void transmit(struct conn *c);
+
+#endif

@@ -1,0 +1,169 @@
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/bootdir.h"
+#include "nbdd/export.h"
+#include "nbdd/proto.h"
+
+int
+export_name_valid(const char *name, size_t len)
+{
+	if (len > EXPORT_NAME_MAX || !plain_name_valid(name, len))
+		return 0;
+	/* Hidden files are not exports, and a name like "..x" or "a..b"
+	 * is refused outright rather than reasoned about. */
+	if (name[0] == '.')
+		return 0;
+	for (size_t i = 0; i + 1 < len; i++)
+		if (name[i] == '.' && name[i + 1] == '.')
+			return 0;
+	return 1;
+}
+
+static int
+servable(const struct stat *st)
+{
+	return S_ISREG(st->st_mode) || S_ISBLK(st->st_mode);
+}
+
+static void
+image_path(char out[NAME_MAX + 1], const char *name, size_t len)
+{
+	memcpy(out, name, len);
+	memcpy(out + len, EXPORT_SUFFIX, sizeof(EXPORT_SUFFIX));
+}
+
+enum export_status
+export_open(int rootfd, const char *name, size_t len, struct export *ex,
+    const char **why)
+{
+	char path[NAME_MAX + 1];
+	struct stat st;
+	int fd, flags;
+
+	memset(ex, 0, sizeof(*ex));
+	ex->fd = -1;
+	if (!export_name_valid(name, len)) {
+		*why = "not a valid export name";
+		return EXPORT_BAD_NAME;
+	}
+	image_path(path, name, len);
+	/* Look before opening: opening a FIFO would block. */
+	if (fstatat(rootfd, path, &st, 0) == -1 || !servable(&st)) {
+		*why = "no such export";
+		return EXPORT_NOT_FOUND;
+	}
+	flags = O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	fd = openat(rootfd, path, O_RDWR | flags);
+	if (fd == -1 && (errno == EACCES || errno == EROFS ||
+	    errno == EPERM || errno == ETXTBSY)) {
+		ex->read_only = 1;
+		fd = openat(rootfd, path, O_RDONLY | flags);
+	}
+	if (fd == -1) {
+		*why = errno == ENOENT ? "no such export" : strerror(errno);
+		return errno == ENOENT ? EXPORT_NOT_FOUND : EXPORT_ERROR;
+	}
+	/* The entry may have changed between the look and the open. */
+	if (fstat(fd, &st) == -1 || !servable(&st)) {
+		close(fd);
+		*why = "no such export";
+		return EXPORT_NOT_FOUND;
+	}
+	if (fcntl(fd, F_SETFL, 0) == -1) {
+		*why = strerror(errno);
+		close(fd);
+		return EXPORT_ERROR;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		uint64_t sz;
+
+		if (ioctl(fd, BLKGETSIZE64, &sz) == -1) {
+			*why = strerror(errno);
+			close(fd);
+			return EXPORT_ERROR;
+		}
+		ex->size = sz;
+		ex->blockdev = 1;
+	} else
+		ex->size = (uint64_t)st.st_size;
+	ex->fd = fd;
+	ex->dev = st.st_dev;
+	ex->ino = S_ISBLK(st.st_mode) ? (ino_t)st.st_rdev : st.st_ino;
+	if (S_ISBLK(st.st_mode))
+		ex->dev = 0;	/* a device is itself, whatever node names it */
+	memcpy(ex->name, name, len);
+	ex->name[len] = '\0';
+	return EXPORT_OK;
+}
+
+void
+export_close(struct export *ex)
+{
+	if (ex->fd != -1)
+		close(ex->fd);
+	ex->fd = -1;
+}
+
+uint16_t
+export_flags(const struct export *ex, int structured, int multi_conn)
+{
+	uint16_t f = NBD_FLAG_HAS_FLAGS | NBD_FLAG_SEND_FLUSH |
+	    NBD_FLAG_SEND_FUA | NBD_FLAG_SEND_CACHE;
+
+	if (ex->read_only)
+		f |= NBD_FLAG_READ_ONLY;
+	else
+		f |= NBD_FLAG_SEND_TRIM | NBD_FLAG_SEND_WRITE_ZEROES |
+		    NBD_FLAG_SEND_FAST_ZERO;
+	/* DF needs structured replies to mean anything. */
+	if (structured)
+		f |= NBD_FLAG_SEND_DF;
+	/* Every connection opens the same file and FLUSH is fdatasync,
+	 * which covers writes made through any descriptor. */
+	if (multi_conn)
+		f |= NBD_FLAG_CAN_MULTI_CONN;
+	return f;
+}
+
+int
+export_list(int rootfd, int (*fn)(void *ctx, const char *name, size_t len),
+    void *ctx)
+{
+	const size_t slen = sizeof(EXPORT_SUFFIX) - 1;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	/* A fresh descriptor: a DIR stream owns its offset. */
+	if ((fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1)
+		return -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		struct stat st;
+
+		if (len <= slen ||
+		    strcmp(de->d_name + len - slen, EXPORT_SUFFIX) != 0)
+			continue;
+		if (!export_name_valid(de->d_name, len - slen))
+			continue;
+		if (fstatat(rootfd, de->d_name, &st, 0) == -1 ||
+		    !servable(&st))
+			continue;
+		if (fn(ctx, de->d_name, len - slen) != 0)
+			break;
+	}
+	closedir(d);
+	return 0;
+}

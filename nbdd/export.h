@@ -1,0 +1,52 @@
+/* Exports: ROOT/NAME.img is export NAME, looked up when a client asks, so
+ * an image copied in is there for the next client without a restart. */
+#ifndef NBDD_EXPORT_H
+#define NBDD_EXPORT_H
+
+#include <sys/types.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define EXPORT_SUFFIX		".img"
+#define EXPORT_NAME_MAX		(NAME_MAX - 4)	/* room for ".img" */
+
+struct export {
+	int fd;			/* O_RDWR, or O_RDONLY when read_only */
+	char name[EXPORT_NAME_MAX + 1];
+	uint64_t size;
+	int read_only;		/* the daemon cannot open it for writing */
+	int blockdev;		/* a block device (an LVM volume) */
+	dev_t dev;		/* identity of the image, for claims */
+	ino_t ino;
+};
+
+/* An export name nbdd accepts: plain_name_valid() (no '/', NUL, control
+ * characters), no leading '.', no "..", room for ".img". */
+int export_name_valid(const char *name, size_t len);
+
+enum export_status {
+	EXPORT_OK,
+	EXPORT_BAD_NAME,	/* refused before any lookup */
+	EXPORT_NOT_FOUND,	/* no such image, or not a file or device */
+	EXPORT_ERROR,		/* exists but cannot be opened or sized */
+};
+
+/* Opens ROOT/NAME.img (rootfd is the root directory), read-write if the
+ * daemon may, else read-only. A symlink is followed: the administrator
+ * made it. On failure *why says why, for the log and the client. */
+enum export_status export_open(int rootfd, const char *name, size_t len,
+    struct export *ex, const char **why);
+void export_close(struct export *ex);
+
+/* Transmission flags that tell the truth about this export. */
+uint16_t export_flags(const struct export *ex, int structured,
+    int multi_conn);
+
+/* Calls fn for every NAME.img in the root now, in directory order;
+ * stops early when fn returns non-zero. Returns 0, or -1 (errno set) if
+ * the root cannot be read. */
+int export_list(int rootfd, int (*fn)(void *ctx, const char *name,
+    size_t len), void *ctx);
+
+#endif

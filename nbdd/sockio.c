@@ -1,0 +1,175 @@
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nbdd/sockio.h"
+
+int64_t
+sock_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+sock_tune(int fd)
+{
+	int on = 1, idle = 20, intvl = 10, cnt = 3;
+	unsigned int user_timeout = 60 * 1000;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) == -1 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle,
+	    sizeof(idle)) == -1 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl,
+	    sizeof(intvl)) == -1 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt)) == -1 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout,
+	    sizeof(user_timeout)) == -1)
+		return -1;
+	return 0;
+}
+
+int
+sock_wait(int fd, int64_t deadline_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int64_t left;
+	int n;
+
+	for (;;) {
+		if (deadline_ms == SOCK_NO_DEADLINE)
+			left = -1;
+		else if ((left = deadline_ms - sock_now_ms()) < 0)
+			left = 0;
+		n = poll(&pfd, 1, (int)left);
+		if (n > 0)
+			return 1;
+		if (n == 0)
+			return 0;
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
+int
+sock_read_full(int fd, void *buf, size_t len, int64_t deadline_ms)
+{
+	uint8_t *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		if (deadline_ms != SOCK_NO_DEADLINE) {
+			int w = sock_wait(fd, deadline_ms);
+			if (w == 0)
+				errno = ETIMEDOUT;
+			if (w <= 0)
+				return -1;
+		}
+		n = recv(fd, p, len, 0);
+		if (n == 0) {
+			errno = 0;
+			return -1;
+		}
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+sock_discard(int fd, uint64_t len, int64_t deadline_ms)
+{
+	uint8_t junk[16384];
+
+	while (len > 0) {
+		size_t n = len < sizeof(junk) ? (size_t)len : sizeof(junk);
+		if (sock_read_full(fd, junk, n, deadline_ms) == -1)
+			return -1;
+		len -= n;
+	}
+	return 0;
+}
+
+int
+sock_writev_full(int fd, struct iovec *iov, int iovcnt, int flags)
+{
+	struct msghdr mh;
+	ssize_t n;
+
+	while (iovcnt > 0) {
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = iov;
+		mh.msg_iovlen = (size_t)iovcnt;
+		n = sendmsg(fd, &mh, flags | MSG_NOSIGNAL);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
+			n -= (ssize_t)iov->iov_len;
+			iov++;
+			iovcnt--;
+		}
+		if (iovcnt > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + n;
+			iov->iov_len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
+int
+sock_write_full(int fd, const void *buf, size_t len, int flags)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+	return sock_writev_full(fd, &iov, 1, flags);
+}
+
+void
+sock_peer(int fd, char *host, size_t hostlen, char *peer, size_t peerlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char a[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+	int v6 = 0;
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+			inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
+			port = ntohs(sin->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+			port = ntohs(s6->sin6_port);
+			if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+				inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12],
+				    a, sizeof(a));
+			else {
+				inet_ntop(AF_INET6, &s6->sin6_addr, a,
+				    sizeof(a));
+				v6 = 1;
+			}
+		}
+	}
+	snprintf(host, hostlen, "%s", a);
+	snprintf(peer, peerlen, v6 ? "[%s]:%u" : "%s:%u", a, port);
+}

@@ -1,0 +1,41 @@
+/* Blocking socket I/O for one connection: whole reads and writes, an
+ * optional deadline for reads (the handshake and stalled requests), and
+ * the TCP settings that drop a dead peer within about a minute. */
+#ifndef NBDD_SOCKIO_H
+#define NBDD_SOCKIO_H
+
+#include <sys/uio.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SOCK_NO_DEADLINE	(-1)
+
+/* Monotonic milliseconds, for deadlines. */
+int64_t sock_now_ms(void);
+
+/* TCP_NODELAY (replies are batched by us), keepalive after 20 s idle,
+ * probes every 10 s, 3 of them, and TCP_USER_TIMEOUT 60 s for unacked
+ * data. Returns 0, or -1 (errno set). */
+int sock_tune(int fd);
+
+/* Waits until fd is readable or deadline_ms passes: 1, 0 on timeout, -1
+ * on error. SOCK_NO_DEADLINE waits for ever. */
+int sock_wait(int fd, int64_t deadline_ms);
+
+/* Reads exactly len bytes. 0, or -1 with errno: 0 for end of stream,
+ * ETIMEDOUT when the deadline passed. */
+int sock_read_full(int fd, void *buf, size_t len, int64_t deadline_ms);
+
+/* Reads and throws away len bytes in bounded chunks. Same results. */
+int sock_discard(int fd, uint64_t len, int64_t deadline_ms);
+
+/* Writes every byte of the vector (which it consumes). 0, or -1. */
+int sock_writev_full(int fd, struct iovec *iov, int iovcnt, int flags);
+int sock_write_full(int fd, const void *buf, size_t len, int flags);
+
+/* The peer as "ADDR" (IPv4-mapped addresses shown as IPv4) and
+ * "ADDR:PORT" / "[ADDR]:PORT" for log lines. */
+void sock_peer(int fd, char *host, size_t hostlen, char *peer,
+    size_t peerlen);
+
+#endif
