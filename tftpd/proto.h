@@ -37,6 +37,7 @@
  * fits WINDOW_BYTES_MAX (and to at most WINDOWSIZE_CAP blocks). */
 #define TFTPD_WINDOWSIZE_CAP	64
 #define TFTPD_WINDOW_BYTES_MAX	(1024 * 1024)
+#define TFTPD_READAHEAD_BYTES	(32 * 1024)	/* read at once, at least */
 #define TFTPD_DEFAULT_TIMEOUT	1	/* seconds, when none is asked */
 #define TFTPD_RETRIES		5	/* retransmissions before giving up */
 #define TFTPD_PATH_MAX		512	/* longest file name accepted */

@@ -34,29 +34,35 @@ fail(struct transfer *t, uint16_t code, const char *why)
 	return XFER_FAILED;
 }
 
-/* Reads the blocks the window still lacks, in one read, then lists every
- * block of the window for sending. */
+/* Tops up the read-ahead buffer when it holds less than a window, in one
+ * read, then lists every block of the window for sending. */
 static enum transfer_result
 fill_and_send(struct transfer *t, uint64_t now_ms)
 {
-	size_t bs = t->params.blksize;
-	unsigned want = t->params.windowsize - t->window_count;
+	size_t bs = t->params.blksize, avail;
 	ssize_t got;
 
-	if (t->last_block == 0 && want > 0) {
-		got = source_read(t->src, t->data + t->data_len,
-		    (size_t)want * bs,
-		    (t->window_first - 1 + t->window_count) * bs);
+	if (!t->eof && t->data_len / bs < t->params.windowsize) {
+		/* What is left is less than a window: move it to the
+		 * front and read whole blocks after it. */
+		memmove(t->data, t->data + t->data_off, t->data_len);
+		t->data_off = 0;
+		size_t want = t->data_cap - t->data_len;
+		got = source_read(t->src, t->data + t->data_len, want,
+		    (t->window_first - 1) * bs + t->data_len);
 		if (got == -1)
 			return fail(t, TFTP_EUNDEF, "read error");
 		t->data_len += (size_t)got;
-		t->window_count += (unsigned)((size_t)got / bs);
-		if ((size_t)got < (size_t)want * bs) {
-			/* The short block (perhaps empty) ends the file. */
-			t->window_count++;
-			t->last_block = t->window_first + t->window_count - 1;
-		}
+		/* Reads ask for whole blocks, so only the end of the file
+		 * reads short; the short block (perhaps empty) is last. */
+		if ((size_t)got < want)
+			t->eof = 1;
 	}
+	avail = t->data_len / bs + (t->eof ? 1 : 0);
+	if (t->eof)
+		t->last_block = t->window_first + avail - 1;
+	t->window_count = avail < t->params.windowsize ? (unsigned)avail :
+	    t->params.windowsize;
 	for (unsigned i = 0; i < t->window_count; i++) {
 		size_t off = (size_t)i * bs;
 		size_t len = t->data_len - off < bs ? t->data_len - off : bs;
@@ -64,7 +70,7 @@ fill_and_send(struct transfer *t, uint64_t now_ms)
 		packet_data_header(t->hdrs[i],
 		    (uint16_t)(t->window_first + i));
 		t->out[i] = (struct transfer_pkt){ t->hdrs[i], TFTP_HDR_LEN,
-		    t->data + off, len };
+		    t->data + t->data_off + off, len };
 	}
 	t->nout = t->window_count;
 	arm(t, now_ms);
@@ -79,7 +85,12 @@ transfer_start(struct transfer *t, struct source *src,
 	t->src = src;
 	t->params = *p;
 	t->window_first = 1;
-	t->data = malloc((size_t)p->windowsize * p->blksize);
+	/* At least a window, and at least the read-ahead, in blocks. */
+	t->data_cap = (size_t)p->windowsize * p->blksize;
+	if (t->data_cap < TFTPD_READAHEAD_BYTES)
+		t->data_cap = (TFTPD_READAHEAD_BYTES + p->blksize - 1) /
+		    p->blksize * p->blksize;
+	t->data = malloc(t->data_cap);
 	t->hdrs = calloc(p->windowsize, sizeof(*t->hdrs));
 	t->out = calloc(p->windowsize, sizeof(*t->out));
 	if (t->data == NULL || t->hdrs == NULL || t->out == NULL) {
@@ -130,13 +141,12 @@ on_ack(struct transfer *t, uint16_t w, uint64_t now_ms)
 		t->nout = 0;
 		return XFER_FINISHED;
 	}
-	/* Slide: keep the blocks not yet acknowledged (RFC 7440 restarts
-	 * the window right after the last block acknowledged). */
+	/* Slide: the window restarts right after the last block
+	 * acknowledged (RFC 7440); those blocks are full ones. */
 	drop = (size_t)d * bs;
 	t->bytes_acked += drop;
-	memmove(t->data, t->data + drop, t->data_len - drop);
+	t->data_off += drop;
 	t->data_len -= drop;
-	t->window_count -= d;
 	t->window_first += d;
 	t->retries = 0;
 	return fill_and_send(t, now_ms);

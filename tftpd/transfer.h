@@ -44,10 +44,15 @@ struct transfer {
 	enum transfer_state state;
 	uint64_t window_first;	/* block number (from 1, never wraps) of
 				 * the window's first block */
-	unsigned window_count;	/* blocks read into the window */
+	unsigned window_count;	/* blocks of the window, as last sent */
 	uint64_t last_block;	/* the short final block, 0 until read */
-	uint8_t *data;		/* windowsize * blksize bytes */
-	size_t data_len;	/* valid bytes in data */
+	int eof;		/* the file's end is in the buffer */
+	/* Read-ahead buffer: the window's blocks and those after it, read
+	 * in one go so a lock-step transfer needs no read per block. */
+	uint8_t *data;
+	size_t data_cap;	/* a whole number of blocks, >= the window */
+	size_t data_off;	/* where window_first's block starts */
+	size_t data_len;	/* valid bytes from data_off on */
 	uint8_t (*hdrs)[TFTP_HDR_LEN];	/* one DATA header per block */
 	uint8_t ctl[512];	/* OACK or ERROR */
 	size_t ctl_len;
