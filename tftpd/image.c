@@ -1,11 +1,299 @@
-/* Placeholder until image mode lands: no file is found in any image. */
+/* Image mode: a file inside the FAT boot partition of an OS image, found
+ * afresh on every request (partition table, boot sector, directories and
+ * chain are re-read through the page cache, a few KiB), so that whatever
+ * the Pi's kernel wrote through nbdd is what the next request sees. An open
+ * file keeps its runs of clusters and, as a transfer moves forward, re-reads
+ * the FAT entries ahead of it: if the file was rewritten in between, the
+ * transfer fails cleanly instead of sending a mix of old and new. */
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <linux/fs.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "tftpd/fat.h"
 #include "tftpd/image.h"
+#include "tftpd/part.h"
+
+/* Re-read the links of about this many bytes of clusters at a time. */
+#define RECHECK_BYTES	(1024 * 1024)
+
+struct imgdev {
+	int fd;
+	int err;	/* errno of the failed read, 0 for end of file */
+};
+
+struct image_source {
+	struct source src;	/* first: a struct source * points here */
+	struct imgdev dev;
+	char image[128];
+	struct fat_run *runs;
+	size_t nruns;
+	uint32_t tail;
+	uint64_t checked;	/* clusters [0, checked) were re-read */
+	int failed;
+	struct fat_vol vol;
+};
+
+static int
+dev_read(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	struct imgdev *d = ctx;
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = pread(d->fd, (char *)buf + done, len - done,
+		    (off_t)(off + done));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			d->err = n == 0 ? 0 : errno;
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static const char *
+dev_error(const struct imgdev *d)
+{
+	return d->err ? strerror(d->err) : "the image is shorter than that";
+}
+
+static void
+image_close(struct source *s)
+{
+	struct image_source *is = (struct image_source *)s;
+
+	if (is->dev.fd != -1)
+		close(is->dev.fd);
+	free(is->runs);
+	free(is);
+}
+
+/* The run holding file offset off. */
+static const struct fat_run *
+run_at(const struct image_source *is, uint64_t off)
+{
+	size_t lo = 0, hi = is->nruns;
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (is->runs[mid].foff <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return &is->runs[lo];
+}
+
+/* Before bytes beyond what was checked are sent: do the clusters ahead
+ * still link as they did when the file was opened? */
+static int
+recheck(struct image_source *is, uint64_t off, size_t len)
+{
+	uint64_t cs = is->vol.cluster_size;
+	uint64_t nclusters = (is->src.size + cs - 1) / cs;
+	uint64_t from = off / cs, to = (off + len - 1) / cs + 1;
+	uint64_t ahead = RECHECK_BYTES / cs ? RECHECK_BYTES / cs : 1;
+
+	if (to <= is->checked)
+		return 0;
+	if (from < is->checked)
+		from = is->checked;
+	if (to < from + ahead)
+		to = from + ahead;
+	if (to > nclusters)
+		to = nclusters;
+	switch (fat_check_runs(&is->vol, is->runs, is->nruns, is->tail, from,
+	    to)) {
+	case FAT_OK:
+		is->checked = to;
+		return 0;
+	case FAT_IO:
+		log_warn("image %s: %s: changed during the transfer: %s (%s)",
+		    is->image, is->src.name, is->vol.why,
+		    dev_error(&is->dev));
+		return -1;
+	default:
+		log_warn("image %s: %s: changed during the transfer: %s",
+		    is->image, is->src.name, is->vol.why);
+		return -1;
+	}
+}
+
+static ssize_t
+image_read(struct source *s, void *buf, size_t len, uint64_t off)
+{
+	struct image_source *is = (struct image_source *)s;
+	size_t done = 0;
+
+	if (is->failed)
+		return -1;
+	if (off >= s->size)
+		return 0;
+	if (len > s->size - off)
+		len = (size_t)(s->size - off);
+	if (len == 0)
+		return 0;
+	if (recheck(is, off, len) == -1) {
+		is->failed = 1;
+		return -1;
+	}
+	/* One pread per run the range touches: contiguous clusters are one
+	 * read, however small the clusters. */
+	while (done < len) {
+		const struct fat_run *r = run_at(is, off + done);
+		uint64_t in = off + done - r->foff;
+		size_t n = len - done;
+		if (n > r->len - in)
+			n = (size_t)(r->len - in);
+		if (dev_read(&is->dev, (char *)buf + done, n,
+		    is->vol.base + r->off + in) == -1) {
+			log_warn("image %s: %s: read at offset %ju failed: %s",
+			    is->image, s->name, (uintmax_t)(off + done),
+			    dev_error(&is->dev));
+			is->failed = 1;
+			return -1;
+		}
+		done += n;
+	}
+	return (ssize_t)done;
+}
+
+static const struct source_ops image_ops = {
+	.read = image_read,
+	.close = image_close,
+};
+
+/* The image's size and, for a block device, its logical sector size. */
+static int
+image_geometry(int fd, const char *image_name, struct blkdev *dev)
+{
+	struct stat st;
+	uint64_t bytes;
+	int ssz;
+
+	if (fstat(fd, &st) == -1) {
+		log_err("image %s: fstat: %s", image_name, strerror(errno));
+		return -1;
+	}
+	dev->sector_size = 0;
+	if (S_ISREG(st.st_mode)) {
+		dev->size = (uint64_t)st.st_size;
+		return 0;
+	}
+	if (!S_ISBLK(st.st_mode)) {
+		log_warn("image %s: neither a regular file nor a block device",
+		    image_name);
+		return -1;
+	}
+	if (ioctl(fd, BLKGETSIZE64, &bytes) == -1) {
+		log_err("image %s: BLKGETSIZE64: %s", image_name,
+		    strerror(errno));
+		return -1;
+	}
+	dev->size = bytes;
+	if (ioctl(fd, BLKSSZGET, &ssz) == 0 && (ssz == 512 || ssz == 4096))
+		dev->sector_size = (unsigned)ssz;
+	return 0;
+}
+
+static enum source_status
+open_fail(struct image_source *is, enum source_status st)
+{
+	image_close(&is->src);
+	return st;
+}
 
 enum source_status
 image_source_open(int imgfd, int partition, const char *image_name,
     const char *path, struct source **out)
 {
-	(void)imgfd; (void)partition; (void)image_name; (void)path;
+	struct image_source *is;
+	struct blkdev dev;
+	struct part p;
+	struct fat_dirent de;
+	char why[256];
+	enum fat_result fr;
+
 	*out = NULL;
-	return SOURCE_NOT_FOUND;
+	if ((is = calloc(1, sizeof(*is))) == NULL) {
+		log_err("image %s: %s: out of memory", image_name, path);
+		return SOURCE_ERROR;
+	}
+	is->dev.fd = -1;
+	strlcpy(is->image, image_name, sizeof(is->image));
+	strlcpy(is->src.name, path, sizeof(is->src.name));
+	if (image_geometry(imgfd, image_name, &dev) == -1)
+		return open_fail(is, SOURCE_ERROR);
+	/* Parse with the caller's descriptor; dup only what we keep. */
+	struct imgdev probe = { imgfd, 0 };
+	dev.read = dev_read;
+	dev.ctx = &probe;
+	switch (part_find(&dev, partition, &p, why, sizeof(why))) {
+	case PART_OK:
+		break;
+	case PART_NONE:
+		log_warn("image %s: %s", image_name, why);
+		return open_fail(is, SOURCE_NOT_FOUND);
+	case PART_IO:
+		log_err("image %s: %s: %s", image_name, why,
+		    dev_error(&probe));
+		return open_fail(is, SOURCE_ERROR);
+	default:
+		log_warn("image %s: bad partition table: %s", image_name, why);
+		return open_fail(is, SOURCE_ERROR);
+	}
+	fr = fat_open(&is->vol, dev_read, &probe, p.start, p.length);
+	if (fr == FAT_OK)
+		fr = fat_lookup(&is->vol, path, &de);
+	if (fr == FAT_OK)
+		fr = fat_runs(&is->vol, de.cluster, de.size, &is->runs,
+		    &is->nruns, &is->tail);
+	switch (fr) {
+	case FAT_OK:
+		break;
+	case FAT_NOT_FOUND:
+		/* Pis probe for optional files all the time: quiet, unless
+		 * something damaged explains the miss. */
+		if (is->vol.note[0] != '\0')
+			log_warn("image %s: partition %d: %s not found: %s",
+			    image_name, p.number, path, is->vol.note);
+		else
+			log_debug("image %s: partition %d: %s not found",
+			    image_name, p.number, path);
+		return open_fail(is, SOURCE_NOT_FOUND);
+	case FAT_IS_DIR:
+		log_debug("image %s: partition %d: %s is a directory",
+		    image_name, p.number, path);
+		return open_fail(is, SOURCE_NOT_FOUND);
+	case FAT_DENIED:
+		log_warn("image %s: %s", image_name, is->vol.why);
+		return open_fail(is, SOURCE_DENIED);
+	case FAT_IO:
+		log_err("image %s: partition %d: %s: %s (%s)", image_name,
+		    p.number, path, is->vol.why, dev_error(&probe));
+		return open_fail(is, SOURCE_ERROR);
+	default:
+		log_warn("image %s: partition %d: %s: %s", image_name,
+		    p.number, path, is->vol.why);
+		return open_fail(is, SOURCE_ERROR);
+	}
+	if ((is->dev.fd = fcntl(imgfd, F_DUPFD_CLOEXEC, 0)) == -1) {
+		log_err("image %s: dup: %s", image_name, strerror(errno));
+		return open_fail(is, SOURCE_ERROR);
+	}
+	is->vol.ctx = &is->dev;
+	fat_forget(&is->vol);
+	is->src.ops = &image_ops;
+	is->src.size = de.size;
+	*out = &is->src;
+	return SOURCE_OK;
 }
