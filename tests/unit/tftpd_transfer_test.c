@@ -1,0 +1,421 @@
+/* The transfer state machine, fed packets and clock ticks by hand over a
+ * source in memory: lock-step, windows, rollover, the Pi's probe, client
+ * errors, duplicate and bogus ACKs, timeouts. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tftpd/packet.h"
+#include "tftpd/proto.h"
+#include "tftpd/transfer.h"
+#include "tests/unit/check_main.h"
+
+struct memsource {
+	struct source base;
+	uint8_t *bytes;
+	int fail_reads;
+	int *closed;
+};
+
+static ssize_t
+mem_read(struct source *src, void *buf, size_t len, uint64_t off)
+{
+	struct memsource *m = (struct memsource *)src;
+
+	if (m->fail_reads)
+		return -1;
+	if (off >= src->size)
+		return 0;
+	if (len > src->size - off)
+		len = (size_t)(src->size - off);
+	memcpy(buf, m->bytes + off, len);
+	return (ssize_t)len;
+}
+
+static void
+mem_close(struct source *src)
+{
+	struct memsource *m = (struct memsource *)src;
+
+	if (m->closed)
+		(*m->closed)++;
+	free(m->bytes);
+	free(m);
+}
+
+static const struct source_ops mem_ops = { mem_read, mem_close };
+
+static struct memsource *
+memsource(size_t size)
+{
+	struct memsource *m = calloc(1, sizeof(*m));
+
+	m->base.ops = &mem_ops;
+	m->base.size = size;
+	strlcpy(m->base.name, "mem", sizeof(m->base.name));
+	m->bytes = malloc(size ? size : 1);
+	for (size_t i = 0; i < size; i++)
+		m->bytes[i] = (uint8_t)(i * 7 + i / 251);
+	return m;
+}
+
+static struct tftp_params
+params(unsigned blksize, unsigned windowsize, int asked)
+{
+	struct tftp_params p = { .blksize = blksize,
+		.windowsize = windowsize, .timeout = 1 };
+
+	p.blksize_asked = asked;
+	p.tsize_asked = asked;
+	return p;
+}
+
+static enum transfer_result
+ack(struct transfer *t, uint16_t block, uint64_t now)
+{
+	uint8_t a[4] = { 0, TFTP_ACK, (uint8_t)(block >> 8),
+		(uint8_t)block };
+
+	return transfer_input(t, a, sizeof(a), now);
+}
+
+static uint16_t
+data_block(const struct transfer_pkt *p)
+{
+	const uint8_t *h = p->hdr;
+
+	ck_assert_uint_eq(p->hdr_len, 4);
+	ck_assert_uint_eq(h[1], TFTP_DATA);
+	return (uint16_t)(h[2] << 8 | h[3]);
+}
+
+START_TEST(lockstep_no_options)
+{
+	struct memsource *m = memsource(1024);
+	struct tftp_params p = params(512, 1, 0);
+	struct transfer t;
+	int closed = 0;
+
+	m->closed = &closed;
+	/* No option asked: DATA 1 straight away. */
+	ck_assert_int_eq(transfer_start(&t, &m->base, &p, 1, 0), XFER_SEND);
+	ck_assert_uint_eq(t.nout, 1);
+	ck_assert_uint_eq(data_block(&t.out[0]), 1);
+	ck_assert_uint_eq(t.out[0].data_len, 512);
+	ck_assert_mem_eq(t.out[0].data, m->bytes, 512);
+	ck_assert_int_eq(ack(&t, 1, 1), XFER_SEND);
+	ck_assert_uint_eq(data_block(&t.out[0]), 2);
+	ck_assert_mem_eq(t.out[0].data, m->bytes + 512, 512);
+	/* A file of whole blocks ends with an empty one. */
+	ck_assert_int_eq(ack(&t, 2, 2), XFER_SEND);
+	ck_assert_uint_eq(data_block(&t.out[0]), 3);
+	ck_assert_uint_eq(t.out[0].data_len, 0);
+	ck_assert_int_eq(ack(&t, 3, 3), XFER_FINISHED);
+	ck_assert_uint_eq(t.bytes_acked, 1024);
+	transfer_free(&t);
+	ck_assert_int_eq(closed, 1);
+}
+END_TEST
+
+START_TEST(empty_file)
+{
+	struct memsource *m = memsource(0);
+	struct tftp_params p = params(512, 1, 0);
+	struct transfer t;
+
+	ck_assert_int_eq(transfer_start(&t, &m->base, &p, 1, 0), XFER_SEND);
+	ck_assert_uint_eq(data_block(&t.out[0]), 1);
+	ck_assert_uint_eq(t.out[0].data_len, 0);
+	ck_assert_int_eq(ack(&t, 1, 1), XFER_FINISHED);
+	transfer_free(&t);
+}
+END_TEST
+
+START_TEST(oack_then_data)
+{
+	struct memsource *m = memsource(3000);
+	struct tftp_params p = params(1468, 1, 1);
+	struct transfer t;
+	const uint8_t *o;
+
+	ck_assert_int_eq(transfer_start(&t, &m->base, &p, 1, 0), XFER_SEND);
+	ck_assert_uint_eq(t.nout, 1);
+	o = t.out[0].hdr;
+	ck_assert_uint_eq(o[1], TFTP_OACK);
+	ck_assert(memmem(o, t.out[0].hdr_len, "tsize\0" "3000", 11) != NULL);
+	/* Only ACK 0 starts the data. */
+	ck_assert_int_eq(ack(&t, 1, 1), XFER_IDLE);
+	ck_assert_int_eq(ack(&t, 0, 1), XFER_SEND);
+	ck_assert_uint_eq(data_block(&t.out[0]), 1);
+	ck_assert_uint_eq(t.out[0].data_len, 1468);
+	/* A second ACK 0 (delayed duplicate) sends nothing. */
+	ck_assert_int_eq(ack(&t, 0, 2), XFER_IDLE);
+	ck_assert_int_eq(ack(&t, 1, 2), XFER_SEND);
+	ck_assert_int_eq(ack(&t, 2, 3), XFER_SEND);
+	ck_assert_uint_eq(t.out[0].data_len, 3000 - 2 * 1468);
+	ck_assert_int_eq(ack(&t, 3, 4), XFER_FINISHED);
+	ck_assert_uint_eq(t.bytes_acked, 3000);
+	transfer_free(&t);
+}
+END_TEST
+
+START_TEST(pi_probe)
+{
+	struct memsource *m = memsource(100);
+	struct tftp_params p = params(1468, 1, 1);
+	struct transfer t;
+	const uint8_t err[] = "\0\5\0\0Abort";
+
+	ck_assert_int_eq(transfer_start(&t, &m->base, &p, 1, 0), XFER_SEND);
+	ck_assert_int_eq(transfer_input(&t, err, sizeof(err), 1), XFER_PROBE);
+	ck_assert_str_eq(t.why, "Abort");
+	ck_assert_uint_eq(t.nout, 0);
+	/* Ended: nothing more, not even on a timeout. */
+	ck_assert_int_eq(transfer_timeout(&t, 5000), XFER_IDLE);
+	ck_assert_int_eq(ack(&t, 0, 5000), XFER_IDLE);
+	transfer_free(&t);
+}
+END_TEST
+
+START_TEST(client_error_mid_transfer)
+{
+	struct memsource *m = memsource(5000);
+	struct tftp_params p = params(512, 1, 0);
+	struct transfer t;
+	const uint8_t err[] = { 0, 5, 0, 3 };	/* no message, no NUL */
+
+	ck_assert_int_eq(transfer_start(&t, &m->base, &p, 1, 0), XFER_SEND);
+	ck_assert_int_eq(ack(&t, 1, 1), XFER_SEND);
+	ck_assert_int_eq(transfer_input(&t, err, sizeof(err), 2),
+	    XFER_ABORTED);
+	transfer_free(&t);
+}
+END_TEST
+
+START_TEST(bogus_and_duplicate_acks)
+{
+	struct memsource *m = memsource(5000);
+	struct tftp_params p = params(512, 1, 0);
+	struct transfer t;
+	const uint8_t junk[] = { 0, 99, 1, 2, 3 };
+	const uint8_t shortack[] = { 0, TFTP_ACK, 0 };
+
+	ck_assert_int_eq(transfer_start(&t, &m->base, &p, 1, 0), XFER_SEND);
+	ck_assert_int_eq(ack(&t, 1, 1), XFER_SEND);
+	/* Sorcerer's Apprentice: the duplicate ACK 1 sends nothing. */
+	ck_assert_int_eq(ack(&t, 1, 1), XFER_IDLE);
+	/* ACKs for blocks never sent, far ahead or behind. */
+	ck_assert_int_eq(ack(&t, 3, 1), XFER_IDLE);
+	ck_assert_int_eq(ack(&t, 9999, 1), XFER_IDLE);
+	ck_assert_int_eq(ack(&t, 0, 1), XFER_IDLE);
+	ck_assert_int_eq(transfer_input(&t, junk, sizeof(junk), 1), XFER_IDLE);
+	ck_assert_int_eq(transfer_input(&t, shortack, sizeof(shortack), 1),
+	    XFER_IDLE);
+	ck_assert_int_eq(transfer_input(&t, junk, 0, 1), XFER_IDLE);
+	ck_assert_int_eq(transfer_input(&t, junk, 1, 1), XFER_IDLE);
+	/* The transfer goes on where it was. */
+	ck_assert_uint_eq(data_block(&t.out[0]), 2);
+	ck_assert_int_eq(ack(&t, 2, 2), XFER_SEND);
+	ck_assert_uint_eq(data_block(&t.out[0]), 3);
+	transfer_free(&t);
+}
+END_TEST
+
+START_TEST(timeout_retransmits_then_fails)
+{
+	struct memsource *m = memsource(5000);
+	struct tftp_params p = params(512, 1, 0);
+	struct transfer t;
+	uint64_t now = 0;
+
+	ck_assert_int_eq(transfer_start(&t, &m->base, &p, 1, now), XFER_SEND);
+	ck_assert_uint_eq(t.deadline_ms, 1000);
+	for (int i = 0; i < TFTPD_RETRIES; i++) {
+		now = t.deadline_ms;
+		ck_assert_int_eq(transfer_timeout(&t, now), XFER_SEND);
+		ck_assert_uint_eq(t.nout, 1);
+		ck_assert_uint_eq(data_block(&t.out[0]), 1);
+		ck_assert_uint_eq(t.deadline_ms, now + 1000);
+	}
+	ck_assert_int_eq(transfer_timeout(&t, t.deadline_ms), XFER_FAILED);
+	ck_assert_uint_eq(t.nout, 0);
+	transfer_free(&t);
+}
+END_TEST
+
+START_TEST(progress_resets_retries)
+{
+	struct memsource *m = memsource(50000);
+	struct tftp_params p = params(512, 1, 0);
+	struct transfer t;
+
+	ck_assert_int_eq(transfer_start(&t, &m->base, &p, 1, 0), XFER_SEND);
+	for (uint16_t b = 1; b < 20; b++) {
+		for (int i = 0; i < TFTPD_RETRIES; i++)
+			ck_assert_int_eq(transfer_timeout(&t, t.deadline_ms),
+			    XFER_SEND);
+		ck_assert_int_eq(ack(&t, b, t.deadline_ms), XFER_SEND);
+	}
+	transfer_free(&t);
+}
+END_TEST
+
+START_TEST(oack_timeout)
+{
+	struct memsource *m = memsource(10);
+	struct tftp_params p = params(1468, 1, 1);
+	struct transfer t;
+
+	ck_assert_int_eq(transfer_start(&t, &m->base, &p, 1, 0), XFER_SEND);
+	ck_assert_int_eq(transfer_timeout(&t, 1000), XFER_SEND);
+	ck_assert_uint_eq(((const uint8_t *)t.out[0].hdr)[1], TFTP_OACK);
+	transfer_free(&t);
+}
+END_TEST
+
+START_TEST(window_slides)
+{
+	struct memsource *m = memsource(10 * 100 + 50);
+	struct tftp_params p = params(100, 4, 1);
+	struct transfer t;
+
+	p.windowsize_asked = 1;
+	ck_assert_int_eq(transfer_start(&t, &m->base, &p, 1, 0), XFER_SEND);
+	ck_assert_int_eq(ack(&t, 0, 1), XFER_SEND);
+	ck_assert_uint_eq(t.nout, 4);
+	for (unsigned i = 0; i < 4; i++) {
+		ck_assert_uint_eq(data_block(&t.out[i]), 1 + i);
+		ck_assert_mem_eq(t.out[i].data, m->bytes + i * 100, 100);
+	}
+	/* A gap after block 2: the window restarts at 3. */
+	ck_assert_int_eq(ack(&t, 2, 2), XFER_SEND);
+	ck_assert_uint_eq(t.nout, 4);
+	ck_assert_uint_eq(data_block(&t.out[0]), 3);
+	ck_assert_mem_eq(t.out[0].data, m->bytes + 200, 100);
+	ck_assert_uint_eq(data_block(&t.out[3]), 6);
+	/* A duplicate of the ACK acted on: nothing. */
+	ck_assert_int_eq(ack(&t, 2, 2), XFER_IDLE);
+	/* Beyond the window: never sent. */
+	ck_assert_int_eq(ack(&t, 7, 2), XFER_IDLE);
+	ck_assert_int_eq(ack(&t, 6, 3), XFER_SEND);
+	ck_assert_uint_eq(t.nout, 4);
+	ck_assert_uint_eq(data_block(&t.out[3]), 10);
+	ck_assert_int_eq(ack(&t, 10, 4), XFER_SEND);
+	/* Only the short last block is left. */
+	ck_assert_uint_eq(t.nout, 1);
+	ck_assert_uint_eq(data_block(&t.out[0]), 11);
+	ck_assert_uint_eq(t.out[0].data_len, 50);
+	ck_assert_mem_eq(t.out[0].data, m->bytes + 1000, 50);
+	ck_assert_int_eq(ack(&t, 11, 5), XFER_FINISHED);
+	ck_assert_uint_eq(t.bytes_acked, 1050);
+	transfer_free(&t);
+}
+END_TEST
+
+START_TEST(last_block_inside_window)
+{
+	struct memsource *m = memsource(250);
+	struct tftp_params p = params(100, 8, 1);
+	struct transfer t;
+
+	p.windowsize_asked = 1;
+	ck_assert_int_eq(transfer_start(&t, &m->base, &p, 1, 0), XFER_SEND);
+	ck_assert_int_eq(ack(&t, 0, 1), XFER_SEND);
+	ck_assert_uint_eq(t.nout, 3);
+	ck_assert_uint_eq(t.out[2].data_len, 50);
+	/* ACK of a middle block restarts from there. */
+	ck_assert_int_eq(ack(&t, 1, 2), XFER_SEND);
+	ck_assert_uint_eq(t.nout, 2);
+	ck_assert_int_eq(ack(&t, 3, 3), XFER_FINISHED);
+	ck_assert_uint_eq(t.bytes_acked, 250);
+	transfer_free(&t);
+}
+END_TEST
+
+START_TEST(block_numbers_roll_over)
+{
+	/* 70000 blocks of 8 bytes: past 65535 the numbers start again at
+	 * 0, and the file arrives whole. */
+	const size_t nblocks = 70000, bs = 8;
+	struct memsource *m = memsource(nblocks * bs + 3);
+	struct tftp_params p = params(bs, 1, 0);
+	struct transfer t;
+	uint64_t got = 0;
+	enum transfer_result r;
+
+	r = transfer_start(&t, &m->base, &p, 1, 0);
+	for (uint64_t n = 1;; n++) {
+		ck_assert_int_eq(r, XFER_SEND);
+		ck_assert_uint_eq(t.nout, 1);
+		ck_assert_uint_eq(data_block(&t.out[0]), (uint16_t)n);
+		ck_assert_mem_eq(t.out[0].data, m->bytes + got,
+		    t.out[0].data_len);
+		got += t.out[0].data_len;
+		r = ack(&t, (uint16_t)n, n);
+		if (n == nblocks + 1)
+			break;
+	}
+	ck_assert_int_eq(r, XFER_FINISHED);
+	ck_assert_uint_eq(got, nblocks * bs + 3);
+	ck_assert_uint_eq(t.bytes_acked, nblocks * bs + 3);
+	transfer_free(&t);
+}
+END_TEST
+
+START_TEST(read_error_fails_with_error_packet)
+{
+	struct memsource *m = memsource(5000);
+	struct tftp_params p = params(512, 1, 0);
+	struct transfer t;
+	const uint8_t *e;
+
+	m->fail_reads = 1;
+	ck_assert_int_eq(transfer_start(&t, &m->base, &p, 1, 0), XFER_FAILED);
+	ck_assert_uint_eq(t.nout, 1);
+	e = t.out[0].hdr;
+	ck_assert_uint_eq(e[1], TFTP_ERROR);
+	ck_assert_uint_eq(e[3], TFTP_EUNDEF);
+	transfer_free(&t);
+}
+END_TEST
+
+START_TEST(netascii_tsize_left_out)
+{
+	struct memsource *m = memsource(10);
+	struct tftp_params p = params(512, 1, 0);
+	struct transfer t;
+
+	/* Only tsize asked and its value unknown: no OACK, DATA at once. */
+	p.tsize_asked = 1;
+	ck_assert_int_eq(transfer_start(&t, &m->base, &p, 0, 0), XFER_SEND);
+	ck_assert_uint_eq(data_block(&t.out[0]), 1);
+	transfer_free(&t);
+}
+END_TEST
+
+static Suite *
+transfer_suite(void)
+{
+	Suite *s = suite_create("tftpd_transfer");
+	TCase *tc = tcase_create("transfer");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, lockstep_no_options);
+	tcase_add_test(tc, empty_file);
+	tcase_add_test(tc, oack_then_data);
+	tcase_add_test(tc, pi_probe);
+	tcase_add_test(tc, client_error_mid_transfer);
+	tcase_add_test(tc, bogus_and_duplicate_acks);
+	tcase_add_test(tc, timeout_retransmits_then_fails);
+	tcase_add_test(tc, progress_resets_retries);
+	tcase_add_test(tc, oack_timeout);
+	tcase_add_test(tc, window_slides);
+	tcase_add_test(tc, last_block_inside_window);
+	tcase_add_test(tc, block_numbers_roll_over);
+	tcase_add_test(tc, read_error_fails_with_error_packet);
+	tcase_add_test(tc, netascii_tsize_left_out);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+CHECK_MAIN(transfer_suite)
