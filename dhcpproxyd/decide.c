@@ -112,10 +112,17 @@ known(const struct decide_config *c, const struct dhcp_msg *m,
 	char mac[MAC_NAME_LEN + 1];
 
 	mac_entry_name(m->chaddr, mac);
-	if (c->rootfd != -1 && ((out->serial[0] != '\0' &&
-	    bootdir_has(c->rootfd, out->serial)) ||
-	    bootdir_has(c->rootfd, mac) || bootdir_has(c->rootfd, "default")))
-		return 1;
+	if (c->rootfd != -1) {
+		if (out->serial[0] != '\0' &&
+		    bootdir_has(c->rootfd, out->serial))
+			strlcpy(out->entry, out->serial, sizeof(out->entry));
+		else if (bootdir_has(c->rootfd, mac))
+			strlcpy(out->entry, mac, sizeof(out->entry));
+		else if (bootdir_has(c->rootfd, "default"))
+			strlcpy(out->entry, "default", sizeof(out->entry));
+		if (out->entry[0] != '\0')
+			return 1;
+	}
 	if (out->serial[0] != '\0')
 		snprintf(out->why, sizeof(out->why),
 		    "ignored, no boot entry for %s or %s", out->serial, mac);
@@ -164,12 +171,14 @@ decide(struct decider *d, const struct decide_config *c,
 		strlcpy(out->why, "rate limited", sizeof(out->why));
 		return;
 	}
-	if (!c->answer_all && !known(c, m, out)) {
+	/* Looked up with -a too: the entry names iPXE's script. */
+	if (!known(c, m, out) && !c->answer_all) {
 		out->verdict = DECIDE_IGNORE;
 		return;
 	}
+	out->why[0] = '\0';
 	out->verdict = DECIDE_ANSWER;
-	out->bootfile = bootfile_for(c, m);
+	out->bootfile = bootfile_for(c, m, out->entry, out->bootfile_buf);
 }
 
 /* FNV-1a: a cheap fingerprint of a log line. */
@@ -236,7 +245,8 @@ bootfile_parse(const char *arg, struct bootfile *out)
 }
 
 const char *
-bootfile_for(const struct decide_config *c, const struct dhcp_msg *m)
+bootfile_for(const struct decide_config *c, const struct dhcp_msg *m,
+    const char *entry, char *buf)
 {
 	int arch = dhcp_is_ipxe(m) ? BOOTFILE_IPXE : dhcp_client_arch(m);
 	size_t i;
@@ -245,7 +255,11 @@ bootfile_for(const struct decide_config *c, const struct dhcp_msg *m)
 	for (i = c->nbootfiles; i > 0; i--)
 		if (c->bootfiles[i - 1].arch == arch)
 			return c->bootfiles[i - 1].file;
-	/* An iPXE with no script of its own boots like its firmware. */
+	if (arch == BOOTFILE_IPXE && entry[0] != '\0') {
+		snprintf(buf, DHCP_FILE_LEN, "%s/boot.ipxe", entry);
+		return buf;
+	}
+	/* An iPXE with no script boots like its firmware. */
 	if (arch == BOOTFILE_IPXE && (arch = dhcp_client_arch(m)) != -1)
 		for (i = c->nbootfiles; i > 0; i--)
 			if (c->bootfiles[i - 1].arch == arch)

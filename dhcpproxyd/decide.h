@@ -54,6 +54,10 @@ struct decision {
 	int quiet;			/* only worth a debug line */
 	uint8_t reply_type;		/* DHCPOFFER or DHCPACK */
 	const char *bootfile;		/* NULL for none */
+	/* The boot directory entry that made the client known: its serial,
+	 * its MAC entry or "default"; "" with -a and no entry. */
+	char entry[MAC_NAME_LEN + 1];
+	char bootfile_buf[DHCP_FILE_LEN];
 	char serial[SERIAL_LEN + 1];	/* from option 97, "" if none */
 	/* "abcd1234 dc:a6:32:01:36:c2" or "dc:a6:32:01:36:c2". */
 	char who[SERIAL_LEN + 1 + MAC_NAME_LEN + 1];
@@ -88,9 +92,12 @@ int decider_log_once(struct decider *d, const uint8_t mac[6],
  * UEFI, 11 arm64 UEFI, ...) or "ipxe". Returns NULL or the reason. */
 const char *bootfile_parse(const char *arg, struct bootfile *out);
 
-/* The boot file for this client: the ipxe one when it is iPXE, else the
- * one for its architecture, else NULL. */
+/* The boot file for this client: for iPXE (option 77), the -b ipxe= file,
+ * else ENTRY/boot.ipxe when an entry made it known (the script beside its
+ * boot files, so a chain-loaded iPXE does not load iPXE again); else the
+ * file for its architecture (option 93); else NULL. entry may be "" and
+ * buf (DHCP_FILE_LEN bytes) holds a made-up name. */
 const char *bootfile_for(const struct decide_config *c,
-    const struct dhcp_msg *m);
+    const struct dhcp_msg *m, const char *entry, char *buf);
 
 #endif

@@ -214,7 +214,7 @@ log_decision(struct server *sv, const struct dhcp_msg *m,
 	else if (decider_log_once(&sv->dec, m->chaddr, line, now))
 		log_info("%s", line);
 	else
-		log_debug("%s", line);
+		log_debug("%s (again)", line);
 }
 
 static void

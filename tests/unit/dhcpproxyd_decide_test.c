@@ -373,7 +373,19 @@ START_TEST(bootfile_by_arch)
 	pkt_end(&p);
 	run(&p, &c, 0, 1000, &out);
 	ck_assert_str_eq(out.bootfile, "undionly.kpxe");
-	/* With one, the script. */
+	ck_assert_str_eq(out.entry, "");
+	/* Known by an entry: the script in that entry. */
+	{
+		static const uint8_t mac9[6] = { 0xdc, 0xa6, 0x32, 0x01, 0x36,
+		    0xc9 };
+
+		memcpy(p.b + DHCP_OFF_CHADDR, mac9, 6);
+		run(&p, &c, 0, 1000, &out);
+		ck_assert_str_eq(out.entry, "dc-a6-32-01-36-c9");
+		ck_assert_str_eq(out.bootfile, "dc-a6-32-01-36-c9/boot.ipxe");
+		memcpy(p.b + DHCP_OFF_CHADDR, test_mac, 6);
+	}
+	/* With -b ipxe=, that script. */
 	ck_assert_ptr_null(bootfile_parse("ipxe=boot.ipxe", &bf[3]));
 	c.nbootfiles = 4;
 	run(&p, &c, 0, 1000, &out);
