@@ -1,0 +1,113 @@
+#!/bin/bash
+# Builds the OS image that the netboot test (tests/integration/
+# e2e-netboot.sh) boots, shaped like a Raspberry Pi OS image:
+#
+#   MBR
+#   partition 1  FAT32 "BOOT"   vmlinuz (stock Debian kernel), initrd.img
+#                               (initramfs-tools with nbd-client's nbdroot=
+#                               support)
+#   partition 2  ext4 "root"    a static-enough busybox and /sbin/init that
+#                               writes /marker, syncs and powers off
+#
+# Built without root, loop devices or mounts: sfdisk, mkfs.vfat --offset,
+# mcopy -i IMG@@OFFSET, mkfs.ext4 -d into a separate file, dd into place.
+# The result is cached in OUTDIR keyed by the kernel version and this
+# directory's contents, so a second run only prints the path.
+#
+# usage: tests/e2e/make-image.sh OUTDIR     prints the path of the image
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+out=${1:?usage: make-image.sh OUTDIR}
+
+# The newest stock kernel (linux-image-amd64).
+kver=$(ls /boot/vmlinuz-* 2>/dev/null | sed 's|^/boot/vmlinuz-||' | sort -V | tail -1)
+[ -n "$kver" ] || { echo "make-image: no /boot/vmlinuz-* (install linux-image-amd64)" >&2; exit 1; }
+[ -d "/lib/modules/$kver" ] || { echo "make-image: no /lib/modules/$kver" >&2; exit 1; }
+
+key=$(cat "$here"/make-image.sh "$here"/init | sha256sum | cut -c1-12)
+dir=$out/$kver-$key
+img=$dir/netboot.img
+if [ -s "$img" ]; then
+	echo "$img"
+	exit 0
+fi
+
+mkdir -p "$out"
+work=$(mktemp -d "$out/.build.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# --- initramfs: Debian's initramfs-tools, nbd-client's hook and script ----
+# BOOT=local: the nbd-client package's scripts/local-top/nbd connects
+# nbdroot= before the local script mounts root=/dev/nbd0p2. Its hook
+# (hooks/nbd-client) adds the nbd module, the network drivers and
+# /sbin/nbd-client.
+[ -x /usr/share/initramfs-tools/scripts/local-top/nbd ] ||
+	{ echo "make-image: nbd-client's initramfs script is missing" >&2; exit 1; }
+conf=$work/initramfs
+mkdir -p "$conf/conf.d" "$conf/scripts" "$conf/hooks"
+cat > "$conf/initramfs.conf" <<CONF
+MODULES=list
+BUSYBOX=auto
+KEYMAP=n
+COMPRESS=zstd
+BOOT=local
+DEVICE=
+NFSROOT=auto
+RUNSIZE=10%
+FSTYPE=ext4
+CONF
+cat > "$conf/modules" <<MODS
+virtio_pci
+virtio_net
+nbd
+ext4
+crc32c_generic
+MODS
+echo "make-image: mkinitramfs for $kver (takes a minute)" >&2
+mkinitramfs -d "$conf" -o "$work/initrd.img" "$kver" >&2
+lsinitramfs "$work/initrd.img" > "$work/initrd.list"
+for f in scripts/local-top/nbd sbin/nbd-client nbd.ko virtio_net.ko ext4.ko; do
+	grep -q "$f\$" "$work/initrd.list" ||
+		{ echo "make-image: initramfs lacks $f" >&2; exit 1; }
+done
+
+# --- root file system: busybox with its libraries, and our init ----------
+root=$work/root
+mkdir -p "$root"/{bin,sbin,proc,sys,dev,run,tmp,etc}
+cp /bin/busybox "$root/bin/busybox"
+# Debian's busybox is dynamically linked: bring its loader and libraries.
+ldd /bin/busybox | grep -o '/[^ ]*' | while read -r lib; do
+	mkdir -p "$root$(dirname "$lib")"
+	cp -L "$lib" "$root$lib"
+done
+for a in sh mount umount sync cat echo sed poweroff sleep; do
+	ln -s busybox "$root/bin/$a"
+done
+install -m 755 "$here/init" "$root/sbin/init"
+mkfs.ext4 -q -F -L root -d "$root" "$work/root.ext4" 32M >&2
+
+# --- boot partition: FAT32 with the kernel and the initramfs --------------
+cp "/boot/vmlinuz-$kver" "$work/vmlinuz"
+payload=$(( ($(stat -c %s "$work/vmlinuz") + $(stat -c %s "$work/initrd.img")) / 1048576 ))
+fat_mib=$(( payload + 48 ))		# FAT32 wants 65525 clusters or more
+[ "$fat_mib" -ge 64 ] || fat_mib=64
+root_mib=32
+img_mib=$(( 1 + fat_mib + root_mib ))
+truncate -s "${img_mib}M" "$work/netboot.img"
+sfdisk -q "$work/netboot.img" <<PT
+label: dos
+start=2048, size=$(( fat_mib * 2048 )), type=c, bootable
+start=$(( 2048 + fat_mib * 2048 )), size=$(( root_mib * 2048 )), type=83
+PT
+mkfs.vfat -F 32 -S 512 -s 1 -n BOOT --offset 2048 "$work/netboot.img" $(( fat_mib * 1024 )) >/dev/null 2>&1
+fat="$work/netboot.img@@$(( 2048 * 512 ))"
+mcopy -i "$fat" "$work/vmlinuz" ::vmlinuz
+mcopy -i "$fat" "$work/initrd.img" ::initrd.img
+dd if="$work/root.ext4" of="$work/netboot.img" bs=1M seek=$(( 1 + fat_mib )) conv=notrunc,sparse status=none
+
+mkdir -p "$dir"
+mv "$work/netboot.img" "$dir/netboot.img.tmp"
+mv "$dir/netboot.img.tmp" "$img"
+echo "make-image: built $img ($img_mib MiB; initrd $(stat -c %s "$work/initrd.img") bytes)" >&2
+echo "$img"
