@@ -121,8 +121,9 @@ sanitize:
 # clang against AREA's sources; tests/fuzz/corpus/fuzz_AREA_NAME/ seeds it.
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
-FUZZ_CFLAGS = -std=gnu11 -g -O1 -I. -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=all $(BSD_CFLAGS)
+FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -g -O1 -I. \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	$(BSD_CFLAGS)
 fuzz_area = $(word 2,$(subst _, ,$(notdir $(1))))
 build-fuzz/%: tests/fuzz/%.c $$(call lib_src,$$(call fuzz_area,%)) $(COMMON_SRC)
 	@mkdir -p $(dir $@)
