@@ -102,11 +102,9 @@ ip -n "$RT" addr add "$ROUTER/24" dev eth0
 ip -n "$RT" link set eth0 up
 ip -n "$BOOT" addr add "$SERVER/24" dev eth0
 ip -n "$BOOT" link set eth0 up
-inrt() { ip netns exec "$RT" "$@"; }
-inboot() { ip netns exec "$BOOT" "$@"; }
 
 # --- the LAN's DHCP server: addresses only -------------------------------------
-start_bg dnsmasq inrt dnsmasq --no-daemon --conf-file=/dev/null --port=0 \
+start_bg dnsmasq ip netns exec "$RT" dnsmasq --no-daemon --conf-file=/dev/null --port=0 \
 	--interface=eth0 --bind-interfaces --log-dhcp \
 	--dhcp-range=10.77.0.100,10.77.0.150,255.255.255.0,10m \
 	--dhcp-leasefile="$T/leases" --pid-file=
@@ -116,10 +114,10 @@ wait_port udp 67 "$RT"
 # --- the boot server -------------------------------------------------------------
 if standin nbd; then
 	note "stand-in: qemu-nbd in place of nbdd"
-	start_bg nbdd inboot qemu-nbd -f raw -x "$EXPORT" -b "$SERVER" \
+	start_bg nbdd ip netns exec "$BOOT" qemu-nbd -f raw -x "$EXPORT" -b "$SERVER" \
 		-p "$NBD_PORT" --persistent --shared=4 "$T/srv/$EXPORT.img"
 else
-	start_bg nbdd inboot "$BIN/nbdd" -v -r "$T/srv" -l "$SERVER" -p "$NBD_PORT"
+	start_bg nbdd ip netns exec "$BOOT" "$BIN/nbdd" -v -r "$T/srv" -l "$SERVER" -p "$NBD_PORT"
 fi
 NBDD_PID=$LAST_PID
 
@@ -127,24 +125,24 @@ if standin tftp; then
 	note "stand-in: dnsmasq's TFTP from a directory in place of tftpd"
 	mkdir -p "$T/tftp/$ENTRY"
 	mcopy -s -i "$T/srv/$EXPORT.img@@$(( part1 * 512 ))" ::/ "$T/tftp/$ENTRY/"
-	start_bg tftpd inboot dnsmasq --no-daemon --conf-file=/dev/null --port=0 \
+	start_bg tftpd ip netns exec "$BOOT" dnsmasq --no-daemon --conf-file=/dev/null --port=0 \
 		--interface=eth0 --bind-interfaces --pid-file= \
 		--enable-tftp --tftp-root="$T/tftp" --log-facility=-
 else
-	start_bg tftpd inboot "$BIN/tftpd" -v -r "$T/srv/boot" -l "$SERVER"
+	start_bg tftpd ip netns exec "$BOOT" "$BIN/tftpd" -v -r "$T/srv/boot" -l "$SERVER"
 fi
 TFTPD_PID=$LAST_PID
 
 if standin dhcp; then
 	note "stand-in: dnsmasq's proxy DHCP in place of dhcpproxyd"
-	start_bg dhcpproxyd inboot dnsmasq --no-daemon --conf-file=/dev/null \
+	start_bg dhcpproxyd ip netns exec "$BOOT" dnsmasq --no-daemon --conf-file=/dev/null \
 		--port=0 --interface=eth0 --bind-interfaces --pid-file= \
 		--log-dhcp --dhcp-range="$SERVER,proxy" \
 		--dhcp-userclass=set:ipxe,iPXE \
 		--pxe-service=tag:ipxe,x86PC,"e2e netboot",$ENTRY/boot.ipxe,$SERVER \
 		--dhcp-boot=tag:ipxe,$ENTRY/boot.ipxe,,$SERVER
 else
-	start_bg dhcpproxyd inboot "$BIN/dhcpproxyd" -v -r "$T/srv/boot"
+	start_bg dhcpproxyd ip netns exec "$BOOT" "$BIN/dhcpproxyd" -v -r "$T/srv/boot"
 fi
 DHCPPROXYD_PID=$LAST_PID
 
@@ -181,7 +179,15 @@ vm_secs=$(( $(date +%s) - vm_start ))
 [ "$rc" = 0 ] || vm_fail "QEMU exited with status $rc after $vm_secs s"
 note "the VM powered off after $vm_secs s"
 
-# --- the servers shut down cleanly ---------------------------------------------
+# --- our daemons did the work, and shut down cleanly --------------------------
+standin dhcp || assert_log "$T/dhcpproxyd.log" "$ENTRY/boot\.ipxe"
+if ! standin tftp; then
+	for f in boot.ipxe vmlinuz initrd.img; do
+		assert_log "$T/tftpd.log" "$ENTRY/$f"
+	done
+fi
+standin nbd || assert_log "$T/nbdd.log" "$EXPORT"
+
 # Ours must exit with status 0 on SIGTERM; the stand-ins are just ended.
 for d in dhcp:$DHCPPROXYD_PID tftp:$TFTPD_PID nbd:$NBDD_PID; do
 	if standin "${d%%:*}"; then
