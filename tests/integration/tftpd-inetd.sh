@@ -1,0 +1,55 @@
+#!/bin/bash
+# inetd "wait" mode: the UDP socket is fd 0; tftpd serves until idle for
+# -t seconds, then exits 0 by itself. And systemd socket activation: the
+# socket is fd 3 with LISTEN_FDS=1 and LISTEN_PID.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/tftpd-layout.inc"
+need python3
+make_layout
+
+# spawn MODE PORT ARGS...: execs tftpd with a bound socket handed over.
+spawn() {
+	local mode=$1 port=$2; shift 2
+	python3 - "$mode" "$port" "$BIN/tftpd" "$@" <<'PY' &
+import os, socket, sys
+mode, port, prog = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", port))
+want = 0 if mode == "inetd" else 3
+fd = s.detach()
+if fd != want:
+    os.dup2(fd, want)
+    os.close(fd)
+os.set_inheritable(want, True)
+if mode != "inetd":
+    os.environ["LISTEN_FDS"] = "1"
+    os.environ["LISTEN_PID"] = str(os.getpid())
+os.execv(prog, [prog] + sys.argv[4:])
+PY
+	LAST_PID=$!
+	PIDS+=("$LAST_PID")
+}
+
+PORT=$(free_port udp)
+spawn inetd "$PORT" -i -t 2 -r "$R" -v 2>"$T/inetd.log"
+pid=$LAST_PID
+wait_port udp "$PORT"
+$PITFTP -p "$PORT" -b 1468 get abcd1234/start4.elf "$T/out/i" >/dev/null
+assert_same_file "$T/out/i" "$T/mnt/pi/start4.elf"
+$PITFTP -p "$PORT" get bootcode.bin "$T/out/b" >/dev/null
+assert_same_file "$T/out/b" "$R/bootcode.bin"
+# Idle: it exits by itself, with status 0.
+for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$pid" 2>/dev/null; then fail "inetd mode did not exit when idle"; fi
+rc=0; wait "$pid" || rc=$?
+[ "$rc" = 0 ] || fail "inetd mode exited with $rc"
+assert_log "$T/inetd.log" "idle for 2 s, exiting"
+
+PORT=$(free_port udp)
+spawn systemd "$PORT" -r "$R" 2>"$T/systemd.log"
+pid=$LAST_PID
+wait_port udp "$PORT"
+$PITFTP -p "$PORT" -b 1468 get abcd1234/start4.elf "$T/out/s" >/dev/null
+assert_same_file "$T/out/s" "$T/mnt/pi/start4.elf"
+assert_log "$T/systemd.log" "on 1 socket"
+stop_pid "$pid"
