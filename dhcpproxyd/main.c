@@ -330,6 +330,11 @@ serve_one(struct server *sv, int fd, int discovery)
 	if ((r = dhcp_parse(buf, (size_t)n, m)) != DHCP_OK) {
 		log_debug("from %s on %s: dropped, %s",
 		    ntoa(from.sin_addr.s_addr, a), ifname, dhcp_parse_error(r));
+	} else if (ifindex == 0) {
+		/* Under inetd, the datagram that started us was queued
+		 * before IP_PKTINFO was on; the client will retry. */
+		log_debug("from %s: dropped, arrival interface unknown",
+		    ntoa(from.sin_addr.s_addr, a));
 	} else if (local == 0 && sv->o->tftp_addr == 0) {
 		log_debug("from %s on %s: dropped, no local address to answer "
 		    "from", ntoa(from.sin_addr.s_addr, a), ifname);

@@ -33,6 +33,22 @@ mkdir "$T/boot/default"
 dp_client -m pi -s 12345678 -M dc:a6:32:aa:bb:cc >"$T/default.out"
 assert_pi_offer "$T/default.out"
 
+# -I: only the interfaces named.
+dp_restart -a -I nosuch0
+dp_client -m pi -s 12345678 >"$T/iface.out"
+[ -z "$(replies_from "$T/iface.out" "$BOOT_IP")" ] ||
+	fail "answered on an interface not named by -I"
+dp_restart -a -I lo -I eth0
+dp_client -m pi -s 12345678 >"$T/iface2.out"
+assert_pi_offer "$T/iface2.out"
+
+# -u: privileges dropped after binding; the boot directory still works.
+dp_restart -u nobody
+dp_client -m pi -s 0 -M dc:a6:32:00:00:01 >"$T/priv.out"
+assert_pi_offer "$T/priv.out"
+uid=$(awk '/^Uid:/ { print $2 }' "/proc/$DP_PID/status")
+[ "$uid" = "$(id -u nobody)" ] || fail "running as uid $uid, not nobody"
+
 stop_pid "$DP_PID"
 stop_pid "$DNSMASQ_PID"
 echo ok

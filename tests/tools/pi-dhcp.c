@@ -292,16 +292,17 @@ print_addr(const char *key, const uint8_t *p)
 }
 
 static void
-print_reply(const uint8_t *p, size_t n, const struct sockaddr_in *from)
+print_reply(const uint8_t *p, size_t n, const struct sockaddr_in *from,
+    const struct in_addr *to)
 {
-	char a[INET_ADDRSTRLEN];
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 	char codes[1024] = "";
 	size_t i, cl = 0;
 	int type = 0;
 
-	printf("REPLY from=%s:%u",
+	printf("REPLY from=%s:%u to=%s",
 	    inet_ntop(AF_INET, &from->sin_addr, a, sizeof(a)),
-	    ntohs(from->sin_port));
+	    ntohs(from->sin_port), inet_ntop(AF_INET, to, b, sizeof(b)));
 	if (n < 240 || p[0] != 2) {
 		printf(" malformed len=%zu\n", n);
 		return;
@@ -460,6 +461,10 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) == -1) {
+		perror("pi-dhcp: IP_PKTINFO");
+		return 1;
+	}
 	if (setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof(on)) == -1) {
 		perror("pi-dhcp: SO_BROADCAST");
 		return 1;
@@ -493,7 +498,14 @@ main(int argc, char *argv[])
 	end = now() + a.wait;
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		socklen_t fl = sizeof(from);
+		union {
+			struct cmsghdr h;
+			char b[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		} cbuf;
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+		struct msghdr msg;
+		struct cmsghdr *c;
+		struct in_addr to = { 0 };
 		double left = end - now();
 		ssize_t n;
 
@@ -501,15 +513,29 @@ main(int argc, char *argv[])
 			break;
 		if (poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
 			continue;
-		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
-		    &fl);
-		if (n < 8)
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_name = &from;
+		msg.msg_namelen = sizeof(from);
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cbuf.b;
+		msg.msg_controllen = sizeof(cbuf.b);
+		if ((n = recvmsg(fd, &msg, 0)) < 8)
 			continue;
+		/* The destination address: broadcast or unicast to us. */
+		for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+			if (c->cmsg_level == IPPROTO_IP &&
+			    c->cmsg_type == IP_PKTINFO) {
+				struct in_pktinfo pi;
+
+				memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+				to = pi.ipi_addr;
+			}
 		/* Only answers to our xid, not others' traffic on port
 		 * 67 or 68 (nor our own broadcast, which is op 1). */
 		if (buf[0] != 2 || memcmp(buf + 4, pkt + 4, 4) != 0)
 			continue;
-		print_reply(buf, (size_t)n, &from);
+		print_reply(buf, (size_t)n, &from, &to);
 		replies++;
 	}
 	printf("DONE replies=%d\n", replies);
