@@ -134,12 +134,16 @@ fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
 	tests/fuzz/run $(or $(FUZZ_SECONDS),60) $(FUZZ_BINS)
 
-bench: deps all
-	tests/bench/run
+bench:
+	tests/deps.sh bench
+	$(MAKE) all
+	BUILD=$(BUILD) tests/bench/run
 
-demo: all
+# The README's main job: netboot a Pi-like client end to end on loopback.
+demo:
 	tests/deps.sh demo
-	tests/demo/run
+	$(MAKE) all
+	BUILD=$(BUILD) tests/demo/run
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR)

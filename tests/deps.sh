@@ -45,6 +45,7 @@ linux-image-amd64    a stock Debian kernel for the netboot test
 initramfs-tools      an initramfs with nbd-client's nbdroot= support
 cpio                 unpacking and repacking initramfs images
 procps               pkill and ps for test cleanup
+bc                   rates in the demo and benchmarks
 "
 bench_pkgs="
 tftpd-hpa            TFTP peer (in.tftpd) in benchmarks
