@@ -248,8 +248,10 @@ image_source_open(int imgfd, int partition, const char *image_name,
 		    dev_error(&probe));
 		return open_fail(is, SOURCE_ERROR);
 	default:
+		/* A damaged image: "file not found" for the client, and this
+		 * line, the only one, for the administrator. */
 		log_warn("image %s: bad partition table: %s", image_name, why);
-		return open_fail(is, SOURCE_ERROR);
+		return open_fail(is, SOURCE_NOT_FOUND);
 	}
 	fr = fat_open(&is->vol, dev_read, &probe, p.start, p.length);
 	if (fr == FAT_OK)
@@ -275,7 +277,8 @@ image_source_open(int imgfd, int partition, const char *image_name,
 		    image_name, p.number, path);
 		return open_fail(is, SOURCE_NOT_FOUND);
 	case FAT_DENIED:
-		log_warn("image %s: %s", image_name, is->vol.why);
+		/* The daemon logs the access violation itself. */
+		log_debug("image %s: %s", image_name, is->vol.why);
 		return open_fail(is, SOURCE_DENIED);
 	case FAT_IO:
 		log_err("image %s: partition %d: %s: %s (%s)", image_name,
@@ -284,7 +287,7 @@ image_source_open(int imgfd, int partition, const char *image_name,
 	default:
 		log_warn("image %s: partition %d: %s: %s", image_name,
 		    p.number, path, is->vol.why);
-		return open_fail(is, SOURCE_ERROR);
+		return open_fail(is, SOURCE_NOT_FOUND);
 	}
 	if ((is->dev.fd = fcntl(imgfd, F_DUPFD_CLOEXEC, 0)) == -1) {
 		log_err("image %s: dup: %s", image_name, strerror(errno));
