@@ -50,6 +50,15 @@ lock_image(int fd)
 	return 0;
 }
 
+static int
+reopen(int fd)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
+}
+
 struct claim *
 claim_take(struct claims *cs, const struct export *ex, const char *host,
     char *why, size_t whylen)
@@ -74,11 +83,12 @@ claim_take(struct claims *cs, const struct export *ex, const char *host,
 		snprintf(why, whylen, "out of memory");
 		goto out;
 	}
-	/* A descriptor of the claim's own: the connection that made the
-	 * claim may end before the others sharing it. dup() shares the
-	 * open file description, which is what both locks belong to. */
-	if ((c->lockfd = fcntl(ex->fd, F_DUPFD_CLOEXEC, 3)) == -1) {
-		snprintf(why, whylen, "dup: %s", strerror(errno));
+	/* An open file description of the claim's own, so the locks live
+	 * exactly as long as the claim: not a dup() of a connection's
+	 * descriptor, which would keep them while that connection lasts. */
+	if ((c->lockfd = reopen(ex->fd)) == -1) {
+		snprintf(why, whylen, "reopening image %s: %s", ex->name,
+		    strerror(errno));
 		free(c);
 		c = NULL;
 		goto out;

@@ -24,6 +24,8 @@
 #define OUT_SIZE	(256 * 1024)
 #define SENDFILE_MIN	(64 * 1024)	/* below this, batching wins */
 #define MAX_EXTENTS	512
+#define FLUSH_REPLIES	8
+#define FLUSH_BYTES	(32 * 1024)
 
 struct xmit {
 	struct conn *c;
@@ -35,6 +37,7 @@ struct xmit {
 	uint8_t *big;			/* for payloads beyond IN_SIZE */
 	size_t big_cap;
 	int use_sendfile;
+	int pending;			/* replies queued in out */
 };
 
 static int
@@ -48,6 +51,7 @@ flush_out(struct xmit *x, int flags)
 		return -1;
 	}
 	x->out_len = 0;
+	x->pending = 0;
 	return 0;
 }
 
@@ -439,8 +443,15 @@ transmit(struct conn *c)
 		log_err("%s: out of memory for buffers", c->peer);
 		goto out;
 	}
-	while ((rc = one_request(&x)) == 1)
-		;
+	while ((rc = one_request(&x)) == 1) {
+		/* Send every few replies rather than all at the end of a
+		 * batch: the client then works on its completions while we
+		 * work on the rest, the two cores in parallel. */
+		if (++x.pending >= FLUSH_REPLIES || x.out_len >= FLUSH_BYTES) {
+			if (flush_out(&x, 0) == -1)
+				break;
+		}
+	}
 	if (rc == 0) {
 		(void)flush_out(&x, 0);
 		log_debug("%s: export %s: client disconnected", c->peer,
