@@ -106,6 +106,10 @@ mcopy -i "$fat" "$work/vmlinuz" ::vmlinuz
 mcopy -i "$fat" "$work/initrd.img" ::initrd.img
 dd if="$work/root.ext4" of="$work/netboot.img" bs=1M seek=$(( 1 + fat_mib )) conv=notrunc,sparse status=none
 
+# Images of older kernels or older versions of these files are stale.
+for old in "$out"/*/netboot.img; do
+	[ -e "$old" ] && [ "$old" != "$img" ] && rm -rf "$(dirname "$old")"
+done
 mkdir -p "$dir"
 mv "$work/netboot.img" "$dir/netboot.img.tmp"
 mv "$dir/netboot.img.tmp" "$img"
