@@ -10,6 +10,8 @@
 #include <linux/fs.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,7 +32,8 @@ struct imgdev {
 struct image_source {
 	struct source src;	/* first: a struct source * points here */
 	struct imgdev dev;
-	char image[128];
+	char image[128];	/* the boot directory's entry */
+	char label[PATH_MAX + 160];	/* "entry (image file)", for logs */
 	struct fat_run *runs;
 	size_t nruns;
 	uint32_t tail;
@@ -64,6 +67,29 @@ static const char *
 dev_error(const struct imgdev *d)
 {
 	return d->err ? strerror(d->err) : "the image is shorter than that";
+}
+
+/* Names the image in log lines: the entry the client asked for and the
+ * file it leads to, as the kernel resolved it (when /proc is there). Made
+ * only when a line is logged: a readlink is not free. */
+static const char *
+label(struct image_source *is, int fd)
+{
+	char proc[64], target[PATH_MAX];
+	ssize_t n;
+
+	if (is->label[0] != '\0')
+		return is->label;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, target, sizeof(target) - 1);
+	if (n > 0) {
+		target[n] = '\0';
+		snprintf(is->label, sizeof(is->label), "%s (%s)", is->image,
+		    target);
+	} else {
+		strlcpy(is->label, is->image, sizeof(is->label));
+	}
+	return is->label;
 }
 
 static void
@@ -118,12 +144,12 @@ recheck(struct image_source *is, uint64_t off, size_t len)
 		return 0;
 	case FAT_IO:
 		log_warn("image %s: %s: changed during the transfer: %s (%s)",
-		    is->image, is->src.name, is->vol.why,
+		    label(is, is->dev.fd), is->src.name, is->vol.why,
 		    dev_error(&is->dev));
 		return -1;
 	default:
 		log_warn("image %s: %s: changed during the transfer: %s",
-		    is->image, is->src.name, is->vol.why);
+		    label(is, is->dev.fd), is->src.name, is->vol.why);
 		return -1;
 	}
 }
@@ -157,7 +183,8 @@ image_read(struct source *s, void *buf, size_t len, uint64_t off)
 		if (dev_read(&is->dev, (char *)buf + done, n,
 		    is->vol.base + r->off + in) == -1) {
 			log_warn("image %s: %s: read at offset %ju failed: %s",
-			    is->image, s->name, (uintmax_t)(off + done),
+			    label(is, is->dev.fd), s->name,
+			    (uintmax_t)(off + done),
 			    dev_error(&is->dev));
 			is->failed = 1;
 			return -1;
@@ -174,14 +201,14 @@ static const struct source_ops image_ops = {
 
 /* The image's size and, for a block device, its logical sector size. */
 static int
-image_geometry(int fd, const char *image_name, struct blkdev *dev)
+image_geometry(struct image_source *is, int fd, struct blkdev *dev)
 {
 	struct stat st;
 	uint64_t bytes;
 	int ssz;
 
 	if (fstat(fd, &st) == -1) {
-		log_err("image %s: fstat: %s", image_name, strerror(errno));
+		log_err("image %s: fstat: %s", label(is, fd), strerror(errno));
 		return -1;
 	}
 	dev->sector_size = 0;
@@ -191,11 +218,11 @@ image_geometry(int fd, const char *image_name, struct blkdev *dev)
 	}
 	if (!S_ISBLK(st.st_mode)) {
 		log_warn("image %s: neither a regular file nor a block device",
-		    image_name);
+		    label(is, fd));
 		return -1;
 	}
 	if (ioctl(fd, BLKGETSIZE64, &bytes) == -1) {
-		log_err("image %s: BLKGETSIZE64: %s", image_name,
+		log_err("image %s: BLKGETSIZE64: %s", label(is, fd),
 		    strerror(errno));
 		return -1;
 	}
@@ -231,7 +258,7 @@ image_source_open(int imgfd, int partition, const char *image_name,
 	is->dev.fd = -1;
 	strlcpy(is->image, image_name, sizeof(is->image));
 	strlcpy(is->src.name, path, sizeof(is->src.name));
-	if (image_geometry(imgfd, image_name, &dev) == -1)
+	if (image_geometry(is, imgfd, &dev) == -1)
 		return open_fail(is, SOURCE_ERROR);
 	/* Parse with the caller's descriptor; dup only what we keep. */
 	struct imgdev probe = { imgfd, 0 };
@@ -241,16 +268,17 @@ image_source_open(int imgfd, int partition, const char *image_name,
 	case PART_OK:
 		break;
 	case PART_NONE:
-		log_warn("image %s: %s", image_name, why);
+		log_warn("image %s: %s", label(is, imgfd), why);
 		return open_fail(is, SOURCE_NOT_FOUND);
 	case PART_IO:
-		log_err("image %s: %s: %s", image_name, why,
+		log_err("image %s: %s: %s", label(is, imgfd), why,
 		    dev_error(&probe));
 		return open_fail(is, SOURCE_ERROR);
 	default:
 		/* A damaged image: "file not found" for the client, and this
 		 * line, the only one, for the administrator. */
-		log_warn("image %s: bad partition table: %s", image_name, why);
+		log_warn("image %s: bad partition table: %s", label(is, imgfd),
+		    why);
 		return open_fail(is, SOURCE_NOT_FOUND);
 	}
 	fr = fat_open(&is->vol, dev_read, &probe, p.start, p.length);
@@ -267,7 +295,7 @@ image_source_open(int imgfd, int partition, const char *image_name,
 		 * something damaged explains the miss. */
 		if (is->vol.note[0] != '\0')
 			log_warn("image %s: partition %d: %s not found: %s",
-			    image_name, p.number, path, is->vol.note);
+			    label(is, imgfd), p.number, path, is->vol.note);
 		else
 			log_debug("image %s: partition %d: %s not found",
 			    image_name, p.number, path);
@@ -281,16 +309,17 @@ image_source_open(int imgfd, int partition, const char *image_name,
 		log_debug("image %s: %s", image_name, is->vol.why);
 		return open_fail(is, SOURCE_DENIED);
 	case FAT_IO:
-		log_err("image %s: partition %d: %s: %s (%s)", image_name,
-		    p.number, path, is->vol.why, dev_error(&probe));
+		log_err("image %s: partition %d: %s: %s (%s)",
+		    label(is, imgfd), p.number, path, is->vol.why,
+		    dev_error(&probe));
 		return open_fail(is, SOURCE_ERROR);
 	default:
-		log_warn("image %s: partition %d: %s: %s", image_name,
+		log_warn("image %s: partition %d: %s: %s", label(is, imgfd),
 		    p.number, path, is->vol.why);
 		return open_fail(is, SOURCE_NOT_FOUND);
 	}
 	if ((is->dev.fd = fcntl(imgfd, F_DUPFD_CLOEXEC, 0)) == -1) {
-		log_err("image %s: dup: %s", image_name, strerror(errno));
+		log_err("image %s: dup: %s", label(is, imgfd), strerror(errno));
 		return open_fail(is, SOURCE_ERROR);
 	}
 	is->vol.ctx = &is->dev;

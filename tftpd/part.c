@@ -101,9 +101,9 @@ check_extent(const struct blkdev *dev, unsigned ss, int number,
 	if (start_sec >= max || count > max - start_sec)
 		return fail(PART_BAD, why, whylen,
 		    "partition %d (sectors %ju-%ju of %u bytes) runs past the "
-		    "end of the image (%ju bytes)", number, (uintmax_t)start_sec,
-		    (uintmax_t)(start_sec + count - 1), ss,
-		    (uintmax_t)dev->size);
+		    "end of the image (%ju bytes)", number,
+		    (uintmax_t)start_sec, (uintmax_t)(start_sec + count - 1),
+		    ss, (uintmax_t)dev->size);
 	out->start = start_sec * ss;
 	out->len = count * ss;
 	out->number = number;
@@ -293,7 +293,8 @@ gpt_pick(const struct blkdev *dev, unsigned ss, int want, struct part *out,
 	if (part_crc32(hdr, hsize) != hcrc)
 		return fail(PART_BAD, why, whylen, "GPT header CRC mismatch");
 	if (le64(hdr + 24) != 1)
-		return fail(PART_BAD, why, whylen, "GPT header is not at LBA 1");
+		return fail(PART_BAD, why, whylen,
+		    "GPT header is not at LBA 1");
 	uint64_t first_usable = le64(hdr + 40), last_usable = le64(hdr + 48);
 	uint64_t array_lba = le64(hdr + 72);
 	uint32_t nents = le32(hdr + 80), esize = le32(hdr + 84);
@@ -325,7 +326,8 @@ gpt_pick(const struct blkdev *dev, unsigned ss, int want, struct part *out,
 		uint64_t first = le64(e + 32), last = le64(e + 40);
 		if (memcmp(e, guid_unused, 16) == 0)
 			continue;
-		if (first > last || first < first_usable || last > last_usable) {
+		if (first > last || first < first_usable ||
+		    last > last_usable) {
 			r = fail(PART_BAD, why, whylen, "GPT partition %u "
 			    "(LBA %ju-%ju) lies outside the usable LBAs "
 			    "%ju-%ju", i + 1, (uintmax_t)first,

@@ -61,8 +61,8 @@ sparse_read(void *ctx, void *buf, size_t len, uint64_t off)
 		uint64_t b = r->off + r->len < off + len ? r->off + r->len :
 		    off + len;
 		if (a < b)
-			memcpy((uint8_t *)buf + (a - off), r->data + (a - r->off),
-			    b - a);
+			memcpy((uint8_t *)buf + (a - off),
+			    r->data + (a - r->off), b - a);
 	}
 	return 0;
 }
@@ -104,7 +104,8 @@ walk_cb(void *arg, const struct fat_dirent *de)
 			struct walk sub = *w;
 			w->dirs++;
 			sub.depth++;
-			(void)fat_dir_scan(w->v, de->cluster, "d", walk_cb, &sub);
+			(void)fat_dir_scan(w->v, de->cluster, "d", walk_cb,
+			    &sub);
 		}
 	} else if (w->files++ < 16) {
 		check_file(w, de);
@@ -129,7 +130,8 @@ check_file(struct walk *w, const struct fat_dirent *de)
 		    runs[i].len > w->v->len - runs[i].off)
 			abort();
 		total += runs[i].len;
-		size_t l = runs[i].len < sizeof(buf) ? runs[i].len : sizeof(buf);
+		size_t l = runs[i].len < sizeof(buf) ? runs[i].len :
+		    sizeof(buf);
 		(void)w->v->read(w->v->ctx, buf, l, w->v->base + runs[i].off);
 	}
 	if (total != de->size)

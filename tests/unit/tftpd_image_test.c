@@ -55,8 +55,8 @@ setup(void)
 	    "size=30720, type=6\\n' | sfdisk -q bad.img && "
 	    "mkfs.vfat -F 16 -s 1 --offset 2048 bad.img 15360 && "
 	    "head -c 1536 /dev/urandom > v.bin && "
-	    "for i in 0 1 2 3 4 5; do mcopy -i bad.img@@1M v.bin ::VICTIM$i.BIN; "
-	    "done && mcopy -i bad.img@@1M dtb '::" LONG_NAME "'");
+	    "for i in 0 1 2 3 4 5; do "
+	    "mcopy -i bad.img@@1M v.bin ::VICTIM$i.BIN; done && mcopy -i bad.img@@1M dtb '::" LONG_NAME "'");
 	fx_sh("truncate -s 4M ext.img && printf 'label: dos\\n"
 	    "start=2048, type=5\\nstart=4096, size=2048, type=1\\n' | "
 	    "sfdisk -q ext.img && mkfs.vfat -F 12 --offset 4096 ext.img 1024 "
@@ -117,7 +117,8 @@ read_all(struct source *src, size_t chunk)
 	while (off < src->size) {
 		ssize_t n = source_read(src, buf + off, chunk, off);
 		ck_assert_int_gt(n, 0);
-		ck_assert(n == (ssize_t)chunk || off + (uint64_t)n == src->size);
+		ck_assert(n == (ssize_t)chunk ||
+		    off + (uint64_t)n == src->size);
 		off += (uint64_t)n;
 	}
 	ck_assert_int_eq(source_read(src, buf, chunk, off), 0);
@@ -349,11 +350,13 @@ START_TEST(bad_chains_and_entries)
 	d = bad_copy("loop");
 	victim(d, 1, &c);
 	fx_patch_le(d, fat16_entry(d, c + 1), c, 2);
-	assert_bad(d, 0, "VICTIM1.BIN", SOURCE_NOT_FOUND, "cluster chain loops");
+	assert_bad(d, 0, "VICTIM1.BIN", SOURCE_NOT_FOUND,
+	    "cluster chain loops");
 	d = bad_copy("size");
 	e = victim(d, 2, &c);
 	fx_patch_le(d, e + 28, 100000, 4);
-	assert_bad(d, 0, "VICTIM2.BIN", SOURCE_NOT_FOUND, "runs past its chain");
+	assert_bad(d, 0, "VICTIM2.BIN", SOURCE_NOT_FOUND,
+	    "runs past its chain");
 	d = bad_copy("garbage");
 	e = victim(d, 3, &c);
 	fx_patch(d, e, "VICTIM3\x01BIN", 11);

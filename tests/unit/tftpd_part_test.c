@@ -160,7 +160,8 @@ START_TEST(no_table_at_all)
 	char why[256];
 
 	ck_assert_int_eq(find("blank.img", 0, &p, why, sizeof(why)), PART_BAD);
-	ck_assert_str_eq(why, "neither a partition table nor a FAT boot sector");
+	ck_assert_str_eq(why,
+	    "neither a partition table nor a FAT boot sector");
 	fx_sh("head -c 100 ubuntu.img > tiny.img");
 	ck_assert_int_eq(find("tiny.img", 0, &p, why, sizeof(why)), PART_BAD);
 	ck_assert_str_eq(why, "image is only 100 bytes");
