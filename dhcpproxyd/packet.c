@@ -281,10 +281,10 @@ put_opt(uint8_t *buf, size_t cap, size_t *pos, int code, const void *val,
 	return 0;
 }
 
-/* Option 43 in PXE form: discovery control, one boot menu item, a menu
- * prompt with timeout 0, end. This is the layout dnsmasq's proxy mode
- * sends for --pxe-service=0,"Raspberry Pi Boot", which the Pi bootloader
- * searches for its menu text. */
+/* Option 43 in PXE form: discovery control, a menu prompt with timeout 0,
+ * one boot menu item, end. Byte for byte what dnsmasq's proxy mode sends
+ * for --pxe-service=0,"Raspberry Pi Boot" (checked against dnsmasq 2.90 by a test),
+ * the setup Pi netboot guides use, so the bootloader sees nothing new. */
 static size_t
 pxe_vendor(uint8_t *out, const char *menu, int has_bootfile)
 {
@@ -296,6 +296,11 @@ pxe_vendor(uint8_t *out, const char *menu, int has_bootfile)
 	 * but us; with a boot file here, PXE firmware should just boot it. */
 	out[n++] = PXE_DISABLE_BROADCAST | PXE_DISABLE_MULTICAST |
 	    (has_bootfile ? PXE_USE_BOOTFILE : 0);
+	out[n++] = PXE_MENU_PROMPT;
+	out[n++] = 1 + sizeof(PXE_PROMPT_TEXT) - 1;
+	out[n++] = 0;		/* timeout: no prompt, boot at once */
+	memcpy(out + n, PXE_PROMPT_TEXT, sizeof(PXE_PROMPT_TEXT) - 1);
+	n += sizeof(PXE_PROMPT_TEXT) - 1;
 	out[n++] = PXE_BOOT_MENU;
 	out[n++] = (uint8_t)(3 + tl);
 	out[n++] = PXE_BOOT_TYPE >> 8;
@@ -303,11 +308,6 @@ pxe_vendor(uint8_t *out, const char *menu, int has_bootfile)
 	out[n++] = (uint8_t)tl;
 	memcpy(out + n, menu, tl);
 	n += tl;
-	out[n++] = PXE_MENU_PROMPT;
-	out[n++] = 1 + sizeof(PXE_PROMPT_TEXT) - 1;
-	out[n++] = 0;		/* timeout: no prompt, boot at once */
-	memcpy(out + n, PXE_PROMPT_TEXT, sizeof(PXE_PROMPT_TEXT) - 1);
-	n += sizeof(PXE_PROMPT_TEXT) - 1;
 	out[n++] = PXE_END;
 	return n;
 }

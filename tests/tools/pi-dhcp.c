@@ -350,8 +350,12 @@ print_reply(const uint8_t *p, size_t n, const struct sockaddr_in *from,
 			print_str("opt66", v, l);
 		else if (code == 67)
 			print_str("opt67", v, l);
-		else if (code == 43)
+		else if (code == 43) {
+			printf(" opt43=");
+			for (size_t j = 0; j < l; j++)
+				printf("%02x", v[j]);
 			print_pxe(v, l);
+		}
 		else if (code == 97) {
 			printf(" opt97=");
 			for (size_t j = 0; j < l; j++)

@@ -331,9 +331,9 @@ START_TEST(reply_for_pi)
 {
 	static const uint8_t want43[] = {
 		6, 1, 3,
+		10, 4, 0, 'P', 'X', 'E',
 		9, 20, 0, 0, 17, 'R', 'a', 's', 'p', 'b', 'e', 'r', 'r', 'y',
 		' ', 'P', 'i', ' ', 'B', 'o', 'o', 't',
-		10, 4, 0, 'P', 'X', 'E',
 		255,
 	};
 	struct dhcp_reply_params rp = params();
@@ -411,8 +411,8 @@ START_TEST(reply_options)
 	v = dhcp_opt(r, OPT_VENDOR, &len);
 	/* Discovery control says: boot the file in this packet. */
 	ck_assert_int_eq(v[2], 0x0b);
-	ck_assert_int_eq(v[7], 20);
-	ck_assert_mem_eq(v + 8, "Raspberry Pi Boot   ", 20);
+	ck_assert_int_eq(v[13], 20);
+	ck_assert_mem_eq(v + 14, "Raspberry Pi Boot   ", 20);
 	free(r);
 }
 END_TEST
