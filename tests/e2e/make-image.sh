@@ -6,8 +6,9 @@
 #   partition 1  FAT32 "BOOT"   vmlinuz (stock Debian kernel), initrd.img
 #                               (initramfs-tools with nbd-client's nbdroot=
 #                               support)
-#   partition 2  ext4 "root"    a static-enough busybox and /sbin/init that
-#                               writes /marker, syncs and powers off
+#   partition 2  ext4 "root"    busybox (with its libraries) and /sbin/init
+#                               (tests/e2e/init) that writes /marker and a
+#                               file on partition 1, syncs and powers off
 #
 # Built without root, loop devices or mounts: sfdisk, mkfs.vfat --offset,
 # mcopy -i IMG@@OFFSET, mkfs.ext4 -d into a separate file, dd into place.
@@ -63,18 +64,22 @@ virtio_net
 nbd
 ext4
 crc32c_generic
+vfat
+nls_cp437
+nls_ascii
+nls_utf8
 MODS
 echo "make-image: mkinitramfs for $kver (takes a minute)" >&2
 mkinitramfs -d "$conf" -o "$work/initrd.img" "$kver" >&2
 lsinitramfs "$work/initrd.img" > "$work/initrd.list"
-for f in scripts/local-top/nbd sbin/nbd-client nbd.ko virtio_net.ko ext4.ko; do
+for f in scripts/local-top/nbd sbin/nbd-client nbd.ko virtio_net.ko ext4.ko vfat.ko; do
 	grep -q "$f\$" "$work/initrd.list" ||
 		{ echo "make-image: initramfs lacks $f" >&2; exit 1; }
 done
 
 # --- root file system: busybox with its libraries, and our init ----------
 root=$work/root
-mkdir -p "$root"/{bin,sbin,proc,sys,dev,run,tmp,etc}
+mkdir -p "$root"/{bin,sbin,proc,sys,dev,run,tmp,etc,boot/firmware}
 cp /bin/busybox "$root/bin/busybox"
 # Debian's busybox is dynamically linked: bring its loader and libraries.
 ldd /bin/busybox | grep -o '/[^ ]*' | while read -r lib; do

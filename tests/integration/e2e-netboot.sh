@@ -12,8 +12,10 @@
 # file from dhcpproxyd: boot.ipxe out of the image's FAT partition, which
 # loads vmlinuz and initrd.img from there too. The initramfs (initramfs-tools
 # with nbd-client's script) connects nbdroot= to nbdd; the kernel mounts
-# /dev/nbd0p2, whose init writes /marker, syncs and powers off. The test
-# then reads /marker out of the image.
+# /dev/nbd0p2, whose init writes /marker, writes e2e-fat.txt on the boot
+# partition (/dev/nbd0p1), syncs and powers off. The test then fetches
+# e2e-fat.txt from tftpd (image mode sees what was written through nbdd) and
+# reads /marker out of the image.
 #
 # Environment:
 #   E2E_TIMEOUT=SECONDS   how long the VM may take (default 300)
@@ -27,7 +29,7 @@
 
 need_root
 need qemu-system-x86_64 dnsmasq mkinitramfs lsinitramfs sfdisk mkfs.vfat \
-	mcopy mkfs.ext4 debugfs e2fsck ip
+	mcopy mkfs.ext4 debugfs e2fsck ip curl
 [ -e /dev/net/tun ] || skip "no /dev/net/tun for the VM's tap device"
 ROM=/usr/lib/ipxe/qemu/pxe-virtio.rom
 [ -r "$ROM" ] || skip "no $ROM (ipxe-qemu)"
@@ -200,6 +202,21 @@ vm_secs=$(( $(date +%s) - vm_start ))
 [ "$rc" = 0 ] || vm_fail "QEMU exited with status $rc after $vm_secs s"
 note "the VM powered off after $vm_secs s"
 
+# --- what the VM wrote into the boot partition through nbdd, tftpd serves ---
+# The coherence the suite is built for: no mount on the server side, so the
+# next TFTP request sees what the client's kernel wrote over NBD.
+if standin tftp; then
+	note "stand-in TFTP serves a copy of the boot files: e2e-fat.txt not checked"
+else
+	ip netns exec "$BOOT" curl -sS --max-time 20 -o "$T/e2e-fat.txt" \
+		"tftp://$SERVER/$ENTRY/e2e-fat.txt" 2>"$T/curl.out" ||
+		vm_fail "fetching $ENTRY/e2e-fat.txt from tftpd failed: $(cat "$T/curl.out")"
+	fat=$(cat "$T/e2e-fat.txt")
+	[ "$fat" = "written-by-vm $TOKEN" ] ||
+		vm_fail "tftpd served e2e-fat.txt as '$fat', expected 'written-by-vm $TOKEN'"
+	note "tftpd serves the file the VM wrote on the boot partition: $fat"
+fi
+
 # --- our daemons did the work, and shut down cleanly --------------------------
 standin dhcp || assert_log "$T/dhcpproxyd.log" "$ENTRY/boot\.ipxe"
 if ! standin tftp; then
@@ -228,7 +245,7 @@ e2fsck -fy "$T/root.ext4" >"$T/e2fsck.out" 2>&1 || [ $? -le 1 ] ||
 	fail "e2fsck found the root file system broken: $(cat "$T/e2fsck.out")"
 marker=$(debugfs -R 'cat /marker' "$T/root.ext4" 2>/dev/null)
 [ -n "$marker" ] || vm_fail "no /marker in the image's root file system"
-[ "$marker" = "netboot-ok $TOKEN" ] ||
-	vm_fail "/marker holds '$marker', expected 'netboot-ok $TOKEN'"
+[ "$marker" = "netboot-ok $TOKEN root=/dev/nbd0p2" ] ||
+	vm_fail "/marker holds '$marker', expected 'netboot-ok $TOKEN root=/dev/nbd0p2'"
 note "marker found: $marker"
 echo "netboot OK in $vm_secs s"
