@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -31,18 +32,29 @@
 #define REQUESTS_PER_WAKEUP	32
 #define LISTEN_RCVBUF		(4 * 1024 * 1024)
 #define PEER_STR_LEN		(INET6_ADDRSTRLEN + 16)
+#define GSO_MAX_BYTES		60000	/* one UDP GSO send, under 64 KiB */
+#define GSO_MAX_SEGS		64	/* the kernel's UDP_MAX_SEGMENTS */
 
-enum handle_kind { KIND_LISTENER, KIND_SIGNAL, KIND_CONN };
+enum handle_kind { KIND_LISTENER, KIND_SIGNAL, KIND_CONN, KIND_STRANGER };
+
+struct conn;
 
 struct handle {
 	enum handle_kind kind;
 	int fd;
+	struct conn *conn;	/* KIND_STRANGER: whose port it watches */
 };
 
-/* One transfer and the socket it runs on: its own ephemeral port, bound
- * to the address the request arrived at. */
+/* One transfer and its own ephemeral port, bound to the address the
+ * request arrived at. Two sockets share the port: h is connected to the
+ * client, so the kernel routes once and hands it only the client's
+ * packets; stranger catches everyone else's, to answer "unknown transfer
+ * ID" (RFC 1350) without disturbing the transfer. Where the two cannot
+ * share (stranger.fd == -1), h alone is unconnected and does both. */
 struct conn {
 	struct handle h;	/* first: epoll hands back a handle */
+	struct handle stranger;
+	int connected;
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 	char peer_str[PEER_STR_LEN];
@@ -69,8 +81,13 @@ struct server {
 	struct conn *conns;
 	uint8_t rx[TFTPD_PACKET_MAX];
 	uint8_t tx[1024];
+	int gso;		/* UDP GSO works: send a window in one go */
 	struct mmsghdr msgs[TFTPD_WINDOWSIZE_CAP];
 	struct iovec iovs[2 * TFTPD_WINDOWSIZE_CAP];
+	union {
+		struct cmsghdr align;
+		uint8_t buf[CMSG_SPACE(sizeof(uint16_t))];
+	} gso_cmsg[TFTPD_WINDOWSIZE_CAP];
 };
 
 static uint64_t
@@ -157,17 +174,24 @@ local_addr(int lfd, struct msghdr *mh, struct sockaddr_storage *local,
 		((struct sockaddr_in6 *)local)->sin6_port = 0;
 }
 
-/* A new ephemeral UDP socket bound to local. */
+/* A new UDP socket bound to local (port 0: an ephemeral one). reuse lets
+ * a second socket share the port. */
 static int
 transfer_socket(const struct sockaddr_storage *local, socklen_t llen,
-    const char *peer)
+    const char *peer, int reuse)
 {
-	int fd;
+	int fd, on = 1;
 
 	fd = socket(local->ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		log_err("socket for %s: %s", peer, strerror(errno));
+		return -1;
+	}
+	if (reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+	    sizeof(on)) == -1) {
+		log_err("SO_REUSEADDR for %s: %s", peer, strerror(errno));
+		close(fd);
 		return -1;
 	}
 	if (bind(fd, (const struct sockaddr *)local, llen) == -1) {
@@ -196,7 +220,7 @@ refuse(struct server *s, const struct sockaddr_storage *local,
 	size_t len = packet_build_error(s->tx, sizeof(s->tx), code, msg);
 	int fd;
 
-	if ((fd = transfer_socket(local, llen, peer_str)) == -1)
+	if ((fd = transfer_socket(local, llen, peer_str, 0)) == -1)
 		return;
 	send_one(fd, peer, plen, s->tx, len, peer_str);
 	close(fd);
@@ -213,34 +237,74 @@ conn_close(struct server *s, struct conn *c)
 		c->next->prev = c->prev;
 	/* Closing drops the descriptor from the epoll set as well. */
 	close(c->h.fd);
+	if (c->stranger.fd != -1)
+		close(c->stranger.fd);
 	transfer_free(&c->xfer);
 	free(c);
 	s->ntransfers--;
 	s->last_activity_ms = now_ms();
 }
 
-/* Sends what the transfer lists: the whole window in one sendmmsg. */
+/* Puts the transfer's packets into msgs[]: one message per packet, or,
+ * with UDP GSO, runs of full-size packets as one message each that the
+ * kernel cuts into datagrams (the header and data iovecs of a run
+ * concatenate to exactly the datagrams' bytes). Returns the count. */
+static unsigned
+build_msgs(struct server *s, struct conn *c, int gso)
+{
+	struct transfer *t = &c->xfer;
+	size_t seg = TFTP_HDR_LEN + t->params.blksize, bytes = 0;
+	unsigned nmsg = 0, segs = 0;
+	struct msghdr *mh = NULL;
+
+	if (seg > GSO_MAX_BYTES / 2)
+		gso = 0;
+	for (unsigned i = 0; i < t->nout; i++) {
+		const struct transfer_pkt *p = &t->out[i];
+		size_t len = p->hdr_len + p->data_len;
+		struct iovec *iov = &s->iovs[2 * i];
+
+		/* A run continues while packets are full-size and fit. */
+		if (mh == NULL || !gso || bytes % seg != 0 ||
+		    bytes + len > GSO_MAX_BYTES || segs == GSO_MAX_SEGS) {
+			mh = &s->msgs[nmsg++].msg_hdr;
+			memset(mh, 0, sizeof(*mh));
+			/* A connected socket needs (and takes) no address. */
+			mh->msg_name = c->connected ? NULL : &c->peer;
+			mh->msg_namelen = c->connected ? 0 : c->peer_len;
+			mh->msg_iov = iov;
+			bytes = 0;
+			segs = 0;
+		}
+		iov[0] = (struct iovec){ (void *)p->hdr, p->hdr_len };
+		iov[1] = (struct iovec){ (void *)p->data, p->data_len };
+		mh->msg_iovlen += 2;
+		bytes += len;
+		segs++;
+		if (segs == 2) {
+			struct cmsghdr *cm;
+			uint16_t segsz = (uint16_t)seg;
+
+			mh->msg_control = s->gso_cmsg[nmsg - 1].buf;
+			mh->msg_controllen = sizeof(s->gso_cmsg[nmsg - 1].buf);
+			cm = CMSG_FIRSTHDR(mh);
+			cm->cmsg_level = SOL_UDP;
+			cm->cmsg_type = UDP_SEGMENT;
+			cm->cmsg_len = CMSG_LEN(sizeof(segsz));
+			memcpy(CMSG_DATA(cm), &segsz, sizeof(segsz));
+		}
+	}
+	return nmsg;
+}
+
+/* Sends what the transfer lists: the whole window in one system call. */
 static void
 conn_send(struct server *s, struct conn *c)
 {
-	struct transfer *t = &c->xfer;
-	unsigned n = t->nout, done = 0;
+	unsigned n, done = 0;
 	int r;
 
-	for (unsigned i = 0; i < n; i++) {
-		struct iovec *iov = &s->iovs[2 * i];
-		struct msghdr *mh = &s->msgs[i].msg_hdr;
-
-		iov[0] = (struct iovec){ (void *)t->out[i].hdr,
-		    t->out[i].hdr_len };
-		iov[1] = (struct iovec){ (void *)t->out[i].data,
-		    t->out[i].data_len };
-		memset(mh, 0, sizeof(*mh));
-		mh->msg_name = &c->peer;
-		mh->msg_namelen = c->peer_len;
-		mh->msg_iov = iov;
-		mh->msg_iovlen = t->out[i].data_len > 0 ? 2 : 1;
-	}
+	n = build_msgs(s, c, s->gso);
 	while (done < n) {
 		if (n - done == 1)
 			r = sendmsg(c->h.fd, &s->msgs[done].msg_hdr, 0) == -1 ?
@@ -250,6 +314,17 @@ conn_send(struct server *s, struct conn *c)
 		if (r == -1) {
 			if (errno == EINTR)
 				continue;
+			if (s->gso && done == 0 && n < c->xfer.nout &&
+			    (errno == EINVAL || errno == EIO ||
+			    errno == ENOPROTOOPT || errno == EOPNOTSUPP)) {
+				/* No UDP GSO here: one datagram per message
+				 * from now on. */
+				log_debug("UDP GSO unavailable (%s); sending "
+				    "datagrams one by one", strerror(errno));
+				s->gso = 0;
+				n = build_msgs(s, c, 0);
+				continue;
+			}
 			/* A full send buffer loses the rest of the window;
 			 * the retransmission timer recovers it. */
 			log_trace("send to %s: %s", c->peer_str,
@@ -310,6 +385,39 @@ conn_result(struct server *s, struct conn *c, enum transfer_result r)
 	}
 }
 
+/* The transfer's sockets (see struct conn). Returns 0 or -1. */
+static int
+conn_sockets(struct conn *c, const struct sockaddr_storage *local,
+    socklen_t llen)
+{
+	struct sockaddr_storage port;
+	socklen_t plen = sizeof(port);
+	int fd;
+
+	c->stranger.fd = -1;
+	if ((c->h.fd = transfer_socket(local, llen, c->peer_str, 1)) == -1)
+		return -1;
+	if (getsockname(c->h.fd, (struct sockaddr *)&port, &plen) == -1 ||
+	    (fd = transfer_socket(&port, plen, c->peer_str, 1)) == -1) {
+		/* Serve anyway, from the one unconnected socket. */
+		log_debug("%s: second socket: %s", c->peer_str,
+		    strerror(errno));
+		return 0;
+	}
+	/* The new socket, connected, takes the client's packets; the first
+	 * keeps the rest. Nothing has been sent from this port yet, so no
+	 * packet of the client's can have reached the wrong one. */
+	if (connect(fd, (struct sockaddr *)&c->peer, c->peer_len) == -1) {
+		log_debug("%s: connect: %s", c->peer_str, strerror(errno));
+		close(fd);
+		return 0;
+	}
+	c->stranger.fd = c->h.fd;
+	c->h.fd = fd;
+	c->connected = 1;
+	return 0;
+}
+
 /* A new transfer for an accepted request. */
 static void
 conn_open(struct server *s, const struct sockaddr_storage *local,
@@ -327,16 +435,18 @@ conn_open(struct server *s, const struct sockaddr_storage *local,
 		source_close(src);
 		return;
 	}
-	if ((c->h.fd = transfer_socket(local, llen, peer_str)) == -1) {
-		free(c);
-		source_close(src);
-		return;
-	}
+	c->stranger.kind = KIND_STRANGER;
+	c->stranger.conn = c;
 	c->h.kind = KIND_CONN;
 	memcpy(&c->peer, peer, plen);
 	c->peer_len = plen;
 	strlcpy(c->peer_str, peer_str, sizeof(c->peer_str));
 	c->start_ms = now_ms();
+	if (conn_sockets(c, local, llen) == -1) {
+		free(c);
+		source_close(src);
+		return;
+	}
 	/* A window larger than the default send buffer would be cut. */
 	if (window > 128 * 1024) {
 		int sz = (int)(2 * window);
@@ -350,10 +460,10 @@ conn_open(struct server *s, const struct sockaddr_storage *local,
 	s->ntransfers++;
 	ev.events = EPOLLIN;
 	ev.data.ptr = &c->h;
-	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, c->h.fd, &ev) == -1) {
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, c->h.fd, &ev) == -1 ||
+	    (c->stranger.fd != -1 && (ev.data.ptr = &c->stranger,
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, c->stranger.fd, &ev) == -1))) {
 		log_err("epoll for %s: %s", peer_str, strerror(errno));
-		transfer_free(&c->xfer);
-		c->xfer.src = NULL;
 		source_close(src);
 		conn_close(s, c);
 		return;
@@ -526,6 +636,27 @@ on_conn(struct server *s, struct conn *c)
 	    now_ms()));
 }
 
+/* A packet on the unconnected socket of a transfer whose connected one
+ * takes the client's: always a stranger's. */
+static void
+on_stranger(struct server *s, struct conn *c)
+{
+	struct sockaddr_storage from;
+	socklen_t flen = sizeof(from);
+	char from_str[PEER_STR_LEN];
+	size_t len;
+
+	if (recvfrom(c->stranger.fd, s->rx, sizeof(s->rx), 0,
+	    (struct sockaddr *)&from, &flen) == -1)
+		return;
+	addr_str((struct sockaddr *)&from, flen, from_str, sizeof(from_str));
+	log_debug("%s: packet to the transfer of %s to %s: unknown "
+	    "transfer ID", from_str, c->xfer.src->name, c->peer_str);
+	len = packet_build_error(s->tx, sizeof(s->tx), TFTP_EBADID, NULL);
+	send_one(c->stranger.fd, (struct sockaddr *)&from, flen, s->tx, len,
+	    from_str);
+}
+
 static void
 check_timers(struct server *s, uint64_t now)
 {
@@ -596,6 +727,9 @@ serve(struct server *s)
 			case KIND_CONN:
 				on_conn(s, (struct conn *)h);
 				break;
+			case KIND_STRANGER:
+				on_stranger(s, h->conn);
+				break;
 			}
 		}
 		now = now_ms();
@@ -620,7 +754,7 @@ handle_flag(void *ctx, int ch, const char *arg)
 	return "unknown flag";
 }
 
-/* Each transfer holds a descriptor: make room for -m of them. */
+/* Each transfer holds two descriptors: make room for -m of them. */
 static void
 raise_fd_limit(unsigned want)
 {
@@ -670,9 +804,10 @@ main(int argc, char *argv[])
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		log_fatal("memory: %s", strerror(errno));
 	s->max_transfers = (unsigned)opts.max_transfers;
+	s->gso = 1;
 	s->inetd = cl.inetd;
 	s->idle_ms = (uint64_t)opts.idle_secs * 1000;
-	raise_fd_limit(s->max_transfers + 64);
+	raise_fd_limit(2 * s->max_transfers + 64);
 
 	if ((s->sig.fd = signals_shutdown_fd()) == -1)
 		return 1;
@@ -698,7 +833,7 @@ main(int argc, char *argv[])
 		int sz = LISTEN_RCVBUF;
 		(void)setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &sz,
 		    sizeof(sz));
-		s->listeners[i] = (struct handle){ KIND_LISTENER, fds[i] };
+		s->listeners[i] = (struct handle){ KIND_LISTENER, fds[i], NULL };
 	}
 	if ((s->rootfd = open(cl.root, O_PATH | O_DIRECTORY | O_CLOEXEC)) ==
 	    -1)

@@ -118,11 +118,16 @@ put_str(uint8_t *p, size_t at, size_t cap, const char *s)
 static void
 send_last(struct client *c)
 {
-	const struct sockaddr *to = (const struct sockaddr *)(c->have_tid ?
-	    &c->tid : &c->server);
+	const struct sockaddr *to = (const struct sockaddr *)&c->server;
+	ssize_t r;
 
-	if (sendto(c->fd, c->last, c->last_len, 0, to, c->slen) == -1 &&
-	    errno != EAGAIN)
+	/* Once the transfer's port is known the socket is connected to it:
+	 * cheaper sends, and the kernel drops everyone else's packets. */
+	if (c->have_tid)
+		r = send(c->fd, c->last, c->last_len, 0);
+	else
+		r = sendto(c->fd, c->last, c->last_len, 0, to, c->slen);
+	if (r == -1 && errno != EAGAIN)
 		fprintf(stderr, "pi-tftp: send: %s\n", strerror(errno));
 	c->deadline = now_ms() + RETRY_MS;
 }
@@ -294,24 +299,28 @@ on_data(struct client *c, const uint8_t *p, size_t len)
 		send_ack(c, block);
 }
 
+/* One packet from the server. */
 static void
-client_input(struct client *c)
+client_packet(struct client *c, const uint8_t *p, ssize_t n,
+    const struct sockaddr_storage *from)
 {
-	static uint8_t p[MAXPKT];
-	struct sockaddr_storage from;
-	socklen_t flen = sizeof(from);
-	ssize_t n;
 	int op;
 
-	n = recvfrom(c->fd, p, sizeof(p), 0, (struct sockaddr *)&from, &flen);
-	if (n < 4)
+	if (n < 4 || c->state >= C_DONE)
 		return;
-	if (!same_host(&from, &c->server))
+	if (!same_host(from, &c->server))
 		return;
 	if (!c->have_tid) {
-		c->tid = from;
+		c->tid = *from;
 		c->have_tid = 1;
-	} else if (!same_port(&from, &c->tid))
+		if (connect(c->fd, (const struct sockaddr *)from,
+		    c->slen) == -1) {
+			snprintf(c->err, sizeof(c->err), "connect: %s",
+			    strerror(errno));
+			finish(c, C_FAILED);
+			return;
+		}
+	} else if (!same_port(from, &c->tid))
 		return;
 	op = p[0] << 8 | p[1];
 	switch (op) {
@@ -342,6 +351,34 @@ client_input(struct client *c)
 		finish(c, C_FAILED);
 		return;
 	}
+}
+
+/* Everything queued on the client's socket, in one recvmmsg: a window of
+ * DATA costs one system call, so the load generator measures the
+ * server, not itself. */
+#define RX_BATCH 32
+static void
+client_input(struct client *c)
+{
+	static uint8_t bufs[RX_BATCH][MAXPKT];
+	static struct sockaddr_storage froms[RX_BATCH];
+	static struct iovec iovs[RX_BATCH];
+	static struct mmsghdr msgs[RX_BATCH];
+	int n;
+
+	for (int i = 0; i < RX_BATCH; i++) {
+		iovs[i] = (struct iovec){ bufs[i], MAXPKT };
+		memset(&msgs[i], 0, sizeof(msgs[i]));
+		msgs[i].msg_hdr.msg_name = &froms[i];
+		msgs[i].msg_hdr.msg_namelen = sizeof(froms[i]);
+		msgs[i].msg_hdr.msg_iov = &iovs[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	n = recvmmsg(c->fd, msgs, c->windowsize > 1 ? RX_BATCH : 1,
+	    MSG_DONTWAIT, NULL);
+	for (int i = 0; i < n; i++)
+		client_packet(c, bufs[i], (ssize_t)msgs[i].msg_len,
+		    &froms[i]);
 }
 
 static void

@@ -1,0 +1,113 @@
+#!/bin/bash
+# tftpd against tftpd-hpa (in.tftpd) and dnsmasq's TFTP, side by side in
+# one run on the same 64 MiB file, all in a network namespace of its own
+# (dnsmasq's TFTP has no port option: it needs port 69 to itself):
+#   - one transfer at blksize 1468, lock-step like a Pi (best of ROUNDS);
+#   - 32 concurrent Pi-like clients, one load-generating process (pi-tftp
+#     bench), each fetching the file: aggregate MB/s and the server's CPU
+#     seconds per GiB served (utime + stime, children included, from
+#     /proc/PID/stat);
+#   - one transfer with windowsize 16 (tftpd only).
+# usage: tests/bench/tftpd.sh   (BUILD, ROUNDS, CLIENTS, SIZE_MIB to tune)
+. "$(dirname "$0")/../lib.sh"
+need_root
+need in.tftpd dnsmasq ip
+PITFTP=$BIN/tools/pi-tftp
+[ -x "$BIN/tftpd" ] && [ -x "$PITFTP" ] || fail "build first: make BUILD=$BUILD"
+ROUNDS=${ROUNDS:-3}
+CLIENTS=${CLIENTS:-32}
+SIZE_MIB=${SIZE_MIB:-64}
+HZ=$(getconf CLK_TCK)
+
+netns_add tftpbench
+NS=${NS_PREFIX}tftpbench
+inns() { ip netns exec "$NS" "$@"; }
+# tftpd-hpa resolves its address with AI_ADDRCONFIG, which ignores
+# loopback addresses: give the namespace's lo one more (TEST-NET-1).
+ip -n "$NS" addr add 192.0.2.1/32 dev lo
+
+# Readable by the unprivileged users tftpd-hpa and dnsmasq switch to.
+chmod 755 "$T"
+mkdir -m 755 "$T/root"
+head -c $((SIZE_MIB * 1024 * 1024)) /dev/urandom > "$T/root/big.img"
+chmod 644 "$T/root/big.img"
+cat "$T/root/big.img" > /dev/null	# in the page cache for everyone
+BYTES=$((SIZE_MIB * 1024 * 1024))
+
+start_bg tftpd ip netns exec "$NS" "$BIN/tftpd" -r "$T/root" -l 127.0.0.1 -p 6901
+OURS=$LAST_PID
+start_bg hpa ip netns exec "$NS" in.tftpd -L -a 127.0.0.1:6902 -s "$T/root" -u tftp
+HPA=$LAST_PID
+start_bg dnsmasq ip netns exec "$NS" dnsmasq -k --conf-file=/dev/null \
+	--port=0 --enable-tftp --tftp-root="$T/root" --tftp-max=256 \
+	--listen-address=127.0.0.1 --bind-interfaces --pid-file= \
+	--user=nobody --log-facility=- --quiet-tftp
+DNSMASQ=$LAST_PID
+for p in 6901 6902 69; do wait_port udp "$p" "$NS"; done
+
+# CPU time of a server and every child it forks (tftpd-hpa forks one per
+# transfer and lets them be reaped unseen, so /proc/PID/stat's cutime
+# misses them): each server runs in a cpuacct cgroup of its own, which
+# counts exited tasks too. Without cpuacct, utime+stime+cutime+cstime.
+CG=/sys/fs/cgroup/cpuacct
+cg_add() {	# cg_add NAME PID
+	[ -w "$CG" ] || return 0
+	mkdir "$CG/tftpbench-$$-$1"
+	echo "$2" > "$CG/tftpbench-$$-$1/cgroup.procs"
+	CLEANUPS+=("kill -KILL $2 2>/dev/null; sleep 0.3; rmdir $CG/tftpbench-$$-$1")
+}
+cpu_ns() {	# cpu_ns NAME PID: nanoseconds of CPU so far
+	if [ -r "$CG/tftpbench-$$-$1/cpuacct.usage" ]; then
+		cat "$CG/tftpbench-$$-$1/cpuacct.usage"
+	else
+		awk -v hz="$HZ" '{ printf "%.0f\n", ($14 + $15 + $16 + $17) * 1e9 / hz }' "/proc/$2/stat"
+	fi
+}
+
+# single PORT [WINDOW]: MB/s of one transfer, best of ROUNDS.
+single() {
+	local port=$1 w=${2:-0} best=0 out rate
+	for _ in $(seq "$ROUNDS"); do
+		out=$(inns "$PITFTP" -p "$port" -b 1468 -w "$w" get big.img -)
+		rate=$(awk -v b="$BYTES" '{ printf "%.1f", b / $4 / 1e6 }' <<<"$out")
+		best=$(awk -v a="$best" -v b="$rate" 'BEGIN { print (b > a) ? b : a }')
+	done
+	echo "$best"
+}
+
+# many PORT NAME PID: "MB/s cpu-s-per-GiB" for CLIENTS concurrent clients.
+many() {
+	local port=$1 name=$2 pid=$3 before after out rate
+	before=$(cpu_ns "$name" "$pid")
+	out=$(inns "$PITFTP" -p "$port" -b 1468 -n "$CLIENTS" bench big.img)
+	grep -q " failed 0 " <<<"$out" || fail "port $port: $out"
+	sleep 0.5	# let tftpd-hpa's last children exit
+	after=$(cpu_ns "$name" "$pid")
+	rate=$(awk '{ print $10 }' <<<"$out")
+	awk -v r="$rate" -v t=$((after - before)) -v b=$((BYTES * CLIENTS)) \
+	    'BEGIN { printf "%s %.2f\n", r, t / 1e9 / (b / 1073741824) }'
+}
+
+cg_add ours "$OURS"
+cg_add hpa "$HPA"
+cg_add dnsmasq "$DNSMASQ"
+
+note "single transfers, best of $ROUNDS each, interleaved"
+s_ours=$(single 6901); s_hpa=$(single 6902); s_dns=$(single 69)
+note "$CLIENTS clients x $SIZE_MIB MiB"
+read -r m_ours c_ours < <(many 6901 ours "$OURS")
+read -r m_hpa c_hpa < <(many 6902 hpa "$HPA")
+read -r m_dns c_dns < <(many 69 dnsmasq "$DNSMASQ")
+note "windowsize 16"
+w_ours=$(single 6901 16)
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'; }
+printf '\n%-34s %10s %10s %10s %9s %9s\n' "$SIZE_MIB MiB, blksize 1468" tftpd tftpd-hpa dnsmasq "vs hpa" "vs dnsm"
+printf '%-34s %10s %10s %10s %9s %9s\n' "single transfer, MB/s" "$s_ours" "$s_hpa" "$s_dns" "$(ratio "$s_ours" "$s_hpa")" "$(ratio "$s_ours" "$s_dns")"
+printf '%-34s %10s %10s %10s %9s %9s\n' "$CLIENTS clients aggregate, MB/s" "$m_ours" "$m_hpa" "$m_dns" "$(ratio "$m_ours" "$m_hpa")" "$(ratio "$m_ours" "$m_dns")"
+printf '%-34s %10s %10s %10s %9s %9s\n' "$CLIENTS clients, CPU s per GiB" "$c_ours" "$c_hpa" "$c_dns" "$(ratio "$c_ours" "$c_hpa")" "$(ratio "$c_ours" "$c_dns")"
+printf '%-34s %10s %10s %10s %9s\n' "windowsize 16 single, MB/s" "$w_ours" "-" "-" "$(ratio "$w_ours" "$s_ours") of lock-step"
+echo
+stop_pid "$OURS"
+stop_pid "$HPA"
+stop_pid "$DNSMASQ"
