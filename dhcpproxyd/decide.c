@@ -1,7 +1,7 @@
 /* Whom dhcpproxyd answers, with what, and how often. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/bootdir.h"
 #include "common/cmdline.h"

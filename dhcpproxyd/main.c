@@ -148,7 +148,10 @@ reply_dest(const struct server *sv, const struct dhcp_msg *m, int discovery,
 {
 	memset(to, 0, sizeof(*to));
 	to->sin_family = AF_INET;
-	if (discovery) {
+	/* A source of 0.0.0.0 cannot be answered directly: a client that
+	 * asks port 4011 before it has an address falls through to the
+	 * rules of port 67. */
+	if (discovery && from->sin_addr.s_addr != 0) {
 		*to = *from;
 		return 0;
 	}

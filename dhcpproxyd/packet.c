@@ -316,7 +316,8 @@ size_t
 dhcp_build_reply(const struct dhcp_msg *req, const struct dhcp_reply_params *p,
     uint8_t *buf, size_t cap)
 {
-	uint8_t vendor[255], *tftp = (uint8_t *)&p->tftp_addr;
+	uint8_t vendor[255];
+	const uint8_t *tftp = (const uint8_t *)&p->tftp_addr;
 	const uint8_t *v;
 	const char *menu = p->menu_text ? p->menu_text : PI_MENU_TEXT;
 	size_t pos, len, blen = p->bootfile ? strlen(p->bootfile) : 0;
