@@ -157,6 +157,17 @@ local_addr(int lfd, struct msghdr *mh, struct sockaddr_storage *local,
 			/* spec_dst: our address, even for a broadcast. */
 			sin->sin_addr = pi.ipi_spec_dst;
 		} else if (local->ss_family == AF_INET6 &&
+		    c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			/* IPv4 on a dual-stack socket: the mapped form. */
+			struct in_pktinfo pi;
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)local;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			memset(&sin6->sin6_addr, 0, sizeof(sin6->sin6_addr));
+			sin6->sin6_addr.s6_addr[10] = 0xff;
+			sin6->sin6_addr.s6_addr[11] = 0xff;
+			memcpy(&sin6->sin6_addr.s6_addr[12], &pi.ipi_spec_dst, 4);
+			sin6->sin6_scope_id = 0;
+		} else if (local->ss_family == AF_INET6 &&
 		    c->cmsg_level == IPPROTO_IPV6 &&
 		    c->cmsg_type == IPV6_PKTINFO) {
 			struct in6_pktinfo pi;
