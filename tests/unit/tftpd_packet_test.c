@@ -193,7 +193,7 @@ START_TEST(parse_too_many_options)
 {
 	struct tftp_request req;
 	const char *parts[2 + 2 * (TFTPD_OPTIONS_MAX + 1)];
-	char names[TFTPD_OPTIONS_MAX + 1][8];
+	char names[TFTPD_OPTIONS_MAX + 1][16];
 	size_t n = 0;
 
 	parts[n++] = "f";
