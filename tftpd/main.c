@@ -325,15 +325,17 @@ conn_send(struct server *s, struct conn *c)
 		if (r == -1) {
 			if (errno == EINTR)
 				continue;
-			if (s->gso && done == 0 && n < c->xfer.nout &&
+			if (s->gso && n < c->xfer.nout &&
 			    (errno == EINVAL || errno == EIO ||
 			    errno == ENOPROTOOPT || errno == EOPNOTSUPP)) {
 				/* No UDP GSO here: one datagram per message
-				 * from now on. */
+				 * from now on, the window sent again whole
+				 * (the client drops what it already has). */
 				log_debug("UDP GSO unavailable (%s); sending "
 				    "datagrams one by one", strerror(errno));
 				s->gso = 0;
 				n = build_msgs(s, c, 0);
+				done = 0;
 				continue;
 			}
 			/* A full send buffer loses the rest of the window;
