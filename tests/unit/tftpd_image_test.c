@@ -506,6 +506,62 @@ START_TEST(image_shrinks_during_transfer)
 }
 END_TEST
 
+/* The largest file FAT holds, 4 GiB - 1, in a sparse image: one file's
+ * size and chain are patched in rather than 4 GiB written. */
+START_TEST(largest_file)
+{
+	struct source *src;
+	int lines, fd;
+	uint8_t buf[64];
+
+	fx_sh("rm -f huge.img && mkfs.vfat -C -F 32 -s 64 huge.img 4300000 && "
+	    "mcopy -i huge.img config.txt ::HUGE.BIN");
+	uint64_t bps = fx_read_le("huge.img", 11, 2);
+	uint64_t rsvd = fx_read_le("huge.img", 14, 2);
+	uint64_t cs = bps * fx_read_le("huge.img", 13, 1);
+	uint64_t data = rsvd * bps +
+	    fx_read_le("huge.img", 16, 1) * fx_read_le("huge.img", 36, 4) * bps;
+	uint64_t root = data + (fx_read_le("huge.img", 44, 4) - 2) * cs;
+	/* The entry, in the root directory's first cluster (searching the
+	 * whole 4 GiB image would read it all). */
+	uint8_t *dir = malloc(cs);
+	ck_assert_ptr_nonnull(dir);
+	ck_assert_int_ne(fd = open(fx_path("huge.img"), O_RDONLY), -1);
+	ck_assert_int_eq(pread(fd, dir, cs, (off_t)root), (ssize_t)cs);
+	close(fd);
+	uint8_t *hit = memmem(dir, cs, "HUGE    BIN", 11);
+	ck_assert_ptr_nonnull(hit);
+	int64_t e = (int64_t)(root + (uint64_t)(hit - dir));
+	free(dir);
+	uint32_t c = (uint32_t)(fx_read_le("huge.img", (uint64_t)e + 26, 2) |
+	    fx_read_le("huge.img", (uint64_t)e + 20, 2) << 16);
+	uint64_t n = (0xffffffffull + cs - 1) / cs;
+	uint32_t *fat = calloc(n, 4);
+	ck_assert_ptr_nonnull(fat);
+	for (uint64_t i = 0; i < n; i++)
+		fat[i] = i + 1 < n ? (uint32_t)(c + i + 1) : 0x0fffffff;
+	ck_assert_int_ne(fd = open(fx_path("huge.img"), O_WRONLY), -1);
+	ck_assert_int_eq(pwrite(fd, fat, n * 4, (off_t)(rsvd * bps + 4 * c)),
+	    (ssize_t)(n * 4));
+	close(fd);
+	free(fat);
+	fx_patch_le("huge.img", (uint64_t)e + 28, 0xffffffff, 4);
+	ck_assert_int_eq(open_src("huge.img", 0, "huge.bin", &src, &lines,
+	    NULL, 0), SOURCE_OK);
+	ck_assert_uint_eq(src->size, 0xffffffffull);
+	ck_assert_int_eq(source_read(src, buf, sizeof(buf), 0xffffffffull - 10),
+	    10);
+	ck_assert_int_eq(source_read(src, buf, sizeof(buf), 0xffffffffull), 0);
+	/* The bytes at the end of the file are where the chain says. */
+	uint64_t at = data + (uint64_t)(c - 2) * cs + 0xffffffffull - 3;
+	fx_patch("huge.img", at, "END", 3);
+	ck_assert_int_eq(source_read(src, buf, 3, 0xffffffffull - 3), 3);
+	ck_assert(memcmp(buf, "END", 3) == 0);
+	source_close(src);
+	fx_sh("rm -f huge.img");
+}
+END_TEST
+
 static Suite *
 image_suite(void)
 {
@@ -516,6 +572,7 @@ image_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, ubuntu_image_files);
 	tcase_add_test(tc, file_over_64_mib);
+	tcase_add_test(tc, largest_file);
 	tcase_add_test(tc, other_layouts);
 	tcase_add_test(tc, misses_are_quiet);
 	tcase_add_test(tc, dotdot_denied);
