@@ -46,6 +46,7 @@ initramfs-tools      an initramfs with nbd-client's nbdroot= support
 cpio                 unpacking and repacking initramfs images
 procps               pkill and ps for test cleanup
 bc                   rates in the demo and benchmarks
+systemd              systemd-socket-activate for socket activation tests
 "
 bench_pkgs="
 tftpd-hpa            TFTP peer (in.tftpd) in benchmarks
