@@ -58,8 +58,9 @@ done
 
 # The VM's serial console without its escape sequences and carriage returns.
 console_tail() {
-	tail -"$1" "$CONSOLE" | tr -d '\r' | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' |
-		grep -v '^[[:space:]]*$'
+	tr -d '\r' < "$CONSOLE" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' |
+		grep -av '^[[:space:]]*$' | uniq -c |
+		sed -E 's/^ *1 //; s/^ *([0-9]+) (.*)/\2   [x\1]/' | tail -"$1"
 }
 
 # On failure the logs are shown here, the console last and then the reason,
@@ -197,9 +198,22 @@ while kill -0 "$QEMU_PID" 2>/dev/null; do
 	fi
 	sleep 1
 done
-rc=0; wait "$QEMU_PID" || rc=$?
+qrc=0; wait "$QEMU_PID" || qrc=$?
 vm_secs=$(( $(date +%s) - vm_start ))
-[ "$rc" = 0 ] || vm_fail "QEMU exited with status $rc after $vm_secs s"
+[ "$qrc" = 0 ] || vm_fail "QEMU exited with status $qrc after $vm_secs s"
+# -no-reboot and panic=5: a kernel panic or an initramfs that gives up also
+# ends QEMU, with status 0. Say which stage the boot reached.
+if ! grep -q '^e2e: marker written' "$CONSOLE"; then
+	stage="iPXE never ran the boot script"
+	grep -q '^e2e: iPXE script' "$CONSOLE" && stage="the boot script ran, but the kernel did not start"
+	grep -q 'Linux version' "$CONSOLE" && stage="the kernel started, but the root's init did not run"
+	grep -q 'Connected /dev/nbd0' "$CONSOLE" && stage="nbd-client connected, but the root's init did not run"
+	grep -q '^e2e: root is' "$CONSOLE" && stage="the root's init started, but did not finish"
+	# nbd-client's error, the initramfs's alert, the kernel's panic.
+	why=$(tr -d '\r' < "$CONSOLE" | grep -a -E 'Error:|ALERT!|Kernel panic' |
+		head -3 | tr '\n' ' ' || true)
+	vm_fail "the VM stopped after $vm_secs s: $stage${why:+: $why}"
+fi
 note "the VM powered off after $vm_secs s"
 
 # --- what the VM wrote into the boot partition through nbdd, tftpd serves ---
