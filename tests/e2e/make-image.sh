@@ -12,8 +12,9 @@
 #
 # Built without root, loop devices or mounts: sfdisk, mkfs.vfat --offset,
 # mcopy -i IMG@@OFFSET, mkfs.ext4 -d into a separate file, dd into place.
-# The result is cached in OUTDIR keyed by the kernel version and this
-# directory's contents, so a second run only prints the path.
+# The result is cached in OUTDIR keyed by the kernel version and the
+# contents of make-image.sh and init, so a second run only prints the path;
+# stale images there are removed.
 #
 # usage: tests/e2e/make-image.sh OUTDIR     prints the path of the image
 set -euo pipefail
@@ -39,10 +40,13 @@ work=$(mktemp -d "$out/.build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 # --- initramfs: Debian's initramfs-tools, nbd-client's hook and script ----
-# BOOT=local: the nbd-client package's scripts/local-top/nbd connects
-# nbdroot= before the local script mounts root=/dev/nbd0p2. Its hook
-# (hooks/nbd-client) adds the nbd module, the network drivers and
-# /sbin/nbd-client.
+# BOOT=local, as on Debian and Ubuntu Pi images: initramfs-tools has only
+# the local and nfs boot methods, and the nbd-client package hooks into
+# local: its scripts/local-top/nbd runs configure_networking (ip=dhcp) and
+# nbd-client for nbdroot= before the local script mounts root=/dev/nbd0p2.
+# Its hook (hooks/nbd-client) adds the nbd module, the network drivers and
+# /sbin/nbd-client. MODULES=list keeps the initramfs small (it travels
+# over TFTP); the modules listed are loaded early by init.
 [ -x /usr/share/initramfs-tools/scripts/local-top/nbd ] ||
 	{ echo "make-image: nbd-client's initramfs script is missing" >&2; exit 1; }
 conf=$work/initramfs
