@@ -4,6 +4,7 @@ by byte so the tests can send what no well-behaved client sends.
 
 usage: nbdd-raw.py PORT SCENARIO [ARGS...]   (exit 0 = scenario passed)
 """
+import os
 import socket
 import struct
 import sys
@@ -298,15 +299,17 @@ def sc_bad_flags(port):
 
 
 def sc_go_from(port, name, src, expect):
-    """GO from source address src: expect 'ok' (then hold it open until
-    stdin closes) or 'refused:TEXT'."""
+    """GO from source address src: expect 'ok', 'ok:PATH' (then hold the
+    connection until PATH exists) or 'refused:TEXT'."""
     c = Client(port, src)
     c.greet()
     size, flags, _ = c.go(name)
-    if expect == "ok":
+    if expect.startswith("ok"):
         check(isinstance(flags, int), "GO from %s refused: %s" % (src, flags))
         print("holding", flush=True)
-        sys.stdin.read()
+        until = expect[3:]
+        while until and not os.path.exists(until):
+            time.sleep(0.05)
         c.req(CMD_DISC, 0, 0)
         return
     check(not isinstance(flags, int), "GO from %s was allowed" % src)
@@ -316,12 +319,13 @@ def sc_go_from(port, name, src, expect):
     print("refused:", flags)
 
 
-def sc_hold(port, name, n):
+def sc_hold(port, name, n, until=""):
     """Opens n connections, completes the handshake on each, holds them
-    until stdin closes."""
+    until the file until exists."""
     cs = [ready(port, name)[0] for _ in range(int(n))]
     print("holding", len(cs), flush=True)
-    sys.stdin.read()
+    while until and not os.path.exists(until):
+        time.sleep(0.05)
     for c in cs:
         c.req(CMD_DISC, 0, 0)
 

@@ -1,0 +1,39 @@
+#!/bin/bash
+# nbdd -i: inetd "nowait" mode. A tiny inetd accepts one connection and
+# runs nbdd with the socket as fd 0; nbdd serves that client and exits 0.
+. "$(dirname "$0")/../lib.sh"
+need qemu-io nbd-client
+
+mkdir "$T/root"
+truncate -s 4M "$T/root/pi.img"
+port=$(free_port tcp)
+cat >"$T/inetd.py" <<'PY'
+import socket, subprocess, sys
+port, n, argv = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", port))
+ls.listen(8)
+print("listening", flush=True)
+for _ in range(n):
+    c, _ = ls.accept()
+    p = subprocess.Popen(argv, stdin=c, stdout=c.fileno() if False else None)
+    c.close()
+    rc = p.wait()
+    print("nbdd exited", rc, flush=True)
+    if rc != 0:
+        sys.exit(1)
+PY
+start_bg inetd /usr/bin/python3 "$T/inetd.py" "$port" 3 "$BIN/nbdd" -i -r "$T/root"
+inetd=$LAST_PID
+wait_port tcp "$port"
+
+qemu-io -f raw -c 'write -P 0x33 0 64k' "nbd://127.0.0.1:$port/pi" >"$T/qio" 2>&1 ||
+    fail "write through inetd mode: $(cat "$T/qio")"
+qemu-io -f raw -r -c 'read -P 0x33 0 64k' "nbd://127.0.0.1:$port/pi" >"$T/qio" 2>&1 ||
+    fail "read through inetd mode: $(cat "$T/qio")"
+grep -q 'Pattern verification failed' "$T/qio" && fail "inetd mode read back wrong data"
+nbd-client -l 127.0.0.1 "$port" >"$T/list" 2>&1 || fail "nbd-client -l: $(cat "$T/list")"
+grep -qx pi "$T/list" || fail "list in inetd mode"
+wait "$inetd" || fail "nbdd in inetd mode did not exit 0: $(cat "$T/inetd.log")"
+[ "$(grep -c 'nbdd exited 0' "$T/inetd.log")" = 3 ] || fail "$(cat "$T/inetd.log")"

@@ -1,0 +1,62 @@
+#!/bin/bash
+# nbdd's limits: -m, the handshake timeout (stalled and oldstyle clients),
+# a client stalling or vanishing mid-request is dropped without touching
+# the image, keepalive on every connection, a read-only export (-u), and
+# SIGTERM with clients connected.
+. "$(dirname "$0")/../lib.sh"
+need ss
+RAW="/usr/bin/python3 $TOP/tests/integration/nbdd-raw.py"
+
+mkdir "$T/root"
+truncate -s 8M "$T/root/pi.img"
+port=$(free_port tcp)
+start_bg nbdd "$BIN/nbdd" -r "$T/root" -l 127.0.0.1 -p "$port" -m 3 -t 2 -v
+pid=$LAST_PID
+wait_port tcp "$port"
+
+# -m 3: three held connections, the fourth is turned away.
+start_bg hold $RAW "$port" hold pi 3 "$T/release"
+holder=$LAST_PID
+for _ in $(seq 50); do grep -q holding "$T/hold.log" && break; sleep 0.1; done
+grep -q holding "$T/hold.log" || fail "could not open 3 connections"
+# Every connection has keepalive on (dead Pis release their image).
+ss -tnoH state established "sport = :$port" >"$T/ss"
+[ "$(grep -c 'keepalive' "$T/ss")" = 3 ] || fail "keepalive not on: $(cat "$T/ss")"
+$RAW "$port" expect-refused || fail "-m 3 let a fourth connection in"
+assert_log "$T/nbdd.log" 'refused: already 3 connections'
+touch "$T/release"
+wait "$holder" || fail "holder"
+sleep 0.3
+
+# Handshake timeout: a client that stops mid-option, and one that never
+# sends its flags (as an oldstyle client would), are dropped after -t.
+$RAW "$port" stall-handshake 2 || fail "stalled handshake"
+$RAW "$port" oldstyle 2 || fail "silent client"
+assert_log "$T/nbdd.log" 'an oldstyle client\? nbdd speaks fixed newstyle only'
+
+# Mid-request: half a WRITE, then silence or a close. Nothing written.
+$RAW "$port" stall-write pi 2 || fail "stalled write"
+assert_log "$T/nbdd.log" 'stalled in the middle of a request'
+$RAW "$port" cut-write pi || fail "cut write"
+cmp -s "$T/root/pi.img" <(head -c 8388608 /dev/zero) || fail "a partial WRITE touched the image"
+flock -n -x "$T/root/pi.img" true || fail "dropped clients left the image claimed"
+
+# SIGTERM with a client connected: a clean exit (status 0).
+start_bg hold2 $RAW "$port" hold pi 1 "$T/never"
+for _ in $(seq 50); do grep -q holding "$T/hold2.log" && break; sleep 0.1; done
+stop_pid "$pid"
+
+# A read-only export: an image the daemon's user cannot write.
+if id nobody >/dev/null 2>&1; then
+	chmod 755 "$T" "$T/root"
+	chmod 644 "$T/root/pi.img"
+	port=$(free_port tcp)
+	start_bg nbdd-ro "$BIN/nbdd" -r "$T/root" -l 127.0.0.1 -p "$port" -u nobody
+	pid=$LAST_PID
+	wait_port tcp "$port"
+	$RAW "$port" read-only pi || fail "read-only export"
+	[ "$(stat -c %U "$T/root/pi.img")" = root ] || fail "image owner changed"
+	stop_pid "$pid"
+else
+	note "no user nobody: read-only export not tested"
+fi
