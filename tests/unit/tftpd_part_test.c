@@ -309,6 +309,29 @@ START_TEST(read_errors_are_io)
 }
 END_TEST
 
+START_TEST(sector_size_from_device)
+{
+	struct fx_dev d;
+	struct part p;
+	char why[256];
+
+	/* A block device says its logical sector size: no probing. */
+	fx_dev_open(&d, "mbr4k.img");
+	d.dev.sector_size = 4096;
+	ck_assert_int_eq(part_find(&d.dev, 0, &p, why, sizeof(why)), PART_OK);
+	ck_assert_uint_eq(p.start, 256 * 4096);
+	d.dev.sector_size = 1024;
+	ck_assert_int_eq(part_find(&d.dev, 0, &p, why, sizeof(why)), PART_BAD);
+	ck_assert_str_eq(why, "sector size 1024 is not supported");
+	fx_dev_close(&d);
+	fx_dev_open(&d, "gpt4k.img");
+	d.dev.sector_size = 512;	/* wrong: no GPT header at 512 */
+	ck_assert_int_eq(part_find(&d.dev, 0, &p, why, sizeof(why)), PART_BAD);
+	ck_assert_str_eq(why, "protective MBR without a GPT header");
+	fx_dev_close(&d);
+}
+END_TEST
+
 static Suite *
 part_suite(void)
 {
@@ -322,6 +345,7 @@ part_suite(void)
 	tcase_add_test(tc, mbr_logical_partitions);
 	tcase_add_test(tc, gpt_picks_fat_esp);
 	tcase_add_test(tc, sector_size_4096);
+	tcase_add_test(tc, sector_size_from_device);
 	tcase_add_test(tc, superfloppy);
 	tcase_add_test(tc, no_table_at_all);
 	tcase_add_test(tc, image_shorter_than_table);
