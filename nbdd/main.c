@@ -296,6 +296,12 @@ main(int argc, char *argv[])
 	    (nl = listen_tcp(cl.listen_addr, cl.port, lfds,
 	    LISTEN_MAX_FDS)) == -1)
 		return 1;
+	/* Accept never blocks the loop, whoever bound the socket. */
+	for (int i = 0; i < nl; i++)
+		if (fcntl(lfds[i], F_SETFL, fcntl(lfds[i], F_GETFL) |
+		    O_NONBLOCK) == -1)
+			log_fatal("listening socket %d: %s", lfds[i],
+			    strerror(errno));
 	if (cl.user != NULL && privdrop(cl.user) == -1)
 		return 1;
 	/* The root is opened as the user we serve as, so the images that
