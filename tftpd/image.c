@@ -3,8 +3,10 @@
  * chain are re-read through the page cache, a few KiB), so that whatever
  * the Pi's kernel wrote through nbdd is what the next request sees. An open
  * file keeps its runs of clusters and, as a transfer moves forward, re-reads
- * the FAT entries ahead of it: if the file was rewritten in between, the
- * transfer fails cleanly instead of sending a mix of old and new. */
+ * the FAT entries ahead of it: if the file was deleted or rewritten into
+ * other clusters meanwhile, the transfer fails cleanly instead of sending
+ * whatever those clusters now hold. Nothing outside the partition can be
+ * read whatever happens: the runs were checked against it when opened. */
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <linux/fs.h>
