@@ -232,6 +232,10 @@ else
 fi
 
 # --- our daemons did the work, and shut down cleanly --------------------------
+# iPXE took its boot file from the proxy (dnsmasq names none) and its
+# address from dnsmasq.
+assert_log "$CONSOLE" "tftp://$SERVER/$ENTRY/boot\.ipxe"
+assert_log "$T/dnsmasq.log" "DHCPACK.*$MAC"
 standin dhcp || assert_log "$T/dhcpproxyd.log" "$ENTRY/boot\.ipxe"
 if ! standin tftp; then
 	for f in boot.ipxe vmlinuz initrd.img; do
