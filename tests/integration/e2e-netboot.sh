@@ -68,7 +68,6 @@ console_tail() {
 # went wrong; lib.sh's own dump is left nothing to repeat.
 REASON=
 fail() { REASON="$*"; echo "FAIL: $*" >&2; exit 1; }
-vm_fail() { fail "$@"; }
 report() {
 	# $rc is the exit status, a local of lib.sh's cleanup that runs us.
 	local l
@@ -189,18 +188,18 @@ QEMU_PID=$LAST_PID
 while kill -0 "$QEMU_PID" 2>/dev/null; do
 	if [ $(( $(date +%s) - vm_start )) -ge "$TIMEOUT" ]; then
 		kill -KILL "$QEMU_PID" 2>/dev/null; wait "$QEMU_PID" 2>/dev/null
-		vm_fail "the VM did not power off within $TIMEOUT s"
+		fail "the VM did not power off within $TIMEOUT s"
 	fi
 	# SeaBIOS gave up (iPXE failed): no need to wait for the timeout.
 	if grep -q 'No bootable device' "$CONSOLE" 2>/dev/null; then
 		kill -KILL "$QEMU_PID" 2>/dev/null; wait "$QEMU_PID" 2>/dev/null
-		vm_fail "the VM found nothing to boot after $(( $(date +%s) - vm_start )) s"
+		fail "the VM found nothing to boot after $(( $(date +%s) - vm_start )) s"
 	fi
 	sleep 1
 done
 qrc=0; wait "$QEMU_PID" || qrc=$?
 vm_secs=$(( $(date +%s) - vm_start ))
-[ "$qrc" = 0 ] || vm_fail "QEMU exited with status $qrc after $vm_secs s"
+[ "$qrc" = 0 ] || fail "QEMU exited with status $qrc after $vm_secs s"
 # -no-reboot and panic=5: a kernel panic or an initramfs that gives up also
 # ends QEMU, with status 0. Say which stage the boot reached.
 if ! grep -q '^e2e: marker written' "$CONSOLE"; then
@@ -212,7 +211,7 @@ if ! grep -q '^e2e: marker written' "$CONSOLE"; then
 	# nbd-client's error, the initramfs's alert, the kernel's panic.
 	why=$(tr -d '\r' < "$CONSOLE" | grep -a -E 'Error:|ALERT!|Kernel panic' |
 		head -3 | tr '\n' ' ' || true)
-	vm_fail "the VM stopped after $vm_secs s: $stage${why:+: $why}"
+	fail "the VM stopped after $vm_secs s: $stage${why:+: $why}"
 fi
 note "the VM powered off after $vm_secs s"
 
@@ -224,10 +223,10 @@ if standin tftp; then
 else
 	ip netns exec "$BOOT" curl -sS --max-time 20 -o "$T/e2e-fat.txt" \
 		"tftp://$SERVER/$ENTRY/e2e-fat.txt" 2>"$T/curl.out" ||
-		vm_fail "fetching $ENTRY/e2e-fat.txt from tftpd failed: $(cat "$T/curl.out")"
+		fail "fetching $ENTRY/e2e-fat.txt from tftpd failed: $(cat "$T/curl.out")"
 	fat=$(cat "$T/e2e-fat.txt")
 	[ "$fat" = "written-by-vm $TOKEN" ] ||
-		vm_fail "tftpd served e2e-fat.txt as '$fat', expected 'written-by-vm $TOKEN'"
+		fail "tftpd served e2e-fat.txt as '$fat', expected 'written-by-vm $TOKEN'"
 	note "tftpd serves the file the VM wrote on the boot partition: $fat"
 fi
 
@@ -263,8 +262,8 @@ dd if="$T/srv/$EXPORT.img" of="$T/root.ext4" bs=512 skip="$p2start" \
 e2fsck -fy "$T/root.ext4" >"$T/e2fsck.out" 2>&1 || [ $? -le 1 ] ||
 	fail "e2fsck found the root file system broken: $(cat "$T/e2fsck.out")"
 marker=$(debugfs -R 'cat /marker' "$T/root.ext4" 2>/dev/null)
-[ -n "$marker" ] || vm_fail "no /marker in the image's root file system"
+[ -n "$marker" ] || fail "no /marker in the image's root file system"
 [ "$marker" = "netboot-ok $TOKEN root=/dev/nbd0p2" ] ||
-	vm_fail "/marker holds '$marker', expected 'netboot-ok $TOKEN root=/dev/nbd0p2'"
+	fail "/marker holds '$marker', expected 'netboot-ok $TOKEN root=/dev/nbd0p2'"
 note "marker found: $marker"
 echo "netboot OK in $vm_secs s"
