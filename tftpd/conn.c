@@ -1,0 +1,334 @@
+/* A transfer's own port: sending its windows, reading its client's
+ * packets, answering strangers, its timers and its log line. */
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "tftpd/packet.h"
+#include "tftpd/server.h"
+
+#define GSO_MAX_BYTES		60000	/* one UDP GSO send, under 64 KiB */
+#define GSO_MAX_SEGS		64	/* the kernel's UDP_MAX_SEGMENTS */
+
+void
+conn_close(struct server *s, struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	/* Closing drops the descriptor from the epoll set as well. */
+	close(c->h.fd);
+	if (c->stranger.fd != -1)
+		close(c->stranger.fd);
+	transfer_free(&c->xfer);
+	free(c);
+	s->ntransfers--;
+	s->last_activity_ms = now_ms();
+}
+
+/* Puts the transfer's packets into msgs[]: one message per packet, or,
+ * with UDP GSO, runs of full-size packets as one message each that the
+ * kernel cuts into datagrams (the header and data iovecs of a run
+ * concatenate to exactly the datagrams' bytes). Returns the count. */
+static unsigned
+build_msgs(struct server *s, struct conn *c, int gso)
+{
+	struct transfer *t = &c->xfer;
+	size_t seg = TFTP_HDR_LEN + t->params.blksize, bytes = 0;
+	unsigned nmsg = 0, segs = 0;
+	struct msghdr *mh = NULL;
+
+	if (seg > GSO_MAX_BYTES / 2)
+		gso = 0;
+	for (unsigned i = 0; i < t->nout; i++) {
+		const struct transfer_pkt *p = &t->out[i];
+		size_t len = p->hdr_len + p->data_len;
+		struct iovec *iov = &s->iovs[2 * i];
+
+		/* A run continues while packets are full-size and fit. */
+		if (mh == NULL || !gso || bytes % seg != 0 ||
+		    bytes + len > GSO_MAX_BYTES || segs == GSO_MAX_SEGS) {
+			mh = &s->msgs[nmsg++].msg_hdr;
+			memset(mh, 0, sizeof(*mh));
+			/* A connected socket needs (and takes) no address. */
+			mh->msg_name = c->connected ? NULL : &c->peer;
+			mh->msg_namelen = c->connected ? 0 : c->peer_len;
+			mh->msg_iov = iov;
+			bytes = 0;
+			segs = 0;
+		}
+		iov[0] = (struct iovec){ (void *)p->hdr, p->hdr_len };
+		iov[1] = (struct iovec){ (void *)p->data, p->data_len };
+		mh->msg_iovlen += 2;
+		bytes += len;
+		segs++;
+		if (segs == 2) {
+			struct cmsghdr *cm;
+			uint16_t segsz = (uint16_t)seg;
+
+			mh->msg_control = s->gso_cmsg[nmsg - 1].buf;
+			mh->msg_controllen = sizeof(s->gso_cmsg[nmsg - 1].buf);
+			cm = CMSG_FIRSTHDR(mh);
+			cm->cmsg_level = SOL_UDP;
+			cm->cmsg_type = UDP_SEGMENT;
+			cm->cmsg_len = CMSG_LEN(sizeof(segsz));
+			memcpy(CMSG_DATA(cm), &segsz, sizeof(segsz));
+		}
+	}
+	return nmsg;
+}
+
+/* Sends what the transfer lists: the whole window in one system call. */
+static void
+conn_send(struct server *s, struct conn *c)
+{
+	unsigned n, done = 0;
+	int r;
+
+	n = build_msgs(s, c, s->gso);
+	while (done < n) {
+		if (n - done == 1)
+			r = sendmsg(c->h.fd, &s->msgs[done].msg_hdr, 0) == -1 ?
+			    -1 : 1;
+		else
+			r = sendmmsg(c->h.fd, s->msgs + done, n - done, 0);
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			if (s->gso && n < c->xfer.nout &&
+			    (errno == EINVAL || errno == EIO ||
+			    errno == ENOPROTOOPT || errno == EOPNOTSUPP)) {
+				/* No UDP GSO here: one datagram per message
+				 * from now on, the window sent again whole
+				 * (the client drops what it already has). */
+				log_debug("UDP GSO unavailable (%s); sending "
+				    "datagrams one by one", strerror(errno));
+				s->gso = 0;
+				n = build_msgs(s, c, 0);
+				done = 0;
+				continue;
+			}
+			/* A full send buffer loses the rest of the window;
+			 * the retransmission timer recovers it. */
+			log_trace("send to %s: %s", c->peer_str,
+			    strerror(errno));
+			return;
+		}
+		done += (unsigned)r;
+	}
+}
+
+static void
+conn_finish(struct server *s, struct conn *c, enum transfer_result r)
+{
+	struct transfer *t = &c->xfer;
+	double secs = (double)(now_ms() - c->start_ms) / 1000.0;
+	double rate = secs > 0 ? (double)t->bytes_acked / secs / 1e6 : 0;
+
+	switch (r) {
+	case XFER_FINISHED:
+		log_info("%s %s: %llu bytes in %.3f s, %.1f MB/s "
+		    "(blksize %u, windowsize %u)", c->peer_str, t->src->name,
+		    (unsigned long long)t->bytes_acked, secs, rate,
+		    t->params.blksize, t->params.windowsize);
+		break;
+	case XFER_PROBE:
+		log_debug("%s %s: probe ended by the client after the OACK "
+		    "(%s)", c->peer_str, t->src->name, t->why);
+		break;
+	case XFER_ABORTED:
+		log_info("%s %s: aborted by the client after %llu bytes: %s",
+		    c->peer_str, t->src->name,
+		    (unsigned long long)t->bytes_acked, t->why);
+		break;
+	case XFER_FAILED:
+		if (t->nout > 0)
+			conn_send(s, c);
+		log_warn("%s %s: failed after %llu bytes: %s", c->peer_str,
+		    t->src->name, (unsigned long long)t->bytes_acked, t->why);
+		break;
+	default:
+		break;
+	}
+	conn_close(s, c);
+}
+
+static void
+conn_result(struct server *s, struct conn *c, enum transfer_result r)
+{
+	switch (r) {
+	case XFER_IDLE:
+		break;
+	case XFER_SEND:
+		conn_send(s, c);
+		break;
+	default:
+		conn_finish(s, c, r);
+		break;
+	}
+}
+
+/* The transfer's sockets (see struct conn). Returns 0 or -1. */
+static int
+conn_sockets(struct conn *c, const struct sockaddr_storage *local,
+    socklen_t llen)
+{
+	struct sockaddr_storage port;
+	socklen_t plen = sizeof(port);
+	int fd;
+
+	c->stranger.fd = -1;
+	if ((c->h.fd = transfer_socket(local, llen, c->peer_str, 1)) == -1)
+		return -1;
+	if (getsockname(c->h.fd, (struct sockaddr *)&port, &plen) == -1 ||
+	    (fd = transfer_socket(&port, plen, c->peer_str, 1)) == -1) {
+		/* Serve anyway, from the one unconnected socket. */
+		log_debug("%s: second socket: %s", c->peer_str,
+		    strerror(errno));
+		return 0;
+	}
+	/* The new socket, connected, takes the client's packets; the first
+	 * keeps the rest. Nothing has been sent from this port yet, so no
+	 * packet of the client's can have reached the wrong one. */
+	if (connect(fd, (struct sockaddr *)&c->peer, c->peer_len) == -1) {
+		log_debug("%s: connect: %s", c->peer_str, strerror(errno));
+		close(fd);
+		return 0;
+	}
+	c->stranger.fd = c->h.fd;
+	c->h.fd = fd;
+	c->connected = 1;
+	return 0;
+}
+
+/* A new transfer for an accepted request. */
+void
+conn_open(struct server *s, const struct sockaddr_storage *local,
+    socklen_t llen, const struct sockaddr *peer, socklen_t plen,
+    const char *peer_str, struct source *src, const struct tftp_params *p,
+    int tsize_known)
+{
+	struct epoll_event ev;
+	struct conn *c;
+	enum transfer_result r;
+	size_t window = (size_t)p->windowsize * (p->blksize + 64);
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_err("transfer for %s: %s", peer_str, strerror(errno));
+		source_close(src);
+		return;
+	}
+	c->stranger.kind = KIND_STRANGER;
+	c->stranger.conn = c;
+	c->h.kind = KIND_CONN;
+	memcpy(&c->peer, peer, plen);
+	c->peer_len = plen;
+	strlcpy(c->peer_str, peer_str, sizeof(c->peer_str));
+	c->start_ms = now_ms();
+	if (conn_sockets(c, local, llen) == -1) {
+		free(c);
+		source_close(src);
+		return;
+	}
+	/* A window larger than the default send buffer would be cut. */
+	if (window > 128 * 1024) {
+		int sz = (int)(2 * window);
+		(void)setsockopt(c->h.fd, SOL_SOCKET, SO_SNDBUF, &sz,
+		    sizeof(sz));
+	}
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->ntransfers++;
+	ev.events = EPOLLIN;
+	ev.data.ptr = &c->h;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, c->h.fd, &ev) == -1 ||
+	    (c->stranger.fd != -1 && (ev.data.ptr = &c->stranger,
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, c->stranger.fd, &ev) == -1))) {
+		log_err("epoll for %s: %s", peer_str, strerror(errno));
+		source_close(src);
+		conn_close(s, c);
+		return;
+	}
+	r = transfer_start(&c->xfer, src, p, tsize_known, c->start_ms);
+	conn_result(s, c, r);
+}
+
+
+void
+on_conn(struct server *s, struct conn *c)
+{
+	struct sockaddr_storage from;
+	socklen_t flen = sizeof(from);
+	char from_str[PEER_STR_LEN];
+	size_t len;
+	ssize_t n;
+
+	n = recvfrom(c->h.fd, s->rx, sizeof(s->rx), 0,
+	    (struct sockaddr *)&from, &flen);
+	if (n == -1) {
+		/* ECONNREFUSED: an ICMP error from the client's side; the
+		 * timer decides whether it is gone. */
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			log_debug("%s: receive: %s", c->peer_str,
+			    strerror(errno));
+		return;
+	}
+	if (!same_addr(&c->peer, (struct sockaddr *)&from, flen)) {
+		/* RFC 1350: answer the stranger, leave the transfer be. */
+		addr_str((struct sockaddr *)&from, flen, from_str,
+		    sizeof(from_str));
+		log_debug("%s: packet from %s to the transfer of %s",
+		    from_str, from_str, c->xfer.src->name);
+		len = packet_build_error(s->tx, sizeof(s->tx), TFTP_EBADID,
+		    NULL);
+		send_one(c->h.fd, (struct sockaddr *)&from, flen, s->tx, len,
+		    from_str);
+		return;
+	}
+	conn_result(s, c, transfer_input(&c->xfer, s->rx, (size_t)n,
+	    now_ms()));
+}
+
+/* A packet on the unconnected socket of a transfer whose connected one
+ * takes the client's: always a stranger's. */
+void
+on_stranger(struct server *s, struct conn *c)
+{
+	struct sockaddr_storage from;
+	socklen_t flen = sizeof(from);
+	char from_str[PEER_STR_LEN];
+	size_t len;
+
+	if (recvfrom(c->stranger.fd, s->rx, sizeof(s->rx), 0,
+	    (struct sockaddr *)&from, &flen) == -1)
+		return;
+	addr_str((struct sockaddr *)&from, flen, from_str, sizeof(from_str));
+	log_debug("%s: packet to the transfer of %s to %s: unknown "
+	    "transfer ID", from_str, c->xfer.src->name, c->peer_str);
+	len = packet_build_error(s->tx, sizeof(s->tx), TFTP_EBADID, NULL);
+	send_one(c->stranger.fd, (struct sockaddr *)&from, flen, s->tx, len,
+	    from_str);
+}
+
+void
+check_timers(struct server *s, uint64_t now)
+{
+	struct conn *c, *next;
+
+	for (c = s->conns; c != NULL; c = next) {
+		next = c->next;
+		if (now >= c->xfer.deadline_ms)
+			conn_result(s, c, transfer_timeout(&c->xfer, now));
+	}
+}

@@ -1,0 +1,95 @@
+/* What tftpd's event loop owns, and the I/O files that share it: main.c
+ * (setup and the loop), request.c (the request port), conn.c (a
+ * transfer's own port), udp.c (socket helpers). Protocol and transfer
+ * logic stay out of these: packet.c and transfer.c. */
+#ifndef TFTPD_SERVER_H
+#define TFTPD_SERVER_H
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <netinet/in.h>
+#include <stdint.h>
+
+#include "common/listen.h"
+#include "tftpd/proto.h"
+#include "tftpd/transfer.h"
+
+#define PEER_STR_LEN		(INET6_ADDRSTRLEN + 16)
+
+enum handle_kind { KIND_LISTENER, KIND_SIGNAL, KIND_CONN, KIND_STRANGER };
+
+struct conn;
+
+struct handle {
+	enum handle_kind kind;
+	int fd;
+	struct conn *conn;	/* KIND_STRANGER: whose port it watches */
+};
+
+/* One transfer and its own ephemeral port, bound to the address the
+ * request arrived at. Two sockets share the port: h is connected to the
+ * client, so the kernel routes once and hands it only the client's
+ * packets; stranger catches everyone else's, to answer "unknown transfer
+ * ID" (RFC 1350) without disturbing the transfer. Where the two cannot
+ * share (stranger.fd == -1), h alone is unconnected and does both. */
+struct conn {
+	struct handle h;	/* first: epoll hands back a handle */
+	struct handle stranger;
+	int connected;
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+	char peer_str[PEER_STR_LEN];
+	uint64_t start_ms;
+	struct transfer xfer;
+	struct conn *prev, *next;
+};
+
+/* Everything the loop owns. */
+struct server {
+	int epfd;
+	struct handle sig;
+	struct handle listeners[LISTEN_MAX_FDS];
+	int nlisteners;
+	int rootfd;
+	int inetd;
+	unsigned max_transfers, ntransfers;
+	uint64_t idle_ms, last_activity_ms, next_tick_ms;
+	struct conn *conns;
+	uint8_t rx[TFTPD_PACKET_MAX];
+	uint8_t tx[1024];
+	int gso;		/* UDP GSO works: send a window in one go */
+	struct mmsghdr msgs[TFTPD_WINDOWSIZE_CAP];
+	struct iovec iovs[2 * TFTPD_WINDOWSIZE_CAP];
+	union {
+		struct cmsghdr align;
+		uint8_t buf[CMSG_SPACE(sizeof(uint16_t))];
+	} gso_cmsg[TFTPD_WINDOWSIZE_CAP];
+};
+
+/* udp.c */
+uint64_t now_ms(void);
+void addr_str(const struct sockaddr *sa, socklen_t len, char *out,
+    size_t outsz);
+int same_addr(const struct sockaddr_storage *a, const struct sockaddr *b,
+    socklen_t blen);
+void local_addr(int lfd, struct msghdr *mh, struct sockaddr_storage *local,
+    socklen_t *llen);
+int transfer_socket(const struct sockaddr_storage *local, socklen_t llen,
+    const char *peer, int reuse);
+void send_one(int fd, const struct sockaddr *to, socklen_t tolen,
+    const void *buf, size_t len, const char *peer);
+
+/* request.c: reads the requests waiting on a listening socket. */
+void on_listener(struct server *s, int lfd);
+
+/* conn.c */
+void conn_open(struct server *s, const struct sockaddr_storage *local,
+    socklen_t llen, const struct sockaddr *peer, socklen_t plen,
+    const char *peer_str, struct source *src, const struct tftp_params *p,
+    int tsize_known);
+void conn_close(struct server *s, struct conn *c);
+void on_conn(struct server *s, struct conn *c);
+void on_stranger(struct server *s, struct conn *c);
+void check_timers(struct server *s, uint64_t now);
+
+#endif

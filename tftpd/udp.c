@@ -1,0 +1,144 @@
+/* Socket helpers for tftpd's I/O layer: addresses, the local address a
+ * request arrived at, a transfer's socket, a lone datagram. */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "tftpd/server.h"
+
+uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void
+addr_str(const struct sockaddr *sa, socklen_t len, char *out, size_t outsz)
+{
+	char host[INET6_ADDRSTRLEN], serv[8];
+
+	if (getnameinfo(sa, len, host, sizeof(host), serv, sizeof(serv),
+	    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		strlcpy(out, "?", outsz);
+		return;
+	}
+	if (sa->sa_family == AF_INET6)
+		snprintf(out, outsz, "[%s]:%s", host, serv);
+	else
+		snprintf(out, outsz, "%s:%s", host, serv);
+}
+
+int
+same_addr(const struct sockaddr_storage *a, const struct sockaddr *b,
+    socklen_t blen)
+{
+	if (a->ss_family != b->sa_family)
+		return 0;
+	if (b->sa_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		return blen >= sizeof(*y) && x->sin_port == y->sin_port &&
+		    x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (b->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+		return blen >= sizeof(*y) && x->sin6_port == y->sin6_port &&
+		    memcmp(&x->sin6_addr, &y->sin6_addr,
+		    sizeof(x->sin6_addr)) == 0;
+	}
+	return 0;
+}
+
+/* The local address a datagram was sent to, from its packet info, as a
+ * socket address with port 0 to bind a transfer's socket to. Without the
+ * information, the listening socket's own address. */
+void
+local_addr(int lfd, struct msghdr *mh, struct sockaddr_storage *local,
+    socklen_t *llen)
+{
+	struct cmsghdr *c;
+
+	*llen = sizeof(*local);
+	memset(local, 0, sizeof(*local));
+	if (getsockname(lfd, (struct sockaddr *)local, llen) == -1)
+		*llen = 0;
+	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+		if (local->ss_family == AF_INET && c->cmsg_level == IPPROTO_IP &&
+		    c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			struct sockaddr_in *sin = (struct sockaddr_in *)local;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			/* spec_dst: our address, even for a broadcast. */
+			sin->sin_addr = pi.ipi_spec_dst;
+		} else if (local->ss_family == AF_INET6 &&
+		    c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			/* IPv4 on a dual-stack socket: the mapped form. */
+			struct in_pktinfo pi;
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)local;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			memset(&sin6->sin6_addr, 0, sizeof(sin6->sin6_addr));
+			sin6->sin6_addr.s6_addr[10] = 0xff;
+			sin6->sin6_addr.s6_addr[11] = 0xff;
+			memcpy(&sin6->sin6_addr.s6_addr[12], &pi.ipi_spec_dst, 4);
+			sin6->sin6_scope_id = 0;
+		} else if (local->ss_family == AF_INET6 &&
+		    c->cmsg_level == IPPROTO_IPV6 &&
+		    c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)local;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			sin6->sin6_addr = pi.ipi6_addr;
+			sin6->sin6_scope_id =
+			    IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr) ?
+			    (uint32_t)pi.ipi6_ifindex : 0;
+		}
+	}
+	if (local->ss_family == AF_INET)
+		((struct sockaddr_in *)local)->sin_port = 0;
+	else if (local->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)local)->sin6_port = 0;
+}
+
+/* A new UDP socket bound to local (port 0: an ephemeral one). reuse lets
+ * a second socket share the port. */
+int
+transfer_socket(const struct sockaddr_storage *local, socklen_t llen,
+    const char *peer, int reuse)
+{
+	int fd, on = 1;
+
+	fd = socket(local->ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		log_err("socket for %s: %s", peer, strerror(errno));
+		return -1;
+	}
+	if (reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+	    sizeof(on)) == -1) {
+		log_err("SO_REUSEADDR for %s: %s", peer, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (bind(fd, (const struct sockaddr *)local, llen) == -1) {
+		log_err("bind for %s: %s", peer, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+void
+send_one(int fd, const struct sockaddr *to, socklen_t tolen,
+    const void *buf, size_t len, const char *peer)
+{
+	if (sendto(fd, buf, len, 0, to, tolen) == -1)
+		log_debug("send to %s: %s", peer, strerror(errno));
+}
