@@ -210,14 +210,22 @@ conn_sockets(struct conn *c, const struct sockaddr_storage *local,
 	return 0;
 }
 
-/* A new transfer for an accepted request. */
-void
+static int
+watch(struct server *s, struct handle *h)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = h };
+
+	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, h->fd, &ev);
+}
+
+/* A new transfer for an accepted request. Returns 0, or -1 (src closed,
+ * the reason logged) when the transfer could not be set up. */
+int
 conn_open(struct server *s, const struct sockaddr_storage *local,
     socklen_t llen, const struct sockaddr *peer, socklen_t plen,
     const char *peer_str, struct source *src, const struct tftp_params *p,
     int tsize_known)
 {
-	struct epoll_event ev;
 	struct conn *c;
 	enum transfer_result r;
 	size_t window = (size_t)p->windowsize * (p->blksize + 64);
@@ -225,7 +233,7 @@ conn_open(struct server *s, const struct sockaddr_storage *local,
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_err("transfer for %s: %s", peer_str, strerror(errno));
 		source_close(src);
-		return;
+		return -1;
 	}
 	c->stranger.kind = KIND_STRANGER;
 	c->stranger.conn = c;
@@ -237,7 +245,7 @@ conn_open(struct server *s, const struct sockaddr_storage *local,
 	if (conn_sockets(c, local, llen) == -1) {
 		free(c);
 		source_close(src);
-		return;
+		return -1;
 	}
 	/* A window larger than the default send buffer would be cut. */
 	if (window > 128 * 1024) {
@@ -250,18 +258,16 @@ conn_open(struct server *s, const struct sockaddr_storage *local,
 		s->conns->prev = c;
 	s->conns = c;
 	s->ntransfers++;
-	ev.events = EPOLLIN;
-	ev.data.ptr = &c->h;
-	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, c->h.fd, &ev) == -1 ||
-	    (c->stranger.fd != -1 && (ev.data.ptr = &c->stranger,
-	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, c->stranger.fd, &ev) == -1))) {
+	if (watch(s, &c->h) == -1 ||
+	    (c->stranger.fd != -1 && watch(s, &c->stranger) == -1)) {
 		log_err("epoll for %s: %s", peer_str, strerror(errno));
 		source_close(src);
 		conn_close(s, c);
-		return;
+		return -1;
 	}
 	r = transfer_start(&c->xfer, src, p, tsize_known, c->start_ms);
 	conn_result(s, c, r);
+	return 0;
 }
 
 

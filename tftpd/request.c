@@ -119,8 +119,10 @@ on_request(struct server *s, int lfd, const uint8_t *buf, size_t len,
 	}
 	log_debug("%s: %s: %llu bytes, blksize %u, windowsize %u", peer_str,
 	    src->name, (unsigned long long)src->size, p.blksize, p.windowsize);
-	conn_open(s, &local, llen, peer, plen, peer_str, src, &p,
-	    !req.netascii);
+	if (conn_open(s, &local, llen, peer, plen, peer_str, src, &p,
+	    !req.netascii) == -1)
+		refuse(s, &local, llen, peer, plen, peer_str, TFTP_EUNDEF,
+		    "Server error, try again");
 }
 
 void

@@ -83,7 +83,7 @@ void send_one(int fd, const struct sockaddr *to, socklen_t tolen,
 void on_listener(struct server *s, int lfd);
 
 /* conn.c */
-void conn_open(struct server *s, const struct sockaddr_storage *local,
+int conn_open(struct server *s, const struct sockaddr_storage *local,
     socklen_t llen, const struct sockaddr *peer, socklen_t plen,
     const char *peer_str, struct source *src, const struct tftp_params *p,
     int tsize_known);

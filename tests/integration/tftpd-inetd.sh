@@ -13,15 +13,22 @@ spawn() {
 	python3 - "$mode" "$port" "$BIN/tftpd" "$@" <<'PY' &
 import os, socket, sys
 mode, port, prog = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", port))
-want = 0 if mode == "inetd" else 3
+if mode == "inetd6":
+    # A dual-stack socket, as inetd makes for "udp6" or systemd for
+    # BindIPv6Only=both: IPv4 clients arrive as mapped addresses.
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.bind(("::", port))
+else:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", port))
+want = 3 if mode == "systemd" else 0
 fd = s.detach()
 if fd != want:
     os.dup2(fd, want)
     os.close(fd)
 os.set_inheritable(want, True)
-if mode != "inetd":
+if mode == "systemd":
     os.environ["LISTEN_FDS"] = "1"
     os.environ["LISTEN_PID"] = str(os.getpid())
 os.execv(prog, [prog] + sys.argv[4:])
@@ -53,3 +60,20 @@ $PITFTP -p "$PORT" -b 1468 get abcd1234/start4.elf "$T/out/s" >/dev/null
 assert_same_file "$T/out/s" "$T/mnt/pi/start4.elf"
 assert_log "$T/systemd.log" "on 1 socket"
 stop_pid "$pid"
+
+# A dual-stack socket on fd 0: IPv4 and IPv6 clients both served, each
+# answered from the address it wrote to.
+if ip -6 addr show dev lo 2>/dev/null | grep -q '::1'; then
+	PORT=$(free_port udp)
+	spawn inetd6 "$PORT" -i -t 1 -r "$R" -v 2>"$T/inetd6.log"
+	pid=$LAST_PID
+	wait_port udp "$PORT"
+	$PITFTP -p "$PORT" -b 1468 get abcd1234/start4.elf "$T/out/d4" >/dev/null
+	assert_same_file "$T/out/d4" "$T/mnt/pi/start4.elf"
+	$PITFTP -H ::1 -p "$PORT" -b 1468 get abcd1234/start4.elf "$T/out/d6" >/dev/null
+	assert_same_file "$T/out/d6" "$T/mnt/pi/start4.elf"
+	assert_log "$T/inetd6.log" "\\[::ffff:127\\.0\\.0\\.1\\]:[0-9]+ abcd1234/start4.elf: 3000000 bytes"
+	assert_log "$T/inetd6.log" "\\[::1\\]:[0-9]+ abcd1234/start4.elf: 3000000 bytes"
+	rc=0; wait "$pid" || rc=$?
+	[ "$rc" = 0 ] || fail "dual-stack inetd mode exited with $rc"
+fi
