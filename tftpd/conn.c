@@ -30,9 +30,23 @@ conn_close(struct server *s, struct conn *c)
 	if (c->stranger.fd != -1)
 		close(c->stranger.fd);
 	transfer_free(&c->xfer);
-	free(c);
+	c->closed = 1;
+	c->prev = NULL;
+	c->next = s->dead;
+	s->dead = c;
 	s->ntransfers--;
 	s->last_activity_ms = now_ms();
+}
+
+void
+conn_reap(struct server *s)
+{
+	struct conn *c;
+
+	while ((c = s->dead) != NULL) {
+		s->dead = c->next;
+		free(c);
+	}
 }
 
 /* Puts the transfer's packets into msgs[]: one message per packet, or,

@@ -85,10 +85,12 @@ serve(struct server *s)
 				on_listener(s, h->fd);
 				break;
 			case KIND_CONN:
-				on_conn(s, (struct conn *)h);
+				if (!((struct conn *)h)->closed)
+					on_conn(s, (struct conn *)h);
 				break;
 			case KIND_STRANGER:
-				on_stranger(s, h->conn);
+				if (!h->conn->closed)
+					on_stranger(s, h->conn);
 				break;
 			}
 		}
@@ -97,6 +99,7 @@ serve(struct server *s)
 			check_timers(s, now);
 			s->next_tick_ms = now + TIMER_TICK_MS;
 		}
+		conn_reap(s);
 	}
 }
 
@@ -218,6 +221,7 @@ main(int argc, char *argv[])
 		    s->conns->xfer.src ? s->conns->xfer.src->name : "?");
 		conn_close(s, s->conns);
 	}
+	conn_reap(s);
 	for (int i = 0; i < s->nlisteners; i++)
 		close(s->listeners[i].fd);
 	close(s->sig.fd);

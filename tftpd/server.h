@@ -41,6 +41,7 @@ struct conn {
 	char peer_str[PEER_STR_LEN];
 	uint64_t start_ms;
 	struct transfer xfer;
+	int closed;		/* on the dead list, freed after this batch */
 	struct conn *prev, *next;
 };
 
@@ -55,6 +56,9 @@ struct server {
 	unsigned max_transfers, ntransfers;
 	uint64_t idle_ms, last_activity_ms, next_tick_ms;
 	struct conn *conns;
+	/* Closed during the current batch of events: a later event of the
+	 * batch may still name them, so they are freed after it. */
+	struct conn *dead;
 	uint8_t rx[TFTPD_PACKET_MAX];
 	uint8_t tx[1024];
 	int gso;		/* UDP GSO works: send a window in one go */
@@ -88,6 +92,7 @@ int conn_open(struct server *s, const struct sockaddr_storage *local,
     const char *peer_str, struct source *src, const struct tftp_params *p,
     int tsize_known);
 void conn_close(struct server *s, struct conn *c);
+void conn_reap(struct server *s);
 void on_conn(struct server *s, struct conn *c);
 void on_stranger(struct server *s, struct conn *c);
 void check_timers(struct server *s, uint64_t now);
