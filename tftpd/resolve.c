@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
@@ -5,9 +6,31 @@
 
 #include "common/bootdir.h"
 #include "common/log.h"
+#include "common/piid.h"
 #include "tftpd/image.h"
 #include "tftpd/proto.h"
 #include "tftpd/resolve.h"
+
+/* Whether a first component names a machine: a serial (abcd1234) or a MAC
+ * entry (dc-a6-32-01-36-c2), the two prefixes a Pi's bootloader uses. */
+static int
+names_a_machine(const char *p, size_t len)
+{
+	size_t i;
+
+	if (len == SERIAL_LEN) {
+		for (i = 0; i < len; i++)
+			if (!isxdigit((unsigned char)p[i]))
+				return 0;
+		return 1;
+	}
+	if (len != MAC_NAME_LEN)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (i % 3 == 2 ? p[i] != '-' : !isxdigit((unsigned char)p[i]))
+			return 0;
+	return 1;
+}
 
 enum source_status
 resolve_open(int rootfd, const char *name, size_t len, struct source **out)
@@ -37,6 +60,11 @@ resolve_open(int rootfd, const char *name, size_t len, struct source **out)
 	    (first_len == 2 && path[0] == '.' && path[1] == '.'))
 		return SOURCE_DENIED;
 	type = bootdir_open(rootfd, path, first_len, &fd, &partition);
+	/* A machine without an entry of its own boots the "default" entry,
+	 * as dhcpproxyd answers it through that entry. */
+	if (type == BOOT_ENTRY_NONE && slash != NULL &&
+	    names_a_machine(path, first_len))
+		type = bootdir_open(rootfd, "default", 7, &fd, &partition);
 	if (type == BOOT_ENTRY_NONE)
 		return SOURCE_NOT_FOUND;
 

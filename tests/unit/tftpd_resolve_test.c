@@ -265,6 +265,26 @@ read_netascii(const char *content, const char *want, size_t wantlen,
 	source_close(na);
 }
 
+START_TEST(default_entry)
+{
+	/* No entry for 1234beef: a Pi without one gets nothing... */
+	ASSERT_REFUSED("1234beef/start4.elf");
+	link_("../mnt/other", "root/default");
+	/* ...until there is a default entry, for serials and MACs alike. */
+	ASSERT_GET("1234beef/start4.elf", "other start4\n");
+	ASSERT_GET("dc-a6-32-01-36-c2/start4.elf", "other start4\n");
+	/* A Pi with its own entry keeps it. */
+	ASSERT_GET("abcd1234/start4.elf", "start4\n");
+	/* Names that are not a machine's do not fall through to default. */
+	ASSERT_REFUSED("notaserial/start4.elf");
+	ASSERT_REFUSED("1234beeg/start4.elf");
+	ASSERT_REFUSED("dc-a6-32-01-36/start4.elf");
+	ASSERT_REFUSED("1234beef");
+	/* The default entry's own path rules still hold. */
+	ASSERT_REFUSED("1234beef/../../secret");
+}
+END_TEST
+
 START_TEST(netascii_conversion)
 {
 	static const char want[] = "a\r\nb\r\0c\r\n\r\n";
@@ -289,6 +309,7 @@ resolve_suite(void)
 	tcase_add_test(tc, fifo_neither_opened_nor_hangs);
 	tcase_add_test(tc, repointing_takes_effect);
 	tcase_add_test(tc, long_and_odd_names);
+	tcase_add_test(tc, default_entry);
 	tcase_add_test(tc, netascii_conversion);
 	suite_add_tcase(s, tc);
 	return s;
