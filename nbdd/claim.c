@@ -75,7 +75,7 @@ claim_take(struct claims *cs, const struct export *ex, const char *host,
 			    "(one writer per image)", c->name, c->host);
 			c = NULL;
 		} else
-			c->refs++;
+			__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
 		pthread_mutex_unlock(&cs->lock);
 		return c;
 	}
@@ -127,7 +127,7 @@ claim_release(struct claims *cs, struct claim *c)
 	if (c == NULL)
 		return;
 	pthread_mutex_lock(&cs->lock);
-	if (--c->refs > 0) {
+	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_RELAXED) > 0) {
 		pthread_mutex_unlock(&cs->lock);
 		return;
 	}
@@ -140,4 +140,10 @@ claim_release(struct claims *cs, struct claim *c)
 	log_info("%s releases image %s", c->host, c->name);
 	close(c->lockfd);	/* drops both locks */
 	free(c);
+}
+
+int
+claim_connections(const struct claim *c)
+{
+	return c ? __atomic_load_n(&c->refs, __ATOMIC_RELAXED) : 1;
 }

@@ -100,13 +100,24 @@ stop_server() {
 	sleep 0.3
 }
 
-fio_iops() {	# fio_iops URI randread|randwrite
+HZ=$(getconf CLK_TCK)
+ticks() {	# CPU ticks of a server and its reaped children (nbd-server forks)
+	awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"
+}
+FIO_US=0
+fio_iops() {	# fio_iops URI randread|randwrite; sets FIO_US (server CPU
+		# microseconds per request, in tenths)
+	local t0 t1 iops
+	t0=$(ticks "$SRV_PID")
 	fio --name=bench --ioengine=nbd --uri="$1" --rw="$2" --bs=4k \
 	    --iodepth=32 --numjobs=1 --time_based=1 --runtime="$RUNTIME" \
 	    --size=$SIZE --randrepeat=0 --output-format=json \
-	    --output="$T/fio.json" >/dev/null 2>&1 || { echo 0; return; }
-	$PY -c 'import json,sys; j=json.load(open(sys.argv[1]))["jobs"][0]
-print(int(j["read"]["iops"] + j["write"]["iops"]))' "$T/fio.json"
+	    --output="$T/fio.json" >/dev/null 2>&1 || { FIO_IOPS=0; return; }
+	sleep 0.2	# nbd-server's child exits and is reaped
+	t1=$(ticks "$SRV_PID")
+	FIO_IOPS=$($PY -c 'import json,sys; j=json.load(open(sys.argv[1]))["jobs"][0]
+print(int(j["read"]["iops"] + j["write"]["iops"]))' "$T/fio.json")
+	FIO_US=$(( FIO_IOPS > 0 ? (t1 - t0) * 10000000 / HZ / (FIO_IOPS * RUNTIME) : 0 ))
 }
 
 copy_mbs() {	# copy_mbs URI [nbdcopy flags]: MB/s of URI -> null:
@@ -118,9 +129,13 @@ copy_mbs() {	# copy_mbs URI [nbdcopy flags]: MB/s of URI -> null:
 }
 
 declare -A BEST
-keep() {	# keep KEY VALUE: the best of the rounds
+keep() {	# keep KEY VALUE: the best (highest) of the rounds
 	local k=$1 v=$2
 	[ -n "${BEST[$k]:-}" ] && [ "${BEST[$k]}" -ge "$v" ] || BEST[$k]=$v
+}
+keep_low() {	# keep_low KEY VALUE: the best (lowest) of the rounds
+	local k=$1 v=$2
+	[ -n "${BEST[$k]:-}" ] && [ "${BEST[$k]}" -le "$v" ] || BEST[$k]=$v
 }
 
 for r in $(seq "$ROUNDS"); do
@@ -128,8 +143,10 @@ for r in $(seq "$ROUNDS"); do
 		note "round $r: $s"
 		start_server "$s"
 		u=$(uri "$s")
-		keep "rr:$s" "$(fio_iops "$u" randread)"
-		keep "rw:$s" "$(fio_iops "$u" randwrite)"
+		fio_iops "$u" randread
+		keep "rr:$s" "$FIO_IOPS"; keep_low "rrc:$s" "$FIO_US"
+		fio_iops "$u" randwrite
+		keep "rw:$s" "$FIO_IOPS"; keep_low "rwc:$s" "$FIO_US"
 		keep "cp:$s" "$(copy_mbs "$u")"
 		keep "cp1:$s" "$(copy_mbs "$u" -C 1)"
 		stop_server "$s"
@@ -170,6 +187,22 @@ row rr "4K randread IOPS" 1.3
 row rw "4K randwrite IOPS" 1.3
 row cp "nbdcopy MB/s (default)" 1.2
 row cp1 "nbdcopy MB/s (-C 1)" 1.2
+# Server CPU per request, in tenths of a microsecond (lower is better;
+# the ratio is best peer / nbdd). fio's one thread is often the
+# bottleneck on 2 cores; this row shows what the server costs.
+row_low() {	# row_low KEY LABEL
+	local best=0 v
+	printf '%-26s' "$2"
+	for s in $SERVERS; do
+		v=${BEST[$1:$s]}
+		printf '%12s' "$v"
+		[ "$s" = nbdd ] || { [ "$best" != 0 ] && [ "$v" -ge "$best" ]; } || best=$v
+	done
+	awk -v a="${BEST[$1:nbdd]}" -v b="$best" \
+	    'BEGIN { printf "%9.2fx less CPU\n", a ? b / a : 0 }'
+}
+row_low rrc "randread CPU 0.1us/IO"
+row_low rwc "randwrite CPU 0.1us/IO"
 printf '\nnbdd idle connections: %d, RSS %d KiB -> %d KiB: %d KiB per connection' \
     "$IDLE_CONNS" "$rss0" "$rss1" "$per_conn"
 printf ' (target < 1024 KiB; buffers of 512 KiB each are\nallocated but untouched while idle)\n'
