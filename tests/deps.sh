@@ -45,6 +45,7 @@ linux-image-amd64    a stock Debian kernel for the netboot test
 initramfs-tools      an initramfs with nbd-client's nbdroot= support
 cpio                 unpacking and repacking initramfs images
 procps               pkill and ps for test cleanup
+strace               nbdd test: FLUSH/FUA reach fdatasync and RWF_DSYNC
 python3              hand-made TFTP packets in the tftpd tests (tests/tools/tftp-raw.py)
 bc                   rates in the demo and benchmarks
 systemd              systemd-socket-activate for socket activation tests
