@@ -107,6 +107,36 @@ sock_discard(int fd, uint64_t len, int64_t deadline_ms)
 }
 
 int
+sock_read_idle(int fd, void *buf, size_t len, int idle_ms)
+{
+	const size_t step = 256 * 1024;
+	uint8_t *p = buf;
+
+	while (len > 0) {
+		size_t n = len < step ? len : step;
+		if (sock_read_full(fd, p, n, sock_now_ms() + idle_ms) == -1)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int
+sock_discard_idle(int fd, uint64_t len, int idle_ms)
+{
+	const uint64_t step = 256 * 1024;
+
+	while (len > 0) {
+		uint64_t n = len < step ? len : step;
+		if (sock_discard(fd, n, sock_now_ms() + idle_ms) == -1)
+			return -1;
+		len -= n;
+	}
+	return 0;
+}
+
+int
 sock_writev_full(int fd, struct iovec *iov, int iovcnt, int flags)
 {
 	struct msghdr mh;

@@ -29,6 +29,12 @@ int sock_read_full(int fd, void *buf, size_t len, int64_t deadline_ms);
 /* Reads and throws away len bytes in bounded chunks. Same results. */
 int sock_discard(int fd, uint64_t len, int64_t deadline_ms);
 
+/* The same two, but the limit is on silence: each time bytes arrive the
+ * client has idle_ms more. For payloads that may take long on a slow
+ * link but must keep coming. */
+int sock_read_idle(int fd, void *buf, size_t len, int idle_ms);
+int sock_discard_idle(int fd, uint64_t len, int idle_ms);
+
 /* Writes every byte of the vector (which it consumes). 0, or -1. */
 int sock_writev_full(int fd, struct iovec *iov, int iovcnt, int flags);
 int sock_write_full(int fd, const void *buf, size_t len, int flags);

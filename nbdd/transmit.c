@@ -68,10 +68,17 @@ out_room(struct xmit *x, size_t n)
 	return x->out + x->out_len;
 }
 
+/* How long a client may fall silent in the middle of a request. */
+static int
+stall_ms(const struct xmit *x)
+{
+	return x->c->ctx->timeout * 1000;
+}
+
 static int64_t
 stall_deadline(struct xmit *x)
 {
-	return sock_now_ms() + (int64_t)x->c->ctx->timeout * 1000;
+	return sock_now_ms() + stall_ms(x);
 }
 
 /* Reads more into the input buffer. want: bytes needed from in_start;
@@ -337,8 +344,8 @@ big_write(struct xmit *x, const struct nbd_request *r)
 	if ((buf = big_buffer(x, r->len)) == NULL) {
 		/* Keep in step: throw the payload away, then answer. */
 		x->in_start = x->in_end;
-		if (sock_discard(x->c->fd, r->len - have,
-		    stall_deadline(x)) == -1)
+		if (sock_discard_idle(x->c->fd, r->len - have,
+		    stall_ms(x)) == -1)
 			return -1;
 		return reply(x, r, NBD_ENOMEM, "out of memory");
 	}
@@ -346,8 +353,8 @@ big_write(struct xmit *x, const struct nbd_request *r)
 	x->in_start = x->in_end = 0;
 	if (flush_out(x, 0) == -1)
 		return -1;
-	if (sock_read_full(x->c->fd, buf + have, r->len - have,
-	    stall_deadline(x)) == -1) {
+	if (sock_read_idle(x->c->fd, buf + have, r->len - have,
+	    stall_ms(x)) == -1) {
 		log_info("%s: export %s: WRITE of %u bytes at %llu cut short "
 		    "(%s): dropping the client, nothing written", x->c->peer,
 		    x->c->ex.name, r->len, (unsigned long long)r->offset,
@@ -368,8 +375,8 @@ refuse_write(struct xmit *x, const struct nbd_request *r, uint32_t err)
 		x->in_start += r->len;
 	else {
 		x->in_start = x->in_end;
-		if (sock_discard(x->c->fd, r->len - have,
-		    stall_deadline(x)) == -1) {
+		if (sock_discard_idle(x->c->fd, r->len - have,
+		    stall_ms(x)) == -1) {
 			log_info("%s: export %s: refused WRITE cut short",
 			    x->c->peer, x->c->ex.name);
 			return -1;
