@@ -181,6 +181,21 @@ def sc_options(port, name):
     magic, fl, typ, h, ln = struct.unpack(">IHHQI", c.recv(20))
     check(magic == STRUCT and typ == 5, "block status chunk type %d" % typ)
     c.recv(ln)
+    # READ with DF: one OFFSET_DATA chunk, marked DONE.
+    c.req(CMD_READ, 512, 4096, 4)
+    magic, fl, typ, h, ln = struct.unpack(">IHHQI", c.recv(20))
+    check(magic == STRUCT and typ == 1 and fl == 1 and ln == 8 + 4096,
+          "DF read chunk: type %d flags %d length %d" % (typ, fl, ln))
+    check(struct.unpack(">Q", c.recv(8))[0] == 512, "DF read offset")
+    c.recv(4096)
+    # An error on a READ is a structured error chunk once negotiated.
+    c.req(CMD_READ, size, 512)
+    magic, fl, typ, h, ln = struct.unpack(">IHHQI", c.recv(20))
+    check(magic == STRUCT and typ == (1 << 15) + 1 and fl == 1,
+          "READ error chunk type %#x" % typ)
+    err, mlen = struct.unpack(">IH", c.recv(6))
+    check(err == EINVAL and ln == 6 + mlen, "error chunk %d/%d" % (err, mlen))
+    c.recv(mlen)
     c.req(CMD_DISC, 0, 0)
     check(c.closed(), "DISC did not close")
 
