@@ -56,7 +56,7 @@ static const struct cmdline_extra extras[] = {
 	{ 't', "tftp", "ADDR", "TFTP server address when it is another host" },
 	{ 'b', "bootfile", "ARCH=FILE",
 	    "boot file by option 93 architecture or ipxe (repeatable)" },
-	{ 'm', "menu", "TEXT",
+	{ 'M', "menu", "TEXT",
 	    "option 43 boot menu text (default \"" PI_MENU_TEXT "\")" },
 	{ 'O', "option66", NULL, "also name the TFTP server in option 66" },
 	{ 'I', "interface", "IFACE", "answer on this interface (repeatable; "
@@ -90,7 +90,7 @@ handle_flag(void *ctx, int ch, const char *arg)
 			return why;
 		o->nbootfiles++;
 		return NULL;
-	case 'm':
+	case 'M':
 		if (*arg == '\0' || strlen(arg) > PXE_MENU_TEXT_MAX)
 			return "menu text must be 1 to 240 bytes";
 		o->menu_text = arg;

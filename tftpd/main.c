@@ -111,7 +111,7 @@ handle_flag(void *ctx, int ch, const char *arg)
 	switch (ch) {
 	case 'm':
 		return cmdline_count(arg, 1, 65536, &o->max_transfers);
-	case 't':
+	case 'T':
 		return cmdline_count(arg, 1, 86400, &o->idle_secs);
 	}
 	return "unknown flag";
@@ -137,7 +137,7 @@ main(int argc, char *argv[])
 	static const struct cmdline_extra extras[] = {
 		{ 'm', "max-transfers", "N",
 		  "at most N transfers at once (default 512)" },
-		{ 't', "idle", "SECS",
+		{ 'T', "idle", "SECS",
 		  "inetd mode: exit after SECS idle (default 60)" },
 		{ 0, NULL, NULL, NULL },
 	};

@@ -8,7 +8,7 @@
 
 dp_net
 dp_dnsmasq
-dp_start -a -O -m "Raspberry Pi Boot   " -b 0=undionly.kpxe -b 7=old.efi \
+dp_start -a -O -M "Raspberry Pi Boot   " -b 0=undionly.kpxe -b 7=old.efi \
 	-b 7=ipxe.efi -b 9=ipxe.efi -b ipxe=boot.ipxe
 wait_port udp 4011 "$BOOT_NS"
 

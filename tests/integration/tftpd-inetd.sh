@@ -38,7 +38,7 @@ PY
 }
 
 PORT=$(free_port udp)
-spawn inetd "$PORT" -i -t 2 -r "$R" -v 2>"$T/inetd.log"
+spawn inetd "$PORT" -i -T 2 -r "$R" -v 2>"$T/inetd.log"
 pid=$LAST_PID
 wait_port udp "$PORT"
 $PITFTP -p "$PORT" -b 1468 get abcd1234/start4.elf "$T/out/i" >/dev/null
@@ -65,7 +65,7 @@ stop_pid "$pid"
 # answered from the address it wrote to.
 if ip -6 addr show dev lo 2>/dev/null | grep -q '::1'; then
 	PORT=$(free_port udp)
-	spawn inetd6 "$PORT" -i -t 1 -r "$R" -v 2>"$T/inetd6.log"
+	spawn inetd6 "$PORT" -i -T 1 -r "$R" -v 2>"$T/inetd6.log"
 	pid=$LAST_PID
 	wait_port udp "$PORT"
 	$PITFTP -p "$PORT" -b 1468 get abcd1234/start4.elf "$T/out/d4" >/dev/null
