@@ -3,6 +3,7 @@
  * per connection, and a clean shutdown on SIGTERM. */
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -270,6 +271,14 @@ main(int argc, char *argv[])
 		return 2;
 	case CMDLINE_RUN:
 		break;
+	}
+	/* inetd may hand the connection over as stderr too: a log line
+	 * there would land in the client's NBD stream. */
+	if (cl.inetd && !cl.use_syslog) {
+		struct stat st;
+
+		if (fstat(2, &st) == 0 && S_ISSOCK(st.st_mode))
+			cl.use_syslog = 1;
 	}
 	log_init(spec.progname, cl.use_syslog, cl.verbose);
 

@@ -15,16 +15,19 @@ ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 ls.bind(("127.0.0.1", port))
 ls.listen(8)
 print("listening", flush=True)
-for _ in range(n):
+for i in range(n):
     c, _ = ls.accept()
-    p = subprocess.Popen(argv, stdin=c, stdout=c.fileno() if False else None)
+    # The second connection gets the socket as stdout and stderr too, as
+    # classic inetd does: nbdd must not log into the NBD stream.
+    p = subprocess.Popen(argv, stdin=c, stdout=c if i == 1 else None,
+                         stderr=c if i == 1 else None)
     c.close()
     rc = p.wait()
     print("nbdd exited", rc, flush=True)
     if rc != 0:
         sys.exit(1)
 PY
-start_bg inetd /usr/bin/python3 "$T/inetd.py" "$port" 3 "$BIN/nbdd" -i -r "$T/root"
+start_bg inetd /usr/bin/python3 "$T/inetd.py" "$port" 3 "$BIN/nbdd" -i -v -r "$T/root"
 inetd=$LAST_PID
 wait_port tcp "$port"
 
