@@ -10,7 +10,7 @@
 struct nbdd_ctx {
 	int rootfd;			/* the root directory (-r) */
 	int timeout;			/* seconds for a handshake or a
-					 * stalled request (-t) */
+					 * stalled request (-T) */
 	int multi_conn;			/* advertise CAN_MULTI_CONN */
 	struct claims claims;
 };

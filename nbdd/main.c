@@ -59,7 +59,7 @@ handle_flag(void *ctx, int ch, const char *arg)
 	switch (ch) {
 	case 'm':
 		return cmdline_count(arg, 1, 100000, &f->max_conn);
-	case 't':
+	case 'T':
 		return cmdline_count(arg, 1, 3600, &f->timeout);
 	default:
 		return "unknown flag";
@@ -244,7 +244,7 @@ main(int argc, char *argv[])
 	static const struct cmdline_extra extras[] = {
 		{ 'm', "max-connections", "N",
 		    "serve at most N connections at once (default 128)" },
-		{ 't', "timeout", "SECONDS",
+		{ 'T', "timeout", "SECONDS",
 		    "drop a client stalled in the handshake or a request "
 		    "(default 20)" },
 		{ 0, NULL, NULL, NULL },

@@ -10,7 +10,7 @@ RAW="/usr/bin/python3 $TOP/tests/integration/nbdd-raw.py"
 mkdir "$T/root"
 truncate -s 8M "$T/root/pi.img"
 port=$(free_port tcp)
-start_bg nbdd "$BIN/nbdd" -r "$T/root" -l 127.0.0.1 -p "$port" -m 3 -t 2 -v
+start_bg nbdd "$BIN/nbdd" -r "$T/root" -l 127.0.0.1 -p "$port" -m 3 -T 2 -v
 pid=$LAST_PID
 wait_port tcp "$port"
 
@@ -29,7 +29,7 @@ wait "$holder" || fail "holder"
 sleep 0.3
 
 # Handshake timeout: a client that stops mid-option, and one that never
-# sends its flags (as an oldstyle client would), are dropped after -t.
+# sends its flags (as an oldstyle client would), are dropped after -T.
 $RAW "$port" stall-handshake 2 || fail "stalled handshake"
 $RAW "$port" oldstyle 2 || fail "silent client"
 assert_log "$T/nbdd.log" 'an oldstyle client\? nbdd speaks fixed newstyle only'
