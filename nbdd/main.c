@@ -242,7 +242,7 @@ int
 main(int argc, char *argv[])
 {
 	static const struct cmdline_extra extras[] = {
-		{ 'm', "max-connections", "N",
+		{ 'm', "max", "N",
 		    "serve at most N connections at once (default 128)" },
 		{ 'T', "timeout", "SECONDS",
 		    "drop a client stalled in the handshake or a request "

@@ -135,9 +135,9 @@ int
 main(int argc, char *argv[])
 {
 	static const struct cmdline_extra extras[] = {
-		{ 'm', "max-transfers", "N",
+		{ 'm', "max", "N",
 		  "at most N transfers at once (default 512)" },
-		{ 'T', "idle", "SECS",
+		{ 'T', "timeout", "SECS",
 		  "inetd mode: exit after SECS idle (default 60)" },
 		{ 0, NULL, NULL, NULL },
 	};

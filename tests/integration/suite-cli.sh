@@ -26,6 +26,16 @@ for d in dhcpproxyd tftpd nbdd; do
 	grep -q "not an IPv4 or IPv6 address" "$T/err" || fail "$d -l: $(cat "$T/err")"
 done
 
+# One letter, one meaning: a letter that two daemons share has the same long
+# name in both (DESIGN.md).
+for d in dhcpproxyd tftpd nbdd; do
+	"$BIN/$d" -h | grep -oE '^  -[a-zA-Z], --[a-z0-9-]+' | sed "s/^ */$d /"
+done >"$T/flags"
+awk '{ if (($2 in long) && long[$2] != $3)
+	{ print "flag " $2 " is " long[$2] " in " who[$2] " but " $3 " in " $1; bad = 1 }
+	long[$2] = $3; who[$2] = $1 } END { exit bad }' "$T/flags" ||
+	fail "a flag letter means different things in different daemons"
+
 make -s -C "$TOP" BUILD="$BUILD" install DESTDIR="$T/dest" PREFIX=/usr >/dev/null
 for d in dhcpproxyd tftpd nbdd; do
 	[ -x "$T/dest/usr/sbin/$d" ] || fail "make install did not install /usr/sbin/$d"
