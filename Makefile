@@ -8,6 +8,7 @@ PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 BUILD ?= build
+MAKEFLAGS += --no-print-directory
 
 DAEMONS = dhcpproxyd tftpd nbdd
 
@@ -97,9 +98,14 @@ check: deps
 	$(MAKE) check-run
 
 check-run: all $(UNIT_BINS)
+	rm -f $(BUILD)/test-summary $(SAN_BUILD)/test-summary build-fuzz/test-summary
 	BUILD=$(BUILD) tests/run
 	$(MAKE) sanitize
 	$(MAKE) fuzz FUZZ_SECONDS=$(or $(FUZZ_SECONDS),10)
+	@cat $(BUILD)/test-summary $(SAN_BUILD)/test-summary \
+		build-fuzz/test-summary | awk '{ p += $$1; f += $$2; s += $$3 } \
+		END { printf "check: %d passed, %d failed, %d skipped\n", p, f, s; \
+		exit f > 0 }' 
 
 unit: all $(UNIT_BINS)
 	BUILD=$(BUILD) tests/run unit
