@@ -266,3 +266,31 @@ bootfile_for(const struct decide_config *c, const struct dhcp_msg *m,
 				return c->bootfiles[i - 1].file;
 	return NULL;
 }
+
+int
+reply_destination(const struct dhcp_msg *m, int discovery,
+    const struct sockaddr_in *from, uint16_t client_port,
+    uint16_t relay_port, struct sockaddr_in *to)
+{
+	memset(to, 0, sizeof(*to));
+	to->sin_family = AF_INET;
+	/* A source of 0.0.0.0 cannot be answered directly: a client that
+	 * asks port 4011 before it has an address falls through to the
+	 * rules of port 67. */
+	if (discovery && from->sin_addr.s_addr != 0) {
+		*to = *from;
+		return 0;
+	}
+	if (m->giaddr != 0) {
+		to->sin_addr.s_addr = m->giaddr;
+		to->sin_port = htons(relay_port);
+		return 0;
+	}
+	to->sin_port = htons(client_port);
+	if (m->ciaddr != 0) {
+		to->sin_addr.s_addr = m->ciaddr;
+		return 0;
+	}
+	to->sin_addr.s_addr = htonl(INADDR_BROADCAST);
+	return 1;
+}

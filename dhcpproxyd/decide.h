@@ -5,6 +5,7 @@
 #ifndef DHCPPROXYD_DECIDE_H
 #define DHCPPROXYD_DECIDE_H
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -99,5 +100,14 @@ const char *bootfile_parse(const char *arg, struct bootfile *out);
  * buf (DHCP_FILE_LEN bytes) holds a made-up name. */
 const char *bootfile_for(const struct decide_config *c,
     const struct dhcp_msg *m, const char *entry, char *buf);
+
+/* Where a reply goes (RFC 2131 section 4.1, PXE 2.1): to the source of a
+ * port 4011 request; to the relay (giaddr, relay_port); to the client's own
+ * address (ciaddr, client_port); else broadcast to client_port out of the
+ * arrival interface, since the client has no address. Returns 1 for a
+ * broadcast, else 0. */
+int reply_destination(const struct dhcp_msg *m, int discovery,
+    const struct sockaddr_in *from, uint16_t client_port,
+    uint16_t relay_port, struct sockaddr_in *to);
 
 #endif

@@ -139,36 +139,6 @@ iface_allowed(const struct opts *o, const char *name)
 	return 0;
 }
 
-/* Where a reply goes (RFC 2131 section 4.1, PXE 2.1): to the source of a
- * port 4011 request; to the relay; to the client's own address; else
- * broadcast out of the arrival interface, since the client has none. */
-static int
-reply_dest(const struct server *sv, const struct dhcp_msg *m, int discovery,
-    const struct sockaddr_in *from, struct sockaddr_in *to)
-{
-	memset(to, 0, sizeof(*to));
-	to->sin_family = AF_INET;
-	/* A source of 0.0.0.0 cannot be answered directly: a client that
-	 * asks port 4011 before it has an address falls through to the
-	 * rules of port 67. */
-	if (discovery && from->sin_addr.s_addr != 0) {
-		*to = *from;
-		return 0;
-	}
-	if (m->giaddr != 0) {
-		to->sin_addr.s_addr = m->giaddr;
-		to->sin_port = htons(sv->relay_port);
-		return 0;
-	}
-	to->sin_port = htons(sv->client_port);
-	if (m->ciaddr != 0) {
-		to->sin_addr.s_addr = m->ciaddr;
-		return 0;
-	}
-	to->sin_addr.s_addr = htonl(INADDR_BROADCAST);
-	return 1;
-}
-
 static void
 send_reply(int fd, const uint8_t *buf, size_t len, const struct sockaddr_in *to,
     int ifindex, uint32_t local, int broadcast)
@@ -261,7 +231,8 @@ answer(struct server *sv, int fd, int discovery, const struct dhcp_msg *m,
 	    ntoa(p.tftp_addr, a), d.bootfile ? ", boot file " : "",
 	    d.bootfile ? d.bootfile : "");
 	log_decision(sv, m, &d, line, now);
-	bcast = reply_dest(sv, m, discovery, from, &to);
+	bcast = reply_destination(m, discovery, from, sv->client_port,
+	    sv->relay_port, &to);
 	log_trace("%s: DHCP%s to %s port %u", d.who,
 	    dhcp_msg_type_name(p.msg_type), ntoa(to.sin_addr.s_addr, a),
 	    ntohs(to.sin_port));

@@ -402,6 +402,49 @@ START_TEST(bootfile_by_arch)
 }
 END_TEST
 
+START_TEST(where_replies_go)
+{
+	struct sockaddr_in from = { .sin_family = AF_INET }, to;
+
+	memset(m, 0, sizeof(*m));
+	from.sin_addr.s_addr = inet_addr("192.168.0.50");
+	from.sin_port = htons(4011);
+
+	/* No address yet: broadcast to the client port. */
+	ck_assert_int_eq(reply_destination(m, 0, &from, 68, 67, &to), 1);
+	ck_assert_uint_eq(to.sin_addr.s_addr, htonl(INADDR_BROADCAST));
+	ck_assert_uint_eq(ntohs(to.sin_port), 68);
+
+	/* An address of its own: unicast there. */
+	m->ciaddr = inet_addr("192.168.0.77");
+	ck_assert_int_eq(reply_destination(m, 0, &from, 68, 67, &to), 0);
+	ck_assert_uint_eq(to.sin_addr.s_addr, inet_addr("192.168.0.77"));
+	ck_assert_uint_eq(ntohs(to.sin_port), 68);
+
+	/* Relayed: to the relay's server port, even with a ciaddr. */
+	m->giaddr = inet_addr("10.1.0.1");
+	ck_assert_int_eq(reply_destination(m, 0, &from, 68, 67, &to), 0);
+	ck_assert_uint_eq(to.sin_addr.s_addr, inet_addr("10.1.0.1"));
+	ck_assert_uint_eq(ntohs(to.sin_port), 67);
+
+	/* Alternate ports follow -p: 1067 and 1068. */
+	ck_assert_int_eq(reply_destination(m, 0, &from, 1068, 1067, &to), 0);
+	ck_assert_uint_eq(ntohs(to.sin_port), 1067);
+
+	/* Port 4011: back to the source, whatever the packet says. */
+	ck_assert_int_eq(reply_destination(m, 1, &from, 68, 67, &to), 0);
+	ck_assert_uint_eq(to.sin_addr.s_addr, inet_addr("192.168.0.50"));
+	ck_assert_uint_eq(ntohs(to.sin_port), 4011);
+
+	/* ...unless the source has no address: the port 67 rules. */
+	from.sin_addr.s_addr = 0;
+	m->giaddr = 0;
+	m->ciaddr = 0;
+	ck_assert_int_eq(reply_destination(m, 1, &from, 68, 67, &to), 1);
+	ck_assert_uint_eq(to.sin_addr.s_addr, htonl(INADDR_BROADCAST));
+}
+END_TEST
+
 static Suite *
 decide_suite(void)
 {
@@ -419,6 +462,7 @@ decide_suite(void)
 	tcase_add_test(tc, log_once);
 	tcase_add_test(tc, bootfile_flags);
 	tcase_add_test(tc, bootfile_by_arch);
+	tcase_add_test(tc, where_replies_go);
 	suite_add_tcase(s, tc);
 	return s;
 }
