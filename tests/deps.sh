@@ -55,12 +55,16 @@ tftpd-hpa            TFTP peer (in.tftpd) in benchmarks
 fio                  NBD random I/O benchmark (nbd engine)
 "
 
+# DEPS_EXTRA adds "package  reason" lines (the tests use it to check what
+# a missing package looks like).
 case $want in
 build) lists="$build_pkgs" ;;
 check|demo) lists="$build_pkgs$check_pkgs" ;;
 bench) lists="$build_pkgs$check_pkgs$bench_pkgs" ;;
 *) echo "usage: $0 [build|check|demo|bench]" >&2; exit 2 ;;
 esac
+lists="$lists
+${DEPS_EXTRA:-}"
 
 missing=""
 explain=""
