@@ -52,7 +52,13 @@ opt97_decode(const uint8_t *val, size_t len, struct pi_opt97 *out)
 {
 	const uint8_t *id = val + 1;
 
+	static const uint8_t nil[16];
+
 	if (len != OPT97_LEN || val[0] != 0)
+		return -1;
+	/* An all-zero machine id is "no UUID" (QEMU without -uuid, some PC
+	 * firmware), not a Pi with serial 00000000. */
+	if (memcmp(id, nil, sizeof(nil)) == 0)
 		return -1;
 	memset(out, 0, sizeof(*out));
 	if (memcmp(id, id + 4, 4) == 0 && memcmp(id, id + 8, 4) == 0 &&

@@ -39,7 +39,8 @@ struct pi_opt97 {
 /* Decodes option 97's value (without code and length bytes): type 0 and
  * 16 bytes. Multi-byte fields are little-endian 32-bit values, as the
  * bootloader documentation gives the fourcc. Returns 0, or -1 when the
- * option is not 17 bytes or its type is not 0. */
+ * option is not 17 bytes, its type is not 0, or the id is all zeros (the
+ * nil UUID of a machine that has none). */
 int opt97_decode(const uint8_t *val, size_t len, struct pi_opt97 *out);
 
 #endif

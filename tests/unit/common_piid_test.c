@@ -99,6 +99,10 @@ START_TEST(opt97_bad)
 	ck_assert_int_eq(opt97_decode(v, 16, &o), -1);
 	ck_assert_int_eq(opt97_decode(v, 18, &o), -1);
 	ck_assert_int_eq(opt97_decode(v, 255, &o), -1);
+	/* type 0 and a nil UUID: no serial, not serial 00000000 */
+	ck_assert_int_eq(opt97_decode(v, OPT97_LEN, &o), -1);
+	v[16] = 1;
+	ck_assert_int_eq(opt97_decode(v, OPT97_LEN, &o), 0);
 	v[0] = 1;	/* type must be 0 */
 	ck_assert_int_eq(opt97_decode(v, OPT97_LEN, &o), -1);
 }
