@@ -115,9 +115,11 @@ fill(struct xmit *x, size_t want)
 			break;
 		if (n == -1 && errno == EINTR)
 			continue;
+		/* Between requests: the client disconnected, or nbdd is
+		 * shutting down and stopped reading (SHUT_RD). */
 		if (n == 0 && x->in_end == x->in_start)
-			log_debug("%s: export %s: client closed the connection",
-			    x->c->peer, x->c->ex.name);
+			log_debug("%s: export %s: no more requests, "
+			    "connection closed", x->c->peer, x->c->ex.name);
 		else
 			log_info("%s: export %s: connection lost%s: %s",
 			    x->c->peer, x->c->ex.name,
