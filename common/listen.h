@@ -4,6 +4,7 @@
 #define COMMON_LISTEN_H
 
 #include <stdint.h>
+#include <sys/socket.h>
 
 #define LISTEN_MAX_FDS 8
 
@@ -22,6 +23,17 @@ int listen_tcp(const char *addr, uint16_t port, int *fds, int max);
 /* Sockets handed to us: fd 0 when inetd is set, else systemd's LISTEN_FDS
  * for this pid. Returns how many (0 when none were handed over). */
 int listen_inherited(int inetd, int *fds, int max);
+
+struct msghdr;
+struct sockaddr_storage;
+
+/* The local address a datagram received with recvmsg() on fd was sent to,
+ * from its packet info (IPv4, IPv6, or IPv4 on a dual-stack socket), as a
+ * socket address with port 0: the address to answer from. Without packet
+ * info, the socket's own address. The arrival interface goes to *ifindex
+ * (0 when unknown) unless ifindex is NULL. */
+void datagram_local_addr(int fd, struct msghdr *mh,
+    struct sockaddr_storage *local, socklen_t *llen, int *ifindex);
 
 /* Turns on IP_PKTINFO or IPV6_RECVPKTINFO, by the socket's family. */
 int socket_want_pktinfo(int fd);

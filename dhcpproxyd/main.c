@@ -251,7 +251,8 @@ serve_one(struct server *sv, int fd, int discovery)
 	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
 	struct sockaddr_in from;
 	struct msghdr msg;
-	struct cmsghdr *c;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
 	struct dhcp_msg *m;
 	enum dhcp_parse_result r;
 	char ifname[IF_NAMESIZE] = "?", a[INET_ADDRSTRLEN];
@@ -275,14 +276,9 @@ serve_one(struct server *sv, int fd, int discovery)
 		log_debug("dropped a datagram that is not IPv4");
 		return;
 	}
-	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c))
-		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-			struct in_pktinfo pi;
-
-			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			ifindex = pi.ipi_ifindex;
-			local = pi.ipi_spec_dst.s_addr;
-		}
+	datagram_local_addr(fd, &msg, &ss, &sslen, &ifindex);
+	if (ss.ss_family == AF_INET)
+		local = ((struct sockaddr_in *)&ss)->sin_addr.s_addr;
 	if (ifindex != 0 && if_indextoname((unsigned)ifindex, ifname) == NULL)
 		strlcpy(ifname, "?", sizeof(ifname));
 	if (!iface_allowed(sv->o, ifname)) {

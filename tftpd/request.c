@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/listen.h"
 #include "common/log.h"
 #include "tftpd/packet.h"
 #include "tftpd/resolve.h"
@@ -46,7 +47,7 @@ on_request(struct server *s, int lfd, const uint8_t *buf, size_t len,
 	int op;
 
 	addr_str(peer, plen, peer_str, sizeof(peer_str));
-	local_addr(lfd, mh, &local, &llen);
+	datagram_local_addr(lfd, mh, &local, &llen, NULL);
 	op = packet_opcode(buf, len);
 	if (op >= TFTP_DATA && op <= TFTP_OACK) {
 		/* A stray packet of some transfer: not ours to answer. */

@@ -76,8 +76,6 @@ void addr_str(const struct sockaddr *sa, socklen_t len, char *out,
     size_t outsz);
 int same_addr(const struct sockaddr_storage *a, const struct sockaddr *b,
     socklen_t blen);
-void local_addr(int lfd, struct msghdr *mh, struct sockaddr_storage *local,
-    socklen_t *llen);
 int transfer_socket(const struct sockaddr_storage *local, socklen_t llen,
     const char *peer, int reuse);
 void send_one(int fd, const struct sockaddr *to, socklen_t tolen,

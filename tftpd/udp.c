@@ -57,56 +57,6 @@ same_addr(const struct sockaddr_storage *a, const struct sockaddr *b,
 	return 0;
 }
 
-/* The local address a datagram was sent to, from its packet info, as a
- * socket address with port 0 to bind a transfer's socket to. Without the
- * information, the listening socket's own address. */
-void
-local_addr(int lfd, struct msghdr *mh, struct sockaddr_storage *local,
-    socklen_t *llen)
-{
-	struct cmsghdr *c;
-
-	*llen = sizeof(*local);
-	memset(local, 0, sizeof(*local));
-	if (getsockname(lfd, (struct sockaddr *)local, llen) == -1)
-		*llen = 0;
-	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
-		if (local->ss_family == AF_INET && c->cmsg_level == IPPROTO_IP &&
-		    c->cmsg_type == IP_PKTINFO) {
-			struct in_pktinfo pi;
-			struct sockaddr_in *sin = (struct sockaddr_in *)local;
-			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			/* spec_dst: our address, even for a broadcast. */
-			sin->sin_addr = pi.ipi_spec_dst;
-		} else if (local->ss_family == AF_INET6 &&
-		    c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-			/* IPv4 on a dual-stack socket: the mapped form. */
-			struct in_pktinfo pi;
-			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)local;
-			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			memset(&sin6->sin6_addr, 0, sizeof(sin6->sin6_addr));
-			sin6->sin6_addr.s6_addr[10] = 0xff;
-			sin6->sin6_addr.s6_addr[11] = 0xff;
-			memcpy(&sin6->sin6_addr.s6_addr[12], &pi.ipi_spec_dst, 4);
-			sin6->sin6_scope_id = 0;
-		} else if (local->ss_family == AF_INET6 &&
-		    c->cmsg_level == IPPROTO_IPV6 &&
-		    c->cmsg_type == IPV6_PKTINFO) {
-			struct in6_pktinfo pi;
-			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)local;
-			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			sin6->sin6_addr = pi.ipi6_addr;
-			sin6->sin6_scope_id =
-			    IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr) ?
-			    (uint32_t)pi.ipi6_ifindex : 0;
-		}
-	}
-	if (local->ss_family == AF_INET)
-		((struct sockaddr_in *)local)->sin_port = 0;
-	else if (local->ss_family == AF_INET6)
-		((struct sockaddr_in6 *)local)->sin6_port = 0;
-}
-
 /* A new UDP socket bound to local (port 0: an ephemeral one). reuse lets
  * a second socket share the port. */
 int

@@ -2,6 +2,7 @@
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -106,6 +107,50 @@ START_TEST(tcp_ipv6_loopback)
 }
 END_TEST
 
+START_TEST(local_address_of_a_datagram)
+{
+	int fds[LISTEN_MAX_FDS], ifindex = -1;
+	uint16_t port = some_free_port(SOCK_DGRAM);
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	struct sockaddr_storage local;
+	socklen_t llen;
+	union {
+		struct cmsghdr h;
+		char b[256];
+	} cbuf;
+	char data[16];
+	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+	    .msg_control = cbuf.b, .msg_controllen = sizeof(cbuf.b) };
+	int out = socket(AF_INET, SOCK_DGRAM, 0);
+
+	/* Bound to every address: only packet info can say which one. */
+	ck_assert_int_eq(listen_udp(NULL, port, LISTEN_PKTINFO |
+	    LISTEN_IPV4_ONLY, fds, 1), 1);
+	to.sin_port = htons(port);
+	to.sin_addr.s_addr = inet_addr("127.0.0.3");
+	ck_assert_int_eq(sendto(out, "x", 1, 0, (struct sockaddr *)&to,
+	    sizeof(to)), 1);
+	for (int i = 0; i < 100 && recvmsg(fds[0], &mh, 0) == -1; i++)
+		usleep(10000);
+	datagram_local_addr(fds[0], &mh, &local, &llen, &ifindex);
+	ck_assert_int_eq(local.ss_family, AF_INET);
+	ck_assert_uint_eq(((struct sockaddr_in *)&local)->sin_addr.s_addr,
+	    inet_addr("127.0.0.3"));
+	ck_assert_uint_eq(((struct sockaddr_in *)&local)->sin_port, 0);
+	ck_assert_int_eq(ifindex, (int)if_nametoindex("lo"));
+
+	/* No packet info: the socket's own address, interface unknown. */
+	mh.msg_controllen = 0;
+	datagram_local_addr(fds[0], &mh, &local, &llen, &ifindex);
+	ck_assert_uint_eq(((struct sockaddr_in *)&local)->sin_addr.s_addr,
+	    htonl(INADDR_ANY));
+	ck_assert_int_eq(ifindex, 0);
+	close(out);
+	close(fds[0]);
+}
+END_TEST
+
 START_TEST(port_in_use)
 {
 	int fds[LISTEN_MAX_FDS], more[LISTEN_MAX_FDS];
@@ -176,6 +221,7 @@ listen_suite(void)
 	tcase_add_test(tc, udp_all_addresses);
 	tcase_add_test(tc, udp_ipv4_only);
 	tcase_add_test(tc, tcp_ipv6_loopback);
+	tcase_add_test(tc, local_address_of_a_datagram);
 	tcase_add_test(tc, port_in_use);
 	tcase_add_test(tc, bad_address);
 	tcase_add_test(tc, inherited);
