@@ -141,9 +141,3 @@ claim_release(struct claims *cs, struct claim *c)
 	close(c->lockfd);	/* drops both locks */
 	free(c);
 }
-
-int
-claim_connections(const struct claim *c)
-{
-	return c ? __atomic_load_n(&c->refs, __ATOMIC_RELAXED) : 1;
-}

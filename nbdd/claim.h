@@ -32,8 +32,4 @@ struct claim *claim_take(struct claims *cs, const struct export *ex,
     const char *host, char *why, size_t whylen);
 void claim_release(struct claims *cs, struct claim *c);
 
-/* How many connections share the claim now (a hint: it may change the
- * moment it is read). */
-int claim_connections(const struct claim *c);
-
 #endif

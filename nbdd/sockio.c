@@ -26,8 +26,18 @@ sock_tune(int fd)
 {
 	int on = 1, idle = 20, intvl = 10, cnt = 3;
 	unsigned int user_timeout = 60 * 1000;
+	/* Without a low-water mark a send() to a client that reads slower
+	 * than we send queues up to the whole send buffer (megabytes), and
+	 * each window update from the client then transmits our queue from
+	 * inside the client's recv(): on loopback or a shared machine the
+	 * client, already the slower side, does our work too. With it, we
+	 * sleep until the queue is nearly empty and transmit it ourselves
+	 * (nbdcopy -> null: 1.4x faster, measured by tests/bench/nbdd.sh). */
+	int notsent_lowat = 16 * 1024;
 
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &notsent_lowat,
+	    sizeof(notsent_lowat)) == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) == -1 ||
 	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle,
 	    sizeof(idle)) == -1 ||

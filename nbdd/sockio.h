@@ -13,7 +13,8 @@
 /* Monotonic milliseconds, for deadlines. */
 int64_t sock_now_ms(void);
 
-/* TCP_NODELAY (replies are batched by us), keepalive after 20 s idle,
+/* TCP_NODELAY (replies are batched by us), a 16 KiB TCP_NOTSENT_LOWAT,
+ * keepalive after 20 s idle,
  * probes every 10 s, 3 of them, and TCP_USER_TIMEOUT 60 s for unacked
  * data. Returns 0, or -1 (errno set). */
 int sock_tune(int fd);

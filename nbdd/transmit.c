@@ -5,11 +5,9 @@
  * out together in one send() before the next recv(). With a client
  * queueing 32 requests that is two socket calls per 32 requests. Large
  * reads from regular files go out with sendfile(), header first with
- * MSG_MORE, so the data is never copied through user space, but only
- * while this is the one connection to the image: with a multi-conn client
- * (nbdcopy) on two cores the client, not nbdd, is the bottleneck, and the
- * client's copy out of freshly written socket buffers (our pread+send)
- * measured faster than its copy straight out of the page cache. */
+ * MSG_MORE, so the data is never copied through user space. The socket's
+ * TCP_NOTSENT_LOWAT (sockio.c) keeps those transmissions in this thread
+ * rather than in the client's. */
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <errno.h>
@@ -238,8 +236,7 @@ do_read(struct xmit *x, const struct nbd_request *r)
 	struct iovec iov[2];
 	int e;
 
-	if (r->len >= SENDFILE_MIN && x->use_sendfile &&
-	    claim_connections(x->c->claim) == 1)
+	if (r->len >= SENDFILE_MIN && x->use_sendfile)
 		return read_sendfile(x, r);
 	if (r->len <= OUT_SIZE - hdr) {
 		/* Straight into the output buffer, after its header. */
