@@ -83,14 +83,20 @@ export_open(int rootfd, const char *name, size_t len, struct export *ex,
 	}
 	if (S_ISBLK(st.st_mode)) {
 		uint64_t sz;
+		int ro = 0;
 
-		if (ioctl(fd, BLKGETSIZE64, &sz) == -1) {
+		/* A read-only device (lvchange -pr, blockdev --setro) still
+		 * opens for writing; only its writes fail. */
+		if (ioctl(fd, BLKGETSIZE64, &sz) == -1 ||
+		    ioctl(fd, BLKROGET, &ro) == -1) {
 			*why = strerror(errno);
 			close(fd);
 			return EXPORT_ERROR;
 		}
 		ex->size = sz;
 		ex->blockdev = 1;
+		if (ro)
+			ex->read_only = 1;
 	} else
 		ex->size = (uint64_t)st.st_size;
 	ex->fd = fd;
