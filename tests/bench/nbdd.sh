@@ -23,7 +23,7 @@
 need fio nbdcopy nbdkit qemu-nbd nbd-server
 [ -x "$BIN/nbdd" ] || fail "build first: make BUILD=$BUILD"
 fio --enghelp 2>/dev/null | grep -qw nbd || skip "this fio has no nbd engine"
-ROUNDS=${ROUNDS:-2}
+ROUNDS=${ROUNDS:-3}
 RUNTIME=${RUNTIME:-10}
 IDLE_CONNS=${IDLE_CONNS:-64}
 SIZE=$((2 * 1024 * 1024 * 1024))
@@ -108,20 +108,22 @@ FIO_US=0
 fio_iops() {	# fio_iops URI randread|randwrite; sets FIO_US (server CPU
 		# microseconds per request, in tenths)
 	local t0 t1 iops
+	sync "$IMG"	# the last server's writes are not flushed on our time
 	t0=$(ticks "$SRV_PID")
 	fio --name=bench --ioengine=nbd --uri="$1" --rw="$2" --bs=4k \
 	    --iodepth=32 --numjobs=1 --time_based=1 --runtime="$RUNTIME" \
 	    --size=$SIZE --randrepeat=0 --output-format=json \
-	    --output="$T/fio.json" >/dev/null 2>&1 || { FIO_IOPS=0; return; }
+	    --output="$T/fio.json" >/dev/null 2>&1 || { FIO_IOPS=0; FIO_CPU=0; return; }
 	sleep 0.2	# nbd-server's child exits and is reaped
 	t1=$(ticks "$SRV_PID")
-	FIO_IOPS=$($PY -c 'import json,sys; j=json.load(open(sys.argv[1]))["jobs"][0]
-print(int(j["read"]["iops"] + j["write"]["iops"]))' "$T/fio.json")
+	read -r FIO_IOPS FIO_CPU < <($PY -c 'import json,sys; j=json.load(open(sys.argv[1]))["jobs"][0]
+print(int(j["read"]["iops"] + j["write"]["iops"]), int(j["usr_cpu"] + j["sys_cpu"]))' "$T/fio.json")
 	FIO_US=$(( FIO_IOPS > 0 ? (t1 - t0) * 10000000 / HZ / (FIO_IOPS * RUNTIME) : 0 ))
 }
 
 copy_mbs() {	# copy_mbs URI [nbdcopy flags]: MB/s of URI -> null:
 	local u=$1 t0 t1; shift
+	sync "$IMG"
 	t0=$(date +%s%N)
 	nbdcopy "$@" "$u" null: || { echo 0; return; }
 	t1=$(date +%s%N)
@@ -145,8 +147,10 @@ for r in $(seq "$ROUNDS"); do
 		u=$(uri "$s")
 		fio_iops "$u" randread
 		keep "rr:$s" "$FIO_IOPS"; keep_low "rrc:$s" "$FIO_US"
+		keep "rrf:$s" "$FIO_CPU"
 		fio_iops "$u" randwrite
 		keep "rw:$s" "$FIO_IOPS"; keep_low "rwc:$s" "$FIO_US"
+		keep "rwf:$s" "$FIO_CPU"
 		keep "cp:$s" "$(copy_mbs "$u")"
 		keep "cp1:$s" "$(copy_mbs "$u" -C 1)"
 		stop_server "$s"
@@ -203,6 +207,15 @@ row_low() {	# row_low KEY LABEL
 }
 row_low rrc "randread CPU 0.1us/IO"
 row_low rwc "randwrite CPU 0.1us/IO"
+# fio's own CPU use, in percent of one core: near 100 for every server
+# means the IOPS rows measure the client, not the server.
+row_plain() {	# row_plain KEY LABEL
+	printf '%-26s' "$2"
+	for s in $SERVERS; do printf '%12s' "${BEST[$1:$s]}"; done
+	printf '\n'
+}
+row_plain rrf "fio CPU % randread"
+row_plain rwf "fio CPU % randwrite"
 printf '\nnbdd idle connections: %d, RSS %d KiB -> %d KiB: %d KiB per connection' \
     "$IDLE_CONNS" "$rss0" "$rss1" "$per_conn"
 printf ' (target < 1024 KiB; buffers of 512 KiB each are\nallocated but untouched while idle)\n'
