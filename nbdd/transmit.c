@@ -4,7 +4,7 @@
  * pread() straight into it after its reply header), and the replies go
  * out together in one send() before the next recv(). With a client
  * queueing 32 requests that is two socket calls per 32 requests. Large
- * reads from regular files go out with sendfile(), header first with
+ * reads go out with sendfile(), header first with
  * MSG_MORE, so the data is never copied through user space. The socket's
  * TCP_NOTSENT_LOWAT (sockio.c) keeps those transmissions in this thread
  * rather than in the client's. */
@@ -38,7 +38,6 @@ struct xmit {
 	size_t out_len;
 	uint8_t *big;			/* for payloads beyond IN_SIZE */
 	size_t big_cap;
-	int use_sendfile;
 	int pending;			/* replies queued in out */
 };
 
@@ -236,7 +235,7 @@ do_read(struct xmit *x, const struct nbd_request *r)
 	struct iovec iov[2];
 	int e;
 
-	if (r->len >= SENDFILE_MIN && x->use_sendfile)
+	if (r->len >= SENDFILE_MIN)
 		return read_sendfile(x, r);
 	if (r->len <= OUT_SIZE - hdr) {
 		/* Straight into the output buffer, after its header. */
@@ -448,7 +447,6 @@ transmit(struct conn *c)
 	x.re.read_only = c->ex.read_only;
 	x.re.structured = c->structured;
 	x.re.meta_allocation = c->meta;
-	x.use_sendfile = !c->ex.blockdev;
 	if ((x.in = malloc(IN_SIZE)) == NULL ||
 	    (x.out = malloc(OUT_SIZE)) == NULL) {
 		log_err("%s: out of memory for buffers", c->peer);
