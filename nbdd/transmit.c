@@ -2,21 +2,25 @@
  * request, but in batches: one recv() takes in as many requests as the
  * client has queued, each is answered into an output buffer (a READ is
  * pread() straight into it after its reply header), and the replies go
- * out together in one send() before the next recv(). With a client
- * queueing 32 requests that is two socket calls per 32 requests. Large
- * reads go out with sendfile(), header first with
+ * out together in one send(), with those of any requests that arrived
+ * meanwhile. With a client queueing 32 requests that is two socket calls
+ * per 32 requests. Before sleeping for the next request the thread polls
+ * for a few microseconds (busypoll.h), so a busy client does not pay for
+ * waking it. Large reads go out with sendfile(), header first with
  * MSG_MORE, so the data is never copied through user space. The socket's
  * TCP_NOTSENT_LOWAT (sockio.c) keeps those transmissions in this thread
  * rather than in the client's. */
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
 #include "nbdd/blockops.h"
+#include "nbdd/busypoll.h"
 #include "nbdd/conn.h"
 #include "nbdd/proto.h"
 #include "nbdd/request.h"
@@ -39,6 +43,7 @@ struct xmit {
 	uint8_t *big;			/* for payloads beyond IN_SIZE */
 	size_t big_cap;
 	int pending;			/* replies queued in out */
+	struct busypoll bp;
 };
 
 static int
@@ -78,6 +83,67 @@ stall_deadline(struct xmit *x)
 	return sock_now_ms() + stall_ms(x);
 }
 
+/* recv() after polling the socket for the busypoll window, while few
+ * enough other connections poll (the rest of the machine's cores stay
+ * free). -1 with EAGAIN when nothing came, or polling was not tried;
+ * *polled says which. */
+static ssize_t
+recv_polling(struct xmit *x, uint8_t *buf, size_t len, int *polled)
+{
+	struct nbdd_ctx *ctx = x->c->ctx;
+	int64_t t0;
+	ssize_t n = -1;
+
+	*polled = 0;
+	errno = EAGAIN;
+	if (x->bp.window_ns == 0 || ctx->max_pollers == 0)
+		return -1;
+	if (atomic_fetch_add(&ctx->pollers, 1) < ctx->max_pollers) {
+		*polled = 1;
+		t0 = sock_now_ns();
+		do {
+			n = recv(x->c->fd, buf, len, MSG_DONTWAIT);
+			if (n != -1 || (errno != EAGAIN &&
+			    errno != EWOULDBLOCK && errno != EINTR))
+				break;
+			errno = EAGAIN;
+		} while (sock_now_ns() - t0 < x->bp.window_ns);
+	}
+	atomic_fetch_sub(&ctx->pollers, 1);
+	return n;
+}
+
+/* Reads what the client has sent into the input buffer: polling first
+ * (busypoll.h), then asleep; in the middle of a request only until the
+ * stall deadline. >0, 0 at end of stream, -1 (errno; ETIMEDOUT for a
+ * stall). */
+static ssize_t
+recv_some(struct xmit *x)
+{
+	uint8_t *buf = x->in + x->in_end;
+	size_t len = IN_SIZE - x->in_end;
+	int64_t t0;
+	ssize_t n;
+	int polled;
+
+	n = recv_polling(x, buf, len, &polled);
+	if (n != -1 || errno != EAGAIN)
+		return n;
+	t0 = sock_now_ns();
+	if (x->in_end > x->in_start) {
+		int w = sock_wait(x->c->fd, stall_deadline(x));
+		if (w <= 0) {
+			errno = w == 0 ? ETIMEDOUT : errno;
+			return -1;
+		}
+	}
+	while ((n = recv(x->c->fd, buf, len, 0)) == -1 && errno == EINTR)
+		;
+	if (n > 0 && (polled || x->bp.window_ns == 0))
+		busypoll_slept(&x->bp, sock_now_ns() - t0);
+	return n;
+}
+
 /* Reads more into the input buffer. want: bytes needed from in_start;
  * 0 when idle between requests (no deadline: a kernel client may be
  * quiet for hours). 0, or -1 when the client is gone or stalled. */
@@ -86,47 +152,42 @@ fill(struct xmit *x, size_t want)
 {
 	ssize_t n;
 
-	/* Never wait on the client while it waits on our replies. */
-	if (flush_out(x, 0) == -1)
-		return -1;
 	if (x->in_start > 0 && (x->in_end == x->in_start ||
 	    IN_SIZE - x->in_start < want || x->in_end == IN_SIZE)) {
 		memmove(x->in, x->in + x->in_start, x->in_end - x->in_start);
 		x->in_end -= x->in_start;
 		x->in_start = 0;
 	}
-	if (x->in_end > x->in_start) {
-		/* In the middle of a request: it must come in time. */
-		int w = sock_wait(x->c->fd, stall_deadline(x));
-		if (w <= 0) {
-			log_info("%s: export %s: client stalled in the middle "
-			    "of a request for %d s: dropping it, the request "
-			    "not applied", x->c->peer, x->c->ex.name,
-			    x->c->ctx->timeout);
-			return -1;
-		}
+	/* Requests that came in while we answered the last ones are
+	 * answered in the same send(): fewer, larger segments for the
+	 * client to take in. */
+	if (x->out_len > 0 && (n = recv(x->c->fd, x->in + x->in_end,
+	    IN_SIZE - x->in_end, MSG_DONTWAIT)) > 0) {
+		x->in_end += (size_t)n;
+		return 0;
 	}
-	for (;;) {
-		n = recv(x->c->fd, x->in + x->in_end, IN_SIZE - x->in_end, 0);
-		if (n > 0)
-			break;
-		if (n == -1 && errno == EINTR)
-			continue;
+	/* Never wait on the client while it waits on our replies. */
+	if (flush_out(x, 0) == -1)
+		return -1;
+	if ((n = recv_some(x)) > 0) {
+		x->in_end += (size_t)n;
+		return 0;
+	}
+	if (n == -1 && errno == ETIMEDOUT)
+		log_info("%s: export %s: client stalled in the middle of a "
+		    "request for %d s: dropping it, the request not applied",
+		    x->c->peer, x->c->ex.name, x->c->ctx->timeout);
+	else if (n == 0 && x->in_end == x->in_start)
 		/* Between requests: the client disconnected, or nbdd is
 		 * shutting down and stopped reading (SHUT_RD). */
-		if (n == 0 && x->in_end == x->in_start)
-			log_debug("%s: export %s: no more requests, "
-			    "connection closed", x->c->peer, x->c->ex.name);
-		else
-			log_info("%s: export %s: connection lost%s: %s",
-			    x->c->peer, x->c->ex.name,
-			    x->in_end > x->in_start ?
-			    " in the middle of a request (not applied)" : "",
-			    n == 0 ? "closed by the client" : strerror(errno));
-		return -1;
-	}
-	x->in_end += (size_t)n;
-	return 0;
+		log_debug("%s: export %s: no more requests, connection "
+		    "closed", x->c->peer, x->c->ex.name);
+	else
+		log_info("%s: export %s: connection lost%s: %s", x->c->peer,
+		    x->c->ex.name, x->in_end > x->in_start ?
+		    " in the middle of a request (not applied)" : "",
+		    n == 0 ? "closed by the client" : strerror(errno));
+	return -1;
 }
 
 static size_t
@@ -447,6 +508,7 @@ transmit(struct conn *c)
 	x.re.read_only = c->ex.read_only;
 	x.re.structured = c->structured;
 	x.re.meta_allocation = c->meta;
+	busypoll_init(&x.bp);
 	if ((x.in = malloc(IN_SIZE)) == NULL ||
 	    (x.out = malloc(OUT_SIZE)) == NULL) {
 		log_err("%s: out of memory for buffers", c->peer);
