@@ -13,6 +13,7 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +107,9 @@ recv_polling(struct xmit *x, uint8_t *buf, size_t len, int *polled)
 			if (n != -1 || (errno != EAGAIN &&
 			    errno != EWOULDBLOCK && errno != EINTR))
 				break;
+			/* The scheduler likes to wake us on the client's
+			 * core: never keep it from running there. */
+			sched_yield();
 			errno = EAGAIN;
 		} while (sock_now_ns() - t0 < x->bp.window_ns);
 	}

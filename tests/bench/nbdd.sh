@@ -23,7 +23,7 @@
 need fio nbdcopy nbdkit qemu-nbd nbd-server
 [ -x "$BIN/nbdd" ] || fail "build first: make BUILD=$BUILD"
 fio --enghelp 2>/dev/null | grep -qw nbd || skip "this fio has no nbd engine"
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 RUNTIME=${RUNTIME:-10}
 IDLE_CONNS=${IDLE_CONNS:-64}
 SIZE=$((2 * 1024 * 1024 * 1024))
