@@ -266,11 +266,15 @@ START_TEST(bad_tables)
 	assert_bad("overlap.img", 0, "config.txt", SOURCE_NOT_FOUND,
 	    "partitions 1 and 2 overlap");
 	fx_sh("cp gpt.img gptcrc.img");
-	fx_patch("gptcrc.img", 512 + 60, "\x42", 1);
+	/* Flip a byte of the disk GUID: random, so setting it to a fixed
+	 * value would leave it unchanged once in 256 runs. */
+	fx_patch_le("gptcrc.img", 512 + 60,
+	    fx_read_le("gptcrc.img", 512 + 60, 1) ^ 0xff, 1);
 	assert_bad("gptcrc.img", 0, "config.txt", SOURCE_NOT_FOUND,
 	    "GPT header CRC mismatch");
 	fx_sh("cp gpt.img gptecrc.img");
-	fx_patch("gptecrc.img", 1024 + 60, "\x42", 1);
+	fx_patch_le("gptecrc.img", 1024 + 60,
+	    fx_read_le("gptecrc.img", 1024 + 60, 1) ^ 0xff, 1);
 	assert_bad("gptecrc.img", 0, "config.txt", SOURCE_NOT_FOUND,
 	    "GPT entry array CRC mismatch");
 	/* The extended partition's first record links to itself. */
