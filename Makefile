@@ -131,10 +131,12 @@ FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -g -O1 -I. \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	$(BSD_CFLAGS)
 fuzz_area = $(word 2,$(subst _, ,$(notdir $(1))))
+# (sort also drops the duplicates when AREA is common itself)
 build-fuzz/%: tests/fuzz/%.c $$(call lib_src,$$(call fuzz_area,%)) $(COMMON_SRC)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(call lib_src,$(call fuzz_area,$*)) \
-		$(COMMON_SRC) $(BSD_LIBS)
+	clang $(FUZZ_CFLAGS) -o $@ $< \
+		$(sort $(call lib_src,$(call fuzz_area,$*)) $(COMMON_SRC)) \
+		$(BSD_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build

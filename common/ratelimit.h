@@ -1,0 +1,25 @@
+/* A token bucket for log lines that a remote host can cause: a scan or a
+ * flood gets a few lines and a count, never a full disk. Pure: the caller
+ * passes the time. */
+#ifndef COMMON_RATELIMIT_H
+#define COMMON_RATELIMIT_H
+
+#include <stdint.h>
+
+#define RATELIMIT_BURST		10	/* lines at once */
+#define RATELIMIT_PER_MIN	30	/* then this many a minute */
+
+struct ratelimit {
+	uint64_t last_ms;
+	uint64_t tokens;	/* 1/60000 of a line each */
+	uint32_t suppressed;	/* lines not logged since the last one */
+	int started;
+};
+
+/* Whether a line may be logged now. When it may, *suppressed is how many
+ * were held back since the last line that was logged (and the count starts
+ * again); otherwise the line is counted as held back. */
+int ratelimit_take(struct ratelimit *rl, uint64_t now_ms,
+    uint32_t *suppressed);
+
+#endif
