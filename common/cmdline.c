@@ -1,3 +1,4 @@
+#include <sys/stat.h>
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -30,6 +31,16 @@ static const struct common_flag common_flags[] = {
 	{ 'V', "version", NULL, "print the version and exit" },
 	{ 0, NULL, NULL, NULL },
 };
+
+int
+cmdline_wants_syslog(const struct cmdline *cl)
+{
+	struct stat st;
+
+	if (cl->use_syslog)
+		return 1;
+	return cl->inetd && fstat(2, &st) == 0 && S_ISSOCK(st.st_mode);
+}
 
 const char *
 cmdline_count(const char *arg, long long min, long long max,

@@ -48,6 +48,11 @@ enum cmdline_result cmdline_parse(struct cmdline *cl,
     const struct cmdline_spec *spec, int argc, char *argv[], FILE *out,
     FILE *err);
 
+/* Whether log lines must go to syslog: -s, or inetd mode with standard
+ * error a socket (inetd hands the client's socket over as fds 0, 1 and 2:
+ * a line on stderr would land in the client's stream). */
+int cmdline_wants_syslog(const struct cmdline *cl);
+
 /* Parses a port number 1-65535; returns NULL or the reason it is bad. */
 const char *cmdline_port(const char *arg, uint16_t *port);
 

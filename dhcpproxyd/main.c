@@ -407,7 +407,7 @@ main(int argc, char *argv[])
 	case CMDLINE_RUN:
 		break;
 	}
-	log_init(spec.progname, cl.use_syslog, cl.verbose);
+	log_init(spec.progname, cmdline_wants_syslog(&cl), cl.verbose);
 	if (o.discovery_port == cl.port)
 		log_fatal("-P %lld: the discovery port must differ from -p",
 		    o.discovery_port);

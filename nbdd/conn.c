@@ -6,7 +6,7 @@
 #include "nbdd/sockio.h"
 
 void
-conn_serve(struct nbdd_ctx *ctx, int fd)
+conn_serve(struct nbdd_ctx *ctx, int fd, int refused)
 {
 	struct conn c;
 
@@ -14,6 +14,7 @@ conn_serve(struct nbdd_ctx *ctx, int fd)
 	c.ctx = ctx;
 	c.fd = fd;
 	c.ex.fd = -1;
+	c.refused = refused;
 	sock_peer(fd, c.host, sizeof(c.host), c.peer, sizeof(c.peer));
 	if (sock_tune(fd) == -1)
 		log_warn("%s: socket options: %s", c.peer, strerror(errno));

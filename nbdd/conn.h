@@ -31,11 +31,13 @@ struct conn {
 	int meta;			/* base:allocation selected */
 	char meta_name[EXPORT_NAME_MAX + 1];	/* ... for this export */
 	int no_zeroes;
+	int refused;			/* not in the allowed networks */
 };
 
 /* Serves the client on fd until it goes or the socket is shut down. Does
- * not close fd: whoever accepted it does, after this returns. */
-void conn_serve(struct nbdd_ctx *ctx, int fd);
+ * not close fd: whoever accepted it does, after this returns. A refused
+ * client (outside the allowed networks) is told so and dropped. */
+void conn_serve(struct nbdd_ctx *ctx, int fd, int refused);
 
 /* The handshake: 1 to go on to transmission (c->ex open, claimed), 0 when
  * the client left or was refused (logged). */

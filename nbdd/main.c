@@ -16,15 +16,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/access.h"
 #include "common/cmdline.h"
 #include "common/listen.h"
 #include "common/log.h"
 #include "common/privdrop.h"
+#include "common/ratelimit.h"
 #include "common/signals.h"
 #include "nbdd/conn.h"
 #include "nbdd/sockio.h"
 
 #define DEFAULT_MAX_CONN	128
+#define DEFAULT_PER_HOST	8
 #define DEFAULT_TIMEOUT		20
 #define THREAD_STACK		(256 * 1024)
 #define SHUTDOWN_GRACE_MS	3000
@@ -34,6 +37,8 @@ struct worker {
 	struct server *srv;
 	pthread_t tid;
 	int fd;
+	int refused;			/* not in the allowed networks */
+	struct netaddr host;		/* for the per-host limit */
 	int done;
 };
 
@@ -44,12 +49,17 @@ struct server {
 	struct worker *workers;
 	int nworkers;
 	long long max_conn;		/* -m */
+	long long per_host;		/* -c */
 	int reapfd;			/* eventfd: a worker finished */
+	struct access access;		/* -A */
+	struct ratelimit busy_log;	/* refusals for -m and -c */
 };
 
 struct flags {
 	long long max_conn;
 	long long timeout;
+	long long per_host;
+	struct allowlist allow;
 };
 
 static const char *
@@ -62,6 +72,10 @@ handle_flag(void *ctx, int ch, const char *arg)
 		return cmdline_count(arg, 1, 100000, &f->max_conn);
 	case 'T':
 		return cmdline_count(arg, 1, 3600, &f->timeout);
+	case 'c':
+		return cmdline_count(arg, 1, 100000, &f->per_host);
+	case 'A':
+		return allow_add(&f->allow, arg);
 	default:
 		return "unknown flag";
 	}
@@ -89,7 +103,7 @@ worker_main(void *arg)
 	struct server *s = w->srv;
 	uint64_t one = 1;
 
-	conn_serve(&s->ctx, w->fd);
+	conn_serve(&s->ctx, w->fd, w->refused);
 	pthread_mutex_lock(&s->lock);
 	w->done = 1;
 	pthread_mutex_unlock(&s->lock);
@@ -99,7 +113,8 @@ worker_main(void *arg)
 }
 
 static int
-start_worker(struct server *s, int fd)
+start_worker(struct server *s, int fd, const struct netaddr *host,
+    int refused)
 {
 	pthread_attr_t attr;
 	struct worker *w;
@@ -111,6 +126,8 @@ start_worker(struct server *s, int fd)
 	}
 	w->srv = s;
 	w->fd = fd;
+	w->host = *host;
+	w->refused = refused;
 	pthread_attr_init(&attr);
 	/* Small stacks: nothing big lives on them, and an idle connection
 	 * should cost little. */
@@ -159,28 +176,91 @@ reap(struct server *s)
 	}
 }
 
+/* Connections from host now. Only the main thread adds and removes
+ * workers; the lock is for the done flags the workers set. */
+static long long
+host_connections(struct server *s, const struct netaddr *host)
+{
+	long long n = 0;
+
+	pthread_mutex_lock(&s->lock);
+	for (struct worker *w = s->workers; w != NULL; w = w->next)
+		if (!w->done && netaddr_contains(&w->host, host))
+			n++;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+/* A refusal that a remote host causes: logged, but a flood gets a few
+ * lines and a count. what ends in the flag and its value. */
+static void
+log_busy(struct server *s, const char *peer, long long n, const char *what,
+    long long limit)
+{
+	uint32_t held;
+
+	if (!ratelimit_take(&s->busy_log, (uint64_t)sock_now_ms(), &held))
+		return;
+	if (held > 0)
+		log_warn("%s: refused: already %lld connections%s %lld) (%u "
+		    "similar lines held back)", peer, n, what, limit, held);
+	else
+		log_warn("%s: refused: already %lld connections%s %lld)",
+		    peer, n, what, limit);
+}
+
+/* Starts serving the connection on fd: a host outside the allowed
+ * networks is still answered, with a refusal to its first option, so its
+ * user reads why. 0, or -1 when fd was closed. */
+static int
+admit(struct server *s, int fd, const struct sockaddr *sa, socklen_t sl)
+{
+	char host[CLAIM_HOST_MAX], peer[CLAIM_HOST_MAX + 8];
+	struct netaddr who;
+	int allowed;
+
+	sock_peer(fd, host, sizeof(host), peer, sizeof(peer));
+	if (netaddr_from_sockaddr(sa, sl, &who) == -1) {
+		log_warn("%s: refused: not an IPv4 or IPv6 peer", peer);
+		close(fd);
+		return -1;
+	}
+	allowed = access_check(&s->access, sa, sl, peer, "NBD connection",
+	    (uint64_t)sock_now_ms());
+	long long mine = host_connections(s, &who);
+
+	if (s->nworkers >= s->max_conn) {
+		log_busy(s, peer, s->nworkers, " (-m", s->max_conn);
+		close(fd);
+		return -1;
+	}
+	if (mine >= s->per_host) {
+		log_busy(s, peer, mine, " from this host (-c", s->per_host);
+		close(fd);
+		return -1;
+	}
+	if (start_worker(s, fd, &who, !allowed) == -1) {
+		close(fd);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 accept_one(struct server *s, int lfd)
 {
-	char host[CLAIM_HOST_MAX], peer[CLAIM_HOST_MAX + 8];
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
 	int fd;
 
-	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
 	if (fd == -1) {
 		if (errno != EAGAIN && errno != EINTR &&
 		    errno != ECONNABORTED)
 			log_err("accept: %s", strerror(errno));
 		return;
 	}
-	if (s->nworkers >= s->max_conn) {
-		sock_peer(fd, host, sizeof(host), peer, sizeof(peer));
-		log_warn("%s: refused: already %d connections (-m %lld)", peer,
-		    s->nworkers, s->max_conn);
-		close(fd);
-		return;
-	}
-	if (start_worker(s, fd) == -1)
-		close(fd);
+	(void)admit(s, fd, (struct sockaddr *)&ss, sl);
 }
 
 /* SIGTERM: no new requests are read (SHUT_RD lets each thread finish
@@ -221,8 +301,17 @@ serve(struct server *s, int *lfds, int nl, int sigfd, int inetd)
 	struct pollfd pfd[LISTEN_MAX_FDS + 2];
 	int n, sig;
 
-	if (inetd && start_worker(s, 0) == -1)
-		return 1;
+	if (inetd) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+
+		if (getpeername(0, (struct sockaddr *)&ss, &sl) == -1) {
+			log_err("-i: fd 0 has no peer: %s", strerror(errno));
+			return 1;
+		}
+		if (admit(s, 0, (struct sockaddr *)&ss, sl) == -1)
+			return 1;
+	}
 	for (;;) {
 		pfd[0] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = s->reapfd, .events = POLLIN };
@@ -263,9 +352,15 @@ main(int argc, char *argv[])
 		{ 'T', "timeout", "SECONDS",
 		    "drop a client stalled in the handshake or a request "
 		    "(default 20)" },
+		{ 'c', "per-host", "N",
+		    "at most N connections from one host (default 8)" },
+		{ 'A', "allow", "NETWORK",
+		    "serve only hosts in NETWORK (repeatable; default "
+		    "\"local\": loopback and this server's networks)" },
 		{ 0, NULL, NULL, NULL },
 	};
-	struct flags f = { DEFAULT_MAX_CONN, DEFAULT_TIMEOUT };
+	struct flags f = { .max_conn = DEFAULT_MAX_CONN,
+	    .timeout = DEFAULT_TIMEOUT, .per_host = DEFAULT_PER_HOST };
 	const struct cmdline_spec spec = {
 		.progname = "nbdd",
 		.summary = "NBD server exporting ROOT/NAME.img as export NAME, "
@@ -280,6 +375,7 @@ main(int argc, char *argv[])
 	struct cmdline cl;
 	int lfds[LISTEN_MAX_FDS], nl = 0, sigfd, rc;
 
+	allow_init(&f.allow);
 	switch (cmdline_parse(&cl, &spec, argc, argv, stdout, stderr)) {
 	case CMDLINE_EXIT_OK:
 		return 0;
@@ -288,18 +384,12 @@ main(int argc, char *argv[])
 	case CMDLINE_RUN:
 		break;
 	}
-	/* inetd may hand the connection over as stderr too: a log line
-	 * there would land in the client's NBD stream. */
-	if (cl.inetd && !cl.use_syslog) {
-		struct stat st;
-
-		if (fstat(2, &st) == 0 && S_ISSOCK(st.st_mode))
-			cl.use_syslog = 1;
-	}
-	log_init(spec.progname, cl.use_syslog, cl.verbose);
+	log_init(spec.progname, cmdline_wants_syslog(&cl), cl.verbose);
 
 	memset(&s, 0, sizeof(s));
 	s.max_conn = f.max_conn;
+	s.per_host = f.per_host;
+	access_init(&s.access, &f.allow);
 	s.ctx.timeout = (int)f.timeout;
 	/* In inetd mode each connection is its own process, so a second
 	 * connection from the same host would meet our own lock: no
@@ -340,9 +430,14 @@ main(int argc, char *argv[])
 	if (claims_init(&s.ctx.claims) == -1 ||
 	    pthread_mutex_init(&s.lock, NULL) != 0)
 		log_fatal("mutex: %s", strerror(errno));
-	if (!cl.inetd)
+	if (!cl.inetd) {
+		char allowed[160];
+
+		access_describe(&f.allow, allowed, sizeof(allowed));
 		log_info("serving %s/*.img on port %u (at most %lld "
-		    "connections)", cl.root, cl.port, s.max_conn);
+		    "connections, %lld per host) to hosts in: %s", cl.root,
+		    cl.port, s.max_conn, s.per_host, allowed);
+	}
 
 	rc = serve(&s, lfds, nl, sigfd, cl.inetd);
 

@@ -15,7 +15,15 @@
 #include "nbdd/sockio.h"
 #include "nbdd/wire.h"
 
+/* Lines about a host outside the allowed networks are debug only: it was
+ * logged, rate-limited, when it connected, and a scan must not get a line
+ * per try. */
+#define HS_LOG(c, ...)	((c)->refused ? log_debug(__VA_ARGS__) :	\
+			    log_info(__VA_ARGS__))
+
 #define REPLY_BUF	8192
+#define REFUSED_TIMEOUT_S	5
+#define REFUSED_OPTIONS		8
 
 struct hs {
 	struct conn *c;
@@ -24,6 +32,7 @@ struct hs {
 	uint8_t out[REPLY_BUF];
 	size_t outlen;
 	int fixed;		/* fixed newstyle client */
+	int refusals;		/* options refused to a host not allowed */
 };
 
 static int
@@ -32,7 +41,7 @@ hs_flush(struct hs *h)
 	if (h->outlen == 0)
 		return 0;
 	if (sock_write_full(h->c->fd, h->out, h->outlen, 0) == -1) {
-		log_info("%s: handshake: sending: %s", h->c->peer,
+		HS_LOG(h->c, "%s: handshake: sending: %s", h->c->peer,
 		    strerror(errno));
 		return -1;
 	}
@@ -86,7 +95,8 @@ reply_error(struct hs *h, uint32_t opt, uint32_t type, const char *fmt, ...)
 		n = 0;
 	if ((size_t)n >= sizeof(msg))
 		n = sizeof(msg) - 1;
-	log_info("%s: %s refused: %s", h->c->peer, hs_option_name(opt), msg);
+	HS_LOG(h->c, "%s: %s refused: %s", h->c->peer, hs_option_name(opt),
+	    msg);
 	QUEUE(h, HS_REPLY_HDR_SIZE + (size_t)n,
 	    hs_reply(o_, REPLY_BUF - h->outlen, opt, type, msg, (size_t)n));
 	return hs_flush(h);
@@ -181,7 +191,7 @@ opt_export_name(struct hs *h, uint32_t len)
 	n = hs_export_name_reply(reply, h->c->ex.size, h->c->tflags,
 	    h->c->no_zeroes);
 	if (sock_write_full(h->c->fd, reply, n, 0) == -1) {
-		log_info("%s: handshake: sending: %s", h->c->peer,
+		HS_LOG(h->c, "%s: handshake: sending: %s", h->c->peer,
 		    strerror(errno));
 		return -1;
 	}
@@ -337,6 +347,18 @@ option(struct hs *h, uint32_t opt, uint32_t len)
 {
 	struct conn *c = h->c;
 
+	if (c->refused) {
+		/* Logged when it connected. Every option gets the reason, so
+		 * a client that goes on to GO (as libnbd does) shows it to
+		 * its user; a few are enough, and EXPORT_NAME, which has no
+		 * error reply, or ABORT ends it. */
+		if (opt == NBD_OPT_EXPORT_NAME || opt == NBD_OPT_ABORT ||
+		    ++h->refusals > REFUSED_OPTIONS)
+			return -1;
+		return reply_error(h, opt, NBD_REP_ERR_POLICY,
+		    "host %s is not in the networks this server allows "
+		    "(nbdd -A)", c->host);
+	}
 	if (!h->fixed && opt != NBD_OPT_EXPORT_NAME) {
 		log_info("%s: option %s from a client without fixed newstyle: "
 		    "closing", c->peer, hs_option_name(opt));
@@ -400,17 +422,20 @@ negotiate(struct conn *c)
 	}
 	h->c = c;
 	h->deadline = sock_now_ms() + (int64_t)c->ctx->timeout * 1000;
+	/* A refused host gets a short while to read why, no more. */
+	if (c->refused && c->ctx->timeout > REFUSED_TIMEOUT_S)
+		h->deadline = sock_now_ms() + REFUSED_TIMEOUT_S * 1000;
 	h->outlen = hs_greeting(h->out);
 	if (hs_flush(h) == -1)
 		goto out;
 	if (sock_read_full(c->fd, b, 4, h->deadline) == -1) {
-		log_info("%s: handshake: no client flags (%s); an oldstyle "
+		HS_LOG(c, "%s: handshake: no client flags (%s); an oldstyle "
 		    "client? nbdd speaks fixed newstyle only", c->peer,
 		    read_error());
 		goto out;
 	}
 	if (hs_parse_client_flags(b, &cflags) == -1) {
-		log_info("%s: handshake: unknown client flags %#x "
+		HS_LOG(c, "%s: handshake: unknown client flags %#x "
 		    "(oldstyle or broken client): closing", c->peer, cflags);
 		goto out;
 	}
@@ -418,11 +443,11 @@ negotiate(struct conn *c)
 	c->no_zeroes = (cflags & NBD_FLAG_C_NO_ZEROES) != 0;
 	for (;;) {
 		if (sock_read_full(c->fd, b, sizeof(b), h->deadline) == -1) {
-			log_info("%s: handshake: %s", c->peer, read_error());
+			HS_LOG(c, "%s: handshake: %s", c->peer, read_error());
 			break;
 		}
 		if (hs_parse_option(b, &o) == -1) {
-			log_info("%s: handshake: bad option magic: closing",
+			HS_LOG(c, "%s: handshake: bad option magic: closing",
 			    c->peer);
 			break;
 		}
@@ -433,12 +458,12 @@ negotiate(struct conn *c)
 			 * client in step; more is not worth the time. */
 			if (o.len > NBDD_MAX_DISCARD ||
 			    o.opt == NBD_OPT_EXPORT_NAME) {
-				log_info("%s: %s option of %u bytes: closing",
+				HS_LOG(c, "%s: %s option of %u bytes: closing",
 				    c->peer, hs_option_name(o.opt), o.len);
 				break;
 			}
 			if (sock_discard(c->fd, o.len, h->deadline) == -1) {
-				log_info("%s: handshake: %s", c->peer,
+				HS_LOG(c, "%s: handshake: %s", c->peer,
 				    read_error());
 				break;
 			}
@@ -450,7 +475,7 @@ negotiate(struct conn *c)
 		}
 		if (sock_read_full(c->fd, h->payload, o.len, h->deadline) ==
 		    -1) {
-			log_info("%s: handshake: %s in the middle of %s",
+			HS_LOG(c, "%s: handshake: %s in the middle of %s",
 			    c->peer, read_error(), hs_option_name(o.opt));
 			break;
 		}

@@ -166,7 +166,7 @@ req_extent(uint8_t out[8], uint32_t length, uint32_t flags)
 }
 
 uint32_t
-req_errno(int host_errno)
+req_errno(const struct nbd_request *r, int host_errno)
 {
 	switch (host_errno) {
 	case 0:
@@ -184,9 +184,12 @@ req_errno(int host_errno)
 	case EFBIG:
 		return NBD_ENOSPC;
 	case EOVERFLOW:
-		return NBD_EOVERFLOW;
+		return r->type == NBD_CMD_READ &&
+		    (r->flags & NBD_CMD_FLAG_DF) ? NBD_EOVERFLOW : NBD_EINVAL;
 	case EOPNOTSUPP:
-		return NBD_ENOTSUP;
+		return r->type == NBD_CMD_WRITE_ZEROES &&
+		    (r->flags & NBD_CMD_FLAG_FAST_ZERO) ? NBD_ENOTSUP :
+		    NBD_EINVAL;
 	case ESHUTDOWN:
 		return NBD_ESHUTDOWN;
 	default:

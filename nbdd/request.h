@@ -57,8 +57,11 @@ size_t req_extents_header(uint8_t out[REQ_EXTENTS_HDR_SIZE], uint64_t handle,
     uint32_t context_id, uint32_t nextents);
 size_t req_extent(uint8_t out[8], uint32_t length, uint32_t flags);
 
-/* The NBD error for a host errno from a failed file operation. */
-uint32_t req_errno(int host_errno);
+/* The NBD error for a host errno from a failed file operation on request
+ * r. doc/proto.md allows NBD_EOVERFLOW only for a READ with DF and
+ * NBD_ENOTSUP only for a WRITE_ZEROES with FAST_ZERO; elsewhere those two
+ * become EINVAL, and any errno without a meaning of its own EIO. */
+uint32_t req_errno(const struct nbd_request *r, int host_errno);
 
 /* Names for log lines. */
 const char *req_cmd_name(uint16_t type);

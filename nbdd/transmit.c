@@ -309,7 +309,7 @@ do_read(struct xmit *x, const struct nbd_request *r)
 		if ((e = blk_read(&x->c->ex, o + hdr, r->len,
 		    r->offset)) != 0) {
 			log_io_error(x, r, e);
-			return reply(x, r, req_errno(e), strerror(e));
+			return reply(x, r, req_errno(r, e), strerror(e));
 		}
 		read_header(x, r, o);
 		x->out_len += hdr + r->len;
@@ -319,7 +319,7 @@ do_read(struct xmit *x, const struct nbd_request *r)
 		return reply(x, r, NBD_ENOMEM, "out of memory");
 	if ((e = blk_read(&x->c->ex, data, r->len, r->offset)) != 0) {
 		log_io_error(x, r, e);
-		return reply(x, r, req_errno(e), strerror(e));
+		return reply(x, r, req_errno(r, e), strerror(e));
 	}
 	if (flush_out(x, MSG_MORE) == -1)
 		return -1;
@@ -344,7 +344,7 @@ do_block_status(struct xmit *x, const struct nbd_request *r)
 	if ((n = blk_extents(&x->c->ex, r->offset, r->len, ext, max)) == -1) {
 		e = errno;
 		log_io_error(x, r, e);
-		return reply(x, r, req_errno(e), strerror(e));
+		return reply(x, r, req_errno(r, e), strerror(e));
 	}
 	if ((o = out_room(x, REQ_EXTENTS_HDR_SIZE + 8 * (size_t)n)) == NULL)
 		return -1;
@@ -394,7 +394,7 @@ command(struct xmit *x, const struct nbd_request *r, const uint8_t *data)
 	/* FAST_ZERO's "cannot do it fast" is an answer, not a failure. */
 	if (e != 0 && !(r->type == NBD_CMD_WRITE_ZEROES && e == EOPNOTSUPP))
 		log_io_error(x, r, e);
-	return reply(x, r, req_errno(e), e ? strerror(e) : NULL);
+	return reply(x, r, req_errno(r, e), e ? strerror(e) : NULL);
 }
 
 /* A WRITE whose payload does not fit the input buffer. */
@@ -479,6 +479,18 @@ one_request(struct xmit *x)
 		    req_cmd_name(r.type), r.flags,
 		    (unsigned long long)r.offset, r.len, err);
 		x->in_start += NBD_REQUEST_SIZE;
+		/* A payload beyond the maximum we advertise is not read,
+		 * whatever it claims to be: doc/proto.md allows a hard
+		 * disconnect for it, and reading it would let a client
+		 * hold this thread for gigabytes. */
+		if (plen > NBDD_MAX_PAYLOAD) {
+			log_info("%s: export %s: WRITE of %u bytes at %llu, "
+			    "over the %u-byte maximum: dropping the client "
+			    "without reading it", x->c->peer, x->c->ex.name,
+			    r.len, (unsigned long long)r.offset,
+			    NBDD_MAX_PAYLOAD);
+			return -1;
+		}
 		if (plen > 0)
 			return refuse_write(x, &r, err) == -1 ? -1 : 1;
 		return reply(x, &r, err, "invalid request") == -1 ? -1 : 1;

@@ -118,3 +118,31 @@ netns_add() {
 	NETNS+=("$ns")
 	ip -n "$ns" link set lo up
 }
+
+# syslog_capture: a stand-in for the machine's syslog daemon, listening on
+# $T/devlog and keeping every line that arrives in $T/syslog. Daemons
+# reach it when started through $WITH_DEVLOG CMD...: CMD runs in a private
+# mount namespace whose /dev holds only null, zero, urandom and log, the
+# last pointing at the stand-in; the machine's /dev is untouched.
+syslog_capture() {
+	start_bg syslog python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o666)
+with open(sys.argv[2], "ab", buffering=0) as out:
+    while True:
+        out.write(s.recv(65536).rstrip(b"\0\n") + b"\n")
+' "$T/devlog" "$T/syslog"
+	WITH_DEVLOG=$T/with-devlog
+	cat >"$WITH_DEVLOG" <<EOS
+#!/bin/sh
+exec unshare -m sh -c 'mount -t tmpfs -o mode=755 devlog /dev &&
+	mknod -m 666 /dev/null c 1 3 && mknod -m 666 /dev/zero c 1 5 &&
+	mknod -m 444 /dev/urandom c 1 9 && ln -s "$T/devlog" /dev/log &&
+	exec "\$@"' sh "\$@"
+EOS
+	chmod 755 "$WITH_DEVLOG"
+	for _ in $(seq 50); do [ -S "$T/devlog" ] && return; sleep 0.1; done
+	fail "the syslog stand-in did not start"
+}

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/access.h"
 #include "common/cmdline.h"
 #include "common/listen.h"
 #include "common/log.h"
@@ -27,6 +28,7 @@
 struct options {
 	long long max_transfers;
 	long long idle_secs;
+	struct allowlist allow;
 };
 
 static int
@@ -113,6 +115,8 @@ handle_flag(void *ctx, int ch, const char *arg)
 		return cmdline_count(arg, 1, 65536, &o->max_transfers);
 	case 'T':
 		return cmdline_count(arg, 1, 86400, &o->idle_secs);
+	case 'A':
+		return allow_add(&o->allow, arg);
 	}
 	return "unknown flag";
 }
@@ -139,9 +143,13 @@ main(int argc, char *argv[])
 		  "at most N transfers at once (default 512)" },
 		{ 'T', "timeout", "SECS",
 		  "inetd mode: exit after SECS idle (default 60)" },
+		{ 'A', "allow", "NETWORK",
+		  "serve only hosts in NETWORK (repeatable; default \"local\": "
+		  "loopback and this server's networks)" },
 		{ 0, NULL, NULL, NULL },
 	};
-	struct options opts = { DEFAULT_MAX_TRANSFERS, DEFAULT_IDLE_SECS };
+	struct options opts = { .max_transfers = DEFAULT_MAX_TRANSFERS,
+	    .idle_secs = DEFAULT_IDLE_SECS };
 	struct cmdline_spec spec = {
 		.progname = "tftpd",
 		.summary = "read-only TFTP server for Raspberry Pi boot files",
@@ -153,8 +161,10 @@ main(int argc, char *argv[])
 	};
 	struct cmdline cl;
 	struct server *s;
+	char allowed[160];
 	int fds[LISTEN_MAX_FDS], n, rc = 0;
 
+	allow_init(&opts.allow);
 	switch (cmdline_parse(&cl, &spec, argc, argv, stdout, stderr)) {
 	case CMDLINE_EXIT_OK:
 		return 0;
@@ -163,13 +173,14 @@ main(int argc, char *argv[])
 	case CMDLINE_RUN:
 		break;
 	}
-	log_init(spec.progname, cl.use_syslog, cl.verbose);
+	log_init(spec.progname, cmdline_wants_syslog(&cl), cl.verbose);
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		log_fatal("memory: %s", strerror(errno));
 	s->max_transfers = (unsigned)opts.max_transfers;
 	s->gso = 1;
 	s->inetd = cl.inetd;
 	s->idle_ms = (uint64_t)opts.idle_secs * 1000;
+	access_init(&s->access, &opts.allow);
 	raise_fd_limit(2 * s->max_transfers + 64);
 
 	if ((s->sig.fd = signals_shutdown_fd()) == -1)
@@ -210,9 +221,10 @@ main(int argc, char *argv[])
 	for (int i = 0; i < n; i++)
 		if (add_handle(s, &s->listeners[i]) == -1)
 			return 1;
-	log_info("serving %s on %d socket%s%s, at most %u transfers", cl.root,
-	    n, n == 1 ? "" : "s", cl.inetd ? " (inetd)" : "",
-	    s->max_transfers);
+	access_describe(&opts.allow, allowed, sizeof(allowed));
+	log_info("serving %s on %d socket%s%s, at most %u transfers, to hosts "
+	    "in: %s", cl.root, n, n == 1 ? "" : "s",
+	    cl.inetd ? " (inetd)" : "", s->max_transfers, allowed);
 
 	serve(s);
 

@@ -55,6 +55,14 @@ on_request(struct server *s, int lfd, const uint8_t *buf, size_t len,
 		    peer_str, op);
 		return;
 	}
+	/* Before the request is parsed: a host we do not serve gets
+	 * nothing but the refusal. */
+	if (!access_check(&s->access, peer, plen, peer_str, "TFTP request",
+	    s->last_activity_ms)) {
+		refuse(s, &local, llen, peer, plen, peer_str, TFTP_EACCESS,
+		    "Access violation: this host is not served");
+		return;
+	}
 	ps = packet_parse_request(buf, len, &req);
 	if (ps != PKT_OK) {
 		log_debug("%s: bad request: %s", peer_str,

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <stdint.h>
 
+#include "common/access.h"
 #include "common/listen.h"
 #include "tftpd/proto.h"
 #include "tftpd/transfer.h"
@@ -53,6 +54,7 @@ struct server {
 	int nlisteners;
 	int rootfd;
 	int inetd;
+	struct access access;	/* -A: which hosts are served */
 	unsigned max_transfers, ntransfers;
 	uint64_t idle_ms, last_activity_ms, next_tick_ms;
 	struct conn *conns;

@@ -27,6 +27,23 @@ assert_pi_offer "$T/inetd.out"
 assert_log "$T/dhcpproxyd.log" "on 1 socket\$"
 stop_pid "$DP_PID"
 
+# inetd proper hands the socket over as stderr too: dhcpproxyd then logs
+# to syslog by itself (here a stand-in on a private /dev/log).
+syslog_capture
+mv "$T/dhcpproxyd.log" "$T/dhcpproxyd-inetd0.old"
+start_bg dhcpproxyd ip netns exec "$BOOT_NS" systemd-socket-activate -d \
+	-l 0.0.0.0:67 --inetd "$WITH_DEVLOG" sh -c 'exec "$@" 2>&0' sh \
+	"$DHCPPROXYD" -i -v -r "$T/boot"
+DP_PID=$LAST_PID
+wait_port udp 67 "$BOOT_NS"
+dp_client -m pi -s abcd1234 -w 1 >"$T/wake2.out"
+dp_client -m pi -s abcd1234 -w 3 >"$T/inetd2.out"
+assert_pi_offer "$T/inetd2.out"
+assert_log "$T/syslog" 'dhcpproxyd\[[0-9]+\]: serving .* on 1 socket$'
+assert_log "$T/syslog" 'dhcpproxyd\[[0-9]+\]: .*abcd1234'
+grep -q '^dhcpproxyd: ' "$T/dhcpproxyd.log" && fail "dhcpproxyd logged to the socket's stderr"
+stop_pid "$DP_PID"
+
 # systemd: two sockets.
 mv "$T/dhcpproxyd.log" "$T/dhcpproxyd-inetd.old"
 start_bg dhcpproxyd ip netns exec "$BOOT_NS" systemd-socket-activate -d \

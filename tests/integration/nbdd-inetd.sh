@@ -27,7 +27,8 @@ for i in range(n):
     if rc != 0:
         sys.exit(1)
 PY
-start_bg inetd /usr/bin/python3 "$T/inetd.py" "$port" 3 "$BIN/nbdd" -i -v -r "$T/root"
+syslog_capture
+start_bg inetd /usr/bin/python3 "$T/inetd.py" "$port" 3 "$WITH_DEVLOG" "$BIN/nbdd" -i -v -r "$T/root"
 inetd=$LAST_PID
 wait_port tcp "$port"
 
@@ -40,3 +41,5 @@ nbd-client -l 127.0.0.1 "$port" >"$T/list" 2>&1 || fail "nbd-client -l: $(cat "$
 grep -qx pi "$T/list" || fail "list in inetd mode"
 wait "$inetd" || fail "nbdd in inetd mode did not exit 0: $(cat "$T/inetd.log")"
 [ "$(grep -c 'nbdd exited 0' "$T/inetd.log")" = 3 ] || fail "$(cat "$T/inetd.log")"
+# The connection whose stderr was the socket logged to syslog instead.
+assert_log "$T/syslog" 'nbdd\[[0-9]+\]: 127\.0\.0\.1:[0-9]+: export pi '

@@ -28,6 +28,27 @@ touch "$T/release"
 wait "$holder" || fail "holder"
 sleep 0.3
 
+# -c 2: one host cannot take every slot. Its third connection is turned
+# away while another host still gets in, and it may connect again once
+# one of its own is gone.
+truncate -s 1M "$T/root/other.img"
+port2=$(free_port tcp)
+start_bg nbdd-c "$BIN/nbdd" -r "$T/root" -l 127.0.0.1 -p "$port2" -m 10 -c 2 -v
+pid2=$LAST_PID
+wait_port tcp "$port2"
+start_bg hold-c $RAW "$port2" hold pi 2 "$T/release-c"
+holder=$LAST_PID
+for _ in $(seq 50); do grep -q holding "$T/hold-c.log" && break; sleep 0.1; done
+grep -q holding "$T/hold-c.log" || fail "could not open 2 connections"
+$RAW "$port2" expect-refused 127.0.0.1 || fail "-c 2 let a third connection from one host in"
+assert_log "$T/nbdd-c.log" '127\.0\.0\.1:[0-9]+: refused: already 2 connections from this host \(-c 2\)'
+$RAW "$port2" go-from other 127.0.0.2 ok >/dev/null || fail "-c 2 turned away another host"
+touch "$T/release-c"
+wait "$holder" || fail "holder -c"
+sleep 0.3
+$RAW "$port2" go-from pi 127.0.0.1 ok >/dev/null || fail "-c 2: the host could not come back"
+stop_pid "$pid2"
+
 # Handshake timeout: a client that stops mid-option, and one that never
 # sends its flags (as an oldstyle client would), are dropped after -T.
 $RAW "$port" stall-handshake 2 || fail "stalled handshake"

@@ -21,6 +21,7 @@ $RAW "$port" requests pi4 || fail "requests"
 $RAW "$port" list pi4 || fail "LIST"
 assert_log "$T/nbdd.log" 'GO refused: .*not a valid export name'
 assert_log "$T/nbdd.log" 'option of 4294967295 bytes: closing'
+assert_log "$T/nbdd.log" 'WRITE of 4294967295 bytes at 0, over the 33554432-byte maximum: dropping the client without reading it'
 
 # Real clients list what is there now.
 nbd-client -l 127.0.0.1 "$port" >"$T/list" 2>&1 || fail "nbd-client -l: $(cat "$T/list")"

@@ -234,12 +234,12 @@ def sc_requests(port, name):
     c.req(CMD_WRITE, size, 512, 0, b"\xee" * 512)
     err, _, _ = c.simple()
     check(err == ENOSPC, "write past end: %d" % err)
-    # An oversized write: EINVAL, and the 33 MiB payload is discarded in
-    # step without the server allocating it.
-    big = (32 << 20) + 4096
-    c.req(CMD_WRITE, 0, big, 0, b"\xdd" * big)
+    # A refused write as large as the maximum payload: ENOSPC, and its
+    # 32 MiB are thrown away in step without the server allocating them.
+    big = 32 << 20
+    c.req(CMD_WRITE, size, big, 0, b"\xdd" * big)
     err, _, _ = c.simple()
-    check(err == EINVAL, "oversized write: %d" % err)
+    check(err == ENOSPC, "refused 32 MiB write: %d" % err)
     # Still in step: a good write and read back.
     c.req(CMD_WRITE, 8192, 4096, 1, b"\x5a" * 4096)   # with FUA
     err, _, _ = c.simple()
@@ -255,6 +255,13 @@ def sc_requests(port, name):
     check(c.simple()[0] == 0, "write zeroes")
     c.req(CMD_DISC, 0, 0)
     check(c.closed(), "DISC")
+    # Writes claiming more than the maximum payload, up to 4 GiB: the
+    # server reads none of it and hangs up at once, with or without a
+    # reason to refuse the write otherwise.
+    for off, ln in ((0, (32 << 20) + 1), (0, 0xffffffff), (size, 0xffffffff)):
+        c, _, _ = ready(port, name)
+        c.req(CMD_WRITE, off, ln, 0, b"\xdd" * 65536)
+        check(c.closed(5), "write of %d bytes: not dropped" % ln)
 
 
 def sc_read_only(port, name):
@@ -345,9 +352,9 @@ def sc_hold(port, name, n, until=""):
         c.req(CMD_DISC, 0, 0)
 
 
-def sc_expect_refused(port):
-    """A connection beyond -m: closed straight away."""
-    c = Client(port)
+def sc_expect_refused(port, src=None):
+    """A connection beyond -m or -c: closed straight away."""
+    c = Client(port, src)
     try:
         c.recv(18)
     except (EOFError, ConnectionResetError):

@@ -206,14 +206,55 @@ START_TEST(reply_builders)
 }
 END_TEST
 
+/* A request of type t with flags f, for the errno mapping. */
+static struct nbd_request
+rq(uint16_t t, uint16_t f)
+{
+	struct nbd_request r = { .type = t, .flags = f, .len = 4096 };
+
+	return r;
+}
+
 START_TEST(errnos)
 {
-	ck_assert_uint_eq(req_errno(0), 0);
-	ck_assert_uint_eq(req_errno(EROFS), NBD_EPERM);
-	ck_assert_uint_eq(req_errno(EDQUOT), NBD_ENOSPC);
-	ck_assert_uint_eq(req_errno(EFBIG), NBD_ENOSPC);
-	ck_assert_uint_eq(req_errno(EOPNOTSUPP), NBD_ENOTSUP);
-	ck_assert_uint_eq(req_errno(EBADF), NBD_EIO);
+	struct nbd_request rd = rq(NBD_CMD_READ, 0);
+	struct nbd_request wr = rq(NBD_CMD_WRITE, NBD_CMD_FLAG_FUA);
+	struct nbd_request tr = rq(NBD_CMD_TRIM, 0);
+	struct nbd_request wz = rq(NBD_CMD_WRITE_ZEROES, 0);
+	struct nbd_request fz = rq(NBD_CMD_WRITE_ZEROES,
+	    NBD_CMD_FLAG_FAST_ZERO);
+	struct nbd_request df = rq(NBD_CMD_READ, NBD_CMD_FLAG_DF);
+	const struct nbd_request *all[] = { &rd, &wr, &tr, &wz, &fz, &df };
+
+	/* The errnos with one meaning whatever the command. */
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		ck_assert_uint_eq(req_errno(all[i], 0), NBD_SUCCESS);
+		ck_assert_uint_eq(req_errno(all[i], EPERM), NBD_EPERM);
+		ck_assert_uint_eq(req_errno(all[i], EACCES), NBD_EPERM);
+		ck_assert_uint_eq(req_errno(all[i], EROFS), NBD_EPERM);
+		ck_assert_uint_eq(req_errno(all[i], ENOMEM), NBD_ENOMEM);
+		ck_assert_uint_eq(req_errno(all[i], EINVAL), NBD_EINVAL);
+		ck_assert_uint_eq(req_errno(all[i], ENOSPC), NBD_ENOSPC);
+		ck_assert_uint_eq(req_errno(all[i], EDQUOT), NBD_ENOSPC);
+		ck_assert_uint_eq(req_errno(all[i], EFBIG), NBD_ENOSPC);
+		ck_assert_uint_eq(req_errno(all[i], ESHUTDOWN), NBD_ESHUTDOWN);
+		ck_assert_uint_eq(req_errno(all[i], EIO), NBD_EIO);
+		ck_assert_uint_eq(req_errno(all[i], EBADF), NBD_EIO);
+		ck_assert_uint_eq(req_errno(all[i], ENXIO), NBD_EIO);
+		ck_assert_uint_eq(req_errno(all[i], ETIMEDOUT), NBD_EIO);
+	}
+	/* doc/proto.md: ENOTSUP only for WRITE_ZEROES with FAST_ZERO,
+	 * EOVERFLOW only for READ with DF; EINVAL everywhere else. */
+	ck_assert_uint_eq(req_errno(&fz, EOPNOTSUPP), NBD_ENOTSUP);
+	ck_assert_uint_eq(req_errno(&wz, EOPNOTSUPP), NBD_EINVAL);
+	ck_assert_uint_eq(req_errno(&wr, EOPNOTSUPP), NBD_EINVAL);
+	ck_assert_uint_eq(req_errno(&tr, EOPNOTSUPP), NBD_EINVAL);
+	ck_assert_uint_eq(req_errno(&rd, EOPNOTSUPP), NBD_EINVAL);
+	ck_assert_uint_eq(req_errno(&df, EOPNOTSUPP), NBD_EINVAL);
+	ck_assert_uint_eq(req_errno(&df, EOVERFLOW), NBD_EOVERFLOW);
+	ck_assert_uint_eq(req_errno(&rd, EOVERFLOW), NBD_EINVAL);
+	ck_assert_uint_eq(req_errno(&wr, EOVERFLOW), NBD_EINVAL);
+	ck_assert_uint_eq(req_errno(&fz, EOVERFLOW), NBD_EINVAL);
 	ck_assert_str_eq(req_cmd_name(NBD_CMD_TRIM), "TRIM");
 	ck_assert_str_eq(req_cmd_name(999), "unknown");
 }
