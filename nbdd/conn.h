@@ -3,8 +3,6 @@
 #ifndef NBDD_CONN_H
 #define NBDD_CONN_H
 
-#include <stdatomic.h>
-
 #include "nbdd/claim.h"
 #include "nbdd/export.h"
 
@@ -14,8 +12,6 @@ struct nbdd_ctx {
 	int timeout;			/* seconds for a handshake or a
 					 * stalled request (-T) */
 	int multi_conn;			/* advertise CAN_MULTI_CONN */
-	atomic_int pollers;		/* connections polling now */
-	int max_pollers;		/* ... at most (busypoll.h) */
 	struct claims claims;
 };
 

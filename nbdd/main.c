@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,21 +78,6 @@ handle_flag(void *ctx, int ch, const char *arg)
 	default:
 		return "unknown flag";
 	}
-}
-
-/* How many connections may poll their socket at once (busypoll.h): half
- * the cores we may run on, so polling never takes the whole machine from
- * the clients and from the connections that are working; none on one
- * core, where a polling thread would only keep its client waiting. */
-static int
-busy_pollers(void)
-{
-	cpu_set_t set;
-	int n = 2;
-
-	if (sched_getaffinity(0, sizeof(set), &set) == 0)
-		n = CPU_COUNT(&set);
-	return n / 2;
 }
 
 static void *
@@ -395,7 +379,6 @@ main(int argc, char *argv[])
 	 * connection from the same host would meet our own lock: no
 	 * multi-conn there. */
 	s.ctx.multi_conn = !cl.inetd;
-	s.ctx.max_pollers = busy_pollers();
 	if ((sigfd = signals_shutdown_fd()) == -1)
 		return 1;
 	if ((nl = listen_inherited(cl.inetd, lfds, LISTEN_MAX_FDS)) == -1)

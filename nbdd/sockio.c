@@ -13,18 +13,12 @@
 #include "nbdd/sockio.h"
 
 int64_t
-sock_now_ns(void)
+sock_now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-int64_t
-sock_now_ms(void)
-{
-	return sock_now_ns() / 1000000;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int

@@ -10,9 +10,8 @@
 
 #define SOCK_NO_DEADLINE	(-1)
 
-/* Monotonic milliseconds, for deadlines; nanoseconds, for polling. */
+/* Monotonic milliseconds, for deadlines. */
 int64_t sock_now_ms(void);
-int64_t sock_now_ns(void);
 
 /* TCP_NODELAY (replies are batched by us), a 16 KiB TCP_NOTSENT_LOWAT,
  * keepalive after 20 s idle,

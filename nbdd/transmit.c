@@ -3,25 +3,19 @@
  * client has queued, each is answered into an output buffer (a READ is
  * pread() straight into it after its reply header), and the replies go
  * out together in one send(), with those of any requests that arrived
- * meanwhile. With a client queueing 32 requests that is two socket calls
- * per 32 requests. Before sleeping for the next request the thread polls
- * for a few microseconds (busypoll.h), so a busy client does not pay for
- * waking it. Large reads go out with sendfile(), header first with
- * MSG_MORE, so the data is never copied through user space. The socket's
- * TCP_NOTSENT_LOWAT (sockio.c) keeps those transmissions in this thread
- * rather than in the client's. */
+ * meanwhile: a client with many requests in flight costs a few socket
+ * calls per batch, not two per request. Large reads go out with
+ * sendfile(), header first with MSG_MORE, so the data is never copied
+ * through user space. */
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <errno.h>
-#include <sched.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
 #include "nbdd/blockops.h"
-#include "nbdd/busypoll.h"
 #include "nbdd/conn.h"
 #include "nbdd/proto.h"
 #include "nbdd/request.h"
@@ -44,7 +38,6 @@ struct xmit {
 	uint8_t *big;			/* for payloads beyond IN_SIZE */
 	size_t big_cap;
 	int pending;			/* replies queued in out */
-	struct busypoll bp;
 };
 
 static int
@@ -84,56 +77,16 @@ stall_deadline(struct xmit *x)
 	return sock_now_ms() + stall_ms(x);
 }
 
-/* recv() after polling the socket for the busypoll window, while few
- * enough other connections poll (the rest of the machine's cores stay
- * free). -1 with EAGAIN when nothing came, or polling was not tried;
- * *polled says which. */
-static ssize_t
-recv_polling(struct xmit *x, uint8_t *buf, size_t len, int *polled)
-{
-	struct nbdd_ctx *ctx = x->c->ctx;
-	int64_t t0;
-	ssize_t n = -1;
-
-	*polled = 0;
-	errno = EAGAIN;
-	if (x->bp.window_ns == 0 || ctx->max_pollers == 0)
-		return -1;
-	if (atomic_fetch_add(&ctx->pollers, 1) < ctx->max_pollers) {
-		*polled = 1;
-		t0 = sock_now_ns();
-		do {
-			n = recv(x->c->fd, buf, len, MSG_DONTWAIT);
-			if (n != -1 || (errno != EAGAIN &&
-			    errno != EWOULDBLOCK && errno != EINTR))
-				break;
-			/* The scheduler likes to wake us on the client's
-			 * core: never keep it from running there. */
-			sched_yield();
-			errno = EAGAIN;
-		} while (sock_now_ns() - t0 < x->bp.window_ns);
-	}
-	atomic_fetch_sub(&ctx->pollers, 1);
-	return n;
-}
-
-/* Reads what the client has sent into the input buffer: polling first
- * (busypoll.h), then asleep; in the middle of a request only until the
- * stall deadline. >0, 0 at end of stream, -1 (errno; ETIMEDOUT for a
- * stall). */
+/* Reads what the client has sent into the input buffer; in the middle
+ * of a request only until the stall deadline. >0, 0 at end of stream, -1
+ * (errno; ETIMEDOUT for a stall). */
 static ssize_t
 recv_some(struct xmit *x)
 {
 	uint8_t *buf = x->in + x->in_end;
 	size_t len = IN_SIZE - x->in_end;
-	int64_t t0;
 	ssize_t n;
-	int polled;
 
-	n = recv_polling(x, buf, len, &polled);
-	if (n != -1 || errno != EAGAIN)
-		return n;
-	t0 = sock_now_ns();
 	if (x->in_end > x->in_start) {
 		int w = sock_wait(x->c->fd, stall_deadline(x));
 		if (w <= 0) {
@@ -143,8 +96,6 @@ recv_some(struct xmit *x)
 	}
 	while ((n = recv(x->c->fd, buf, len, 0)) == -1 && errno == EINTR)
 		;
-	if (n > 0 && (polled || x->bp.window_ns == 0))
-		busypoll_slept(&x->bp, sock_now_ns() - t0);
 	return n;
 }
 
@@ -524,7 +475,6 @@ transmit(struct conn *c)
 	x.re.read_only = c->ex.read_only;
 	x.re.structured = c->structured;
 	x.re.meta_allocation = c->meta;
-	busypoll_init(&x.bp);
 	if ((x.in = malloc(IN_SIZE)) == NULL ||
 	    (x.out = malloc(OUT_SIZE)) == NULL) {
 		log_err("%s: out of memory for buffers", c->peer);
