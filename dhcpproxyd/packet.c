@@ -4,20 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/byteorder.h"
 #include "dhcp.h"
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
 /* Addresses stay in network order: copy the bytes as they are. */
 static uint32_t

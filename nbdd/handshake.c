@@ -1,8 +1,8 @@
 #include <string.h>
 
+#include "common/byteorder.h"
 #include "nbdd/handshake.h"
 #include "nbdd/proto.h"
-#include "nbdd/wire.h"
 
 size_t
 hs_greeting(uint8_t out[HS_GREETING_SIZE])

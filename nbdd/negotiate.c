@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/byteorder.h"
 #include "common/log.h"
 #include "nbdd/conn.h"
 #include "nbdd/handshake.h"
 #include "nbdd/proto.h"
 #include "nbdd/sockio.h"
-#include "nbdd/wire.h"
 
 /* Lines about a host outside the allowed networks are debug only: it was
  * logged, rate-limited, when it connected, and a scan must not get a line

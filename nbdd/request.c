@@ -1,9 +1,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/byteorder.h"
 #include "nbdd/proto.h"
 #include "nbdd/request.h"
-#include "nbdd/wire.h"
 
 int
 req_parse(const uint8_t in[28], struct nbd_request *r)

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/byteorder.h"
 #include "tftpd/fat.h"
-#include "tftpd/le.h"
 
 #define DIRENT_SIZE	32
 #define LFN_UNITS	13	/* UTF-16 units in one long-name entry */

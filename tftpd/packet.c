@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/byteorder.h"
 #include "tftpd/packet.h"
 
 const char *
@@ -37,19 +38,6 @@ packet_error_text(uint16_t code)
 	case TFTP_EOPTNEG:	return "Option negotiation failed";
 	}
 	return "Undefined error";
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
 }
 
 int

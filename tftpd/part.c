@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/byteorder.h"
 #include "tftpd/fat.h"
-#include "tftpd/le.h"
 #include "tftpd/part.h"
 
 #define MBR_SIG_OFF	510

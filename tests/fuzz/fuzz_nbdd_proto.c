@@ -6,11 +6,11 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "common/byteorder.h"
 #include "nbdd/export.h"
 #include "nbdd/handshake.h"
 #include "nbdd/proto.h"
 #include "nbdd/request.h"
-#include "nbdd/wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

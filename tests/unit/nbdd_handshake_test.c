@@ -2,9 +2,9 @@
 #include <check.h>
 #include <string.h>
 
+#include "common/byteorder.h"
 #include "nbdd/handshake.h"
 #include "nbdd/proto.h"
-#include "nbdd/wire.h"
 #include "tests/unit/check_main.h"
 
 static size_t

@@ -3,9 +3,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/byteorder.h"
 #include "nbdd/proto.h"
 #include "nbdd/request.h"
-#include "nbdd/wire.h"
 #include "tests/unit/check_main.h"
 
 #define SIZE (64ULL * 1024 * 1024)
