@@ -3,7 +3,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common/bootdir.h"
 #include "common/cmdline.h"
 #include "decide.h"
 
@@ -112,13 +111,13 @@ known(const struct decide_config *c, const struct dhcp_msg *m,
 	char mac[MAC_NAME_LEN + 1];
 
 	mac_entry_name(m->chaddr, mac);
-	if (c->rootfd != -1) {
+	if (c->has_entry != NULL) {
 		if (out->serial[0] != '\0' &&
-		    bootdir_has(c->rootfd, out->serial))
+		    c->has_entry(c->entries, out->serial))
 			strlcpy(out->entry, out->serial, sizeof(out->entry));
-		else if (bootdir_has(c->rootfd, mac))
+		else if (c->has_entry(c->entries, mac))
 			strlcpy(out->entry, mac, sizeof(out->entry));
-		else if (bootdir_has(c->rootfd, "default"))
+		else if (c->has_entry(c->entries, "default"))
 			strlcpy(out->entry, "default", sizeof(out->entry));
 		if (out->entry[0] != '\0')
 			return 1;

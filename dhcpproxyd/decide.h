@@ -1,7 +1,7 @@
 /* The decision layer: whether a parsed request gets a proxy reply, which
  * boot file it carries, how often one client may be answered, and which
- * decisions are worth a log line. No sockets; the boot directory is only
- * asked whether an entry exists. */
+ * decisions are worth a log line. Pure: no sockets, no files; whether the
+ * boot directory has an entry is asked through the config's callback. */
 #ifndef DHCPPROXYD_DECIDE_H
 #define DHCPPROXYD_DECIDE_H
 
@@ -31,7 +31,10 @@ struct bootfile {
 };
 
 struct decide_config {
-	int rootfd;			/* the boot directory, -1 if none */
+	/* Whether the boot directory has an entry NAME (a serial, a MAC
+	 * entry or "default"); NULL when there is no boot directory. */
+	int (*has_entry)(void *ctx, const char *name);
+	void *entries;			/* its ctx */
 	int answer_all;			/* -a */
 	const struct bootfile *bootfiles;
 	size_t nbootfiles;

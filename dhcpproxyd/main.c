@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/bootdir.h"
 #include "common/cmdline.h"
 #include "common/listen.h"
 #include "common/log.h"
@@ -42,6 +43,7 @@ struct opts {
 /* main's loop state. */
 struct server {
 	const struct opts *o;
+	int rootfd;			/* the boot directory, -1 if none */
 	struct decide_config dc;
 	struct decider dec;
 	int fds[MAX_SOCKETS];
@@ -50,6 +52,15 @@ struct server {
 	uint16_t client_port;		/* -p + 1: replies to clients */
 	uint16_t relay_port;		/* -p: replies to relays */
 };
+
+/* The decision layer's question, asked of the boot directory. */
+static int
+has_entry(void *ctx, const char *name)
+{
+	const struct server *sv = ctx;
+
+	return bootdir_has(sv->rootfd, name);
+}
 
 static const struct cmdline_extra extras[] = {
 	{ 'a', "all", NULL, "answer every PXE client, known or not" },
@@ -421,13 +432,16 @@ main(int argc, char *argv[])
 	 * alternate ports do: 67 and 68, or 1067 and 1068 in a test. */
 	sv.relay_port = cl.port;
 	sv.client_port = cl.port == 65535 ? 65535 : cl.port + 1;
-	sv.dc.rootfd = open(cl.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (sv.dc.rootfd == -1) {
+	sv.rootfd = open(cl.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sv.rootfd == -1) {
 		if (!o.answer_all)
 			log_fatal("boot directory %s: %s", cl.root,
 			    strerror(errno));
 		log_warn("boot directory %s: %s (answering all with -a)",
 		    cl.root, strerror(errno));
+	} else {
+		sv.dc.has_entry = has_entry;
+		sv.dc.entries = &sv;
 	}
 
 	if ((sigfd = signals_shutdown_fd()) == -1)
@@ -458,7 +472,7 @@ main(int argc, char *argv[])
 	for (i = 0; i < sv.nfds; i++)
 		close(sv.fds[i]);
 	close(sigfd);
-	if (sv.dc.rootfd != -1)
-		close(sv.dc.rootfd);
+	if (sv.rootfd != -1)
+		close(sv.rootfd);
 	return 0;
 }
