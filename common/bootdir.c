@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "bootdir.h"
+#include "reopen.h"
 
 int
 plain_name_valid(const char *name, size_t len)
@@ -40,60 +41,73 @@ split_partition(char *target)
 	return (int)n;
 }
 
+/* An O_PATH descriptor for ROOT/NAME, following the administrator's
+ * symlink, or for the target of a link to "IMAGE#N". O_PATH opens nothing:
+ * no FIFO blocks, no device driver runs. Returns -1 if there is neither. */
+static int
+lookup_entry(int rootfd, const char *name, char *target, size_t tsize,
+    const char **openedp, int *partp)
+{
+	ssize_t tlen;
+	int fd;
+
+	*partp = 0;
+	*openedp = name;
+	if ((fd = openat(rootfd, name, O_PATH | O_CLOEXEC)) != -1)
+		return fd;
+	/* Perhaps a link to "IMAGE#N": the path is then the link's target,
+	 * relative to the root as the link itself would be. */
+	tlen = readlinkat(rootfd, name, target, tsize - 1);
+	if (tlen <= 0)
+		return -1;
+	target[tlen] = '\0';
+	if ((*partp = split_partition(target)) == 0)
+		return -1;
+	*openedp = target;
+	return openat(rootfd, target, O_PATH | O_CLOEXEC);
+}
+
 enum boot_entry_type
 bootdir_open(int rootfd, const char *name, size_t len, int *fdp,
     int *partition)
 {
-	struct stat before, after;
+	struct stat st;
 	enum boot_entry_type type;
 	char path[NAME_MAX + 1], target[PATH_MAX];
-	ssize_t tlen;
-	int fd, part = 0;
+	const char *opened;
+	int pfd, fd, part;
 
 	*fdp = -1;
+	if (partition)
+		*partition = 0;
 	/* plain_name_valid refuses NUL, so the copy is the whole name. */
 	if (!plain_name_valid(name, len))
 		return BOOT_ENTRY_NONE;
 	memcpy(path, name, len);
 	path[len] = '\0';
-	name = path;
-	/* Look before opening: opening a FIFO would block and opening a
-	 * character device can have side effects. */
-	if (partition)
-		*partition = 0;
-	if (fstatat(rootfd, name, &before, 0) == -1) {
-		/* Perhaps a link to "IMAGE#N": the path is then the link's
-		 * target, relative to the root as the link itself would be. */
-		tlen = readlinkat(rootfd, name, target, sizeof(target) - 1);
-		if (tlen <= 0)
-			return BOOT_ENTRY_NONE;
-		target[tlen] = '\0';
-		if ((part = split_partition(target)) == 0 ||
-		    fstatat(rootfd, target, &before, 0) == -1 ||
-		    !(S_ISREG(before.st_mode) || S_ISBLK(before.st_mode)))
-			return BOOT_ENTRY_NONE;
-		name = target;
-	}
-	if (S_ISDIR(before.st_mode))
+	if ((pfd = lookup_entry(rootfd, path, target, sizeof(target),
+	    &opened, &part)) == -1)
+		return BOOT_ENTRY_NONE;
+	/* The type is checked on the looked-up inode, and that very inode is
+	 * opened: opening a FIFO would block and opening a character device
+	 * can have side effects. A partition is picked only in an image. */
+	if (fstat(pfd, &st) == -1)
+		type = BOOT_ENTRY_NONE;
+	else if (S_ISDIR(st.st_mode) && part == 0)
 		type = BOOT_ENTRY_DIR;
-	else if (S_ISREG(before.st_mode) || S_ISBLK(before.st_mode))
+	else if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))
 		type = BOOT_ENTRY_FILE;
 	else
-		return BOOT_ENTRY_NONE;
-	fd = openat(rootfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY |
-	    O_NONBLOCK | (type == BOOT_ENTRY_DIR ? O_DIRECTORY : 0));
-	if (fd == -1)
-		return BOOT_ENTRY_NONE;
-	/* The symlink may have been re-pointed between the two calls. */
-	if (fstat(fd, &after) == -1 ||
-	    (after.st_mode & S_IFMT) != (before.st_mode & S_IFMT)) {
-		close(fd);
+		type = BOOT_ENTRY_NONE;
+	if (type == BOOT_ENTRY_NONE) {
+		close(pfd);
 		return BOOT_ENTRY_NONE;
 	}
-	/* O_NONBLOCK was only for the open; reads should block normally. */
-	int fl = fcntl(fd, F_GETFL);
-	if (fl != -1)
-		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	fd = reopen_fd(pfd, O_RDONLY |
+	    (type == BOOT_ENTRY_DIR ? O_DIRECTORY : 0), rootfd, opened, 0);
+	close(pfd);
+	if (fd == -1)
+		return BOOT_ENTRY_NONE;
 	*fdp = fd;
 	if (partition)
 		*partition = part;

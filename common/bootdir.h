@@ -21,7 +21,10 @@ int plain_name_valid(const char *name, size_t len);
 
 /* Opens ROOT/NAME read-only (rootfd is the root directory). On DIR or FILE
  * stores an O_CLOEXEC descriptor in *fdp that the caller closes. FIFOs,
- * sockets and character devices are NONE and are never opened.
+ * sockets and character devices are NONE and are never opened: the entry
+ * is looked up with O_PATH, its type checked on that descriptor, and that
+ * very inode opened (reopen_fd), so a symlink re-pointed in between
+ * cannot slip one in.
  *
  * Picking a partition: when NAME is a symlink whose target ends in "#N"
  * (ln -s '../ubuntu.img#2' abcd1234) and the target as written does not

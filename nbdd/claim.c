@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/reopen.h"
 #include "nbdd/claim.h"
 
 struct claim {
@@ -50,15 +51,6 @@ lock_image(int fd)
 	return 0;
 }
 
-static int
-reopen(int fd)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	return open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
-}
-
 struct claim *
 claim_take(struct claims *cs, const struct export *ex, const char *host,
     char *why, size_t whylen)
@@ -86,7 +78,7 @@ claim_take(struct claims *cs, const struct export *ex, const char *host,
 	/* An open file description of the claim's own, so the locks live
 	 * exactly as long as the claim: not a dup() of a connection's
 	 * descriptor, which would keep them while that connection lasts. */
-	if ((c->lockfd = reopen(ex->fd)) == -1) {
+	if ((c->lockfd = reopen_fd(ex->fd, O_RDWR, -1, NULL, 0)) == -1) {
 		snprintf(why, whylen, "reopening image %s: %s", ex->name,
 		    strerror(errno));
 		free(c);

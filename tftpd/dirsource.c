@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/reopen.h"
 #include "tftpd/proto.h"
 #include "tftpd/resolve.h"
 
@@ -100,7 +101,8 @@ status_from_errno(int e)
 	case EXDEV:	/* RESOLVE_BENEATH: the path tried to leave */
 	case ELOOP:	/* a symlink we refuse to follow */
 	case EACCES:
-	case EPERM:
+	case EPERM:	/* reopen_fd: not a file that may be opened */
+	case ESTALE:	/* reopen_fd: another file is there now */
 		return SOURCE_DENIED;
 	default:
 		return SOURCE_ERROR;
@@ -173,8 +175,7 @@ enum source_status
 dirsource_open(int dirfd, const char *path, const char *logname,
     struct source **out)
 {
-	struct stat st, st2;
-	char proc[64];
+	struct stat st;
 	int pfd, fd;
 
 	*out = NULL;
@@ -193,26 +194,11 @@ dirsource_open(int dirfd, const char *path, const char *logname,
 		close(pfd);
 		return S_ISDIR(st.st_mode) ? SOURCE_NOT_FOUND : SOURCE_DENIED;
 	}
-	/* Reopening through /proc opens this very inode, not the path
-	 * again, so nothing can be swapped in between. */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
-	fd = open(proc, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd == -1 && errno == ENOENT) {
-		/* No /proc: open the path again and insist on the same
-		 * inode. */
-		struct open_how how;
-		memset(&how, 0, sizeof(how));
-		how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
-		    O_NOFOLLOW;
-		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-		fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
-		if (fd != -1 && (fstat(fd, &st2) == -1 ||
-		    st2.st_ino != st.st_ino || st2.st_dev != st.st_dev)) {
-			close(fd);
-			close(pfd);
-			return SOURCE_DENIED;
-		}
-	}
+	/* This very inode, not the path again (reopen_fd); without /proc
+	 * the path is looked up again beneath dirfd, and must lead to the
+	 * same inode, not through a symlink. */
+	fd = reopen_fd(pfd, O_RDONLY | O_NOFOLLOW, dirfd, path,
+	    RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
 	if (fd == -1) {
 		int e = errno;
 		close(pfd);

@@ -43,7 +43,7 @@ on_request(struct server *s, int lfd, const uint8_t *buf, size_t len,
 	enum packet_status ps;
 	enum source_status ss;
 	char peer_str[PEER_STR_LEN], msg[128];
-	const char *why;
+	const char *why, *refusal;
 	int op;
 
 	addr_str(peer, plen, peer_str, sizeof(peer_str));
@@ -94,13 +94,20 @@ on_request(struct server *s, int lfd, const uint8_t *buf, size_t len,
 		    "Server busy: too many transfers, try again");
 		return;
 	}
-	ss = resolve_open(s->rootfd, req.filename, req.filename_len, &src);
+	ss = resolve_open(s->rootfd, req.filename, req.filename_len, &src,
+	    &refusal);
 	switch (ss) {
 	case SOURCE_OK:
 		break;
 	case SOURCE_NOT_FOUND:
-		log_debug("%s: %.*s: not found", peer_str,
-		    (int)req.filename_len, req.filename);
+		/* A Pi probes for optional files all the time: a miss is
+		 * quiet, an entry asked for as a file is not. */
+		if (refusal != NULL)
+			log_info("%s: %.*s: %s: refused", peer_str,
+			    (int)req.filename_len, req.filename, refusal);
+		else
+			log_debug("%s: %.*s: not found", peer_str,
+			    (int)req.filename_len, req.filename);
 		refuse(s, &local, llen, peer, plen, peer_str, TFTP_ENOTFOUND,
 		    NULL);
 		return;

@@ -1,5 +1,7 @@
+#include <sys/stat.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <string.h>
 #include <unistd.h>
@@ -7,9 +9,18 @@
 #include "common/bootdir.h"
 #include "common/log.h"
 #include "common/piid.h"
+#include "common/reopen.h"
 #include "tftpd/image.h"
+#include "tftpd/part.h"
 #include "tftpd/proto.h"
 #include "tftpd/resolve.h"
+
+#define WHY_ENTRY	"names a boot entry, not a file"
+#define WHY_DEFAULT	"names a boot entry (default: it has none of its " \
+			"own), not a file"
+#define WHY_SPECIAL	"is a FIFO, socket or character device: never opened"
+#define WHY_ENTRY_NAME	"is a file named like a boot entry: never sent whole"
+#define WHY_IMAGE	"is an OS image: never sent whole"
 
 /* Whether a first component names a machine: a serial (abcd1234) or a MAC
  * entry (dc-a6-32-01-36-c2), the two prefixes a Pi's bootloader uses. */
@@ -32,8 +43,145 @@ names_a_machine(const char *p, size_t len)
 	return 1;
 }
 
+/* Whether the rest of a path, after the first component, names nothing
+ * beneath it: only empty and "." components ("", "/", "./", "//."). */
+static int
+names_nothing_beneath(const char *rest)
+{
+	size_t n;
+
+	while (*rest != '\0') {
+		n = strcspn(rest, "/");
+		if (n > 1 || (n == 1 && rest[0] != '.'))
+			return 0;
+		rest += n;
+		if (*rest == '/')
+			rest++;
+	}
+	return 1;
+}
+
+static int
+fd_read(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	int fd = *(int *)ctx;
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = pread(fd, (char *)buf + done, len - done,
+		    (off_t)(off + done));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;	/* errno is 0 for end of file */
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* Whether the regular file open on fd is an OS image: one that image
+ * mode would serve boot files out of (a partition table with a FAT
+ * partition, or a bare FAT file system), or any disk image with a sound
+ * partition table. Never a boot file. -1 if it could not be read. */
+static int
+is_an_image(int fd, uint64_t size)
+{
+	struct blkdev dev = { fd_read, &fd, size, 0 };
+	struct part p;
+	char why[256];
+	int want[] = { 0, 1 };
+
+	errno = 0;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		switch (part_find(&dev, want[i], &p, why, sizeof(why))) {
+		case PART_OK:
+			return 1;
+		case PART_IO:
+			return -1;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+/* A request of one component (name, len bytes), with beneath set when
+ * it went on with "/" or "/." (abcd1234/): only a regular file that is
+ * itself in the root, is not named like an entry and is not an image.
+ * Nothing here follows a symlink: in the root, a symlink is an entry. */
+static enum source_status
+root_file_open(int rootfd, const char *name, size_t len, int beneath,
+    struct source **out, const char **why)
+{
+	struct stat st;
+	int pfd, fd, img, e;
+
+	if (!plain_name_valid(name, len))
+		return SOURCE_NOT_FOUND;
+	if ((pfd = openat(rootfd, name, O_PATH | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		e = errno;
+		/* A machine without an entry would boot "default". */
+		if (e == ENOENT && names_a_machine(name, len) &&
+		    bootdir_has(rootfd, "default"))
+			*why = WHY_DEFAULT;
+		if (e == EACCES)
+			return SOURCE_DENIED;
+		return SOURCE_NOT_FOUND;
+	}
+	if (fstat(pfd, &st) == -1) {
+		log_err("stat %s: %s", name, strerror(errno));
+		close(pfd);
+		return SOURCE_ERROR;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(pfd);
+		/* A symlink, a directory and a block device are entries; the
+		 * rest is nothing to open. */
+		*why = S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode) ||
+		    S_ISBLK(st.st_mode) ? WHY_ENTRY : WHY_SPECIAL;
+		return SOURCE_NOT_FOUND;
+	}
+	if (names_a_machine(name, len) ||
+	    (len == 7 && memcmp(name, "default", 7) == 0)) {
+		close(pfd);
+		*why = WHY_ENTRY_NAME;
+		return SOURCE_NOT_FOUND;
+	}
+	fd = reopen_fd(pfd, O_RDONLY | O_NOFOLLOW, rootfd, name, 0);
+	e = errno;
+	close(pfd);
+	if (fd == -1) {
+		if (e == EACCES || e == EPERM || e == ESTALE || e == ELOOP)
+			return SOURCE_DENIED;
+		log_err("open %s: %s", name, strerror(e));
+		return SOURCE_ERROR;
+	}
+	/* A hard link to an image (ln /srv/pi.img /srv/boot/lab) is an
+	 * entry too: boot files are served out of it, never all of it. */
+	if ((img = is_an_image(fd, (uint64_t)st.st_size)) != 0) {
+		e = errno;
+		close(fd);
+		if (img == -1) {
+			log_err("reading %s: %s", name,
+			    e ? strerror(e) : "shorter than it was");
+			return SOURCE_ERROR;
+		}
+		*why = WHY_IMAGE;
+		return SOURCE_NOT_FOUND;
+	}
+	if (beneath) {
+		/* bootcode.bin/ is not a directory. */
+		close(fd);
+		return SOURCE_NOT_FOUND;
+	}
+	return filesource_new(fd, name, out);
+}
+
 enum source_status
-resolve_open(int rootfd, const char *name, size_t len, struct source **out)
+resolve_open(int rootfd, const char *name, size_t len, struct source **out,
+    const char **why)
 {
 	char path[TFTPD_PATH_MAX + 1];
 	const char *slash, *rest;
@@ -43,6 +191,7 @@ resolve_open(int rootfd, const char *name, size_t len, struct source **out)
 	int fd, partition;
 
 	*out = NULL;
+	*why = NULL;
 	/* Other TFTP servers ignore a leading '/'; so do we. */
 	while (len > 0 && *name == '/') {
 		name++;
@@ -59,28 +208,22 @@ resolve_open(int rootfd, const char *name, size_t len, struct source **out)
 	if ((first_len == 1 && path[0] == '.') ||
 	    (first_len == 2 && path[0] == '.' && path[1] == '.'))
 		return SOURCE_DENIED;
+	rest = slash ? slash + 1 : "";
+	if (names_nothing_beneath(rest)) {
+		path[first_len] = '\0';
+		return root_file_open(rootfd, path, first_len, slash != NULL,
+		    out, why);
+	}
+
 	type = bootdir_open(rootfd, path, first_len, &fd, &partition);
 	/* A machine without an entry of its own boots the "default" entry,
 	 * as dhcpproxyd answers it through that entry. */
-	if (type == BOOT_ENTRY_NONE && slash != NULL &&
-	    names_a_machine(path, first_len))
+	if (type == BOOT_ENTRY_NONE && names_a_machine(path, first_len))
 		type = bootdir_open(rootfd, "default", 7, &fd, &partition);
 	if (type == BOOT_ENTRY_NONE)
 		return SOURCE_NOT_FOUND;
-
-	rest = slash ? slash + 1 : "";
 	while (*rest == '/')
 		rest++;
-	if (*rest == '\0') {
-		/* One component: a plain file of the root (bootcode.bin).
-		 * An entry picking a partition is an image, never served
-		 * whole; nor is a directory or a block device. */
-		if (type != BOOT_ENTRY_FILE || partition != 0) {
-			close(fd);
-			return SOURCE_NOT_FOUND;
-		}
-		return filesource_new(fd, path, out);
-	}
 	if (type == BOOT_ENTRY_DIR) {
 		st = dirsource_open(fd, rest, path, out);
 	} else {

@@ -1,6 +1,8 @@
 #include <sys/stat.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +10,7 @@
 
 #include "common/bootdir.h"
 #include "tests/unit/check_main.h"
+#include "tests/unit/special_nodes.h"
 
 static char tmpl[64];
 static int rootfd = -1;
@@ -137,6 +140,140 @@ START_TEST(repointed_link)
 }
 END_TEST
 
+/* FIFOs, sockets and character devices, in the root, behind an entry's
+ * symlink and behind a link to "NODE#2": not an entry, and never opened
+ * (opening a FIFO blocks; opening a device runs its driver). */
+START_TEST(special_nodes_never_opened)
+{
+	char path[PATH_MAX], name[64], target[64];
+	int usable, part, fd;
+
+	snprintf(path, sizeof(path), "%s/probe", tmpl);
+	usable = node_watch_usable(path);
+	ck_assert_int_eq(mkdirat(rootfd, "spec", 0755), 0);
+	for (int k = NODE_FIFO; k <= NODE_CHR; k++) {
+		const char *kind = node_kind_name[k];
+		int in;
+
+		snprintf(path, sizeof(path), "%s/spec/%s", tmpl, kind);
+		if (node_make(path, (enum node_kind)k) == -1) {
+			fprintf(stderr, "note: cannot make a %s node: %s\n",
+			    kind, strerror(errno));
+			continue;
+		}
+		snprintf(name, sizeof(name), "in-root-%s", kind);
+		snprintf(path, sizeof(path), "%s/%s", tmpl, name);
+		ck_assert_int_eq(node_make(path, (enum node_kind)k), 0);
+		in = node_watch(path, usable);
+		ck_assert_int_eq(lookup(name, &part), BOOT_ENTRY_NONE);
+		ck_assert(!bootdir_has(rootfd, name));
+		node_assert_unopened(in, name);
+
+		snprintf(path, sizeof(path), "%s/spec/%s", tmpl, kind);
+		in = node_watch(path, usable);
+		snprintf(name, sizeof(name), "link-%s", kind);
+		snprintf(target, sizeof(target), "spec/%s", kind);
+		ck_assert_int_eq(symlinkat(target, rootfd, name), 0);
+		ck_assert_int_eq(lookup(name, &part), BOOT_ENTRY_NONE);
+		ck_assert(!bootdir_has(rootfd, name));
+		snprintf(name, sizeof(name), "part-%s", kind);
+		snprintf(target, sizeof(target), "spec/%s#2", kind);
+		ck_assert_int_eq(symlinkat(target, rootfd, name), 0);
+		ck_assert_int_eq(lookup(name, &part), BOOT_ENTRY_NONE);
+		ck_assert_int_eq(bootdir_open(rootfd, name, strlen(name), &fd,
+		    &part), BOOT_ENTRY_NONE);
+		ck_assert_int_eq(fd, -1);
+		ck_assert_int_eq(part, 0);
+		node_assert_unopened(in, target);
+	}
+	/* A partition of a directory is nothing either. */
+	ck_assert_int_eq(symlinkat("dc-a6-32-01-36-c2#1", rootfd, "dirpart"),
+	    0);
+	ck_assert_int_eq(lookup("dirpart", &part), BOOT_ENTRY_NONE);
+}
+END_TEST
+
+/* The descriptor handed out reads the entry and is not left
+ * non-blocking; a directory entry's is a directory. */
+START_TEST(descriptor_is_usable)
+{
+	int fd, fd2, part;
+
+	ck_assert_int_ne(fd = openat(rootfd, "img/os.img", O_WRONLY), -1);
+	ck_assert_int_eq(pwrite(fd, "OS", 2, 0), 2);
+	close(fd);
+	ck_assert_int_eq(bootdir_open(rootfd, "abcd1234", 8, &fd, &part),
+	    BOOT_ENTRY_FILE);
+	char buf[2];
+	ck_assert_int_eq(pread(fd, buf, 2, 0), 2);
+	ck_assert(memcmp(buf, "OS", 2) == 0);
+	ck_assert_int_eq(fcntl(fd, F_GETFL) & (O_NONBLOCK | O_ACCMODE),
+	    O_RDONLY);
+	close(fd);
+	ck_assert_int_eq(bootdir_open(rootfd, "dc-a6-32-01-36-c2", 17, &fd,
+	    NULL), BOOT_ENTRY_DIR);
+	ck_assert_int_ne(fd2 = openat(fd, ".", O_RDONLY | O_DIRECTORY), -1);
+	close(fd2);
+	close(fd);
+}
+END_TEST
+
+struct flipper {
+	volatile int stop;
+	int flips;
+};
+
+/* Re-points "race" between a plain file and a character device, each
+ * time atomically (a new link renamed over the old one). */
+static void *
+flip(void *arg)
+{
+	struct flipper *f = arg;
+
+	while (!f->stop) {
+		const char *target = f->flips++ % 2 ? "spec/chr" : "bootcode.bin";
+		(void)unlinkat(rootfd, "race.new", 0);
+		if (symlinkat(target, rootfd, "race.new") == 0)
+			(void)renameat(rootfd, "race.new", rootfd, "race");
+	}
+	return NULL;
+}
+
+/* An entry re-pointed at a device between the look and the open: the
+ * device is never opened (the type is checked on the inode that is then
+ * opened). Run for a while; a look-then-open-the-name lookup fails it
+ * within a few thousand flips. */
+START_TEST(repointed_at_a_device_while_opening)
+{
+	struct flipper f = { 0, 0 };
+	char path[PATH_MAX];
+	pthread_t th;
+	int usable, in, files = 0, part;
+
+	snprintf(path, sizeof(path), "%s/probe", tmpl);
+	usable = node_watch_usable(path);
+	ck_assert_int_eq(mkdirat(rootfd, "spec", 0755), 0);
+	snprintf(path, sizeof(path), "%s/spec/chr", tmpl);
+	if (node_make(path, NODE_CHR) == -1 || !usable) {
+		fprintf(stderr, "note: no character device node or no usable "
+		    "watch here; race not tested\n");
+		return;
+	}
+	in = node_watch(path, usable);
+	ck_assert_int_eq(pthread_create(&th, NULL, flip, &f), 0);
+	for (int i = 0; i < 20000; i++) {
+		enum boot_entry_type t = lookup("race", &part);
+		ck_assert(t == BOOT_ENTRY_NONE || t == BOOT_ENTRY_FILE);
+		files += t == BOOT_ENTRY_FILE;
+	}
+	f.stop = 1;
+	pthread_join(th, NULL);
+	ck_assert_int_gt(files, 0);
+	ck_assert_int_gt(f.flips, 100);
+	node_assert_unopened(in, "the device behind the re-pointed entry");
+}
+END_TEST
+
 static Suite *
 bootdir_suite(void)
 {
@@ -148,6 +285,9 @@ bootdir_suite(void)
 	tcase_add_test(tc, partition_suffix);
 	tcase_add_test(tc, bad_names);
 	tcase_add_test(tc, repointed_link);
+	tcase_add_test(tc, special_nodes_never_opened);
+	tcase_add_test(tc, descriptor_is_usable);
+	tcase_add_test(tc, repointed_at_a_device_while_opening);
 	suite_add_tcase(s, tc);
 	return s;
 }
