@@ -20,6 +20,12 @@ BSD_CFLAGS = $(shell pkg-config --cflags libbsd-overlay)
 BSD_LIBS = $(shell pkg-config --libs libbsd-overlay)
 CHECK_CFLAGS = $(shell pkg-config --cflags check)
 CHECK_LIBS = $(shell pkg-config --libs check)
+# GnuTLS, for nbdd only (NBD over TLS): its objects, its binary, its unit
+# tests and its fuzzers.
+GNUTLS_CFLAGS = $(shell pkg-config --cflags gnutls)
+GNUTLS_LIBS = $(shell pkg-config --libs gnutls)
+nbdd_CFLAGS = $(GNUTLS_CFLAGS)
+nbdd_LIBS = $(GNUTLS_LIBS)
 
 HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 ALL_CFLAGS = -std=gnu11 -Wall -Wextra -Werror $(HARDEN) \
@@ -45,10 +51,12 @@ TOOL_BINS = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 
 all: $(BINS) $(MANS) $(TOOL_BINS)
 
+# A daemon's own objects get its extra flags (AREA_CFLAGS).
+obj_area = $(firstword $(subst /, ,$(patsubst $(BUILD)/obj/%,%,$(1))))
 $(BUILD)/obj/%.o: %.c $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@$(CC) $(ALL_CFLAGS) $($(call obj_area,$@)_CFLAGS) -c -o $@ $<
 
 $(LIBCOMMON): $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
@@ -61,7 +69,7 @@ $(BUILD)/lib$(1).a: $(patsubst %.c,$(BUILD)/obj/%.o,$(call lib_src,$(1)))
 	rm -f $$@ && ar rcs $$@ $$^
 
 $(BUILD)/$(1): $(BUILD)/obj/$(1)/main.o $(BUILD)/lib$(1).a $(LIBCOMMON)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $$@ $$^ $(BSD_LIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $$@ $$^ $(BSD_LIBS) $$($(1)_LIBS)
 endef
 $(foreach d,$(DAEMONS),$(eval $(call daemon_rules,$(d))))
 
@@ -73,8 +81,9 @@ unit_libs = $(if $(filter common,$(call unit_area,$(1))),,$(BUILD)/lib$(call uni
 .SECONDEXPANSION:
 $(BUILD)/tests/%_test: tests/unit/%_test.c $$(call unit_libs,%) tests/unit/check_main.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
-		$(call unit_libs,$*) $(CHECK_LIBS) $(BSD_LIBS)
+	$(CC) $(ALL_CFLAGS) $($(call unit_area,$*)_CFLAGS) $(CHECK_CFLAGS) \
+		$(ALL_LDFLAGS) -o $@ $< $(call unit_libs,$*) $(CHECK_LIBS) \
+		$(BSD_LIBS) $($(call unit_area,$*)_LIBS)
 
 # Test clients of our own (the Pi-like clients): standalone programs that
 # share no code with the daemons they test.
@@ -134,9 +143,9 @@ fuzz_area = $(word 2,$(subst _, ,$(notdir $(1))))
 # (sort also drops the duplicates when AREA is common itself)
 build-fuzz/%: tests/fuzz/%.c $$(call lib_src,$$(call fuzz_area,%)) $(COMMON_SRC)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< \
+	clang $(FUZZ_CFLAGS) $($(call fuzz_area,$*)_CFLAGS) -o $@ $< \
 		$(sort $(call lib_src,$(call fuzz_area,$*)) $(COMMON_SRC)) \
-		$(BSD_LIBS)
+		$(BSD_LIBS) $($(call fuzz_area,$*)_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build

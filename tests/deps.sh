@@ -16,6 +16,7 @@ make                 build
 pkg-config           finding libbsd and Check
 libbsd-dev           strlcpy, strtonum, reallocarray (OpenBSD helpers)
 check                unit tests (Check framework)
+libgnutls28-dev      nbdd's NBD over TLS (GnuTLS, as nbd-server, nbdkit and qemu)
 scdoc                man pages
 "
 check_pkgs="
@@ -29,6 +30,7 @@ busybox              TFTP client and udhcpc
 udhcpc               plain DHCP client (busybox udhcpc)
 dnsmasq-base         the LAN's DHCP server in tests, TFTP peer in benchmarks
 nbd-client           NBD handshake and list tests; initramfs nbdroot support
+gnutls-bin           certtool and psktool: test certificates, CRLs and PSK files
 nbd-server           NBD peer in benchmarks
 nbdkit               NBD peer in benchmarks
 qemu-utils           qemu-img, qemu-io and qemu-nbd as NBD clients and peer
