@@ -17,28 +17,35 @@
 #include "nbdd/pskfile.h"
 #include "nbdd/sockio.h"
 #include "nbdd/tls.h"
+#include "nbdd/tlshello.h"
 
 /* TLS 1.2 (nbd-client 3.24 speaks no other) and 1.3. AES-128-GCM first,
- * with the server's order: the cheapest of the standard AEAD ciphers on a
- * CPU with AES instructions, which a server has. GnuTLS still picks
- * ChaCha20-Poly1305 for a client that lists it first, as a client
- * without AES instructions (a Pi 4) does. No CBC: every NBD client we
- * know of has GCM. */
-#define PRIORITY_BASE	"NORMAL:%SERVER_PRECEDENCE:-VERS-ALL:" \
-	"+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:" \
-	"+CHACHA20-POLY1305"
+ * in the server's order: the cheapest of the standard AEAD ciphers on a
+ * CPU with AES instructions, which a server has. A client that lists
+ * ChaCha20-Poly1305 first gets it instead (tlshello.h). No CBC: every
+ * NBD client we know of has GCM. */
+#define PRIORITY_COMMON	"NORMAL:%SERVER_PRECEDENCE:-VERS-ALL:" \
+	"+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:"
+#define PRIORITY_AES	PRIORITY_COMMON \
+	"+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305"
+#define PRIORITY_CHACHA	PRIORITY_COMMON \
+	"+CHACHA20-POLY1305:+AES-128-GCM:+AES-256-GCM"
 /* PSK only with a fresh (EC)DH exchange, for forward secrecy. */
 #define PRIORITY_PSK	":+ECDHE-PSK:+DHE-PSK"
 
 #define PSK_FILE_MAX	(1024 * 1024)
 #define RECORD_MAX	16384		/* TLS's largest plaintext record */
 #define FILE_CHUNK	(256 * 1024)	/* a large read's pread size */
+/* The buffer has room for a record more, so that a last piece smaller
+ * than that rides with the chunk before it: no pread for a few bytes. */
+#define FILE_BUF	(FILE_CHUNK + RECORD_MAX)
 #define IDLE_STEP	(256 * 1024)
 
 struct tls_creds {
 	gnutls_certificate_credentials_t x509;	/* NULL without -X */
 	gnutls_psk_server_credentials_t psk;	/* NULL without -k */
-	gnutls_priority_t prio;
+	gnutls_priority_t prio;		/* AES-128-GCM first */
+	gnutls_priority_t prio_chacha;	/* for clients that ask for it */
 	int verify_peer;
 	struct psk_entry *users;
 	size_t nusers;
@@ -57,7 +64,8 @@ struct tls_conn {
 	int more;		/* MSG_MORE on the next sendmsg() */
 	int established;	/* the handshake succeeded */
 	int timed_out;
-	int pull_errno;		/* what the socket said, for ECONNRESET */
+	int peer_closed;	/* recv() saw the end of the stream */
+	int io_errno;		/* what the socket last said */
 	int last_error;		/* the last GnuTLS error */
 	char psk_user[PSK_USER_MAX + 1];	/* asked for; found or not */
 	int psk_found;
@@ -338,12 +346,27 @@ load_psk(struct tls_creds *cr, const char *path, char *why, size_t whylen)
 	return 0;
 }
 
+static int
+init_priority(gnutls_priority_t *prio, const char *base, int psk, char *why,
+    size_t whylen)
+{
+	char text[512];
+	const char *err = NULL;
+	int r;
+
+	snprintf(text, sizeof(text), "%s%s", base, psk ? PRIORITY_PSK : "");
+	if ((r = gnutls_priority_init(prio, text, &err)) < 0) {
+		snprintf(why, whylen, "TLS priorities at \"%s\": %s",
+		    err ? err : "?", gnutls_strerror(r));
+		return -1;
+	}
+	return 0;
+}
+
 struct tls_creds *
 tls_creds_load(const struct tls_config *cf, char *why, size_t whylen)
 {
 	struct tls_creds *cr;
-	const char *err = NULL;
-	int r;
 
 	if (cf->x509_dir == NULL && cf->psk_file == NULL) {
 		snprintf(why, whylen, "no certificate directory and no PSK "
@@ -368,12 +391,10 @@ tls_creds_load(const struct tls_config *cf, char *why, size_t whylen)
 	if (cf->psk_file != NULL && load_psk(cr, cf->psk_file, why,
 	    whylen) == -1)
 		goto fail;
-	if ((r = gnutls_priority_init(&cr->prio, cr->psk != NULL ?
-	    PRIORITY_BASE PRIORITY_PSK : PRIORITY_BASE, &err)) < 0) {
-		snprintf(why, whylen, "TLS priorities at \"%s\": %s",
-		    err ? err : "?", gnutls_strerror(r));
+	if (init_priority(&cr->prio, PRIORITY_AES, cr->psk != NULL, why,
+	    whylen) == -1 || init_priority(&cr->prio_chacha, PRIORITY_CHACHA,
+	    cr->psk != NULL, why, whylen) == -1)
 		goto fail;
-	}
 	return cr;
 fail:
 	tls_creds_free(cr);
@@ -391,6 +412,8 @@ tls_creds_free(struct tls_creds *cr)
 		gnutls_psk_free_server_credentials(cr->psk);
 	if (cr->prio != NULL)
 		gnutls_priority_deinit(cr->prio);
+	if (cr->prio_chacha != NULL)
+		gnutls_priority_deinit(cr->prio_chacha);
 	if (cr->users != NULL) {
 		explicit_bzero(cr->users, cr->nusers * sizeof(*cr->users));
 		free(cr->users);
@@ -432,9 +455,9 @@ pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
 			if ((w = sock_wait(t->fd, deadline)) <= 0) {
 				if (w == 0)
 					t->timed_out = 1;
-				t->pull_errno = w == 0 ? ETIMEDOUT : errno;
+				t->io_errno = w == 0 ? ETIMEDOUT : errno;
 				gnutls_transport_set_errno(t->s,
-				    t->pull_errno);
+				    t->io_errno);
 				return -1;
 			}
 		}
@@ -443,8 +466,10 @@ pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
 		n = recv(t->fd, buf, len, flags);
 	while (n == -1 && errno == EINTR);
 	t->st.recvs++;
+	if (n == 0)
+		t->peer_closed = 1;
 	if (n == -1) {
-		t->pull_errno = errno;
+		t->io_errno = errno;
 		gnutls_transport_set_errno(t->s, errno);
 	}
 	return n;
@@ -486,9 +511,27 @@ vec_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
 		    (t->more ? MSG_MORE : 0));
 	while (n == -1 && errno == EINTR);
 	t->st.sends++;
-	if (n == -1)
+	if (n == -1) {
+		t->io_errno = errno;
 		gnutls_transport_set_errno(t->s, errno);
+	}
 	return n;
+}
+
+/* Before the ClientHello is processed: the client's first choice of
+ * cipher decides which of our two orders applies. */
+static int
+hello_hook(gnutls_session_t s, unsigned int htype, unsigned int when,
+    unsigned int incoming, const gnutls_datum_t *msg)
+{
+	struct tls_conn *t = gnutls_session_get_ptr(s);
+
+	(void)htype;
+	(void)when;
+	(void)incoming;
+	if (tls_hello_prefers_chacha(msg->data, msg->size))
+		return gnutls_priority_set(s, t->cr->prio_chacha);
+	return 0;
 }
 
 struct tls_conn *
@@ -525,6 +568,10 @@ tls_conn_new(const struct tls_creds *cr, int fd, char *why, size_t whylen)
 		gnutls_certificate_server_set_request(t->s,
 		    GNUTLS_CERT_REQUIRE);
 		gnutls_session_set_verify_cert(t->s, NULL, 0);
+		/* Naming our CA in the request would make a client whose
+		 * certificate another CA signed send none at all; sent, it
+		 * is refused with the reason in the log. */
+		gnutls_certificate_send_x509_rdn_sequence(t->s, 1);
 	} else
 		gnutls_certificate_server_set_request(t->s,
 		    GNUTLS_CERT_IGNORE);
@@ -532,6 +579,8 @@ tls_conn_new(const struct tls_creds *cr, int fd, char *why, size_t whylen)
 	gnutls_transport_set_pull_function(t->s, pull);
 	gnutls_transport_set_pull_timeout_function(t->s, pull_timeout);
 	gnutls_transport_set_vec_push_function(t->s, vec_push);
+	gnutls_handshake_set_hook_function(t->s, GNUTLS_HANDSHAKE_CLIENT_HELLO,
+	    GNUTLS_HOOK_PRE, hello_hook);
 	/* Our deadline, in pull(), bounds the handshake. */
 	gnutls_handshake_set_timeout(t->s, 0);
 	return t;
@@ -616,13 +665,15 @@ handshake_failed(struct tls_conn *t, int r, char *why, size_t whylen)
 		return fail(EACCES, why, whylen, "PSK user %s is not in the "
 		    "PSK file", detail);
 	}
+	if (t->peer_closed)
+		r = GNUTLS_E_PREMATURE_TERMINATION;
 	switch (r) {
 	case GNUTLS_E_PREMATURE_TERMINATION:
 	case GNUTLS_E_PUSH_ERROR:
 	case GNUTLS_E_PULL_ERROR:
 		return fail(ECONNRESET, why, whylen, "the client went in the "
-		    "middle of the TLS handshake (%s)", t->pull_errno ?
-		    strerror(t->pull_errno) : "connection closed");
+		    "middle of the TLS handshake (%s)", t->io_errno ?
+		    strerror(t->io_errno) : "connection closed");
 	case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:
 	case GNUTLS_E_CERTIFICATE_ERROR:
 		return refused_cert(t, why, whylen);
@@ -774,7 +825,7 @@ record_failed(struct tls_conn *t, ssize_t r)
 	else if (t->timed_out)
 		errno = ETIMEDOUT;
 	else if (r == GNUTLS_E_PULL_ERROR || r == GNUTLS_E_PUSH_ERROR)
-		errno = t->pull_errno ? t->pull_errno : ECONNRESET;
+		errno = t->io_errno ? t->io_errno : ECONNRESET;
 	else
 		errno = EPROTO;
 	return -1;
@@ -1037,13 +1088,13 @@ tls_send_file(struct tls_conn *t, const void *hdr, size_t hdrlen, int fd,
 		errno = EINVAL;
 		return -1;
 	}
-	if (t->filebuf == NULL && (t->filebuf = malloc(FILE_CHUNK)) == NULL)
+	if (t->filebuf == NULL && (t->filebuf = malloc(FILE_BUF)) == NULL)
 		return -1;
 	/* The header leads the first record, so no record is spent on it
 	 * alone; the image data follows it in the same buffer. */
 	memcpy(t->filebuf, hdr, hdrlen);
 	t->st.copied += hdrlen;
-	first = FILE_CHUNK - hdrlen < len ? FILE_CHUNK - hdrlen : len;
+	first = len <= FILE_BUF - hdrlen ? len : FILE_CHUNK - hdrlen;
 	if (pread_full(t, fd, t->filebuf + hdrlen, first, off) == -1)
 		return -1;
 	*started = 1;
@@ -1052,7 +1103,7 @@ tls_send_file(struct tls_conn *t, const void *hdr, size_t hdrlen, int fd,
 	off += first;
 	len -= first;
 	while (len > 0) {
-		size_t n = len < FILE_CHUNK ? len : FILE_CHUNK;
+		size_t n = len <= FILE_BUF ? len : FILE_CHUNK;
 
 		if (pread_full(t, fd, t->filebuf, n, off) == -1 ||
 		    send_records(t, t->filebuf, n, n < len) == -1)
