@@ -218,10 +218,11 @@ add_user(struct tls_creds *cr, const struct psk_entry *e, size_t *cap)
 		if (n == NULL)
 			return -1;
 		/* Copied by hand, so no key is left in freed memory. */
-		if (cr->nusers > 0)
+		if (cr->users != NULL) {
 			memcpy(n, cr->users, cr->nusers * sizeof(*n));
-		explicit_bzero(cr->users, *cap * sizeof(*n));
-		free(cr->users);
+			explicit_bzero(cr->users, *cap * sizeof(*n));
+			free(cr->users);
+		}
 		cr->users = n;
 		*cap = ncap;
 	}
