@@ -7,6 +7,11 @@ VERSION = 0.1.0
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
+# The initramfs-tools hook and boot script for a root over TLS, in the
+# shape of /etc/initramfs-tools (hooks/, scripts/): copied from here into
+# a Pi's image, or installed there straight with
+#   make install-initramfs INITRAMFSDIR=/etc/initramfs-tools DESTDIR=/mnt/pi
+INITRAMFSDIR ?= $(PREFIX)/share/netboot/initramfs-tools
 BUILD ?= build
 MAKEFLAGS += --no-print-directory
 
@@ -47,7 +52,7 @@ TOOL_SRC = $(wildcard tests/tools/*.c)
 TOOL_BINS = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 
 .PHONY: all deps check check-run unit integration sanitize fuzz \
-	fuzz-build bench demo install clean
+	fuzz-build bench demo install install-initramfs clean
 
 all: $(BINS) $(MANS) $(TOOL_BINS)
 
@@ -162,7 +167,7 @@ demo:
 	$(MAKE) all
 	BUILD=$(BUILD) tests/demo/run
 
-install: all
+install: all install-initramfs
 	install -d $(DESTDIR)$(SBINDIR)
 	install -m 755 $(BINS) $(DESTDIR)$(SBINDIR)
 	for m in $(MANS); do \
@@ -170,6 +175,13 @@ install: all
 		install -d $(DESTDIR)$(MANDIR)/man$$s; \
 		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; \
 	done
+
+install-initramfs:
+	install -d $(DESTDIR)$(INITRAMFSDIR)/hooks $(DESTDIR)$(INITRAMFSDIR)/scripts
+	install -m 755 examples/initramfs-tools/hooks/nbd-tls \
+		$(DESTDIR)$(INITRAMFSDIR)/hooks/nbd-tls
+	install -m 755 examples/initramfs-tools/scripts/nbd-tls-client \
+		$(DESTDIR)$(INITRAMFSDIR)/scripts/nbd-tls-client
 
 clean:
 	rm -rf build build-san build-fuzz
