@@ -65,6 +65,11 @@ grep -qx 'export NBDCLIENT=/scripts/nbd-tls-client' "$root/conf/conf.d/nbd-tls" 
 ls "$root"/usr/lib/*/libgnutls.so.* "$root"/lib/*/libgnutls.so.* >/dev/null 2>&1 ||
 	find "$root" -name 'libgnutls.so.*' | grep -q . || fail "no libgnutls in the initramfs"
 
+# At boot /dev is a devtmpfs; in this chroot, /dev/null will do (the
+# TLS process nbd-client forks detaches onto it).
+mkdir -p "$root/dev"
+mknod -m 666 "$root/dev/null" c 1 3
+
 # Debian's script, line for line, with a stand-in nbd-client that
 # records its arguments.
 line=$(grep -E '^[[:space:]]*\$NBDCLIENT ' "$root/scripts/local-top/nbd") ||
