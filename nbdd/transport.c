@@ -133,10 +133,10 @@ tp_send_file(struct transport *t, const void *hdr, size_t hdrlen, int fd,
 	if (t->tls != NULL)
 		return tls_send_file(t->tls, hdr, hdrlen, fd, off, len,
 		    started);
-	*started = 0;
+	/* A header cut short has broken the stream as surely as the data. */
+	*started = 1;
 	if (sock_write_full(t->fd, hdr, hdrlen, MSG_MORE) == -1)
 		return -1;
-	*started = 1;
 	while (len > 0) {
 		n = sendfile(t->fd, fd, &pos, len);
 		if (n == -1 && errno == EINTR)
