@@ -11,7 +11,9 @@
 #include <stdint.h>
 
 #include "common/listen.h"
+#include "tftpd/peerrtt.h"
 #include "tftpd/proto.h"
+#include "tftpd/timerheap.h"
 #include "tftpd/transfer.h"
 
 #define PEER_STR_LEN		(INET6_ADDRSTRLEN + 16)
@@ -39,8 +41,9 @@ struct conn {
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 	char peer_str[PEER_STR_LEN];
-	uint64_t start_ms;
+	uint64_t start_ns;
 	struct transfer xfer;
+	struct timer timer;	/* at xfer.deadline_ns, in s->timers */
 	int closed;		/* on the dead list, freed after this batch */
 	struct conn *prev, *next;
 };
@@ -54,8 +57,10 @@ struct server {
 	int rootfd;
 	int inetd;
 	unsigned max_transfers, ntransfers;
-	uint64_t idle_ms, last_activity_ms, next_tick_ms;
+	uint64_t idle_ms, last_activity_ms;
 	struct conn *conns;
+	struct timerheap timers;	/* every transfer's deadline */
+	struct peerrtt peers;	/* recent clients' round trips */
 	/* Closed during the current batch of events: a later event of the
 	 * batch may still name them, so they are freed after it. */
 	struct conn *dead;
@@ -71,6 +76,7 @@ struct server {
 };
 
 /* udp.c */
+uint64_t now_ns(void);		/* CLOCK_MONOTONIC, see monotime.h */
 uint64_t now_ms(void);
 void addr_str(const struct sockaddr *sa, socklen_t len, char *out,
     size_t outsz);
@@ -93,6 +99,7 @@ void conn_close(struct server *s, struct conn *c);
 void conn_reap(struct server *s);
 void on_conn(struct server *s, struct conn *c);
 void on_stranger(struct server *s, struct conn *c);
+/* Calls the transfers whose deadline is reached at now (ns). */
 void check_timers(struct server *s, uint64_t now);
 
 #endif
