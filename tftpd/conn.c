@@ -367,7 +367,7 @@ conn_open(struct server *s, const struct sockaddr_storage *local,
 	    peerrtt_find(&s->peers, key, keylen, c->start_ns, &seed))
 		known = &seed;
 	r = transfer_start(&c->xfer, src, p, tsize_known, known, c->start_ns);
-	if (log_enabled(LOG_LEVEL_TRACE))
+	if (r == XFER_SEND && log_enabled(LOG_LEVEL_TRACE))
 		log_trace("%s %s: first timer %.3f ms (%s)", peer_str,
 		    src->name, (double)c->xfer.wait_ns / 1e6,
 		    known != NULL ? "the client's last round trip" :
