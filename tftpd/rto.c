@@ -46,7 +46,7 @@ rto_backoff(struct rto *r)
 }
 
 uint64_t
-rto_timeout(const struct rto *r)
+rto_timeout_atleast(const struct rto *r, uint64_t min_ns)
 {
 	uint64_t t;
 
@@ -56,8 +56,16 @@ rto_timeout(const struct rto *r)
 		t = RTO_INITIAL_NS;
 	if (t < RTO_FLOOR_NS)
 		t = RTO_FLOOR_NS;
+	if (t < min_ns)
+		t = min_ns;
 	if (t > RTO_CEILING_NS)
 		t = RTO_CEILING_NS;
 	t <<= r->backoff;
 	return t > RTO_CEILING_NS ? RTO_CEILING_NS : t;
+}
+
+uint64_t
+rto_timeout(const struct rto *r)
+{
+	return rto_timeout_atleast(r, RTO_FLOOR_NS);
 }

@@ -68,4 +68,8 @@ void rto_backoff(struct rto *r);
  * never above the ceiling. */
 uint64_t rto_timeout(const struct rto *r);
 
+/* The same with a higher floor, min_ns, for an exchange whose answer
+ * takes the client more than a round trip. */
+uint64_t rto_timeout_atleast(const struct rto *r, uint64_t min_ns);
+
 #endif

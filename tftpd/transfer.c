@@ -8,8 +8,8 @@
 
 /* Arms the timer for the exchange out now. A client that asked for the
  * timeout option gets exactly its timer. Otherwise the wait follows the
- * round trip, and the last one ends when patience does, so a silent
- * client is given up on time. */
+ * round trip (for an OACK, with a higher floor), and the last one ends
+ * when patience does, so a silent client is given up on time. */
 static void
 arm(struct transfer *t, uint64_t now)
 {
@@ -18,7 +18,9 @@ arm(struct transfer *t, uint64_t now)
 	if (t->params.timeout_asked)
 		wait = (uint64_t)t->params.timeout * NS_PER_SEC;
 	else {
-		wait = rto_timeout(&t->rto);
+		wait = t->state == XFER_OACK_SENT ?
+		    rto_timeout_atleast(&t->rto, TFTPD_OACK_WAIT_MIN_NS) :
+		    rto_timeout(&t->rto);
 		/* transfer_timeout gives up before arming past patience,
 		 * so left is positive. */
 		left = t->sent_ns + TFTPD_PATIENCE_NS - now;

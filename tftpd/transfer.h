@@ -22,6 +22,12 @@
  * lose its transfer. A client that asks for the timeout option gets its
  * own timer and TFTPD_RETRIES instead. */
 #define TFTPD_PATIENCE_NS	(6 * NS_PER_SEC)
+/* The OACK's timer never drops below this. Its answer costs the client
+ * more than a round trip (reading the options, opening its output), and
+ * unlike a block, an OACK resent early is not always harmless: atftp
+ * aborts the transfer when a second one arrives. A lost OACK costs at
+ * most this; there are two per file, against hundreds of blocks. */
+#define TFTPD_OACK_WAIT_MIN_NS	(200 * NS_PER_MS)
 
 enum transfer_state {
 	XFER_OACK_SENT,		/* waiting for ACK 0 */

@@ -160,6 +160,28 @@ START_TEST(sample_ends_backoff)
 }
 END_TEST
 
+START_TEST(higher_floor)
+{
+	struct rto r;
+
+	rto_init(&r, NULL);
+	rto_sample(&r, 500 * US);
+	ck_assert_uint_eq(rto_timeout_atleast(&r, 200 * MS), 200 * MS);
+	/* Backoff doubles from the higher floor, to the ceiling. */
+	rto_backoff(&r);
+	ck_assert_uint_eq(rto_timeout_atleast(&r, 200 * MS), 400 * MS);
+	ck_assert_uint_eq(rto_timeout(&r), 2 * RTO_FLOOR_NS);
+	for (int i = 0; i < 5; i++)
+		rto_backoff(&r);
+	ck_assert_uint_eq(rto_timeout_atleast(&r, 200 * MS), RTO_CEILING_NS);
+	/* An estimate above the floor asked for wins. */
+	rto_init(&r, NULL);
+	rto_sample(&r, 100 * MS);
+	ck_assert_uint_eq(rto_timeout_atleast(&r, 200 * MS), 300 * MS);
+	ck_assert_uint_eq(rto_timeout_atleast(&r, 0), 300 * MS);
+}
+END_TEST
+
 START_TEST(huge_samples_clamped)
 {
 	struct rto r;
@@ -353,6 +375,7 @@ rto_suite(void)
 	tcase_add_test(tc, backoff_doubles_up_to_the_ceiling);
 	tcase_add_test(tc, backoff_from_no_estimate);
 	tcase_add_test(tc, sample_ends_backoff);
+	tcase_add_test(tc, higher_floor);
 	tcase_add_test(tc, huge_samples_clamped);
 	tcase_add_test(tc, seeded);
 	suite_add_tcase(s, tc);

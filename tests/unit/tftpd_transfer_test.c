@@ -496,6 +496,34 @@ START_TEST(probe_is_a_sample)
 }
 END_TEST
 
+/* A known client's OACK still waits TFTPD_OACK_WAIT_MIN_NS: its answer
+ * costs the client more than a round trip, and some clients (atftp)
+ * abort on a second OACK. The blocks after it go at round-trip pace. */
+START_TEST(oack_waits_longer)
+{
+	struct memsource *m = memsource(3000);
+	struct tftp_params p = params(1468, 1, 1);
+	struct rto_estimate seed = { 100 * US, 20 * US };
+	struct transfer t;
+	uint64_t now = 0;
+
+	ck_assert_int_eq(transfer_start(&t, &m->base, &p, 1, &seed, now),
+	    XFER_SEND);
+	ck_assert_uint_eq(t.wait_ns, TFTPD_OACK_WAIT_MIN_NS);
+	now = t.deadline_ns;
+	ck_assert_int_eq(transfer_timeout(&t, now), XFER_SEND);
+	ck_assert_uint_eq(t.wait_ns, 2 * TFTPD_OACK_WAIT_MIN_NS);
+	now += 1 * MS;
+	ck_assert_int_eq(ack(&t, 0, now), XFER_SEND);
+	/* Backed off (Karn) from the block timer, not from the OACK's. */
+	ck_assert_uint_eq(t.wait_ns, 2 * RTO_FLOOR_NS);
+	now += 100 * US;
+	ck_assert_int_eq(ack(&t, 1, now), XFER_SEND);
+	ck_assert_uint_eq(t.wait_ns, RTO_FLOOR_NS);
+	transfer_free(&t);
+}
+END_TEST
+
 /* A resent OACK's answer is no sample either. */
 START_TEST(resent_oack_no_sample)
 {
@@ -729,6 +757,7 @@ transfer_suite(void)
 	tcase_add_test(tc, gives_up_on_time);
 	tcase_add_test(tc, progress_restarts_patience);
 	tcase_add_test(tc, probe_is_a_sample);
+	tcase_add_test(tc, oack_waits_longer);
 	tcase_add_test(tc, resent_oack_no_sample);
 	tcase_add_test(tc, window_partial_ack_no_sample);
 	tcase_add_test(tc, clock_wraps);
