@@ -22,6 +22,7 @@ check_pkgs="
 clang                fuzz harnesses (libFuzzer)
 libclang-rt-14-dev   libFuzzer and sanitizer runtimes for clang
 iproute2             network namespaces for DHCP and netboot tests
+nftables             impairing links (packet loss) in namespace tests
 curl                 TFTP client (tftp://)
 tftp-hpa             TFTP client
 atftp                TFTP client with windowsize
