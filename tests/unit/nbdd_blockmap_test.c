@@ -12,25 +12,12 @@
 #include "nbdd/blockmap.h"
 #include "nbdd/proto.h"
 #include "tests/unit/check_main.h"
+#include "tests/unit/expect.h"
 
 #define B	BM_BLOCK
 #define HOLE	(NBD_STATE_HOLE | NBD_STATE_ZERO)
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-
-/* Check's assertions cost a system call each in fork mode: the loops
- * that try every case count their failures, and the test asserts once. */
-static long failures;
-static char first_failure[256];
-
-#define EXPECT(cond, ...) do {						\
-	if (!(cond) && failures++ == 0)					\
-		snprintf(first_failure, sizeof(first_failure),		\
-		    __VA_ARGS__);					\
-} while (0)
-
-#define EXPECT_NONE() ck_assert_msg(failures == 0, "%ld failures; the "	\
-	"first: %s", failures, first_failure)
 
 static uint64_t
 rnd(void)
