@@ -73,36 +73,42 @@ allocated() { echo $(($(stat -c '%b * %B' "$1"))); }	# bytes on disk
 want() { rm -f "$3"; mcopy -n -i "$1@@$BOOT" "::$2" "$3"; }
 fetch() { curl -sS --tftp-blksize 1468 -o "$2" "tftp://127.0.0.1:$TPORT/$1"; }
 
-# new_kernel URI: replaces vmlinuz in the image's boot partition as the
-# Pi's kernel would, through NBD: the partition is read, changed with
-# mcopy on a scratch copy, and the blocks that differ written back.
+# new_kernel URI IMG: replaces vmlinuz in the image's boot partition as
+# the Pi's kernel would, through NBD: mcopy changes a scratch copy of the
+# partition, and the 4 KiB blocks that differ are written to the export.
 new_kernel() {
-	/usr/bin/python3 - "$1" "$T/scratch" "$BOOT" $((128 * MiB)) <<'EOF'
-import nbd, sys
-uri, scratch, off, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-h = nbd.NBD()
-h.connect_uri(uri)
-with open(scratch, "wb") as f:
-    for p in range(0, size, 8 << 20):
-        f.write(h.pread(8 << 20, off + p))
-h.shutdown()
-EOF
-	cp "$T/scratch" "$T/scratch.old"
+	dd if="$2" of="$T/scratch" bs=1M iflag=skip_bytes skip=$BOOT \
+	    count=128 conv=sparse status=none
+	cp --sparse=always "$T/scratch" "$T/scratch.old"
 	mcopy -o -i "$T/scratch" "$T/vmlinuz.new" ::vmlinuz
 	/usr/bin/python3 - "$1" "$T/scratch.old" "$T/scratch" "$BOOT" <<'EOF'
 import nbd, sys
 uri, old, new, off = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-a, b = open(old, "rb").read(), open(new, "rb").read()
+a = memoryview(open(old, "rb").read())
+b = memoryview(open(new, "rb").read())
 h = nbd.NBD()
 h.connect_uri(uri)
-n = 0
-for p in range(0, len(b), 4096):
-    if a[p:p + 4096] != b[p:p + 4096]:
-        h.pwrite(b[p:p + 4096], off + p)
-        n += 1
+blocks = 0
+run = None	# [start, end) of changed blocks not yet written
+def flush(run):
+    if run:
+        h.pwrite(b[run[0]:run[1]], off + run[0])
+for c in range(0, len(b), 1 << 20):
+    if a[c:c + (1 << 20)] == b[c:c + (1 << 20)]:
+        continue
+    for p in range(c, min(c + (1 << 20), len(b)), 4096):
+        if a[p:p + 4096] == b[p:p + 4096]:
+            continue
+        blocks += 1
+        if run and run[1] == p:
+            run[1] = p + 4096
+        else:
+            flush(run)
+            run = [p, p + 4096]
+flush(run)
 h.flush()
 h.shutdown()
-print(n)
+print(blocks)
 EOF
 }
 
@@ -177,7 +183,8 @@ for fs in $FSES; do
 	# Pi A writes its root and installs a new kernel, through NBD.
 	qemu-io -f raw -c "write -P 0x5c $((ROOT + MiB)) 4M" "$URI/pi-a" \
 	    >"$T/qio" 2>&1 || fail "$fs: qemu-io write: $(cat "$T/qio")"
-	n=$(new_kernel "$URI/pi-a") || fail "$fs: a new kernel through NBD"
+	n=$(new_kernel "$URI/pi-a" "$M/pi-a.img") ||
+	    fail "$fs: a new kernel through NBD"
 	note "$fs: the new kernel took $n blocks of 4 KiB through NBD"
 	[ "$n" -gt 2000 ] || fail "$fs: only $n blocks written for a 9 MiB kernel"
 	fetch aaaa0001/vmlinuz "$T/got" || fail "$fs: tftp the new kernel"
@@ -248,7 +255,7 @@ EOF
 	# The detach completes once the file system has let the device go;
 	# btrfs may close it a while after umount returns (more so on a busy
 	# machine), and then the kernel detaches it by itself (autoclear).
-	for _ in $(seq 100); do
+	for _ in $(seq 30); do
 		[ -z "$(losetup -j "$T/$fs.fs")" ] && break
 		sleep 0.1
 	done
