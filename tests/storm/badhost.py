@@ -227,8 +227,8 @@ def nbd_stall(server, port, conns):
                 time.sleep(0.2)
         for s in list(live):
             try:
-                if s.recv(4096) == b"":
-                    raise ConnectionResetError
+                if s.recv(4096) != b"":
+                    continue        # the greeting, unread until now
             except BlockingIOError:
                 continue
             except OSError:
@@ -247,6 +247,7 @@ def main():
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
     mode, args = sys.argv[1], sys.argv[2:]
+    print("ready mode=%s" % mode, flush=True)
     {"dhcp-flood": dhcp_flood, "tftp-junk": tftp_junk,
      "nbd-stall": nbd_stall}[mode](*args)
 

@@ -133,6 +133,7 @@ rss_sampler() {
 	local file=$1; shift
 	local -A peak=()
 	local cg kib
+	set +e		# a process may end between listing and reading it
 	while :; do
 		for cg in "$@"; do
 			kib=$(cg_procs "$cg" | sed 's|.*|/proc/&/status|' |
@@ -196,7 +197,7 @@ storm_lan() {
 	ip netns exec "$LAN" tc qdisc add dev s0 root handle 1: htb default 1 r2q 1000
 	ip netns exec "$LAN" tc class add dev s0 parent 1: classid 1:1 htb rate "$STORM_RATE" ceil "$STORM_RATE"
 
-	storm_has_egress && EGRESS=1
+	[ "${STORM_NO_EGRESS:-0}" = 1 ] || ! storm_has_egress || EGRESS=1
 	# What the server sends to the Pis (not to the bad hosts), counted on
 	# its link: TFTP DATA, OACK and ERROR by opcode; DHCP replies. The
 	# loss rules live in chains of their own (storm_loss).
@@ -229,7 +230,7 @@ storm_lan() {
 			"{ type filter hook egress devices = { $devs } priority 0; }"
 		ip netns exec "$LAN" nft add rule netdev storm to_pis jump loss_down
 	else
-		note "no nftables egress hook (Linux < 5.16): LAN-to-Pi loss on each Pi's own ingress"
+		note "no nftables egress hook (Linux < 5.16, or STORM_NO_EGRESS=1): LAN-to-Pi loss on each Pi's own ingress"
 		for i in $(seq "$STORM_PIS"); do
 			ip netns exec "$(pi_ns "$i")" nft -f - <<-EOF
 			table netdev storm {
@@ -468,13 +469,18 @@ storm_stop() {
 storm_bad_start() {
 	BAD_PIDS=()
 	[ "$STORM_BAD" = 1 ] || return 0
-	local py="python3 $STORM_DIR/badhost.py"
+	local py="python3 $STORM_DIR/badhost.py" l
 	start_bg bad-flood ip netns exec "${NS_PREFIX}bad1" $py dhcp-flood eth0 "$STORM_FLOOD_RATE"
 	BAD_PIDS+=("$LAST_PID")
 	start_bg bad-junk ip netns exec "${NS_PREFIX}bad2" $py tftp-junk "$SERVER" "$(pi_serial 1)" "$STORM_JUNK_RATE"
 	BAD_PIDS+=("$LAST_PID")
 	start_bg bad-stall ip netns exec "${NS_PREFIX}bad3" $py nbd-stall "$SERVER" 10809 "$STORM_STALLS"
 	BAD_PIDS+=("$LAST_PID")
+	# Running, with their SIGTERM handlers in place.
+	for l in bad-flood bad-junk bad-stall; do
+		for _ in $(seq 100); do grep -q '^ready' "$T/$l.log" && break; sleep 0.1; done
+		grep -q '^ready' "$T/$l.log" || fail "$l did not start: $(cat "$T/$l.log")"
+	done
 }
 
 # Stops them; each must have run the whole storm and said what it sent.
@@ -514,17 +520,26 @@ storm_run() {
 	start_bg "rss-$name" rss_sampler "$dir/rss.txt" $STORM_CGS
 	local sampler=$LAST_PID
 	sleep 1		# the bad hosts are at it before the power comes on
-	# Start every Pi's process first; they all begin at t0.
-	t0=$(awk -v now="$(date +%s.%N)" -v n="$STORM_PIS" 'BEGIN { printf "%.3f", now + 1.5 + n * 0.03 }')
+	# Every Pi's process first, all in one cgroup (their CPU is the
+	# harness's share of the machine); they wait for the start file, which
+	# names the instant the power comes on.
+	mkdir -p "$(cg_path pis)"
+	rm -f "$T/go" "$T/go.new"
 	STORM_PIDS=()
 	for i in $(seq "$STORM_PIS"); do
 		s=$(pi_serial "$i")
-		ip netns exec "$(pi_ns "$i")" "$PIBOOT" -i eth0 -n "$i" -s "0x$s" \
+		sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$(cg_path pis)" \
+			ip netns exec "$(pi_ns "$i")" "$PIBOOT" -i eth0 -n "$i" -s "0x$s" \
 			$([ $((i % 3)) = 0 ] && echo -o) -R "$REF/$s" -T "$TEMPLATE" \
-			-S "$t0" -D "$STORM_DEADLINE" -b "$STORM_READ" -w "$STORM_WRITES" \
+			-G "$T/go" -D "$STORM_DEADLINE" -b "$STORM_READ" -w "$STORM_WRITES" \
 			>"$dir/pi-$i.out" 2>"$dir/pi-$i.err" &
 		STORM_PIDS+=("$!")
 	done
+	local pis0
+	pis0=$(cat "$(cg_path pis)/cpuacct.usage")
+	t0=$(awk -v now="$(date +%s.%N)" 'BEGIN { printf "%.3f", now + 0.2 }')
+	echo "$t0" > "$T/go.new"
+	mv "$T/go.new" "$T/go"
 	for i in "${!STORM_PIDS[@]}"; do
 		rc=0; wait "${STORM_PIDS[$i]}" || rc=$?
 		rcs+=("$rc")
@@ -532,22 +547,27 @@ storm_run() {
 	local wall
 	wall=$(awk -v now="$(date +%s.%N)" -v t0="$t0" 'BEGIN { printf "%.3f", now - t0 }')
 	STORM_PIDS=()
-	kill -TERM "$sampler"; wait "$sampler" 2>/dev/null || true
+	kill -TERM "$sampler" 2>/dev/null || true
+	wait "$sampler" 2>/dev/null || true
 	storm_bad_stop "$dir/bad.txt"
 	for i in "${!rcs[@]}"; do
 		n=$((i + 1))
 		cat "$dir/pi-$n.out" >> "$dir/pis.txt"
-		case ${rcs[$i]} in
-		0|1) ;;
-		*) crashed=$((crashed + 1))
-		   echo "pi $n: pi-boot exited with status ${rcs[$i]}: $(tail -5 "$dir/pi-$n.err")" >&2 ;;
-		esac
+		# 0 booted, 1 failed to boot, with its line said why; anything
+		# else, no line, or a sanitizer's report is a crash of the client.
+		if [ "${rcs[$i]}" -gt 1 ] || ! grep -q '^pi ' "$dir/pi-$n.out" ||
+		    grep -Eq 'runtime error|Sanitizer' "$dir/pi-$n.err"; then
+			crashed=$((crashed + 1))
+			echo "pi $n: pi-boot exited with status ${rcs[$i]}: $(tail -5 "$dir/pi-$n.err")" >&2
+		fi
 	done
 	{
 		echo "wall=$wall"
 		echo "crashed=$crashed"
 		echo "load_after=$(cut -d' ' -f1 /proc/loadavg)"
 		for cg in $STORM_CGS; do echo "cpu1_${cg#*/}=$(cat "$(cg_path "$cg")/cpuacct.usage")"; done
+		echo "pis_cpu_ns=$(( $(cat "$(cg_path pis)/cpuacct.usage") - pis0 ))"
+		echo "ncpu=$(nproc)"
 		storm_counters | sed 's/^/after_/'
 		awk '{ print "rss_" $1 "=" $2 }' "$dir/rss.txt" 2>/dev/null
 		for pid in $([ "$set" = ours ] && echo "${OURS_PIDS[@]}" || echo "${COMP_PIDS[0]} $NBDSRV_PID"); do

@@ -104,6 +104,10 @@ def summarize(d):
     s["rss"] = {k[4:]: int(num(m, k)) for k in m if k.startswith("rss_")}
     s["hwm"] = {k[4:]: int(num(m, k)) for k in m if k.startswith("hwm_")}
     s["wall"] = num(m, "wall")
+    # The Pi clients run on the same machine: their CPU is the harness's
+    # share of what the machine had (cores x wall time).
+    s["pis_cpu"] = num(m, "pis_cpu_ns") / 1e9
+    s["machine_cpu"] = num(m, "ncpu") * s["wall"]
     s["crashed"] = int(num(m, "crashed"))
     # Failures by reason, numbers taken out so that alike ones group.
     why = {}
@@ -131,13 +135,14 @@ def cmd_summary(d):
           "p50=%.2f p95=%.2f max=%.2f dhcp_p50=%.2f tftp_p50=%.2f "
           "nbd_p50=%.2f wall=%.1f cpu=%.2f cpu_per_pi=%.3f dup_data=%d "
           "dup_oack=%d rrq_retx=%d dhcp_retx=%d srv_data=%d srv_retx=%d "
-          "srv_tcp_retx=%d lost=%d" % (
+          "srv_tcp_retx=%d lost=%d pis_cpu=%.1f machine_cpu=%.1f" % (
               s["name"], s["set"], s["pis"], s["booted"], s["failed"],
               s["crashed"], s["p50"], s["p95"], s["max"], s["dhcp_p50"],
               s["tftp_p50"], s["nbd_p50"], s["wall"], s["cpu_total"],
               s["cpu_per_pi"], s["dup_data"], s["dup_oack"],
               s["rrq_retx"], s["dhcp_retx"], s["srv_data"], s["srv_retx"],
-              s["srv_tcp_retx"], s["lost"]))
+              s["srv_tcp_retx"], s["lost"], s["pis_cpu"],
+              s["machine_cpu"]))
     print("  cpu s: " + " ".join("%s=%.2f" % kv for kv in s["cpu"].items())
           + "; peak rss KiB: " + " ".join("%s=%d" % kv
                                           for kv in s["rss"].items()))
@@ -223,6 +228,8 @@ def cmd_table(d_o0, d_c0, d_o1, d_c1):
     row("server TCP segments retransmitted", "srv_tcp_retx", "%d")
     row("server CPU s, all daemons", "cpu_total")
     row("server CPU s per booted Pi", "cpu_per_pi", "%.3f")
+    row("the Pi clients' CPU s (harness)", "pis_cpu", "%.1f")
+    row("CPU s the machine had (cores x wall)", "machine_cpu", "%.1f")
     print("%-34s %s" % ("peak RSS, KiB (loss-free / loss)", ""))
     for k in ("dhcpproxyd", "tftpd", "nbdd"):
         print("  %-32s %9s %9s %8s   %9s" % (

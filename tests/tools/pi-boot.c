@@ -58,10 +58,12 @@
  *   pi id=3 serial=5e700003 mac=dc:a6:32:00:00:03 form=new result=ok
  *   phase=- reason="-" dhcp_start=0.000 dhcp_end=0.412 ... root=6.021
  *   discovers=1 requests=1 files=13 tftp_bytes=... dup_data=0 ...
- * Times are seconds since the common start (-S). Exit status 0 when the
- * Pi reached its root, 1 when the boot failed, 2 on bad usage.
+ * Times are seconds since the common start (-S, or -G's file). Exit
+ * status 0 when the Pi reached its root, 1 when the boot failed, 2 on bad
+ * usage.
  */
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -100,6 +102,7 @@ struct config {
 	const char *refdir;		/* reference boot files */
 	const char *template;		/* the image every Pi's is a copy of */
 	double start;			/* common start, CLOCK_REALTIME seconds */
+	const char *gofile;		/* or the file that will say it */
 	double deadline;		/* give up this many s after start */
 	int dhcp_timeout, dhcp_req_timeout;	/* ms */
 	int tftp_file_timeout, rrq_retry;	/* ms */
@@ -328,7 +331,8 @@ dhcp_parse(const struct pi *pi, const uint8_t *p, size_t n, uint32_t xid,
 
 	memset(r, 0, sizeof(*r));
 	if (n < 240 || p[0] != 2 || p[1] != 1 || p[2] != 6 ||
-	    (uint32_t)(p[4] << 24 | p[5] << 16 | p[6] << 8 | p[7]) != xid ||
+	    ((uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 |
+	    (uint32_t)p[6] << 8 | p[7]) != xid ||
 	    memcmp(p + 28, pi->mac, 6) != 0 ||
 	    p[236] != 0x63 || p[237] != 0x82 || p[238] != 0x53 ||
 	    p[239] != 0x63)
@@ -581,7 +585,9 @@ struct transfer {
 	struct pi *pi;
 	const char *name;	/* without the SERIAL/ prefix */
 	enum tftp_kind kind;
-	int fd, ref;
+	int fd;
+	const uint8_t *ref;	/* the reference file, mapped */
+	size_t ref_len;
 	struct sockaddr_in server, tid;
 	int have_tid, got_oack, acked_oack;
 	unsigned blksize;
@@ -675,9 +681,6 @@ parse_oack(struct transfer *x, const uint8_t *p, size_t n)
 static int
 tftp_check(struct transfer *x, const uint8_t *d, size_t n)
 {
-	uint8_t ref[TFTP_BLKSIZE];
-	ssize_t r;
-
 	if (n == 0)
 		return 0;
 	if (x->keep != NULL) {
@@ -687,8 +690,8 @@ tftp_check(struct transfer *x, const uint8_t *d, size_t n)
 		memcpy(x->keep + x->bytes, d, n);
 		x->keep[x->bytes + n] = '\0';
 	}
-	r = pread(x->ref, ref, n, (off_t)x->bytes);
-	if (r != (ssize_t)n || memcmp(ref, d, n) != 0)
+	if (x->bytes + n > x->ref_len ||
+	    memcmp(x->ref + x->bytes, d, n) != 0)
 		return failf(x->pi, "%s: bytes %llu-%llu differ from the "
 		    "reference", x->name, (unsigned long long)x->bytes,
 		    (unsigned long long)(x->bytes + n - 1));
@@ -785,7 +788,7 @@ tftp_transfer(struct transfer *x)
 {
 	struct pi *pi = x->pi;
 	double end = deadline_ms(pi, pi->cf->tftp_file_timeout);
-	double retry = now_mono_ms() + pi->cf->rrq_retry;
+	double retry = now_mono_ms() + pi->cf->rrq_retry, timeout_at = 0;
 	char serial[16];
 	uint8_t buf[TFTP_MAXPKT];
 	int r = 0;
@@ -798,46 +801,59 @@ tftp_transfer(struct transfer *x)
 		return failf(pi, "%s: socket: %s", x->name, strerror(errno));
 	if (tftp_send(x, x->rrq, x->rrq_len) == -1)
 		goto out;
+	/* One blocking receive per packet, with a timeout, rather than poll
+	 * and receive: a hundred clients share the machine with the server
+	 * they measure. */
 	while (r == 0) {
 		struct sockaddr_in from;
 		socklen_t flen = sizeof(from);
+		double now = now_mono_ms();
 		double until = x->have_tid || retry > end ? end : retry;
 		ssize_t got;
-		int pr;
 
-		if ((pr = poll_ms(x->fd, POLLIN, until)) == -1) {
-			r = failf(pi, "%s: poll: %s", x->name,
-			    strerror(errno));
+		if (now >= end) {
+			r = failf(pi, "%s: %s after %.0f ms (%s, %llu of %llu "
+			    "bytes)", x->name, storm_left_ms(pi) == 0 ?
+			    "storm deadline" : "TFTP_FILE_TIMEOUT",
+			    (double)pi->cf->tftp_file_timeout, x->have_tid ?
+			    "transfer started" : "no answer to the RRQ",
+			    (unsigned long long)x->bytes,
+			    (unsigned long long)x->tsize);
 			break;
 		}
-		if (pr == 0) {
-			if (now_mono_ms() >= end) {
-				r = failf(pi, "%s: %s after %.0f ms (%s, "
-				    "%llu of %llu bytes)", x->name,
-				    storm_left_ms(pi) == 0 ? "storm deadline" :
-				    "TFTP_FILE_TIMEOUT",
-				    (double)pi->cf->tftp_file_timeout,
-				    x->have_tid ? "transfer started" :
-				    "no answer to the RRQ",
-				    (unsigned long long)x->bytes,
-				    (unsigned long long)x->tsize);
+		if (!x->have_tid && now >= retry) {
+			pi->rrq_retx++;
+			if (tftp_send(x, x->rrq, x->rrq_len) == -1) {
+				r = -1;
 				break;
 			}
-			if (!x->have_tid && now_mono_ms() >= retry) {
-				pi->rrq_retx++;
-				if (tftp_send(x, x->rrq, x->rrq_len) == -1) {
-					r = -1;
-					break;
-				}
-				retry = now_mono_ms() + pi->cf->rrq_retry;
-			}
+			retry = now + pi->cf->rrq_retry;
 			continue;
+		}
+		if (until != timeout_at) {
+			struct timeval tv;
+			double ms = until - now + 1;
+
+			tv.tv_sec = (time_t)(ms / 1000);
+			tv.tv_usec = (suseconds_t)((ms - (double)tv.tv_sec *
+			    1000) * 1000);
+			if (setsockopt(x->fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+			    sizeof(tv)) == -1) {
+				r = failf(pi, "%s: SO_RCVTIMEO: %s", x->name,
+				    strerror(errno));
+				break;
+			}
+			timeout_at = until;
 		}
 		got = recvfrom(x->fd, buf, sizeof(buf), 0,
 		    (struct sockaddr *)&from, &flen);
 		if (got == -1) {
-			if (errno == EINTR || errno == EAGAIN ||
-			    errno == ECONNREFUSED)
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				/* The timeout runs anew from each call. */
+				timeout_at = 0;
+				continue;
+			}
+			if (errno == EINTR || errno == ECONNREFUSED)
 				continue;
 			r = failf(pi, "%s: recv: %s", x->name,
 			    strerror(errno));
@@ -883,23 +899,36 @@ tftp_file(struct pi *pi, const char *name, enum tftp_kind kind,
 	x.name = name;
 	x.kind = kind;
 	x.expect = 1;
-	x.ref = -1;
 	x.keep = keep;
 	x.keep_cap = keep_cap;
 	x.server.sin_family = AF_INET;
 	x.server.sin_port = htons(69);
 	x.server.sin_addr = pi->tftp;
 	if (kind == T_FETCH) {
+		struct stat st;
+		int fd;
+
 		snprintf(path, sizeof(path), "%s/%s", pi->cf->refdir, name);
-		if ((x.ref = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-			return failf(pi, "reference %s: %s", path,
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+		    fstat(fd, &st) == -1) {
+			failf(pi, "reference %s: %s", path, strerror(errno));
+			if (fd != -1)
+				close(fd);
+			return -1;
+		}
+		x.ref_len = (size_t)st.st_size;
+		x.ref = x.ref_len == 0 ? NULL : mmap(NULL, x.ref_len,
+		    PROT_READ, MAP_SHARED, fd, 0);
+		close(fd);
+		if (x.ref == MAP_FAILED)
+			return failf(pi, "reference %s: mmap: %s", path,
 			    strerror(errno));
 	}
 	r = tftp_transfer(&x);
 	if (r == 0 && kind == T_FETCH)
 		pi->files++;
-	if (x.ref != -1)
-		close(x.ref);
+	if (x.ref != NULL)
+		munmap((void *)x.ref, x.ref_len);
 	return r;
 }
 
@@ -1490,11 +1519,35 @@ read_mac(struct pi *pi)
 	return 0;
 }
 
-static void
-wait_for_start(const struct config *cf)
+/* The common start: -S TIME, or the time written into -G FILE once the
+ * harness has started every Pi's process (they all wait for the file, so a
+ * slow start of the hundredth process delays none). */
+static int
+wait_for_start(struct pi *pi, struct config *cf)
 {
-	double left = cf->start - now_real();
+	double left;
 
+	if (cf->gofile != NULL) {
+		struct timespec tick = { 0, 5000000 };
+		double give_up = now_mono_ms() + 300000;
+		char buf[64];
+		ssize_t n;
+		int fd;
+
+		while ((fd = open(cf->gofile, O_RDONLY | O_CLOEXEC)) == -1) {
+			if (errno != ENOENT || now_mono_ms() > give_up)
+				return failf(pi, "start file %s: %s",
+				    cf->gofile, strerror(errno));
+			nanosleep(&tick, NULL);
+		}
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		if ((cf->start = atof(buf)) <= 0)
+			return failf(pi, "start file %s: no time in it",
+			    cf->gofile);
+	}
+	left = cf->start - now_real();
 	if (left > 0) {
 		struct timespec ts = { (time_t)left,
 		    (long)((left - (double)(time_t)left) * 1e9) };
@@ -1502,6 +1555,7 @@ wait_for_start(const struct config *cf)
 		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 			;
 	}
+	return 0;
 }
 
 static void
@@ -1541,7 +1595,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: pi-boot -i IFACE -s SERIAL -R REFDIR -T TEMPLATE "
 	    "[-o] [-r REVISION]\n"
-	    "    [-n ID] [-S START] [-D DEADLINE] [-b READ_BYTES] "
+	    "    [-n ID] [-S START | -G STARTFILE] [-D DEADLINE] "
+	    "[-b READ_BYTES] "
 	    "[-w WRITES] [-q QDEPTH]\n"
 	    "    [-d DHCP_TIMEOUT] [-e DHCP_REQ_TIMEOUT] "
 	    "[-t TFTP_FILE_TIMEOUT] [-a RRQ_RETRY]\n");
@@ -1573,7 +1628,7 @@ main(int argc, char *argv[])
 	int (*const phases[])(struct pi *) = { dhcp_phase, tftp_phase,
 	    nbd_phase };
 
-	while ((ch = getopt(argc, argv, "a:b:d:D:e:i:n:oq:r:R:s:S:t:T:w:"))
+	while ((ch = getopt(argc, argv, "a:b:d:D:e:G:i:n:oq:r:R:s:S:t:T:w:"))
 	    != -1) {
 		switch (ch) {
 		case 'a': cf.rrq_retry = (int)num(optarg, 10, 60000); break;
@@ -1584,6 +1639,7 @@ main(int argc, char *argv[])
 		case 'D': cf.deadline = atof(optarg); break;
 		case 'e': cf.dhcp_req_timeout = (int)num(optarg, 500, 60000);
 			break;
+		case 'G': cf.gofile = optarg; break;
 		case 'i': cf.iface = optarg; break;
 		case 'n': cf.id = (int)num(optarg, 0, 1 << 20); break;
 		case 'o': cf.old_form = 1; break;
@@ -1605,7 +1661,7 @@ main(int argc, char *argv[])
 	if (optind != argc || cf.iface == NULL || cf.serial == 0 ||
 	    cf.refdir == NULL || cf.template == NULL)
 		usage();
-	if (cf.start == 0)
+	if (cf.start == 0 && cf.gofile == NULL)
 		cf.start = now_real();
 
 	memset(&pi, 0, sizeof(pi));
@@ -1613,11 +1669,10 @@ main(int argc, char *argv[])
 	pi.rng = 0x9e3779b97f4a7c15ULL ^ cf.serial;
 	for (int i = 0; i < PH_DONE; i++)
 		pi.t[i][0] = pi.t[i][1] = -1;
-	if (read_mac(&pi) == -1) {
+	if (read_mac(&pi) == -1 || wait_for_start(&pi, &cf) == -1) {
 		print_result(&pi);
 		return 1;
 	}
-	wait_for_start(&cf);
 	for (pi.phase = PH_DHCP; pi.phase < PH_DONE; pi.phase++) {
 		int r;
 
