@@ -101,6 +101,11 @@ def summarize(d):
     s["cpu_total"] = sum(cpu.values())
     s["cpu_per_pi"] = s["cpu_total"] / s["booted"] if s["booted"] else \
         float("nan")
+    # Per GiB the Pis received or wrote: comparable even when the sets
+    # booted different numbers of Pis.
+    gib = (s["tftp_bytes"] + s["nbd_read"] + s["nbd_written"]) / 2 ** 30
+    s["gib"] = gib
+    s["cpu_per_gib"] = s["cpu_total"] / gib if gib else float("nan")
     s["rss"] = {k[4:]: int(num(m, k)) for k in m if k.startswith("rss_")}
     s["hwm"] = {k[4:]: int(num(m, k)) for k in m if k.startswith("hwm_")}
     s["wall"] = num(m, "wall")
@@ -228,6 +233,8 @@ def cmd_table(d_o0, d_c0, d_o1, d_c1):
     row("server TCP segments retransmitted", "srv_tcp_retx", "%d")
     row("server CPU s, all daemons", "cpu_total")
     row("server CPU s per booted Pi", "cpu_per_pi", "%.3f")
+    row("GiB the Pis received and wrote", "gib")
+    row("server CPU s per GiB", "cpu_per_gib")
     row("the Pi clients' CPU s (harness)", "pis_cpu", "%.1f")
     row("CPU s the machine had (cores x wall)", "machine_cpu", "%.1f")
     print("%-34s %s" % ("peak RSS, KiB (loss-free / loss)", ""))
