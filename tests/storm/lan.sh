@@ -35,10 +35,11 @@
 #                  Pis contend for it, and a full queue drops, as a NIC's
 #                  and a switch port's do.
 #   Each Pi's bootloader sends no ICMP port-unreachable (the namespace's
-#   kernel would): the lan namespace drops it from the Pis.
+#   kernel would): the lan namespace drops it from the Pis, and from the
+#   bad hosts, whose abandoned transfers must look abandoned.
 #
 # What is measured, per storm (storm_run NAME): every Pi's line from
-# pi-boot; each daemon's CPU (a cpuacct cgroup per daemon, children
+# pi-boot; each daemon's CPU (a cgroup per daemon, children
 # included) and peak memory (the sum of VmRSS over its cgroup, sampled
 # every 0.2 s: the memory cgroup's own peak would count the page cache of
 # the images it read); packets the server sent (nft counters on s0), the
@@ -74,7 +75,7 @@ SRV=$T/xfs/srv			# the server's /srv
 TFTPDIR=$T/xfs/tftp		# the composition's TFTP root
 TEMPLATE=$T/xfs/template.img
 REF=$T/xfs/ref			# reference boot files, one directory per Pi
-CG_CPU=/sys/fs/cgroup/cpuacct/netboot-storm-$$
+CG_CPU=			# our cgroup directory (cg_init)
 STORM_LOOP=
 STORM_PIDS=()			# every pi-boot we started
 OURS_PIDS=()
@@ -97,10 +98,31 @@ pi_mac() {
 pi_ns() { echo "${NS_PREFIX}pi$1"; }
 
 # --- cgroups: CPU and memory of each daemon ---------------------------------
+# cgroup v1's cpuacct controller where there is one (usage in ns, children
+# included), else cgroup v2 (cpu.stat's usage_usec, which every v2 group
+# has). STORM_CGROUP=v1|v2 picks one.
 cg_init() {
-	[ -d /sys/fs/cgroup/cpuacct ] && [ -w /sys/fs/cgroup/cpuacct ] ||
-		skip "no writable cgroup v1 cpuacct controller"
+	local v2
+	v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+	case ${STORM_CGROUP:-} in
+	v1|"") if [ -w /sys/fs/cgroup/cpuacct ]; then
+		CG_KIND=v1 CG_CPU=/sys/fs/cgroup/cpuacct/netboot-storm-$$
+	   fi ;;
+	esac
+	if [ -z "$CG_CPU" ] && [ "${STORM_CGROUP:-v2}" = v2 ] && [ -n "$v2" ] &&
+	    [ -w "$v2" ]; then
+		CG_KIND=v2 CG_CPU=$v2/netboot-storm-$$
+	fi
+	[ -n "$CG_CPU" ] || skip "no writable cgroup (v1 cpuacct or v2) to measure the servers in"
 	mkdir "$CG_CPU"
+}
+# cg_cpu_ns SET/DAEMON: CPU time of everything that ran in the group.
+cg_cpu_ns() {
+	if [ "$CG_KIND" = v1 ]; then
+		cat "$(cg_path "$1")/cpuacct.usage"
+	else
+		awk '$1 == "usage_usec" { printf "%.0f\n", $2 * 1000 }' "$(cg_path "$1")/cpu.stat"
+	fi
 }
 cg_path() { echo "$CG_CPU/$1"; }	# cg_path SET/DAEMON
 cg_procs() { cat "$(cg_path "$1")/cgroup.procs" 2>/dev/null || true; }
@@ -214,6 +236,10 @@ storm_lan() {
 			type filter hook ingress devices = { $devs } priority 0;
 			ether type ip ip protocol icmp icmp type destination-unreachable drop
 			jump loss_up
+		}
+		chain from_bad {
+			type filter hook ingress devices = { x1, x2, x3 } priority 0;
+			ether type ip ip protocol icmp icmp type destination-unreachable drop
 		}
 		chain from_server {
 			type filter hook ingress device s0 priority 0;
@@ -513,7 +539,7 @@ storm_run() {
 		echo "bad=$STORM_BAD"
 		echo "egress_hook=$EGRESS"
 		echo "load_before=$(cut -d' ' -f1 /proc/loadavg)"
-		for cg in $STORM_CGS; do echo "cpu0_${cg#*/}=$(cat "$(cg_path "$cg")/cpuacct.usage")"; done
+		for cg in $STORM_CGS; do echo "cpu0_${cg#*/}=$(cg_cpu_ns "$cg")"; done
 		storm_counters | sed 's/^/before_/'
 	} > "$dir/meta.txt"
 	storm_bad_start
@@ -536,7 +562,7 @@ storm_run() {
 		STORM_PIDS+=("$!")
 	done
 	local pis0
-	pis0=$(cat "$(cg_path pis)/cpuacct.usage")
+	pis0=$(cg_cpu_ns pis)
 	t0=$(awk -v now="$(date +%s.%N)" 'BEGIN { printf "%.3f", now + 0.2 }')
 	echo "$t0" > "$T/go.new"
 	mv "$T/go.new" "$T/go"
@@ -565,8 +591,8 @@ storm_run() {
 		echo "wall=$wall"
 		echo "crashed=$crashed"
 		echo "load_after=$(cut -d' ' -f1 /proc/loadavg)"
-		for cg in $STORM_CGS; do echo "cpu1_${cg#*/}=$(cat "$(cg_path "$cg")/cpuacct.usage")"; done
-		echo "pis_cpu_ns=$(( $(cat "$(cg_path pis)/cpuacct.usage") - pis0 ))"
+		for cg in $STORM_CGS; do echo "cpu1_${cg#*/}=$(cg_cpu_ns "$cg")"; done
+		echo "pis_cpu_ns=$(( $(cg_cpu_ns pis) - pis0 ))"
 		echo "ncpu=$(nproc)"
 		storm_counters | sed 's/^/after_/'
 		awk '{ print "rss_" $1 "=" $2 }' "$dir/rss.txt" 2>/dev/null

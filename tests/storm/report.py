@@ -74,6 +74,10 @@ def summarize(d):
     s["failed"] = s["pis"] - s["booted"]
     s["p50"], s["p95"], s["max"] = pct(roots, 50), pct(roots, 95), \
         max(roots) if roots else float("nan")
+    # For the targets every Pi counts: one that never reached its root
+    # took forever.
+    every = roots + [float("inf")] * (s["pis"] - len(roots))
+    s["p50_all"], s["p95_all"] = pct(every, 50), pct(every, 95)
     for ph in ("dhcp", "tftp", "nbd"):
         s[ph + "_p50"] = pct([p[ph + "_end"] - p[ph + "_start"]
                               for p in ok], 50)
@@ -220,9 +224,9 @@ def cmd_table(d_o0, d_c0, d_o1, d_c1):
             f(vals[2]), f(vals[3]), ratio(vals[2], vals[3])))
 
     row("failed boots", "failed", "%d")
-    row("time to root p50, s", "p50")
-    row("time to root p95, s", "p95")
-    row("time to root max, s", "max")
+    row("time to root p50, s (booted Pis)", "p50")
+    row("time to root p95, s (booted Pis)", "p95")
+    row("time to root max, s (booted Pis)", "max")
     row("  DHCP p50, s", "dhcp_p50")
     row("  TFTP p50, s", "tftp_p50")
     row("  NBD p50, s", "nbd_p50")
@@ -257,21 +261,24 @@ def cmd_table(d_o0, d_c0, d_o1, d_c1):
         "packets lost on the Pis' links", o0["lost"], c0["lost"], "",
         o1["lost"], c1["lost"]))
     print()
-    print("Targets (issue 13)                  ours loss-free   ours %s" %
+    print("Targets (issue 13)                  ours loss-free       ours %s" %
           lo(o1))
     met = lambda ok: "met" if ok else "NOT MET"
-    print("  zero failed boots                 %-16s %s" % (
+    print("  zero failed boots                 %-20s %s" % (
         "%d: %s" % (o0["failed"], met(o0["failed"] == 0)),
         "%d: %s" % (o1["failed"], met(o1["failed"] == 0))))
-    print("  p95 <= 1.5 x p50                  %-16s %s" % tuple(
-        "%s: %s" % (ratio(s["p95"], s["p50"]),
-                    met(s["p95"] <= 1.5 * s["p50"])) if s["booted"]
-        else "no Pi booted" for s in (o0, o1)))
-    r = o1["p50"] / o0["p50"] if o0["booted"] and o1["booted"] else \
-        float("nan")
+    def spread(s):
+        if s["p50_all"] == float("inf"):
+            return "p50 never: NOT MET"
+        r = s["p95_all"] / s["p50_all"]
+        return "%s: %s" % ("%.2fx" % r if r != float("inf") else
+                           "p95 never", met(r <= 1.5))
+    print("  p95 <= 1.5 x p50 (every Pi)       %-20s %s" % (spread(o0),
+                                                           spread(o1)))
+    r = o1["p50_all"] / o0["p50_all"]
     print("  p50 with loss <= 1.5 x loss-free  %s" % (
-        "%.2fx: %s" % (r, met(r <= 1.5)) if r == r else
-        "-: NOT MET (no Pi booted)"))
+        "%.2fx: %s" % (r, met(r <= 1.5)) if r == r and r != float("inf")
+        else "-: NOT MET (the median Pi never reached its root)"))
     for s, c in ((o0, c0), (o1, c1)):
         r = s["cpu_per_pi"] / c["cpu_per_pi"] if s["booted"] and \
             c["booted"] else float("nan")

@@ -397,10 +397,17 @@ dhcp_socket(struct pi *pi)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET,
 	    .sin_port = htons(68) };
-	int fd, on = 1;
+	int fd, on = 1, rcvbuf = 4 << 20;
 
 	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
 		return failf(pi, "dhcp socket: %s", strerror(errno));
+	/* Every broadcast reply on the LAN lands here (a hundred Pis', the
+	 * flood's). A real Pi has a core of its own to read them; a client
+	 * here shares two with everything, so a default buffer would drop
+	 * its own offer while it waits to run. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+	    sizeof(rcvbuf)) == -1)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof(on)) == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, pi->cf->iface,
