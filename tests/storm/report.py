@@ -320,18 +320,21 @@ def cmd_plot(png, dirs):
                     if a is None or a < 0 or b < 0:
                         continue
                     f.write("%d %.3f %.3f\n" % (p["id"], a, b))
-                f.write("\n\n")
+                # Never an empty block: gnuplot would not count it as an
+                # index. (x = -1 is off the axis.)
+                f.write("0 -1 -1\n\n\n")
             for p in pis:
                 if p["result"] != "ok":
                     end = max(p.get(ph + "_end", 0) or 0 for ph, _ in PHASES)
                     f.write("%d %.3f %.3f\n" % (p["id"], end, end))
             f.write("0 -1 -1\n")
-        title = "%s (%s, loss %g%%): %d Pis, %d failed, time to root " \
-                "p50 %.1f s p95 %.1f s max %.1f s, server CPU %.2f s" % (
+        sec = lambda v: "%.1f s" % v if v == v else "-"
+        title = "%s (%s, loss %g%%): %d Pis, %d failed; time to root of " \
+                "the booted p50 %s p95 %s max %s; server CPU %.2f s" % (
                     s["name"], "ours" if s["set"] == "ours" else
                     "composition: dnsmasq + nbd-server", s["loss_pm"] / 10,
-                    s["pis"], s["failed"], s["p50"], s["p95"], s["max"],
-                    s["cpu_total"])
+                    s["pis"], s["failed"], sec(s["p50"]), sec(s["p95"]),
+                    sec(s["max"]), s["cpu_total"])
         script += ["set title \"%s\"" % title.replace('"', "'"),
                    "set yrange [%g:0.5] reverse" % (n + 0.5),
                    "set ylabel 'Pi'",
