@@ -312,12 +312,40 @@ storm_counters() {
 			awk '/packets/ { print $2 }')"
 	done
 	echo "lost=$(storm_lost)"
+	# Packets the kernel dropped because a CPU's input backlog was full
+	# (all of the machine's, not only ours): loss the harness adds.
+	local a b rest d=0
+	while read -r a b rest; do d=$((d + 0x$b)); done < /proc/net/softnet_stat
+	echo "backlog_drops=$d"
+	# The server's TCP retransmissions; datagrams the server's and the
+	# router's sockets had no room for (RcvbufErrors) or could not send.
 	ip netns exec "$SRVNS" awk '/^Tcp:/ { if (!h) { split($0, k); h = 1 }
 		else for (i = 2; i <= NF; i++) if (k[i] == "RetransSegs" || k[i] == "OutSegs")
 			print "tcp_" k[i] "=" $i }
 		/^Udp:/ { if (!u) { split($0, q); u = 1 }
-		else for (i = 2; i <= NF; i++) if (q[i] == "OutDatagrams" || q[i] == "SndbufErrors")
+		else for (i = 2; i <= NF; i++) if (q[i] ~ /^(OutDatagrams|SndbufErrors|RcvbufErrors)$/)
 			print "udp_" q[i] "=" $i }' /proc/net/snmp
+	ip netns exec "$RT" awk '/^Udp:/ { if (!u) { split($0, q); u = 1 }
+		else for (i = 2; i <= NF; i++) if (q[i] == "RcvbufErrors")
+			print "router_udp_" q[i] "=" $i }' /proc/net/snmp
+	# Which sockets: the DHCP (67) and TFTP (69) ports' own drop counts.
+	udp_drops "$SRVNS" srv
+	udp_drops "$RT" router
+}
+
+# udp_drops NS PREFIX: "PREFIX_drops_PORT=N" for ports 67 and 69 in NS
+# (the last field of /proc/net/udp; a port with two sockets sums them).
+udp_drops() {
+	local sl local rest port drops
+	local -A sum=([67]=0 [69]=0)
+	while read -r sl local rest; do
+		port=$((16#${local#*:}))
+		[ -n "${sum[$port]+x}" ] || continue
+		drops=${rest##* }
+		sum[$port]=$((sum[$port] + drops))
+	done < <(ip netns exec "$1" cat /proc/net/udp | tail -n +2)
+	echo "$2_drops_67=${sum[67]}"
+	echo "$2_drops_69=${sum[69]}"
 }
 
 # --- the images ------------------------------------------------------------------

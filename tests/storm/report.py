@@ -95,7 +95,15 @@ def summarize(d):
     s["srv_oack"] = d_("srv_oack")
     s["srv_tcp_retx"] = d_("tcp_RetransSegs")
     s["srv_sndbuf_err"] = d_("udp_SndbufErrors")
+    s["srv_rcvbuf_err"] = d_("udp_RcvbufErrors")
+    s["router_rcvbuf_err"] = d_("router_udp_RcvbufErrors")
+    # The drop counts of sockets that exist only during the storm (the
+    # server set's) start from zero.
+    s["drops"] = "srv67=%d srv69=%d router67=%d" % (
+        num(m, "after_srv_drops_67"), num(m, "after_srv_drops_69"),
+        d_("router_drops_67"))
     s["lost"] = d_("lost")
+    s["backlog_drops"] = d_("backlog_drops")
     cpu = {}
     for k in m:
         if k.startswith("cpu1_"):
@@ -144,14 +152,17 @@ def cmd_summary(d):
           "p50=%.2f p95=%.2f max=%.2f dhcp_p50=%.2f tftp_p50=%.2f "
           "nbd_p50=%.2f wall=%.1f cpu=%.2f cpu_per_pi=%.3f dup_data=%d "
           "dup_oack=%d rrq_retx=%d dhcp_retx=%d srv_data=%d srv_retx=%d "
-          "srv_tcp_retx=%d lost=%d pis_cpu=%.1f machine_cpu=%.1f" % (
+          "srv_tcp_retx=%d lost=%d backlog_drops=%d srv_rcvbuf_err=%d "
+          "router_rcvbuf_err=%d pis_cpu=%.1f machine_cpu=%.1f" % (
               s["name"], s["set"], s["pis"], s["booted"], s["failed"],
               s["crashed"], s["p50"], s["p95"], s["max"], s["dhcp_p50"],
               s["tftp_p50"], s["nbd_p50"], s["wall"], s["cpu_total"],
               s["cpu_per_pi"], s["dup_data"], s["dup_oack"],
               s["rrq_retx"], s["dhcp_retx"], s["srv_data"], s["srv_retx"],
-              s["srv_tcp_retx"], s["lost"], s["pis_cpu"],
+              s["srv_tcp_retx"], s["lost"], s["backlog_drops"],
+              s["srv_rcvbuf_err"], s["router_rcvbuf_err"], s["pis_cpu"],
               s["machine_cpu"]))
+    print("  socket drops: " + s["drops"])
     print("  cpu s: " + " ".join("%s=%.2f" % kv for kv in s["cpu"].items())
           + "; peak rss KiB: " + " ".join("%s=%d" % kv
                                           for kv in s["rss"].items()))
@@ -260,6 +271,9 @@ def cmd_table(d_o0, d_c0, d_o1, d_c1):
     print("%-34s %9d %9d %8s   %9d %9d" % (
         "packets lost on the Pis' links", o0["lost"], c0["lost"], "",
         o1["lost"], c1["lost"]))
+    print("%-34s %9d %9d %8s   %9d %9d" % (
+        "dropped by the machine's backlog", o0["backlog_drops"],
+        c0["backlog_drops"], "", o1["backlog_drops"], c1["backlog_drops"]))
     print()
     print("Targets (issue 13)                  ours loss-free       ours %s" %
           lo(o1))

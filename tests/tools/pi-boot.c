@@ -705,8 +705,9 @@ tftp_check(struct transfer *x, const uint8_t *d, size_t n)
 	return 0;
 }
 
-/* A packet from the transfer's server. 1 when the transfer is over, 0 to
- * go on, -1 on failure (2 for "file not found"). */
+/* A packet from the transfer's server. 1 when the transfer is over (a
+ * probe answered, a file in, or "file not found" where that is the
+ * expected answer), 0 to go on, -1 on failure. */
 static int
 tftp_packet(struct transfer *x, const uint8_t *p, size_t n)
 {
@@ -1581,12 +1582,14 @@ print_result(const struct pi *pi)
 	for (int i = PH_DHCP; i < PH_DONE; i++)
 		printf(" %s_start=%.3f %s_end=%.3f", phase_names[i],
 		    pi->t[i][0], phase_names[i], pi->t[i][1]);
-	printf(" root=%.3f discovers=%d requests=%d naks=%d files=%d "
+	printf(" root=%.3f discovers=%d requests=%d naks=%d lan_offers=%d "
+	    "proxy_offers=%d files=%d "
 	    "missing=%d probes=%d tftp_bytes=%llu blocks=%llu dup_data=%d "
 	    "dup_oack=%d rrq_retx=%d reack=%d stray=%d nbd_read=%llu "
 	    "nbd_written=%llu nbd_reqs=%llu nbd_tcp_retx=%u\n",
 	    pi->phase == PH_DONE ? pi->root : -1.0, pi->discovers,
-	    pi->requests, pi->naks, pi->files, pi->missing, pi->probes,
+	    pi->requests, pi->naks, pi->offers_lan, pi->offers_proxy,
+	    pi->files, pi->missing, pi->probes,
 	    (unsigned long long)pi->tftp_bytes,
 	    (unsigned long long)pi->blocks, pi->dup_data, pi->dup_oack,
 	    pi->rrq_retx, pi->reack, pi->stray,
