@@ -52,10 +52,13 @@ strace               nbdd test: FLUSH/FUA reach fdatasync and RWF_DSYNC
 python3              hand-made TFTP packets in the tftpd tests (tests/tools/tftp-raw.py)
 bc                   rates in the demo and benchmarks
 systemd              systemd-socket-activate for socket activation tests
+nftables             the boot storm's packet loss (netdev ingress/egress drop rules)
+xfsprogs             mkfs.xfs: the boot storm's per-Pi images as reflink copies
 "
 bench_pkgs="
 tftpd-hpa            TFTP peer (in.tftpd) in benchmarks
 fio                  NBD random I/O benchmark (nbd engine)
+gnuplot-nox          the boot storm benchmark's PNG of every Pi's phases
 "
 
 # DEPS_EXTRA adds "package  reason" lines (the tests use it to check what
