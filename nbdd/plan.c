@@ -1,0 +1,86 @@
+#include <errno.h>
+#include <string.h>
+
+#include "nbdd/plan.h"
+#include "nbdd/proto.h"
+
+static enum plan_action
+action_of(uint16_t type)
+{
+	switch (type) {
+	case NBD_CMD_READ:		return PLAN_READ;
+	case NBD_CMD_WRITE:		return PLAN_WRITE;
+	case NBD_CMD_FLUSH:		return PLAN_FLUSH;
+	case NBD_CMD_TRIM:		return PLAN_TRIM;
+	case NBD_CMD_WRITE_ZEROES:	return PLAN_ZERO;
+	case NBD_CMD_CACHE:		return PLAN_CACHE;
+	case NBD_CMD_BLOCK_STATUS:	return PLAN_BLOCK_STATUS;
+	default:			return PLAN_ERROR; /* req_check's */
+	}
+}
+
+void
+plan_request(const struct nbd_request *r, const struct req_export *e,
+    struct plan *p)
+{
+	uint32_t plen = req_payload_len(r);
+
+	memset(p, 0, sizeof(*p));
+	p->offset = r->offset;
+	p->len = r->len;
+	if (r->type == NBD_CMD_DISC) {
+		p->action = PLAN_DISC;
+		return;
+	}
+	p->error = req_check(r, e);
+	if (p->error != NBD_SUCCESS) {
+		/* A payload beyond the maximum we advertise is not read,
+		 * whatever it claims to be: doc/proto.md allows a hard
+		 * disconnect for it, and reading it would let a client
+		 * hold a thread for gigabytes. */
+		if (plen > NBDD_MAX_PAYLOAD) {
+			p->action = PLAN_DROP;
+			p->drop = PLAN_DROP_PAYLOAD_TOO_BIG;
+			return;
+		}
+		p->action = PLAN_ERROR;
+		p->discard = plen;
+		return;
+	}
+	p->action = action_of(r->type);
+	p->fua = (r->flags & NBD_CMD_FLAG_FUA) != 0;
+	p->no_hole = (r->flags & NBD_CMD_FLAG_NO_HOLE) != 0;
+	p->fast_zero = (r->flags & NBD_CMD_FLAG_FAST_ZERO) != 0;
+	p->one_extent = (r->flags & NBD_CMD_FLAG_REQ_ONE) != 0;
+}
+
+size_t
+plan_reply(uint8_t out[PLAN_REPLY_MAX], const struct nbd_request *r,
+    const struct req_export *e, uint32_t error, const char *msg)
+{
+	if (e->structured && error != NBD_SUCCESS)
+		return req_error_chunk(out, PLAN_REPLY_MAX, r->handle, error,
+		    msg);
+	/* Never a simple reply to a READ once structured. */
+	if (e->structured && r->type == NBD_CMD_READ)
+		return req_chunk(out, NBD_REPLY_FLAG_DONE, NBD_REPLY_TYPE_NONE,
+		    r->handle, 0);
+	return req_simple_reply(out, error, r->handle);
+}
+
+size_t
+plan_read_header(uint8_t out[REQ_READ_CHUNK_SIZE],
+    const struct nbd_request *r, const struct req_export *e)
+{
+	if (e->structured)
+		return req_read_chunk(out, r->handle, r->offset, r->len);
+	return req_simple_reply(out, NBD_SUCCESS, r->handle);
+}
+
+int
+plan_failure_logged(const struct nbd_request *r, int host_errno)
+{
+	if (host_errno == 0)
+		return 0;
+	return !(r->type == NBD_CMD_WRITE_ZEROES && host_errno == EOPNOTSUPP);
+}
