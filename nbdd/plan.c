@@ -4,26 +4,11 @@
 #include "nbdd/plan.h"
 #include "nbdd/proto.h"
 
-static enum plan_action
-action_of(uint16_t type)
-{
-	switch (type) {
-	case NBD_CMD_READ:		return PLAN_READ;
-	case NBD_CMD_WRITE:		return PLAN_WRITE;
-	case NBD_CMD_FLUSH:		return PLAN_FLUSH;
-	case NBD_CMD_TRIM:		return PLAN_TRIM;
-	case NBD_CMD_WRITE_ZEROES:	return PLAN_ZERO;
-	case NBD_CMD_CACHE:		return PLAN_CACHE;
-	case NBD_CMD_BLOCK_STATUS:	return PLAN_BLOCK_STATUS;
-	default:			return PLAN_ERROR; /* req_check's */
-	}
-}
-
 void
 plan_request(const struct nbd_request *r, const struct req_export *e,
     struct plan *p)
 {
-	uint32_t plen = req_payload_len(r);
+	uint32_t plen;
 
 	memset(p, 0, sizeof(*p));
 	p->offset = r->offset;
@@ -32,13 +17,12 @@ plan_request(const struct nbd_request *r, const struct req_export *e,
 		p->action = PLAN_DISC;
 		return;
 	}
-	p->error = req_check(r, e);
-	if (p->error != NBD_SUCCESS) {
+	if ((p->error = req_check(r, e)) != NBD_SUCCESS) {
 		/* A payload beyond the maximum we advertise is not read,
 		 * whatever it claims to be: doc/proto.md allows a hard
 		 * disconnect for it, and reading it would let a client
 		 * hold a thread for gigabytes. */
-		if (plen > NBDD_MAX_PAYLOAD) {
+		if ((plen = req_payload_len(r)) > NBDD_MAX_PAYLOAD) {
 			p->action = PLAN_DROP;
 			p->drop = PLAN_DROP_PAYLOAD_TOO_BIG;
 			return;
@@ -47,11 +31,41 @@ plan_request(const struct nbd_request *r, const struct req_export *e,
 		p->discard = plen;
 		return;
 	}
-	p->action = action_of(r->type);
-	p->fua = (r->flags & NBD_CMD_FLAG_FUA) != 0;
-	p->no_hole = (r->flags & NBD_CMD_FLAG_NO_HOLE) != 0;
-	p->fast_zero = (r->flags & NBD_CMD_FLAG_FAST_ZERO) != 0;
-	p->one_extent = (r->flags & NBD_CMD_FLAG_REQ_ONE) != 0;
+	/* req_check let through only the flags each command takes. */
+	switch (r->type) {
+	case NBD_CMD_READ:
+		p->action = PLAN_READ;
+		break;
+	case NBD_CMD_WRITE:
+		p->action = PLAN_WRITE;
+		p->fua = (r->flags & NBD_CMD_FLAG_FUA) != 0;
+		break;
+	case NBD_CMD_FLUSH:
+		p->action = PLAN_FLUSH;
+		break;
+	case NBD_CMD_TRIM:
+		p->action = PLAN_TRIM;
+		p->fua = (r->flags & NBD_CMD_FLAG_FUA) != 0;
+		break;
+	case NBD_CMD_WRITE_ZEROES:
+		p->action = PLAN_ZERO;
+		p->fua = (r->flags & NBD_CMD_FLAG_FUA) != 0;
+		p->no_hole = (r->flags & NBD_CMD_FLAG_NO_HOLE) != 0;
+		p->fast_zero = (r->flags & NBD_CMD_FLAG_FAST_ZERO) != 0;
+		break;
+	case NBD_CMD_CACHE:
+		p->action = PLAN_CACHE;
+		break;
+	case NBD_CMD_BLOCK_STATUS:
+		p->action = PLAN_BLOCK_STATUS;
+		p->one_extent = (r->flags & NBD_CMD_FLAG_REQ_ONE) != 0;
+		break;
+	default:
+		/* A command req_check accepts but no plan carries out. */
+		p->action = PLAN_ERROR;
+		p->error = NBD_EINVAL;
+		break;
+	}
 }
 
 size_t
@@ -66,15 +80,6 @@ plan_reply(uint8_t out[PLAN_REPLY_MAX], const struct nbd_request *r,
 		return req_chunk(out, NBD_REPLY_FLAG_DONE, NBD_REPLY_TYPE_NONE,
 		    r->handle, 0);
 	return req_simple_reply(out, error, r->handle);
-}
-
-size_t
-plan_read_header(uint8_t out[REQ_READ_CHUNK_SIZE],
-    const struct nbd_request *r, const struct req_export *e)
-{
-	if (e->structured)
-		return req_read_chunk(out, r->handle, r->offset, r->len);
-	return req_simple_reply(out, NBD_SUCCESS, r->handle);
 }
 
 int

@@ -65,9 +65,17 @@ void plan_request(const struct nbd_request *r, const struct req_export *e,
 size_t plan_reply(uint8_t out[PLAN_REPLY_MAX], const struct nbd_request *r,
     const struct req_export *e, uint32_t error, const char *msg);
 
-/* The header that goes before a successful READ's data, and its length. */
-size_t plan_read_header(uint8_t out[REQ_READ_CHUNK_SIZE],
-    const struct nbd_request *r, const struct req_export *e);
+/* The header that goes before a successful READ's data, and its length.
+ * (Inline: every READ asks.) */
+static inline size_t
+plan_read_header(uint8_t out[REQ_READ_CHUNK_SIZE], const struct nbd_request *r,
+    const struct req_export *e)
+{
+	if (e->structured)
+		return req_read_chunk(out, r->handle, r->offset, r->len);
+	return req_simple_reply(out, 0, r->handle);
+}
+
 static inline size_t
 plan_read_header_len(const struct req_export *e)
 {

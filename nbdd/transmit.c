@@ -178,9 +178,11 @@ log_io_error(struct xmit *x, const struct nbd_request *r, int e)
 static int
 reply_outcome(struct xmit *x, const struct nbd_request *r, int e)
 {
+	if (e == 0)
+		return reply(x, r, NBD_SUCCESS, NULL);
 	if (plan_failure_logged(r, e))
 		log_io_error(x, r, e);
-	return reply(x, r, req_errno(r, e), e ? strerror(e) : NULL);
+	return reply(x, r, req_errno(r, e), strerror(e));
 }
 
 static uint8_t *
