@@ -112,9 +112,10 @@ struct opt_pending {
 	int want_desc;
 	int want_block_size;
 	int meta_found;		/* META_CONTEXT: base:allocation matched */
-	char name[EXPORT_NAME_MAX + 1];	/* what was asked for (its first
-					 * EXPORT_NAME_MAX bytes) */
-	size_t namelen;		/* its whole length */
+	/* The name asked for: its first EXPORT_NAME_MAX bytes, and its
+	 * whole length. */
+	char name[EXPORT_NAME_MAX + 1];
+	size_t namelen;
 };
 
 struct opt_state {

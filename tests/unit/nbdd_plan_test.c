@@ -39,7 +39,7 @@ static const struct {
 	int ro, sr, meta;
 	enum plan_action action;
 	uint32_t error, discard;
-	unsigned set;		/* FUA, NO_HOLE, FAST, ONE: what the plan sets */
+	unsigned set;		/* what the plan sets: FUA, NO_HOLE, ... */
 } cases[] = {
 	{ "read", NBD_CMD_READ, 0, 0, 4096, 0, 0, 0, PLAN_READ, 0, 0, 0 },
 	{ "read last byte", NBD_CMD_READ, 0, SIZE - 1, 1, 1, 0, 0,
