@@ -67,11 +67,48 @@ lookup_entry(int rootfd, const char *name, char *target, size_t tsize,
 	return openat(rootfd, target, O_PATH | O_CLOEXEC);
 }
 
+/* Looks ROOT/NAME up with O_PATH and says what it is, without opening it:
+ * on DIR or FILE, *pfdp holds the O_PATH descriptor (which the caller
+ * closes), *openedp the path that was looked up and *partp the partition
+ * picked by a "#N" link. */
+static enum boot_entry_type
+entry_type(int rootfd, const char *name, size_t len, char *path,
+    char *target, size_t tsize, int *pfdp, const char **openedp, int *partp)
+{
+	enum boot_entry_type type;
+	struct stat st;
+	int pfd;
+
+	*pfdp = -1;
+	/* plain_name_valid refuses NUL, so the copy is the whole name. */
+	if (!plain_name_valid(name, len))
+		return BOOT_ENTRY_NONE;
+	memcpy(path, name, len);
+	path[len] = '\0';
+	if ((pfd = lookup_entry(rootfd, path, target, tsize, openedp,
+	    partp)) == -1)
+		return BOOT_ENTRY_NONE;
+	/* The type is checked on the looked-up inode: a partition is picked
+	 * only in an image. */
+	if (fstat(pfd, &st) == -1)
+		type = BOOT_ENTRY_NONE;
+	else if (S_ISDIR(st.st_mode) && *partp == 0)
+		type = BOOT_ENTRY_DIR;
+	else if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))
+		type = BOOT_ENTRY_FILE;
+	else
+		type = BOOT_ENTRY_NONE;
+	if (type == BOOT_ENTRY_NONE)
+		close(pfd);
+	else
+		*pfdp = pfd;
+	return type;
+}
+
 enum boot_entry_type
 bootdir_open(int rootfd, const char *name, size_t len, int *fdp,
     int *partition)
 {
-	struct stat st;
 	enum boot_entry_type type;
 	char path[NAME_MAX + 1], target[PATH_MAX];
 	const char *opened;
@@ -80,29 +117,12 @@ bootdir_open(int rootfd, const char *name, size_t len, int *fdp,
 	*fdp = -1;
 	if (partition)
 		*partition = 0;
-	/* plain_name_valid refuses NUL, so the copy is the whole name. */
-	if (!plain_name_valid(name, len))
+	type = entry_type(rootfd, name, len, path, target, sizeof(target),
+	    &pfd, &opened, &part);
+	if (type == BOOT_ENTRY_NONE)
 		return BOOT_ENTRY_NONE;
-	memcpy(path, name, len);
-	path[len] = '\0';
-	if ((pfd = lookup_entry(rootfd, path, target, sizeof(target),
-	    &opened, &part)) == -1)
-		return BOOT_ENTRY_NONE;
-	/* The type is checked on the looked-up inode, and that very inode is
-	 * opened: opening a FIFO would block and opening a character device
-	 * can have side effects. A partition is picked only in an image. */
-	if (fstat(pfd, &st) == -1)
-		type = BOOT_ENTRY_NONE;
-	else if (S_ISDIR(st.st_mode) && part == 0)
-		type = BOOT_ENTRY_DIR;
-	else if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))
-		type = BOOT_ENTRY_FILE;
-	else
-		type = BOOT_ENTRY_NONE;
-	if (type == BOOT_ENTRY_NONE) {
-		close(pfd);
-		return BOOT_ENTRY_NONE;
-	}
+	/* That very inode is opened: opening a FIFO would block and opening
+	 * a character device can have side effects. */
 	fd = reopen_fd(pfd, O_RDONLY |
 	    (type == BOOT_ENTRY_DIR ? O_DIRECTORY : 0), rootfd, opened, 0);
 	close(pfd);
@@ -117,11 +137,14 @@ bootdir_open(int rootfd, const char *name, size_t len, int *fdp,
 int
 bootdir_has(int rootfd, const char *name)
 {
-	int fd;
-	enum boot_entry_type t = bootdir_open(rootfd, name, strlen(name), &fd,
-	    NULL);
+	char path[NAME_MAX + 1], target[PATH_MAX];
+	const char *opened;
+	int pfd, part;
 
-	if (fd != -1)
-		close(fd);
-	return t != BOOT_ENTRY_NONE;
+	/* A look, not an open: dhcpproxyd asks this for every request. */
+	if (entry_type(rootfd, name, strlen(name), path, target,
+	    sizeof(target), &pfd, &opened, &part) == BOOT_ENTRY_NONE)
+		return 0;
+	close(pfd);
+	return 1;
 }

@@ -34,7 +34,7 @@ int plain_name_valid(const char *name, size_t len);
 enum boot_entry_type bootdir_open(int rootfd, const char *name, size_t len,
     int *fdp, int *partition);
 
-/* Whether ROOT/NAME exists as DIR or FILE. */
+/* Whether ROOT/NAME exists as DIR or FILE: looked up, never opened. */
 int bootdir_has(int rootfd, const char *name);
 
 #endif

@@ -21,6 +21,7 @@
 #include "common/listen.h"
 #include "common/log.h"
 #include "common/privdrop.h"
+#include "common/ratelimit.h"
 #include "common/signals.h"
 #include "decide.h"
 #include "dhcp.h"
@@ -46,6 +47,7 @@ struct server {
 	int rootfd;			/* the boot directory, -1 if none */
 	struct decide_config dc;
 	struct decider dec;
+	struct ratelimit ignored_log;	/* lines for clients not ours */
 	int fds[MAX_SOCKETS];
 	int discovery[MAX_SOCKETS];	/* the socket is on port 4011 */
 	int nfds;
@@ -189,16 +191,28 @@ send_reply(int fd, const uint8_t *buf, size_t len, const struct sockaddr_in *to,
 		    ntohs(to->sin_port), strerror(errno));
 }
 
+/* Each decision once per client and reason. Only machines with an entry
+ * of their own are few; any other client (ignored, or answered through
+ * "default" or -a) can be every MAC a flood makes up, so those lines are
+ * rate-limited too. */
 static void
 log_decision(struct server *sv, const struct dhcp_msg *m,
     const struct decision *d, const char *line, uint64_t now)
 {
+	uint32_t held;
+
 	if (d->quiet)
 		log_debug("%s", line);
-	else if (decider_log_once(&sv->dec, m->chaddr, line, now))
-		log_info("%s", line);
-	else
+	else if (!decider_log_once(&sv->dec, m->chaddr, line, now))
 		log_debug("%s (again)", line);
+	else if (d->verdict == DECIDE_ANSWER && d->entry[0] != '\0' &&
+	    strcmp(d->entry, "default") != 0)
+		log_info("%s", line);
+	else if (ratelimit_take(&sv->ignored_log, now, &held))
+		log_info(held ? "%s (%u similar lines held back)" : "%s", line,
+		    held);
+	else
+		log_debug("%s (held back)", line);
 }
 
 static void

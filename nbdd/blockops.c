@@ -18,10 +18,12 @@ blk_read(const struct export *ex, void *buf, uint32_t len, uint64_t off)
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
-			return errno;
+			return -1;
 		}
-		if (n == 0)
-			return EIO;	/* the image shrank under us */
+		if (n == 0) {
+			errno = EIO;	/* the image shrank under us */
+			return -1;
+		}
 		p += n;
 		len -= (uint32_t)n;
 		off += (uint64_t)n;
@@ -45,10 +47,11 @@ blk_write(const struct export *ex, const void *buf, uint32_t len,
 				continue;
 			/* A kernel without RWF_DSYNC: write, then sync. */
 			if (errno == EOPNOTSUPP && fua) {
-				int e = blk_write(ex, buf, len, off, 0);
-				return e ? e : blk_flush(ex);
+				if (blk_write(ex, buf, len, off, 0) == -1)
+					return -1;
+				return blk_flush(ex);
 			}
-			return errno;
+			return -1;
 		}
 		buf = (const uint8_t *)buf + n;
 		len -= (uint32_t)n;
@@ -60,7 +63,7 @@ blk_write(const struct export *ex, const void *buf, uint32_t len,
 int
 blk_flush(const struct export *ex)
 {
-	return fdatasync(ex->fd) == -1 ? errno : 0;
+	return fdatasync(ex->fd);
 }
 
 int
@@ -68,7 +71,7 @@ blk_trim(const struct export *ex, uint64_t off, uint32_t len, int fua)
 {
 	if (fallocate(ex->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 	    (off_t)off, len) == -1 && errno != EOPNOTSUPP && errno != ENOSYS)
-		return errno;
+		return -1;
 	return fua ? blk_flush(ex) : 0;
 }
 
@@ -78,39 +81,44 @@ zero_by_writing(const struct export *ex, uint64_t off, uint32_t len)
 {
 	const uint32_t chunk = 1024 * 1024;
 	uint8_t *z;
-	int e = 0;
+	int rc = 0, e = 0;
 
 	if ((z = calloc(1, chunk)) == NULL)
-		return ENOMEM;
-	while (len > 0 && e == 0) {
+		return -1;
+	while (len > 0 && rc == 0) {
 		uint32_t n = len < chunk ? len : chunk;
-		e = blk_write(ex, z, n, off, 0);
+		if ((rc = blk_write(ex, z, n, off, 0)) == -1)
+			e = errno;
 		off += n;
 		len -= n;
 	}
 	free(z);
-	return e;
+	if (rc == -1)
+		errno = e;
+	return rc;
 }
 
 int
 blk_zero(const struct export *ex, uint64_t off, uint32_t len, int no_hole,
     int fast, int fua)
 {
-	int e = EOPNOTSUPP;
+	int zeroed = 0;
 
 	/* A hole reads back as zeroes and frees the space. */
 	if (!no_hole && fallocate(ex->fd, FALLOC_FL_PUNCH_HOLE |
 	    FALLOC_FL_KEEP_SIZE, (off_t)off, len) == 0)
-		e = 0;
-	if (e != 0 && fallocate(ex->fd, FALLOC_FL_ZERO_RANGE |
+		zeroed = 1;
+	if (!zeroed && fallocate(ex->fd, FALLOC_FL_ZERO_RANGE |
 	    FALLOC_FL_KEEP_SIZE, (off_t)off, len) == 0)
-		e = 0;
-	if (e != 0) {
+		zeroed = 1;
+	if (!zeroed) {
 		/* Writing zeroes is what FAST_ZERO asks us not to do. */
-		if (fast)
-			return EOPNOTSUPP;
-		if ((e = zero_by_writing(ex, off, len)) != 0)
-			return e;
+		if (fast) {
+			errno = EOPNOTSUPP;
+			return -1;
+		}
+		if (zero_by_writing(ex, off, len) == -1)
+			return -1;
 	}
 	return fua ? blk_flush(ex) : 0;
 }

@@ -1,5 +1,5 @@
-/* What each command does to the image. Every function returns 0 or a
- * host errno; none of them touch the socket. */
+/* What each command does to the image. Every function returns 0, or -1
+ * with errno; none of them touch the socket. */
 #ifndef NBDD_BLOCKOPS_H
 #define NBDD_BLOCKOPS_H
 
@@ -16,8 +16,8 @@ int blk_flush(const struct export *ex);
 /* Punches a hole, so the image stays sparse. Advisory: a file system
  * that cannot punch holes is not an error. */
 int blk_trim(const struct export *ex, uint64_t off, uint32_t len, int fua);
-/* no_hole: keep the range allocated. fast: fail with EOPNOTSUPP rather
- * than write zeroes by hand. */
+/* no_hole: keep the range allocated. fast: fail (errno EOPNOTSUPP)
+ * rather than write zeroes by hand. */
 int blk_zero(const struct export *ex, uint64_t off, uint32_t len,
     int no_hole, int fast, int fua);
 int blk_cache(const struct export *ex, uint64_t off, uint32_t len);

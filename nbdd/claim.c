@@ -23,8 +23,14 @@ struct claim {
 int
 claims_init(struct claims *cs)
 {
+	int e;
+
 	cs->list = NULL;
-	return pthread_mutex_init(&cs->lock, NULL) == 0 ? 0 : -1;
+	if ((e = pthread_mutex_init(&cs->lock, NULL)) != 0) {
+		errno = e;
+		return -1;
+	}
+	return 0;
 }
 
 void

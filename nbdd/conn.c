@@ -19,7 +19,7 @@ conn_serve(struct nbdd_ctx *ctx, int fd, int refused)
 	if (sock_tune(fd) == -1)
 		log_warn("%s: socket options: %s", c.peer, strerror(errno));
 	log_debug("%s: connected", c.peer);
-	if (negotiate(&c))
+	if (negotiate(&c) == 0)
 		transmit(&c);
 	claim_release(&ctx->claims, c.claim);
 	export_close(&c.ex);

@@ -5,6 +5,7 @@
 
 #include "nbdd/claim.h"
 #include "nbdd/export.h"
+#include "nbdd/request.h"
 
 /* What every connection shares; owned by main. */
 struct nbdd_ctx {
@@ -22,11 +23,7 @@ struct conn {
 	char peer[CLAIM_HOST_MAX + 8];	/* host and port, for log lines */
 	struct export ex;		/* valid once negotiated */
 	struct claim *claim;		/* NULL for read-only exports */
-	uint16_t tflags;		/* transmission flags sent */
-	int structured;			/* structured replies negotiated */
-	int meta;			/* base:allocation selected */
-	char meta_name[EXPORT_NAME_MAX + 1];	/* ... for this export */
-	int no_zeroes;
+	struct req_export caps;		/* what was negotiated for it */
 	int refused;			/* not in the allowed networks */
 };
 
@@ -35,8 +32,8 @@ struct conn {
  * client (outside the allowed networks) is told so and dropped. */
 void conn_serve(struct nbdd_ctx *ctx, int fd, int refused);
 
-/* The handshake: 1 to go on to transmission (c->ex open, claimed), 0 when
- * the client left or was refused (logged). */
+/* The handshake: 0 to go on to transmission (c->ex open and claimed,
+ * c->caps set), -1 when the client left or was refused (logged). */
 int negotiate(struct conn *c);
 
 /* The transmission phase; returns when the client disconnects. */

@@ -9,7 +9,7 @@
 
 #include "common/bootdir.h"
 #include "nbdd/export.h"
-#include "nbdd/proto.h"
+#include "nbdd/options.h"
 
 int
 export_name_valid(const char *name, size_t len)
@@ -120,22 +120,7 @@ export_close(struct export *ex)
 uint16_t
 export_flags(const struct export *ex, int structured, int multi_conn)
 {
-	uint16_t f = NBD_FLAG_HAS_FLAGS | NBD_FLAG_SEND_FLUSH |
-	    NBD_FLAG_SEND_FUA | NBD_FLAG_SEND_CACHE;
-
-	if (ex->read_only)
-		f |= NBD_FLAG_READ_ONLY;
-	else
-		f |= NBD_FLAG_SEND_TRIM | NBD_FLAG_SEND_WRITE_ZEROES |
-		    NBD_FLAG_SEND_FAST_ZERO;
-	/* DF needs structured replies to mean anything. */
-	if (structured)
-		f |= NBD_FLAG_SEND_DF;
-	/* Every connection opens the same file and FLUSH is fdatasync,
-	 * which covers writes made through any descriptor. */
-	if (multi_conn)
-		f |= NBD_FLAG_CAN_MULTI_CONN;
-	return f;
+	return opt_transmission_flags(ex->read_only, structured, multi_conn);
 }
 
 int

@@ -410,9 +410,10 @@ main(int argc, char *argv[])
 		log_fatal("root %s: %s", cl.root, strerror(errno));
 	if ((s.reapfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
 		log_fatal("eventfd: %s", strerror(errno));
-	if (claims_init(&s.ctx.claims) == -1 ||
-	    pthread_mutex_init(&s.lock, NULL) != 0)
+	if (claims_init(&s.ctx.claims) == -1)
 		log_fatal("mutex: %s", strerror(errno));
+	if ((rc = pthread_mutex_init(&s.lock, NULL)) != 0)
+		log_fatal("mutex: %s", strerror(rc));
 	if (!cl.inetd) {
 		char allowed[160];
 

@@ -72,13 +72,14 @@ sock_wait(int fd, int64_t deadline_ms)
 	}
 }
 
-int
+ssize_t
 sock_read_full(int fd, void *buf, size_t len, int64_t deadline_ms)
 {
 	uint8_t *p = buf;
+	size_t got = 0;
 	ssize_t n;
 
-	while (len > 0) {
+	while (got < len) {
 		if (deadline_ms != SOCK_NO_DEADLINE) {
 			int w = sock_wait(fd, deadline_ms);
 			if (w == 0)
@@ -86,9 +87,11 @@ sock_read_full(int fd, void *buf, size_t len, int64_t deadline_ms)
 			if (w <= 0)
 				return -1;
 		}
-		n = recv(fd, p, len, 0);
+		n = recv(fd, p + got, len - got, 0);
 		if (n == 0) {
-			errno = 0;
+			if (got == 0)
+				return 0;
+			errno = ECONNRESET;	/* gone part way */
 			return -1;
 		}
 		if (n == -1) {
@@ -96,10 +99,21 @@ sock_read_full(int fd, void *buf, size_t len, int64_t deadline_ms)
 				continue;
 			return -1;
 		}
-		p += n;
-		len -= (size_t)n;
+		got += (size_t)n;
 	}
-	return 0;
+	return (ssize_t)got;
+}
+
+/* Whole reads for the middle of a message, where the stream ending is
+ * the peer gone part way. */
+static int
+read_rest(int fd, void *buf, size_t len, int64_t deadline_ms)
+{
+	ssize_t n = sock_read_full(fd, buf, len, deadline_ms);
+
+	if (n == 0 && len > 0)
+		errno = ECONNRESET;
+	return n == (ssize_t)len ? 0 : -1;
 }
 
 int
@@ -109,27 +123,33 @@ sock_discard(int fd, uint64_t len, int64_t deadline_ms)
 
 	while (len > 0) {
 		size_t n = len < sizeof(junk) ? (size_t)len : sizeof(junk);
-		if (sock_read_full(fd, junk, n, deadline_ms) == -1)
+		if (read_rest(fd, junk, n, deadline_ms) == -1)
 			return -1;
 		len -= n;
 	}
 	return 0;
 }
 
-int
+ssize_t
 sock_read_idle(int fd, void *buf, size_t len, int idle_ms)
 {
 	const size_t step = 256 * 1024;
 	uint8_t *p = buf;
+	size_t got = 0;
 
-	while (len > 0) {
-		size_t n = len < step ? len : step;
-		if (sock_read_full(fd, p, n, sock_now_ms() + idle_ms) == -1)
+	while (got < len) {
+		size_t n = len - got < step ? len - got : step;
+		ssize_t r = sock_read_full(fd, p + got, n,
+		    sock_now_ms() + idle_ms);
+		if (r == 0 && got == 0)
+			return 0;
+		if (r == 0)
+			errno = ECONNRESET;
+		if (r <= 0)
 			return -1;
-		p += n;
-		len -= n;
+		got += n;
 	}
-	return 0;
+	return (ssize_t)got;
 }
 
 int

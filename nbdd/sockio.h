@@ -4,6 +4,7 @@
 #ifndef NBDD_SOCKIO_H
 #define NBDD_SOCKIO_H
 
+#include <sys/types.h>
 #include <sys/uio.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,17 +24,19 @@ int sock_tune(int fd);
  * on error. SOCK_NO_DEADLINE waits for ever. */
 int sock_wait(int fd, int64_t deadline_ms);
 
-/* Reads exactly len bytes. 0, or -1 with errno: 0 for end of stream,
- * ETIMEDOUT when the deadline passed. */
-int sock_read_full(int fd, void *buf, size_t len, int64_t deadline_ms);
+/* Reads exactly len bytes: len, 0 when the stream ended before the
+ * first of them, or -1 with errno: ETIMEDOUT when the deadline passed,
+ * ECONNRESET when the stream ended part way. */
+ssize_t sock_read_full(int fd, void *buf, size_t len, int64_t deadline_ms);
 
-/* Reads and throws away len bytes in bounded chunks. Same results. */
+/* Reads and throws away len bytes in bounded chunks, for the middle of a
+ * message: 0, or -1 with errno (ECONNRESET when the stream ended). */
 int sock_discard(int fd, uint64_t len, int64_t deadline_ms);
 
 /* The same two, but the limit is on silence: each time bytes arrive the
  * client has idle_ms more. For payloads that may take long on a slow
  * link but must keep coming. */
-int sock_read_idle(int fd, void *buf, size_t len, int idle_ms);
+ssize_t sock_read_idle(int fd, void *buf, size_t len, int idle_ms);
 int sock_discard_idle(int fd, uint64_t len, int idle_ms);
 
 /* Writes every byte of the vector (which it consumes). 0, or -1. */

@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "nbdd/blockops.h"
 #include "nbdd/conn.h"
+#include "nbdd/plan.h"
 #include "nbdd/proto.h"
 #include "nbdd/request.h"
 #include "nbdd/sockio.h"
@@ -151,31 +152,16 @@ avail(const struct xmit *x)
 	return x->in_end - x->in_start;
 }
 
-/* Queues a reply without payload: simple, or a structured error chunk. */
+/* Queues a reply without payload: success, or an error with a message. */
 static int
 reply(struct xmit *x, const struct nbd_request *r, uint32_t err,
     const char *msg)
 {
 	uint8_t *o;
 
-	if (x->re.structured && err != 0) {
-		if ((o = out_room(x, REQ_CHUNK_SIZE + 6 + 128)) == NULL)
-			return -1;
-		x->out_len += req_error_chunk(o, REQ_CHUNK_SIZE + 6 + 128,
-		    r->handle, err, msg);
-		return 0;
-	}
-	if (x->re.structured && r->type == NBD_CMD_READ) {
-		/* Never a simple reply to a READ once structured. */
-		if ((o = out_room(x, REQ_CHUNK_SIZE)) == NULL)
-			return -1;
-		x->out_len += req_chunk(o, NBD_REPLY_FLAG_DONE,
-		    NBD_REPLY_TYPE_NONE, r->handle, 0);
-		return 0;
-	}
-	if ((o = out_room(x, REQ_SIMPLE_SIZE)) == NULL)
+	if ((o = out_room(x, PLAN_REPLY_MAX)) == NULL)
 		return -1;
-	x->out_len += req_simple_reply(o, err, r->handle);
+	x->out_len += plan_reply(o, r, &x->re, err, msg);
 	return 0;
 }
 
@@ -185,6 +171,18 @@ log_io_error(struct xmit *x, const struct nbd_request *r, int e)
 	log_warn("%s: export %s: %s of %u bytes at %llu: %s", x->c->peer,
 	    x->c->ex.name, req_cmd_name(r->type), r->len,
 	    (unsigned long long)r->offset, strerror(e));
+}
+
+/* Queues the reply to what the image made of r: e is 0 or the errno of
+ * its failure. */
+static int
+reply_outcome(struct xmit *x, const struct nbd_request *r, int e)
+{
+	if (e == 0)
+		return reply(x, r, NBD_SUCCESS, NULL);
+	if (plan_failure_logged(r, e))
+		log_io_error(x, r, e);
+	return reply(x, r, req_errno(r, e), strerror(e));
 }
 
 static uint8_t *
@@ -203,14 +201,6 @@ big_buffer(struct xmit *x, size_t len)
 	return x->big;
 }
 
-static size_t
-read_header(struct xmit *x, const struct nbd_request *r, uint8_t *o)
-{
-	if (x->re.structured)
-		return req_read_chunk(o, r->handle, r->offset, r->len);
-	return req_simple_reply(o, 0, r->handle);
-}
-
 /* A large read: header (with queued replies) then sendfile. Once the
  * header is out an error can only be a hard disconnect. */
 static int
@@ -223,7 +213,7 @@ read_sendfile(struct xmit *x, const struct nbd_request *r)
 
 	if ((o = out_room(x, REQ_READ_CHUNK_SIZE)) == NULL)
 		return -1;
-	x->out_len += read_header(x, r, o);
+	x->out_len += plan_read_header(o, r, &x->re);
 	if (flush_out(x, MSG_MORE) == -1)
 		return -1;
 	while (left > 0) {
@@ -246,10 +236,9 @@ read_sendfile(struct xmit *x, const struct nbd_request *r)
 static int
 do_read(struct xmit *x, const struct nbd_request *r)
 {
-	size_t hdr = x->re.structured ? REQ_READ_CHUNK_SIZE : REQ_SIMPLE_SIZE;
+	size_t hdr = plan_read_header_len(&x->re);
 	uint8_t h[REQ_READ_CHUNK_SIZE], *o, *data;
 	struct iovec iov[2];
-	int e;
 
 	if (r->len >= SENDFILE_MIN)
 		return read_sendfile(x, r);
@@ -257,24 +246,19 @@ do_read(struct xmit *x, const struct nbd_request *r)
 		/* Straight into the output buffer, after its header. */
 		if ((o = out_room(x, hdr + r->len)) == NULL)
 			return -1;
-		if ((e = blk_read(&x->c->ex, o + hdr, r->len,
-		    r->offset)) != 0) {
-			log_io_error(x, r, e);
-			return reply(x, r, req_errno(r, e), strerror(e));
-		}
-		read_header(x, r, o);
+		if (blk_read(&x->c->ex, o + hdr, r->len, r->offset) == -1)
+			return reply_outcome(x, r, errno);
+		plan_read_header(o, r, &x->re);
 		x->out_len += hdr + r->len;
 		return 0;
 	}
 	if ((data = big_buffer(x, r->len)) == NULL)
 		return reply(x, r, NBD_ENOMEM, "out of memory");
-	if ((e = blk_read(&x->c->ex, data, r->len, r->offset)) != 0) {
-		log_io_error(x, r, e);
-		return reply(x, r, req_errno(r, e), strerror(e));
-	}
+	if (blk_read(&x->c->ex, data, r->len, r->offset) == -1)
+		return reply_outcome(x, r, errno);
 	if (flush_out(x, MSG_MORE) == -1)
 		return -1;
-	iov[0] = (struct iovec){ h, read_header(x, r, h) };
+	iov[0] = (struct iovec){ h, plan_read_header(h, r, &x->re) };
 	iov[1] = (struct iovec){ data, r->len };
 	if (sock_writev_full(x->c->fd, iov, 2, 0) == -1) {
 		log_info("%s: export %s: sending: %s", x->c->peer,
@@ -285,18 +269,16 @@ do_read(struct xmit *x, const struct nbd_request *r)
 }
 
 static int
-do_block_status(struct xmit *x, const struct nbd_request *r)
+do_block_status(struct xmit *x, const struct nbd_request *r,
+    const struct plan *p)
 {
 	struct blk_extent ext[MAX_EXTENTS];
-	int max = (r->flags & NBD_CMD_FLAG_REQ_ONE) ? 1 : MAX_EXTENTS;
-	int n, e;
+	int n;
 	uint8_t *o;
 
-	if ((n = blk_extents(&x->c->ex, r->offset, r->len, ext, max)) == -1) {
-		e = errno;
-		log_io_error(x, r, e);
-		return reply(x, r, req_errno(r, e), strerror(e));
-	}
+	if ((n = blk_extents(&x->c->ex, p->offset, p->len, ext,
+	    p->one_extent ? 1 : MAX_EXTENTS)) == -1)
+		return reply_outcome(x, r, errno);
 	if ((o = out_room(x, REQ_EXTENTS_HDR_SIZE + 8 * (size_t)n)) == NULL)
 		return -1;
 	o += req_extents_header(o, r->handle, NBDD_META_ID_ALLOCATION,
@@ -307,58 +289,56 @@ do_block_status(struct xmit *x, const struct nbd_request *r)
 	return 0;
 }
 
-/* Commands without payload in either direction, and WRITE once its
- * payload is at data. */
+/* Carries out a plan for a command without payload in either direction,
+ * or a WRITE once its payload is at data. */
 static int
-command(struct xmit *x, const struct nbd_request *r, const uint8_t *data)
+command(struct xmit *x, const struct nbd_request *r, const struct plan *p,
+    const uint8_t *data)
 {
 	const struct export *ex = &x->c->ex;
-	int fua = (r->flags & NBD_CMD_FLAG_FUA) != 0;
-	int e;
+	int rc;
 
-	switch (r->type) {
-	case NBD_CMD_READ:
+	switch (p->action) {
+	case PLAN_READ:
 		return do_read(x, r);
-	case NBD_CMD_BLOCK_STATUS:
-		return do_block_status(x, r);
-	case NBD_CMD_WRITE:
-		e = blk_write(ex, data, r->len, r->offset, fua);
+	case PLAN_BLOCK_STATUS:
+		return do_block_status(x, r, p);
+	case PLAN_WRITE:
+		rc = blk_write(ex, data, p->len, p->offset, p->fua);
 		break;
-	case NBD_CMD_FLUSH:
-		e = blk_flush(ex);
+	case PLAN_FLUSH:
+		rc = blk_flush(ex);
 		break;
-	case NBD_CMD_TRIM:
-		e = blk_trim(ex, r->offset, r->len, fua);
+	case PLAN_TRIM:
+		rc = blk_trim(ex, p->offset, p->len, p->fua);
 		break;
-	case NBD_CMD_WRITE_ZEROES:
-		e = blk_zero(ex, r->offset, r->len,
-		    (r->flags & NBD_CMD_FLAG_NO_HOLE) != 0,
-		    (r->flags & NBD_CMD_FLAG_FAST_ZERO) != 0, fua);
+	case PLAN_ZERO:
+		rc = blk_zero(ex, p->offset, p->len, p->no_hole, p->fast_zero,
+		    p->fua);
 		break;
-	case NBD_CMD_CACHE:
-		e = blk_cache(ex, r->offset, r->len);
+	case PLAN_CACHE:
+		rc = blk_cache(ex, p->offset, p->len);
 		break;
 	default:
-		e = EINVAL;	/* req_check lets no other through */
+		errno = EINVAL;	/* one_request lets no other through */
+		rc = -1;
 		break;
 	}
-	/* FAST_ZERO's "cannot do it fast" is an answer, not a failure. */
-	if (e != 0 && !(r->type == NBD_CMD_WRITE_ZEROES && e == EOPNOTSUPP))
-		log_io_error(x, r, e);
-	return reply(x, r, req_errno(r, e), e ? strerror(e) : NULL);
+	return reply_outcome(x, r, rc == -1 ? errno : 0);
 }
 
 /* A WRITE whose payload does not fit the input buffer. */
 static int
-big_write(struct xmit *x, const struct nbd_request *r)
+big_write(struct xmit *x, const struct nbd_request *r, const struct plan *p)
 {
 	size_t have = avail(x);
 	uint8_t *buf;
+	ssize_t n;
 
-	if ((buf = big_buffer(x, r->len)) == NULL) {
+	if ((buf = big_buffer(x, p->len)) == NULL) {
 		/* Keep in step: throw the payload away, then answer. */
 		x->in_start = x->in_end;
-		if (sock_discard_idle(x->c->fd, r->len - have,
+		if (sock_discard_idle(x->c->fd, p->len - have,
 		    stall_ms(x)) == -1)
 			return -1;
 		return reply(x, r, NBD_ENOMEM, "out of memory");
@@ -367,120 +347,125 @@ big_write(struct xmit *x, const struct nbd_request *r)
 	x->in_start = x->in_end = 0;
 	if (flush_out(x, 0) == -1)
 		return -1;
-	if (sock_read_idle(x->c->fd, buf + have, r->len - have,
-	    stall_ms(x)) == -1) {
+	if ((n = sock_read_idle(x->c->fd, buf + have, p->len - have,
+	    stall_ms(x))) != (ssize_t)(p->len - have)) {
 		log_info("%s: export %s: WRITE of %u bytes at %llu cut short "
 		    "(%s): dropping the client, nothing written", x->c->peer,
 		    x->c->ex.name, r->len, (unsigned long long)r->offset,
-		    errno == ETIMEDOUT ? "stalled" : errno ? strerror(errno) :
-		    "closed");
+		    n == 0 || errno == ECONNRESET ? "closed" :
+		    errno == ETIMEDOUT ? "stalled" : strerror(errno));
 		return -1;
 	}
-	return command(x, r, buf);
+	return command(x, r, p, buf);
 }
 
 /* Throws away the payload of a refused WRITE, then answers. */
 static int
-refuse_write(struct xmit *x, const struct nbd_request *r, uint32_t err)
+refuse_write(struct xmit *x, const struct nbd_request *r,
+    const struct plan *p)
 {
 	size_t have = avail(x);
 
-	if (have >= r->len)
-		x->in_start += r->len;
+	if (have >= p->discard)
+		x->in_start += p->discard;
 	else {
 		x->in_start = x->in_end;
-		if (sock_discard_idle(x->c->fd, r->len - have,
+		if (sock_discard_idle(x->c->fd, p->discard - have,
 		    stall_ms(x)) == -1) {
 			log_info("%s: export %s: refused WRITE cut short",
 			    x->c->peer, x->c->ex.name);
 			return -1;
 		}
 	}
-	return reply(x, r, err, "invalid request");
+	return reply(x, r, p->error, PLAN_REFUSED_MSG);
 }
 
-/* One request from the input buffer: 1 to go on, 0 for DISC, -1 to drop
- * the client. */
-static int
+/* What became of one request. */
+enum step {
+	STEP_OK,		/* answered (or being answered): go on */
+	STEP_DISC,		/* the client said goodbye */
+	STEP_DROP,		/* the client is dropped */
+};
+
+static enum step
+step_of(int rc)
+{
+	return rc == -1 ? STEP_DROP : STEP_OK;
+}
+
+/* One request from the input buffer, carried out as planned. */
+static enum step
 one_request(struct xmit *x)
 {
 	struct nbd_request r;
-	uint32_t err, plen;
+	struct plan p;
 
 	while (avail(x) < NBD_REQUEST_SIZE)
 		if (fill(x, NBD_REQUEST_SIZE) == -1)
-			return -1;
+			return STEP_DROP;
 	if (req_parse(x->in + x->in_start, &r) == -1) {
 		log_info("%s: export %s: bad request magic: dropping the "
 		    "client", x->c->peer, x->c->ex.name);
-		return -1;
+		return STEP_DROP;
 	}
-	err = req_check(&r, &x->re);
-	plen = req_payload_len(&r);
+	plan_request(&r, &x->re, &p);
 	log_trace("%s: %s flags %#x offset %llu length %u: %u", x->c->peer,
 	    req_cmd_name(r.type), r.flags, (unsigned long long)r.offset,
-	    r.len, err);
-	if (r.type == NBD_CMD_DISC) {
-		x->in_start += NBD_REQUEST_SIZE;
-		return 0;
-	}
-	if (err != NBD_SUCCESS) {
+	    r.len, p.error);
+	if (p.error != NBD_SUCCESS)
 		log_debug("%s: export %s: %s flags %#x offset %llu length %u "
 		    "refused with error %u", x->c->peer, x->c->ex.name,
 		    req_cmd_name(r.type), r.flags,
-		    (unsigned long long)r.offset, r.len, err);
+		    (unsigned long long)r.offset, r.len, p.error);
+	switch (p.action) {
+	case PLAN_DISC:
 		x->in_start += NBD_REQUEST_SIZE;
-		/* A payload beyond the maximum we advertise is not read,
-		 * whatever it claims to be: doc/proto.md allows a hard
-		 * disconnect for it, and reading it would let a client
-		 * hold this thread for gigabytes. */
-		if (plen > NBDD_MAX_PAYLOAD) {
-			log_info("%s: export %s: WRITE of %u bytes at %llu, "
-			    "over the %u-byte maximum: dropping the client "
-			    "without reading it", x->c->peer, x->c->ex.name,
-			    r.len, (unsigned long long)r.offset,
-			    NBDD_MAX_PAYLOAD);
-			return -1;
-		}
-		if (plen > 0)
-			return refuse_write(x, &r, err) == -1 ? -1 : 1;
-		return reply(x, &r, err, "invalid request") == -1 ? -1 : 1;
+		return STEP_DISC;
+	case PLAN_DROP:
+		log_info("%s: export %s: WRITE of %u bytes at %llu, over the "
+		    "%u-byte maximum: dropping the client without reading it",
+		    x->c->peer, x->c->ex.name, r.len,
+		    (unsigned long long)r.offset, NBDD_MAX_PAYLOAD);
+		return STEP_DROP;
+	case PLAN_ERROR:
+		x->in_start += NBD_REQUEST_SIZE;
+		if (p.discard > 0)
+			return step_of(refuse_write(x, &r, &p));
+		return step_of(reply(x, &r, p.error, PLAN_REFUSED_MSG));
+	case PLAN_WRITE:
+		break;
+	default:
+		x->in_start += NBD_REQUEST_SIZE;
+		return step_of(command(x, &r, &p, NULL));
 	}
-	if (plen == 0) {
+	if (p.len > IN_SIZE - NBD_REQUEST_SIZE) {
 		x->in_start += NBD_REQUEST_SIZE;
-		return command(x, &r, NULL) == -1 ? -1 : 1;
-	}
-	if (plen > IN_SIZE - NBD_REQUEST_SIZE) {
-		x->in_start += NBD_REQUEST_SIZE;
-		return big_write(x, &r) == -1 ? -1 : 1;
+		return step_of(big_write(x, &r, &p));
 	}
 	/* Header and payload together in the input buffer, then written
 	 * from there: no copy. */
-	while (avail(x) < NBD_REQUEST_SIZE + plen)
-		if (fill(x, NBD_REQUEST_SIZE + plen) == -1)
-			return -1;
-	x->in_start += NBD_REQUEST_SIZE + plen;
-	return command(x, &r, x->in + x->in_start - plen) == -1 ? -1 : 1;
+	while (avail(x) < NBD_REQUEST_SIZE + p.len)
+		if (fill(x, NBD_REQUEST_SIZE + p.len) == -1)
+			return STEP_DROP;
+	x->in_start += NBD_REQUEST_SIZE + p.len;
+	return step_of(command(x, &r, &p, x->in + x->in_start - p.len));
 }
 
 void
 transmit(struct conn *c)
 {
 	struct xmit x;
-	int rc;
+	enum step step;
 
 	memset(&x, 0, sizeof(x));
 	x.c = c;
-	x.re.size = c->ex.size;
-	x.re.read_only = c->ex.read_only;
-	x.re.structured = c->structured;
-	x.re.meta_allocation = c->meta;
+	x.re = c->caps;
 	if ((x.in = malloc(IN_SIZE)) == NULL ||
 	    (x.out = malloc(OUT_SIZE)) == NULL) {
 		log_err("%s: out of memory for buffers", c->peer);
 		goto out;
 	}
-	while ((rc = one_request(&x)) == 1) {
+	while ((step = one_request(&x)) == STEP_OK) {
 		/* Send every few replies rather than all at the end of a
 		 * batch: the client then works on its completions while we
 		 * work on the rest, the two cores in parallel. */
@@ -489,7 +474,7 @@ transmit(struct conn *c)
 				break;
 		}
 	}
-	if (rc == 0) {
+	if (step == STEP_DISC) {
 		(void)flush_out(&x, 0);
 		log_debug("%s: export %s: client disconnected", c->peer,
 		    c->ex.name);

@@ -23,6 +23,7 @@ check_pkgs="
 clang                fuzz harnesses (libFuzzer)
 libclang-rt-14-dev   libFuzzer and sanitizer runtimes for clang
 iproute2             network namespaces for DHCP and netboot tests
+nftables             impairing links (packet loss) in namespace tests
 curl                 TFTP client (tftp://)
 tftp-hpa             TFTP client
 atftp                TFTP client with windowsize
@@ -40,7 +41,9 @@ mtools               building and reading FAT images without mounting
 dosfstools           mkfs.vfat
 fdisk                sfdisk, partition tables for test images
 gdisk                sgdisk, GPT test images
-e2fsprogs            mkfs.ext4 -d and debugfs for root file systems
+e2fsprogs            mkfs.ext4 -d and debugfs for root file systems; filefrag
+xfsprogs             mkfs.xfs: per-Pi images as reflink copies on XFS
+btrfs-progs          mkfs.btrfs: per-Pi images as reflink copies on btrfs
 qemu-system-x86      the netboot test's virtual machine
 ipxe-qemu            iPXE boot ROM for the virtual machine
 linux-image-amd64    a stock Debian kernel for the netboot test
@@ -51,10 +54,13 @@ strace               nbdd test: FLUSH/FUA reach fdatasync and RWF_DSYNC
 python3              hand-made TFTP packets in the tftpd tests (tests/tools/tftp-raw.py)
 bc                   rates in the demo and benchmarks
 systemd              systemd-socket-activate for socket activation tests
+nftables             the boot storm's packet loss (netdev ingress/egress drop rules)
+xfsprogs             mkfs.xfs: the boot storm's per-Pi images as reflink copies
 "
 bench_pkgs="
 tftpd-hpa            TFTP peer (in.tftpd) in benchmarks
 fio                  NBD random I/O benchmark (nbd engine)
+gnuplot-nox          the boot storm benchmark's PNG of every Pi's phases
 "
 
 # DEPS_EXTRA adds "package  reason" lines (the tests use it to check what

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,9 +17,53 @@
 #define GSO_MAX_BYTES		60000	/* one UDP GSO send, under 64 KiB */
 #define GSO_MAX_SEGS		64	/* the kernel's UDP_MAX_SEGMENTS */
 
+/* The client's address alone (its port changes from one transfer to the
+ * next), as the key of what tftpd remembers of it. An IPv4-mapped IPv6
+ * address is the IPv4 address it maps. */
+static int
+peer_key(const struct sockaddr_storage *ss, const void **key, size_t *len)
+{
+	const struct sockaddr_in *sin = (const void *)ss;
+	const struct sockaddr_in6 *sin6 = (const void *)ss;
+
+	switch (ss->ss_family) {
+	case AF_INET:
+		*key = &sin->sin_addr;
+		*len = sizeof(sin->sin_addr);
+		return 0;
+	case AF_INET6:
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+			*key = &sin6->sin6_addr.s6_addr[12];
+			*len = 4;
+		} else {
+			*key = &sin6->sin6_addr;
+			*len = sizeof(sin6->sin6_addr);
+		}
+		return 0;
+	}
+	return -1;
+}
+
+/* What the transfer learnt of its client's round trip is kept for the
+ * client's next transfer. Only what it measured itself: a seed passed on
+ * unchanged would only look younger than it is. */
+static void
+remember_rtt(struct server *s, struct conn *c, uint64_t now)
+{
+	const void *key;
+	size_t len;
+
+	if (c->xfer.sampled && peer_key(&c->peer, &key, &len) == 0)
+		peerrtt_store(&s->peers, key, len, &c->xfer.rto.est, now);
+}
+
 void
 conn_close(struct server *s, struct conn *c)
 {
+	uint64_t now = now_ns();
+
+	remember_rtt(s, c, now);
+	timerheap_remove(&s->timers, &c->timer);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -35,7 +80,7 @@ conn_close(struct server *s, struct conn *c)
 	c->next = s->dead;
 	s->dead = c;
 	s->ntransfers--;
-	s->last_activity_ms = now_ms();
+	s->last_activity_ms = now / NS_PER_MS;
 }
 
 void
@@ -141,41 +186,65 @@ conn_send(struct server *s, struct conn *c)
 	}
 }
 
+/* The end of a transfer's log line: its retransmissions (of an OACK or
+ * a window, by the timer), which boot-storm tooling reads. */
+static const char *
+retransmissions(const struct transfer *t, char *buf, size_t bufsz)
+{
+	snprintf(buf, bufsz, "%llu retransmission%s",
+	    (unsigned long long)t->retransmissions,
+	    t->retransmissions == 1 ? "" : "s");
+	return buf;
+}
+
 static void
 conn_finish(struct server *s, struct conn *c, enum transfer_result r)
 {
 	struct transfer *t = &c->xfer;
-	double secs = (double)(now_ms() - c->start_ms) / 1000.0;
+	double secs = (double)(now_ns() - c->start_ns) / 1e9;
 	double rate = secs > 0 ? (double)t->bytes_acked / secs / 1e6 : 0;
+	char rx[48];
 
 	switch (r) {
 	case XFER_FINISHED:
 		log_info("%s %s: %llu bytes in %.3f s, %.1f MB/s "
-		    "(blksize %u, windowsize %u)", c->peer_str, t->src->name,
-		    (unsigned long long)t->bytes_acked, secs, rate,
-		    t->params.blksize, t->params.windowsize);
+		    "(blksize %u, windowsize %u), %s", c->peer_str,
+		    t->src->name, (unsigned long long)t->bytes_acked, secs,
+		    rate, t->params.blksize, t->params.windowsize,
+		    retransmissions(t, rx, sizeof(rx)));
 		break;
 	case XFER_PROBE:
 		log_debug("%s %s: probe ended by the client after the OACK "
 		    "(%s)", c->peer_str, t->src->name, t->why);
 		break;
 	case XFER_ABORTED:
-		log_info("%s %s: aborted by the client after %llu bytes: %s",
-		    c->peer_str, t->src->name,
-		    (unsigned long long)t->bytes_acked, t->why);
+		log_info("%s %s: aborted by the client after %llu bytes, %s: "
+		    "%s", c->peer_str, t->src->name,
+		    (unsigned long long)t->bytes_acked,
+		    retransmissions(t, rx, sizeof(rx)), t->why);
 		break;
 	case XFER_FAILED:
 		if (t->nout > 0)
 			conn_send(s, c);
-		log_warn("%s %s: failed after %llu bytes: %s", c->peer_str,
-		    t->src->name, (unsigned long long)t->bytes_acked, t->why);
+		log_warn("%s %s: failed after %llu bytes, %s: %s",
+		    c->peer_str, t->src->name,
+		    (unsigned long long)t->bytes_acked,
+		    retransmissions(t, rx, sizeof(rx)), t->why);
 		break;
 	default:
 		break;
 	}
+	if (t->rto.have_estimate)
+		log_debug("%s %s: round trip %.3f ms, variation %.3f ms, "
+		    "timer %.3f ms", c->peer_str, t->src->name,
+		    (double)t->rto.est.srtt_ns / 1e6,
+		    (double)t->rto.est.rttvar_ns / 1e6,
+		    (double)rto_timeout(&t->rto) / 1e6);
 	conn_close(s, c);
 }
 
+/* Acts on what the transfer decided; a running transfer's timer follows
+ * its deadline, which any call into the transfer may have moved. */
 static void
 conn_result(struct server *s, struct conn *c, enum transfer_result r)
 {
@@ -187,7 +256,19 @@ conn_result(struct server *s, struct conn *c, enum transfer_result r)
 		break;
 	default:
 		conn_finish(s, c, r);
-		break;
+		return;
+	}
+	if (c->timer.slot == TIMER_UNSET ||
+	    c->timer.due != c->xfer.deadline_ns) {
+		/* The heap has room for every transfer (see main.c), so
+		 * this cannot fail; were it to, the transfer would have no
+		 * timer and could hang: end it. */
+		if (timerheap_set(&s->timers, &c->timer,
+		    c->xfer.deadline_ns) == -1) {
+			log_err("%s %s: no room for its timer", c->peer_str,
+			    c->xfer.src->name);
+			conn_close(s, c);
+		}
 	}
 }
 
@@ -242,7 +323,9 @@ conn_open(struct server *s, const struct sockaddr_storage *local,
 {
 	struct conn *c;
 	enum transfer_result r;
-	size_t window = (size_t)p->windowsize * (p->blksize + 64);
+	size_t window = (size_t)p->windowsize * (p->blksize + 64), keylen;
+	struct rto_estimate seed, *known = NULL;
+	const void *key;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_err("transfer for %s: %s", peer_str, strerror(errno));
@@ -252,10 +335,11 @@ conn_open(struct server *s, const struct sockaddr_storage *local,
 	c->stranger.kind = KIND_STRANGER;
 	c->stranger.conn = c;
 	c->h.kind = KIND_CONN;
+	timer_init(&c->timer);
 	memcpy(&c->peer, peer, plen);
 	c->peer_len = plen;
 	strlcpy(c->peer_str, peer_str, sizeof(c->peer_str));
-	c->start_ms = now_ms();
+	c->start_ns = now_ns();
 	if (conn_sockets(c, local, llen) == -1) {
 		free(c);
 		source_close(src);
@@ -279,7 +363,16 @@ conn_open(struct server *s, const struct sockaddr_storage *local,
 		conn_close(s, c);
 		return -1;
 	}
-	r = transfer_start(&c->xfer, src, p, tsize_known, c->start_ms);
+	if (peer_key(&c->peer, &key, &keylen) == 0 &&
+	    peerrtt_find(&s->peers, key, keylen, c->start_ns, &seed))
+		known = &seed;
+	r = transfer_start(&c->xfer, src, p, tsize_known, known, c->start_ns);
+	if (r == XFER_SEND && log_enabled(LOG_LEVEL_TRACE))
+		log_trace("%s %s: first timer %.3f ms (%s)", peer_str,
+		    src->name, (double)c->xfer.wait_ns / 1e6,
+		    known != NULL ? "the client's last round trip" :
+		    p->timeout_asked ? "the client's timeout" :
+		    "a client not seen lately");
 	conn_result(s, c, r);
 	return 0;
 }
@@ -317,7 +410,7 @@ on_conn(struct server *s, struct conn *c)
 		return;
 	}
 	conn_result(s, c, transfer_input(&c->xfer, s->rx, (size_t)n,
-	    now_ms()));
+	    now_ns()));
 }
 
 /* A packet on the unconnected socket of a transfer whose connected one
@@ -341,14 +434,45 @@ on_stranger(struct server *s, struct conn *c)
 	    from_str);
 }
 
+/* One retransmission, for -vv: the wait that ran out is what shows the
+ * timer following the round trip. */
+static void
+log_resend(const struct conn *c, uint64_t waited_ns)
+{
+	const struct transfer *t = &c->xfer;
+
+	if (t->state == XFER_OACK_SENT)
+		log_trace("%s %s: resent the OACK after %.3f ms "
+		    "(retransmission %llu)", c->peer_str, t->src->name,
+		    (double)waited_ns / 1e6,
+		    (unsigned long long)t->retransmissions);
+	else
+		log_trace("%s %s: resent block %u after %.3f ms "
+		    "(retransmission %llu)", c->peer_str, t->src->name,
+		    (unsigned)(uint16_t)t->window_first,
+		    (double)waited_ns / 1e6,
+		    (unsigned long long)t->retransmissions);
+}
+
 void
 check_timers(struct server *s, uint64_t now)
 {
-	struct conn *c, *next;
+	struct timer *tm;
+	struct conn *c;
+	enum transfer_result r;
+	uint64_t waited;
 
-	for (c = s->conns; c != NULL; c = next) {
-		next = c->next;
-		if (now >= c->xfer.deadline_ms)
-			conn_result(s, c, transfer_timeout(&c->xfer, now));
+	/* Each call re-arms its transfer later than now or ends it; the
+	 * bound only guards against a transfer that did neither. */
+	for (size_t n = s->timers.n; n > 0; n--) {
+		if ((tm = timerheap_first(&s->timers)) == NULL ||
+		    !time_reached(now, tm->due))
+			break;
+		c = (struct conn *)((char *)tm - offsetof(struct conn, timer));
+		waited = c->xfer.wait_ns;
+		r = transfer_timeout(&c->xfer, now);
+		if (r == XFER_SEND && log_enabled(LOG_LEVEL_TRACE))
+			log_resend(c, waited);
+		conn_result(s, c, r);
 	}
 }

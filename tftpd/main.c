@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,6 @@
 
 #define DEFAULT_MAX_TRANSFERS	512
 #define DEFAULT_IDLE_SECS	60	/* inetd mode: exit after this */
-#define TIMER_TICK_MS		100	/* how often deadlines are checked */
 #define LISTEN_RCVBUF		(4 * 1024 * 1024)
 
 struct options {
@@ -43,21 +43,38 @@ add_handle(struct server *s, struct handle *h)
 	return 0;
 }
 
+/* How long epoll_wait may sleep before the earliest transfer deadline:
+ * rounded up to whole milliseconds, so the loop never wakes before it is
+ * due and spins. -1 when no transfer runs. */
+static int
+timer_wait_ms(const struct server *s, uint64_t now)
+{
+	const struct timer *first = timerheap_first(&s->timers);
+	uint64_t left;
+
+	if (first == NULL)
+		return -1;
+	if (time_reached(now, first->due))
+		return 0;
+	left = (first->due - now + NS_PER_MS - 1) / NS_PER_MS;
+	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
 /* The loop: until a signal, or in inetd mode until idle. */
 static void
 serve(struct server *s)
 {
 	struct epoll_event evs[64];
-	uint64_t now;
+	uint64_t now, now_exact;
 	int n, timeout;
 
 	s->last_activity_ms = now_ms();
 	for (;;) {
-		now = now_ms();
+		now_exact = now_ns();
+		now = now_exact / NS_PER_MS;
 		timeout = -1;
 		if (s->conns != NULL)
-			timeout = s->next_tick_ms > now ?
-			    (int)(s->next_tick_ms - now) : 0;
+			timeout = timer_wait_ms(s, now_exact);
 		else if (s->inetd) {
 			uint64_t end = s->last_activity_ms + s->idle_ms;
 			if (now >= end) {
@@ -96,11 +113,7 @@ serve(struct server *s)
 				break;
 			}
 		}
-		now = now_ms();
-		if (now >= s->next_tick_ms) {
-			check_timers(s, now);
-			s->next_tick_ms = now + TIMER_TICK_MS;
-		}
+		check_timers(s, now_ns());
 		conn_reap(s);
 	}
 }
@@ -177,6 +190,9 @@ main(int argc, char *argv[])
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		log_fatal("memory: %s", strerror(errno));
 	s->max_transfers = (unsigned)opts.max_transfers;
+	if (timerheap_init(&s->timers, s->max_transfers) == -1)
+		log_fatal("memory for %u timers: %s", s->max_transfers,
+		    strerror(errno));
 	s->gso = 1;
 	s->inetd = cl.inetd;
 	s->idle_ms = (uint64_t)opts.idle_secs * 1000;
@@ -234,6 +250,7 @@ main(int argc, char *argv[])
 		conn_close(s, s->conns);
 	}
 	conn_reap(s);
+	timerheap_free(&s->timers);
 	for (int i = 0; i < s->nlisteners; i++)
 		close(s->listeners[i].fd);
 	close(s->sig.fd);

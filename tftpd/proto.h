@@ -38,8 +38,11 @@
 #define TFTPD_WINDOWSIZE_CAP	64
 #define TFTPD_WINDOW_BYTES_MAX	(1024 * 1024)
 #define TFTPD_READAHEAD_BYTES	(32 * 1024)	/* read at once, at least */
-#define TFTPD_DEFAULT_TIMEOUT	1	/* seconds, when none is asked */
-#define TFTPD_RETRIES		5	/* retransmissions before giving up */
+#define TFTPD_DEFAULT_TIMEOUT	1	/* seconds: only a placeholder; with no
+					 * timeout option the timer follows the
+					 * round trip (rto.h) */
+#define TFTPD_RETRIES		5	/* with a timeout option: retransmissions
+					 * before giving up */
 #define TFTPD_PATH_MAX		512	/* longest file name accepted */
 #define TFTPD_OPTIONS_MAX	16	/* options kept from one request */
 #define TFTPD_PACKET_MAX	65536	/* largest datagram read */

@@ -12,7 +12,9 @@
 
 #include "common/access.h"
 #include "common/listen.h"
+#include "tftpd/peerrtt.h"
 #include "tftpd/proto.h"
+#include "tftpd/timerheap.h"
 #include "tftpd/transfer.h"
 
 #define PEER_STR_LEN		(INET6_ADDRSTRLEN + 16)
@@ -40,8 +42,9 @@ struct conn {
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 	char peer_str[PEER_STR_LEN];
-	uint64_t start_ms;
+	uint64_t start_ns;
 	struct transfer xfer;
+	struct timer timer;	/* at xfer.deadline_ns, in s->timers */
 	int closed;		/* on the dead list, freed after this batch */
 	struct conn *prev, *next;
 };
@@ -56,8 +59,10 @@ struct server {
 	int inetd;
 	struct access access;	/* -A: which hosts are served */
 	unsigned max_transfers, ntransfers;
-	uint64_t idle_ms, last_activity_ms, next_tick_ms;
+	uint64_t idle_ms, last_activity_ms;
 	struct conn *conns;
+	struct timerheap timers;	/* every transfer's deadline */
+	struct peerrtt peers;	/* recent clients' round trips */
 	/* Closed during the current batch of events: a later event of the
 	 * batch may still name them, so they are freed after it. */
 	struct conn *dead;
@@ -73,6 +78,7 @@ struct server {
 };
 
 /* udp.c */
+uint64_t now_ns(void);		/* CLOCK_MONOTONIC, see monotime.h */
 uint64_t now_ms(void);
 void addr_str(const struct sockaddr *sa, socklen_t len, char *out,
     size_t outsz);
@@ -95,6 +101,7 @@ void conn_close(struct server *s, struct conn *c);
 void conn_reap(struct server *s);
 void on_conn(struct server *s, struct conn *c);
 void on_stranger(struct server *s, struct conn *c);
+/* Calls the transfers whose deadline is reached at now (ns). */
 void check_timers(struct server *s, uint64_t now);
 
 #endif

@@ -6,10 +6,50 @@
 #include "common/log.h"
 #include "tftpd/transfer.h"
 
+/* Arms the timer for the exchange out now. A client that asked for the
+ * timeout option gets exactly its timer. Otherwise the wait follows the
+ * round trip (for an OACK, with a higher floor), and the last one ends
+ * when patience does, so a silent client is given up on time. */
 static void
-arm(struct transfer *t, uint64_t now_ms)
+arm(struct transfer *t, uint64_t now)
 {
-	t->deadline_ms = now_ms + (uint64_t)t->params.timeout * 1000;
+	uint64_t wait, left;
+
+	if (t->params.timeout_asked)
+		wait = (uint64_t)t->params.timeout * NS_PER_SEC;
+	else {
+		wait = t->state == XFER_OACK_SENT ?
+		    rto_timeout_atleast(&t->rto, TFTPD_OACK_WAIT_MIN_NS) :
+		    rto_timeout(&t->rto);
+		/* transfer_timeout gives up before arming past patience,
+		 * so left is positive. */
+		left = t->sent_ns + TFTPD_PATIENCE_NS - now;
+		if (wait > left)
+			wait = left;
+	}
+	t->wait_ns = wait;
+	t->deadline_ns = now + wait;
+}
+
+/* A new exchange goes out: its round trip is measured from now. */
+static void
+arm_new(struct transfer *t, uint64_t now)
+{
+	t->sent_ns = now;
+	t->resent = 0;
+	t->retries = 0;
+	arm(t, now);
+}
+
+/* The client answered the exchange. Only an exchange sent once gives a
+ * round trip (Karn): the answer to a resent one may be to either send. */
+static void
+answered(struct transfer *t, uint64_t now)
+{
+	if (t->resent)
+		return;
+	rto_sample(&t->rto, now - t->sent_ns);
+	t->sampled = 1;
 }
 
 /* Lists the control packet (OACK or ERROR) as the one thing to send. */
@@ -37,7 +77,7 @@ fail(struct transfer *t, uint16_t code, const char *why)
 /* Tops up the read-ahead buffer when it holds less than a window, in one
  * read, then lists every block of the window for sending. */
 static enum transfer_result
-fill_and_send(struct transfer *t, uint64_t now_ms)
+fill_and_send(struct transfer *t, uint64_t now)
 {
 	size_t bs = t->params.blksize, avail;
 	ssize_t got;
@@ -73,17 +113,19 @@ fill_and_send(struct transfer *t, uint64_t now_ms)
 		    t->data + t->data_off + off, len };
 	}
 	t->nout = t->window_count;
-	arm(t, now_ms);
+	arm_new(t, now);
 	return XFER_SEND;
 }
 
 enum transfer_result
 transfer_start(struct transfer *t, struct source *src,
-    const struct tftp_params *p, int tsize_known, uint64_t now_ms)
+    const struct tftp_params *p, int tsize_known,
+    const struct rto_estimate *seed, uint64_t now)
 {
 	memset(t, 0, sizeof(*t));
 	t->src = src;
 	t->params = *p;
+	rto_init(&t->rto, seed);
 	t->window_first = 1;
 	/* At least a window, and at least the read-ahead, in blocks. */
 	t->data_cap = (size_t)p->windowsize * p->blksize;
@@ -106,17 +148,17 @@ transfer_start(struct transfer *t, struct source *src,
 	if (t->ctl_len > 2) {
 		t->state = XFER_OACK_SENT;
 		out_ctl(t);
-		arm(t, now_ms);
+		arm_new(t, now);
 		return XFER_SEND;
 	}
 	/* No option to answer: RFC 1350 starts with DATA 1. */
 	t->state = XFER_SENDING;
-	return fill_and_send(t, now_ms);
+	return fill_and_send(t, now);
 }
 
 /* An ACK for the wire block number w. */
 static enum transfer_result
-on_ack(struct transfer *t, uint16_t w, uint64_t now_ms)
+on_ack(struct transfer *t, uint16_t w, uint64_t now)
 {
 	size_t bs = t->params.blksize, drop;
 	unsigned d;
@@ -124,9 +166,9 @@ on_ack(struct transfer *t, uint16_t w, uint64_t now_ms)
 	if (t->state == XFER_OACK_SENT) {
 		if (w != 0)
 			return XFER_IDLE;
+		answered(t, now);
 		t->state = XFER_SENDING;
-		t->retries = 0;
-		return fill_and_send(t, now_ms);
+		return fill_and_send(t, now);
 	}
 	/* How far past the last acknowledged block w is. 0 is a duplicate
 	 * of an ACK already acted on: answering it would double every
@@ -135,6 +177,10 @@ on_ack(struct transfer *t, uint16_t w, uint64_t now_ms)
 	d = (uint16_t)(w - (uint16_t)(t->window_first - 1));
 	if (d == 0 || d > t->window_count)
 		return XFER_IDLE;
+	/* An ACK inside the window answers the client's loss handling
+	 * (a gap, or its own timer), not the send: no round trip from it. */
+	if (d == t->window_count)
+		answered(t, now);
 	if (t->window_first - 1 + d == t->last_block) {
 		t->bytes_acked += t->data_len;
 		t->state = XFER_DONE;
@@ -148,13 +194,12 @@ on_ack(struct transfer *t, uint16_t w, uint64_t now_ms)
 	t->data_off += drop;
 	t->data_len -= drop;
 	t->window_first += d;
-	t->retries = 0;
-	return fill_and_send(t, now_ms);
+	return fill_and_send(t, now);
 }
 
 enum transfer_result
 transfer_input(struct transfer *t, const uint8_t *buf, size_t len,
-    uint64_t now_ms)
+    uint64_t now)
 {
 	uint16_t block, code;
 
@@ -164,13 +209,16 @@ transfer_input(struct transfer *t, const uint8_t *buf, size_t len,
 	case TFTP_ACK:
 		if (packet_parse_ack(buf, len, &block) != PKT_OK)
 			return XFER_IDLE;
-		return on_ack(t, block, now_ms);
+		return on_ack(t, block, now);
 	case TFTP_ERROR:
 		if (packet_parse_error(buf, len, &code, t->why,
 		    sizeof(t->why)) != PKT_OK)
 			return XFER_IDLE;
 		t->nout = 0;
 		if (t->state == XFER_OACK_SENT) {
+			/* The Pi's probe answers the OACK at once: the
+			 * first round trip its next transfers start from. */
+			answered(t, now);
 			t->state = XFER_DONE;
 			return XFER_PROBE;
 		}
@@ -183,19 +231,29 @@ transfer_input(struct transfer *t, const uint8_t *buf, size_t len,
 }
 
 enum transfer_result
-transfer_timeout(struct transfer *t, uint64_t now_ms)
+transfer_timeout(struct transfer *t, uint64_t now)
 {
+	char why[64];
+
 	if (t->state == XFER_DONE)
 		return XFER_IDLE;
-	if (++t->retries > TFTPD_RETRIES) {
-		char why[64];
-
-		snprintf(why, sizeof(why), "no answer after %d retries",
-		    TFTPD_RETRIES);
+	if (t->params.timeout_asked) {
+		if (t->retries >= TFTPD_RETRIES) {
+			snprintf(why, sizeof(why), "no answer after %d "
+			    "retries", TFTPD_RETRIES);
+			return fail(t, (uint16_t)-1, why);
+		}
+	} else if (time_reached(now, t->sent_ns + TFTPD_PATIENCE_NS)) {
+		snprintf(why, sizeof(why), "no answer for %llu s",
+		    (unsigned long long)(TFTPD_PATIENCE_NS / NS_PER_SEC));
 		return fail(t, (uint16_t)-1, why);
 	}
+	t->retries++;
+	t->retransmissions++;
+	t->resent = 1;
+	rto_backoff(&t->rto);
 	/* out[] still lists the OACK or the window as last sent. */
-	arm(t, now_ms);
+	arm(t, now);
 	return t->nout > 0 ? XFER_SEND : XFER_IDLE;
 }
 

@@ -1,8 +1,9 @@
 /* One read transfer's state machine: OACK, the window of DATA blocks, ACKs
  * sliding it, retransmission on timeout, the end. It owns a source and
- * buffers bounded by the negotiated window; it never touches a socket.
- * The caller feeds it packets and clock ticks and sends what it lists in
- * out[]. */
+ * buffers bounded by the negotiated window; it never touches a socket
+ * and never reads a clock. The caller feeds it packets and the time (in
+ * nanoseconds of a monotonic clock), calls transfer_timeout once
+ * deadline_ns is reached, and sends what it lists in out[]. */
 #ifndef TFTPD_TRANSFER_H
 #define TFTPD_TRANSFER_H
 
@@ -10,7 +11,23 @@
 #include <stdint.h>
 
 #include "tftpd/packet.h"
+#include "tftpd/rto.h"
 #include "tftpd/source.h"
+
+/* How long a transfer waits for its client to make progress before it
+ * gives up: about what the old fixed timer's five retries at one second
+ * gave. It is counted in time, not in retransmissions: at a round trip's
+ * pace a count of retries would be spent in a blink, and a client
+ * pausing for a moment (a busy switch, a Pi writing its screen) would
+ * lose its transfer. A client that asks for the timeout option gets its
+ * own timer and TFTPD_RETRIES instead. */
+#define TFTPD_PATIENCE_NS	(6 * NS_PER_SEC)
+/* The OACK's timer never drops below this. Its answer costs the client
+ * more than a round trip (reading the options, opening its output), and
+ * unlike a block, an OACK resent early is not always harmless: atftp
+ * aborts the transfer when a second one arrives. A lost OACK costs at
+ * most this; there are two per file, against hundreds of blocks. */
+#define TFTPD_OACK_WAIT_MIN_NS	(200 * NS_PER_MS)
 
 enum transfer_state {
 	XFER_OACK_SENT,		/* waiting for ACK 0 */
@@ -58,25 +75,37 @@ struct transfer {
 	size_t ctl_len;
 	struct transfer_pkt *out;	/* windowsize entries */
 	unsigned nout;
-	int retries;
-	uint64_t deadline_ms;	/* when to call transfer_timeout */
+	/* The retransmission timer. An exchange is the OACK or one window
+	 * and the ACK that answers it. */
+	struct rto rto;
+	uint64_t sent_ns;	/* the exchange was first sent */
+	int resent;		/* ... and sent again since: no RTT sample */
+	int retries;		/* timeouts of the exchange so far */
+	int sampled;		/* rto holds at least one sample of this
+				 * transfer's own */
+	uint64_t wait_ns;	/* length of the timer now armed */
+	uint64_t deadline_ns;	/* when to call transfer_timeout */
+	uint64_t retransmissions;	/* of an OACK or a window, in all */
 	uint64_t bytes_acked;	/* file bytes the client confirmed */
 	char why[160];		/* client's error text, or our reason */
 };
 
 /* Starts a transfer of src (whose ownership passes to t, even on failure)
  * with the negotiated parameters. tsize_known says src->size may be sent
- * as tsize. Returns XFER_SEND (an OACK, or the first window) or
- * XFER_FAILED. */
+ * as tsize. seed is what tftpd remembers of this client's round trip, or
+ * NULL. Returns XFER_SEND (an OACK, or the first window) or XFER_FAILED. */
 enum transfer_result transfer_start(struct transfer *t, struct source *src,
-    const struct tftp_params *p, int tsize_known, uint64_t now_ms);
+    const struct tftp_params *p, int tsize_known,
+    const struct rto_estimate *seed, uint64_t now);
 
 /* A packet from the client's address and port. */
 enum transfer_result transfer_input(struct transfer *t, const uint8_t *buf,
-    size_t len, uint64_t now_ms);
+    size_t len, uint64_t now);
 
-/* The deadline passed: retransmit, or give up after TFTPD_RETRIES. */
-enum transfer_result transfer_timeout(struct transfer *t, uint64_t now_ms);
+/* deadline_ns is reached: retransmit what out[] lists, or give up (after
+ * TFTPD_PATIENCE_NS without progress, or TFTPD_RETRIES timeouts of the
+ * client's own timeout option). */
+enum transfer_result transfer_timeout(struct transfer *t, uint64_t now);
 
 /* Frees buffers and closes the source. */
 void transfer_free(struct transfer *t);

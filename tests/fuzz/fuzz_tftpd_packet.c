@@ -34,7 +34,8 @@ mem_close(struct source *src)
 static const struct source_ops mem_ops = { mem_read, mem_close };
 
 /* The input, split at 0xff bytes, is a sequence of client packets fed to
- * a transfer of a file of fsize bytes; a lone 0xfe is a timeout. */
+ * a transfer of a file of fsize bytes; a lone 0xfe is its timer running
+ * out. */
 static void
 fuzz_transfer(const uint8_t *data, size_t size, const struct tftp_params *p,
     uint64_t fsize)
@@ -49,14 +50,17 @@ fuzz_transfer(const uint8_t *data, size_t size, const struct tftp_params *p,
 		return;
 	m->base.ops = &mem_ops;
 	m->base.size = fsize;
-	r = transfer_start(&t, &m->base, p, 1, now);
+	r = transfer_start(&t, &m->base, p, 1, NULL, now);
 	for (size_t i = 0; i <= size && r != XFER_FINISHED &&
 	    r != XFER_FAILED && r != XFER_PROBE && r != XFER_ABORTED; i++) {
 		if (i < size && data[i] != 0xff)
 			continue;
-		if (i - start == 1 && data[start] == 0xfe)
-			r = transfer_timeout(&t, now += 1000);
-		else
+		if (i - start == 1 && data[start] == 0xfe) {
+			/* As the event loop does: at the deadline. */
+			if (time_reached(t.deadline_ns, now))
+				now = t.deadline_ns;
+			r = transfer_timeout(&t, now);
+		} else
 			r = transfer_input(&t, data + start, i - start, ++now);
 		for (unsigned k = 0; r == XFER_SEND && k < t.nout; k++)
 			if (t.out[k].data_len > t.params.blksize)

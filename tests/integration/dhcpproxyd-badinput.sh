@@ -54,6 +54,33 @@ assert_log "$T/dhcpproxyd.log" "02:00:00:00:f1:00: rate limited"
 # Rate-limited lines are logged once, then at debug as "(again)".
 n=$(grep -c "02:00:00:00:f1:00: rate limited$" "$T/dhcpproxyd.log" || true)
 [ "$n" = 1 ] || fail "rate limit logged $n times without (again)"
+# A flood of made-up MACs, each new to the daemon (answered here, with
+# -a): a few log lines and a count, not one per MAC.
+ip netns exec "$CLIENT_NS" python3 - <<'PY'
+import os, random, socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"eth0")
+s.bind(("0.0.0.0", 68))
+for i in range(300):
+    mac = bytes([2, 0x66]) + os.urandom(4)
+    p = struct.pack("!BBBBIHH4s4s4s4s16s64s128s", 1, 1, 6, 0,
+                    random.getrandbits(32), 0, 0x8000, b"\0" * 4, b"\0" * 4,
+                    b"\0" * 4, b"\0" * 4, mac + b"\0" * 10, b"", b"")
+    p += b"\x63\x82\x53\x63" + b"\x35\x01\x01" + b"\x3c\x09PXEClient" + b"\xff"
+    s.sendto(p, ("255.255.255.255", 67))
+PY
+sleep 1
+# (-v shows the rest as debug lines marked "held back".)
+n=$(grep '02:66:[0-9a-f:]*: answered' "$T/dhcpproxyd.log" | grep -vc 'held back)$' || true)
+[ "$n" -le 14 ] || fail "a flood of 300 made-up MACs got $n log lines"
+[ "$n" -ge 1 ] || fail "the flood of made-up MACs was not logged at all"
+# Once the limit lets a line through again, it counts what it held back.
+sleep 2.1
+dp_client -m pxe -A 7 -M 02:66:00:00:00:01 -w 1 >/dev/null
+assert_log "$T/dhcpproxyd.log" '02:66:00:00:00:01: answered.* \([0-9]+ similar lines held back\)$'
+assert_alive "$DP_PID"
+
 # Another client is not held back by the flood.
 dp_client -m pi -s abcd1234 >"$T/after.out"
 assert_pi_offer "$T/after.out"

@@ -1,0 +1,57 @@
+#!/bin/bash
+# A boot storm: STORM_PIS (20) Pi-like clients (tests/tools/pi-boot) power on
+# at the same instant on one LAN, with 1% loss each way on every Pi's link
+# and the server's link capped at 1 Gbit/s, while three hosts misbehave (a
+# DHCP flood, TFTP junk and abandoned transfers, stalled NBD handshakes).
+# Each Pi does what a Pi 4 does: DHCP (address from the LAN's dnsmasq, boot
+# server from dhcpproxyd), the bootloader's TFTP sequence from tftpd (image
+# mode), its root over NBD from nbdd; the daemons run as nobody, as
+# deployed. The LAN is tests/storm/lan.sh.
+#
+# What a user would check: every Pi booted; every byte right (each client
+# checks every file and every read, and what each wrote is in its image);
+# the daemons alive through the storm and exiting 0 on SIGTERM; nothing
+# left running, every namespace gone. No timing is asserted: speed is the
+# benchmark's (tests/bench/storm.sh).
+# The storm mounts an XFS file system; in a mount namespace of its own, so
+# that no other process on the machine holds a copy of that mount (ip netns
+# exec copies every mount there is, and / is often private).
+[ -n "${STORM_MNTNS:-}" ] || [ "$(id -u)" != 0 ] ||
+	exec unshare --mount --propagation private env STORM_MNTNS=1 bash "$0" "$@"
+. "$(dirname "$0")/../lib.sh"
+STORM_PIS=${STORM_PIS:-20}
+STORM_LOSS_PM=${STORM_LOSS_PM:-10}
+STORM_DEADLINE=${STORM_DEADLINE:-100}
+. "$(dirname "$0")/../storm/lan.sh"
+REPORT="python3 $STORM_DIR/report.py"
+
+start=$(date +%s)
+storm_lan
+storm_images
+storm_router
+storm_start_ours
+note "LAN and $STORM_PIS images ready in $(( $(date +%s) - start )) s"
+
+storm_run ours ours
+storm_alive ours
+storm_stop ours
+stop_pid "$ROUTER_PID"
+$REPORT summary "$STORM_OUT/ours" | tee "$T/summary.txt" | sed 's/^/# /'
+$REPORT writes "$STORM_OUT/ours" "$SRV" "$STORM_WRITES" >"$T/writes.txt" ||
+	fail "writes missing from images: $(cat "$T/writes.txt")"
+
+field() { grep -o " $1=[^ ]*" "$T/summary.txt" | head -1 | cut -d= -f2; }
+failed=$(field failed)
+[ "$(field crashed)" = 0 ] || fail "a client crashed"
+[ "$(grep -c '^pi ' "$STORM_OUT/ours/pis.txt")" = "$STORM_PIS" ] ||
+	fail "not every Pi reported"
+# A wrong byte anywhere fails, whatever else happened.
+! grep -E 'differ|reads back different' "$STORM_OUT/ours/pis.txt" ||
+	fail "a Pi received wrong bytes"
+[ "$failed" = 0 ] || fail "$failed of $STORM_PIS Pis failed to boot: $(
+	grep '^  FAILED' "$T/summary.txt")"
+booted=$(field booted)
+
+storm_teardown
+note "storm: $booted of $STORM_PIS booted, wall $(field wall) s, test $(( $(date +%s) - start )) s"
+echo ok

@@ -1,0 +1,393 @@
+#!/usr/bin/env python3
+"""What a boot storm did, from the files tests/storm/lan.sh's storm_run
+writes ($STORM_OUT/NAME/pis.txt, meta.txt, bad.txt).
+
+  report.py summary DIR            one storm: a "storm ..." line of figures
+                                   (the tests read it), failures by reason
+  report.py writes DIR SRV WRITES  every booted Pi's writes are in its image
+                                   SRV/pi-SERIAL.img (same rule as pi-boot)
+  report.py table OURS0 COMP0 OURS1 COMP1
+                                   the side-by-side table, ratios ours /
+                                   composition, and the issue's targets
+  report.py plot PNG DIR...        every Pi's DHCP, TFTP and NBD phases as
+                                   bars on one time axis, one panel per storm
+"""
+import os
+import re
+import shlex
+import struct
+import subprocess
+import sys
+import tempfile
+
+
+def read_pis(d):
+    pis = []
+    with open(os.path.join(d, "pis.txt")) as f:
+        for line in f:
+            if not line.startswith("pi "):
+                continue
+            kv = dict(w.split("=", 1) for w in shlex.split(line)[1:])
+            for k, v in kv.items():
+                if k in ("serial", "mac", "addr", "reason"):
+                    continue
+                if re.fullmatch(r"-?[0-9]+", v):
+                    kv[k] = int(v)
+                elif re.fullmatch(r"-?[0-9]+\.[0-9]+", v):
+                    kv[k] = float(v)
+            pis.append(kv)
+    return pis
+
+
+def read_meta(d):
+    m = {}
+    with open(os.path.join(d, "meta.txt")) as f:
+        for line in f:
+            k, _, v = line.strip().partition("=")
+            m[k] = v
+    return m
+
+
+def pct(xs, p):
+    """The p-th percentile, nearest rank."""
+    if not xs:
+        return float("nan")
+    xs = sorted(xs)
+    k = max(0, min(len(xs) - 1, int(-(-p * len(xs) // 100)) - 1))
+    return xs[k]
+
+
+def num(m, k):
+    try:
+        return float(m.get(k, 0) or 0)
+    except ValueError:
+        return 0.0
+
+
+def summarize(d):
+    pis, m = read_pis(d), read_meta(d)
+    ok = [p for p in pis if p["result"] == "ok"]
+    roots = [p["root"] for p in ok]
+    s = {"name": m.get("name", os.path.basename(d)), "set": m.get("set"),
+         "loss_pm": int(num(m, "loss_pm")), "pis": int(num(m, "pis")),
+         "reported": len(pis), "booted": len(ok)}
+    s["failed"] = s["pis"] - s["booted"]
+    s["p50"], s["p95"], s["max"] = pct(roots, 50), pct(roots, 95), \
+        max(roots) if roots else float("nan")
+    # For the targets every Pi counts: one that never reached its root
+    # took forever.
+    every = roots + [float("inf")] * (s["pis"] - len(roots))
+    s["p50_all"], s["p95_all"] = pct(every, 50), pct(every, 95)
+    for ph in ("dhcp", "tftp", "nbd"):
+        s[ph + "_p50"] = pct([p[ph + "_end"] - p[ph + "_start"]
+                              for p in ok], 50)
+    for k in ("dup_data", "dup_oack", "rrq_retx", "reack", "stray",
+              "nbd_tcp_retx", "blocks", "tftp_bytes", "nbd_read",
+              "nbd_written"):
+        s[k] = sum(p.get(k, 0) for p in pis)
+    s["dhcp_retx"] = sum(p["discovers"] + p["requests"] - 2 for p in pis
+                         if p["discovers"] > 0)
+    d_ = lambda k: num(m, "after_" + k) - num(m, "before_" + k)
+    s["srv_data"] = d_("srv_data")
+    # DATA the server sent beyond the blocks the Pis took in: its
+    # retransmissions (and the copies after a lost final ACK).
+    s["srv_retx"] = s["srv_data"] - s["blocks"]
+    s["srv_oack"] = d_("srv_oack")
+    s["srv_tcp_retx"] = d_("tcp_RetransSegs")
+    s["srv_sndbuf_err"] = d_("udp_SndbufErrors")
+    s["srv_rcvbuf_err"] = d_("udp_RcvbufErrors")
+    s["router_rcvbuf_err"] = d_("router_udp_RcvbufErrors")
+    # The drop counts of sockets that exist only during the storm (the
+    # server set's) start from zero.
+    s["drops"] = "srv67=%d srv69=%d router67=%d" % (
+        num(m, "after_srv_drops_67"), num(m, "after_srv_drops_69"),
+        d_("router_drops_67"))
+    s["lost"] = d_("lost")
+    s["backlog_drops"] = d_("backlog_drops")
+    cpu = {}
+    for k in m:
+        if k.startswith("cpu1_"):
+            dn = k[5:]
+            cpu[dn] = (num(m, k) - num(m, "cpu0_" + dn)) / 1e9
+    s["cpu"] = cpu
+    s["cpu_total"] = sum(cpu.values())
+    s["cpu_per_pi"] = s["cpu_total"] / s["booted"] if s["booted"] else \
+        float("nan")
+    # Per GiB the Pis received or wrote: comparable even when the sets
+    # booted different numbers of Pis.
+    gib = (s["tftp_bytes"] + s["nbd_read"] + s["nbd_written"]) / 2 ** 30
+    s["gib"] = gib
+    s["cpu_per_gib"] = s["cpu_total"] / gib if gib else float("nan")
+    s["rss"] = {k[4:]: int(num(m, k)) for k in m if k.startswith("rss_")}
+    s["hwm"] = {k[4:]: int(num(m, k)) for k in m if k.startswith("hwm_")}
+    s["wall"] = num(m, "wall")
+    # The Pi clients run on the same machine: their CPU is the harness's
+    # share of what the machine had (cores x wall time).
+    s["pis_cpu"] = num(m, "pis_cpu_ns") / 1e9
+    s["machine_cpu"] = num(m, "ncpu") * s["wall"]
+    s["crashed"] = int(num(m, "crashed"))
+    # Failures by reason, numbers taken out so that alike ones group.
+    why = {}
+    for p in pis:
+        if p["result"] != "ok":
+            r = "%s: %s" % (p["phase"], re.sub(r"[0-9]+", "N",
+                                               str(p["reason"])))
+            why.setdefault(r, []).append(p["id"])
+    s["why"] = why
+    bad = {}
+    try:
+        with open(os.path.join(d, "bad.txt")) as f:
+            for line in f:
+                kv = dict(w.split("=", 1) for w in line.split()[1:])
+                bad[kv.pop("mode")] = kv
+    except FileNotFoundError:
+        pass
+    s["bad"] = bad
+    return s, pis
+
+
+def cmd_summary(d):
+    s, _ = summarize(d)
+    print("storm name=%s set=%s pis=%d booted=%d failed=%d crashed=%d "
+          "p50=%.2f p95=%.2f max=%.2f dhcp_p50=%.2f tftp_p50=%.2f "
+          "nbd_p50=%.2f wall=%.1f cpu=%.2f cpu_per_pi=%.3f dup_data=%d "
+          "dup_oack=%d rrq_retx=%d dhcp_retx=%d srv_data=%d srv_retx=%d "
+          "srv_tcp_retx=%d lost=%d backlog_drops=%d srv_rcvbuf_err=%d "
+          "router_rcvbuf_err=%d pis_cpu=%.1f machine_cpu=%.1f" % (
+              s["name"], s["set"], s["pis"], s["booted"], s["failed"],
+              s["crashed"], s["p50"], s["p95"], s["max"], s["dhcp_p50"],
+              s["tftp_p50"], s["nbd_p50"], s["wall"], s["cpu_total"],
+              s["cpu_per_pi"], s["dup_data"], s["dup_oack"],
+              s["rrq_retx"], s["dhcp_retx"], s["srv_data"], s["srv_retx"],
+              s["srv_tcp_retx"], s["lost"], s["backlog_drops"],
+              s["srv_rcvbuf_err"], s["router_rcvbuf_err"], s["pis_cpu"],
+              s["machine_cpu"]))
+    print("  socket drops: " + s["drops"])
+    print("  cpu s: " + " ".join("%s=%.2f" % kv for kv in s["cpu"].items())
+          + "; peak rss KiB: " + " ".join("%s=%d" % kv
+                                          for kv in s["rss"].items()))
+    for mode, kv in s["bad"].items():
+        print("  bad host %s: %s" % (mode, " ".join(
+            "%s=%s" % x for x in kv.items())))
+    for r, ids in sorted(s["why"].items(), key=lambda x: -len(x[1])):
+        print("  FAILED %d Pi(s) (%s): %s" % (
+            len(ids), ",".join(str(i) for i in ids[:12]) +
+            ("..." if len(ids) > 12 else ""), r))
+
+
+def cmd_writes(d, srv, writes):
+    """Each booted Pi's chunks, as pi-boot writes them: chunk k at the
+    scratch area (last 4 MiB of partition 2) + k * 64 KiB, 4 KiB x (1 +
+    (k * 7 + serial) % 16) bytes of "SERIAL chunk KKKK\\n" repeated."""
+    writes = min(int(writes), 64)
+    bad = checked = 0
+    for p in read_pis(d):
+        if p["result"] != "ok":
+            continue
+        serial = int(p["serial"], 16)
+        name = p["serial"]
+        with open(os.path.join(srv, "pi-%s.img" % name), "rb") as f:
+            mbr = f.read(512)
+            start, size = struct.unpack_from("<II", mbr, 446 + 16 + 8)
+            base = (start + size) * 512 - (4 << 20)
+            for k in range(writes):
+                n = 4096 * (1 + (k * 7 + serial) % 16)
+                rec = ("%s chunk %04d\n" % (name, k % 10000)).encode()
+                want = (rec * (n // len(rec) + 1))[:n]
+                f.seek(base + k * 65536)
+                if f.read(n) != want:
+                    print("pi %s: chunk %d is not in its image" % (
+                        p["id"], k))
+                    bad += 1
+                checked += 1
+    print("writes checked=%d bad=%d" % (checked, bad))
+    return 1 if bad else 0
+
+
+def ratio(a, b):
+    if not b or b != b or a != a:
+        return "-"
+    return "%.2fx" % (a / b)
+
+
+def cmd_table(d_o0, d_c0, d_o1, d_c1):
+    o0, c0, o1, c1 = (summarize(d)[0] for d in (d_o0, d_c0, d_o1, d_c1))
+    lo = lambda s: "%g%%" % (s["loss_pm"] / 10)
+    print()
+    print("Boot storm: %d Pis powered on at once, server link %s, "
+          "bad hosts %s" % (o0["pis"], read_meta(d_o0).get("rate"),
+                            "on" if read_meta(d_o0).get("bad") == "1"
+                            else "off"))
+    hdr = "%-34s %9s %9s %8s   %9s %9s %8s" % (
+        "", "ours", "comp", "ratio", "ours", "comp", "ratio")
+    print("%-34s %29s   %29s" % ("", "loss " + lo(o0) + " each way",
+                                  "loss " + lo(o1) + " each way"))
+    print(hdr)
+
+    def row(label, key, fmt="%.2f", sub=None):
+        vals = []
+        for s in (o0, c0, o1, c1):
+            v = s[key] if sub is None else s[key].get(sub, 0)
+            vals.append(v)
+        f = lambda v: (fmt % v) if v == v else "-"
+        print("%-34s %9s %9s %8s   %9s %9s %8s" % (
+            label, f(vals[0]), f(vals[1]), ratio(vals[0], vals[1]),
+            f(vals[2]), f(vals[3]), ratio(vals[2], vals[3])))
+
+    row("failed boots", "failed", "%d")
+    row("time to root p50, s (booted Pis)", "p50")
+    row("time to root p95, s (booted Pis)", "p95")
+    row("time to root max, s (booted Pis)", "max")
+    row("  DHCP p50, s", "dhcp_p50")
+    row("  TFTP p50, s", "tftp_p50")
+    row("  NBD p50, s", "nbd_p50")
+    row("DATA retransmitted (server count)", "srv_retx", "%d")
+    row("duplicate DATA seen by the Pis", "dup_data", "%d")
+    row("RRQs the Pis sent again", "rrq_retx", "%d")
+    row("DHCP packets the Pis sent again", "dhcp_retx", "%d")
+    row("server TCP segments retransmitted", "srv_tcp_retx", "%d")
+    row("server CPU s, all daemons", "cpu_total")
+    row("server CPU s per booted Pi", "cpu_per_pi", "%.3f")
+    row("GiB the Pis received and wrote", "gib")
+    row("server CPU s per GiB", "cpu_per_gib")
+    row("the Pi clients' CPU s (harness)", "pis_cpu", "%.1f")
+    row("CPU s the machine had (cores x wall)", "machine_cpu", "%.1f")
+    print("%-34s %s" % ("peak RSS, KiB (loss-free / loss)", ""))
+    for k in ("dhcpproxyd", "tftpd", "nbdd"):
+        print("  %-32s %9s %9s %8s   %9s" % (
+            k, o0["rss"].get(k, "-"), "", "", o1["rss"].get(k, "-")))
+    for k in ("dnsmasq", "nbd-server"):
+        print("  %-32s %9s %9s %8s   %9s %9s" % (
+            k + " (all processes)", "", c0["rss"].get(k, "-"), "", "",
+            c1["rss"].get(k, "-")))
+    print("  %-32s %9d %9d %8s   %9d %9d %8s" % (
+        "sum", sum(o0["rss"].values()), sum(c0["rss"].values()),
+        ratio(sum(o0["rss"].values()), sum(c0["rss"].values())),
+        sum(o1["rss"].values()), sum(c1["rss"].values()),
+        ratio(sum(o1["rss"].values()), sum(c1["rss"].values()))))
+    print("%-34s %9.1f %9.1f %8s   %9.1f %9.1f" % (
+        "storm wall time, s", o0["wall"], c0["wall"], "", o1["wall"],
+        c1["wall"]))
+    print("%-34s %9d %9d %8s   %9d %9d" % (
+        "packets lost on the Pis' links", o0["lost"], c0["lost"], "",
+        o1["lost"], c1["lost"]))
+    print("%-34s %9d %9d %8s   %9d %9d" % (
+        "dropped by the machine's backlog", o0["backlog_drops"],
+        c0["backlog_drops"], "", o1["backlog_drops"], c1["backlog_drops"]))
+    print()
+    print("Targets (issue 13)                  ours loss-free       ours %s" %
+          lo(o1))
+    met = lambda ok: "met" if ok else "NOT MET"
+    print("  zero failed boots                 %-20s %s" % (
+        "%d: %s" % (o0["failed"], met(o0["failed"] == 0)),
+        "%d: %s" % (o1["failed"], met(o1["failed"] == 0))))
+    def spread(s):
+        if s["p50_all"] == float("inf"):
+            return "p50 never: NOT MET"
+        r = s["p95_all"] / s["p50_all"]
+        return "%s: %s" % ("%.2fx" % r if r != float("inf") else
+                           "p95 never", met(r <= 1.5))
+    print("  p95 <= 1.5 x p50 (every Pi)       %-20s %s" % (spread(o0),
+                                                           spread(o1)))
+    r = o1["p50_all"] / o0["p50_all"]
+    print("  p50 with loss <= 1.5 x loss-free  %s" % (
+        "%.2fx: %s" % (r, met(r <= 1.5)) if r == r and r != float("inf")
+        else "-: NOT MET (the median Pi never reached its root)"))
+    for s, c in ((o0, c0), (o1, c1)):
+        r = s["cpu_per_pi"] / c["cpu_per_pi"] if s["booted"] and \
+            c["booted"] else float("nan")
+        print("  CPU per booted Pi <= 0.5 x comp   %s: %s" % (
+            lo(s), "%.2fx: %s" % (r, met(r <= 0.5)) if r == r else
+            "- (a set booted no Pi)"))
+    print()
+    for s in (o0, c0, o1, c1):
+        for r, ids in sorted(s["why"].items(), key=lambda x: -len(x[1])):
+            print("  %s: %d Pi(s) failed, %s" % (s["name"], len(ids), r))
+
+
+PHASES = (("dhcp", "#4477aa"), ("tftp", "#ee7733"), ("nbd", "#228833"))
+
+
+def cmd_plot(png, dirs):
+    runs = [summarize(d) for d in dirs]
+    xmax = 1.0
+    for s, pis in runs:
+        for p in pis:
+            for ph, _ in PHASES:
+                xmax = max(xmax, p.get(ph + "_end", 0) or 0)
+    tmp = tempfile.mkdtemp()
+    script = ["set terminal pngcairo size 1400,%d font ',10'" %
+              (300 + 260 * len(runs) + 6 * sum(len(p) for _, p in runs)),
+              "set output '%s'" % png,
+              "set multiplot layout %d,1" % len(runs),
+              "set xrange [0:%g]" % (xmax * 1.02),
+              "set style fill solid 1.0 noborder",
+              "set ytics out nomirror", "set grid xtics",
+              "set key outside right top"]
+    for i, (s, pis) in enumerate(runs):
+        n = max(len(pis), 1)
+        data = os.path.join(tmp, "run%d.dat" % i)
+        with open(data, "w") as f:
+            for ph, _ in PHASES:
+                for p in pis:
+                    a, b = p.get(ph + "_start", -1), p.get(ph + "_end", -1)
+                    if a is None or a < 0 or b < 0:
+                        continue
+                    f.write("%d %.3f %.3f\n" % (p["id"], a, b))
+                # Never an empty block: gnuplot would not count it as an
+                # index. (x = -1 is off the axis.)
+                f.write("0 -1 -1\n\n\n")
+            for p in pis:
+                if p["result"] != "ok":
+                    end = max(p.get(ph + "_end", 0) or 0 for ph, _ in PHASES)
+                    f.write("%d %.3f %.3f\n" % (p["id"], end, end))
+            f.write("0 -1 -1\n")
+        sec = lambda v: "%.1f s" % v if v == v else "-"
+        title = "%s (%s, loss %g%%): %d Pis, %d failed; time to root of " \
+                "the booted p50 %s p95 %s max %s; server CPU %.2f s" % (
+                    s["name"], "ours" if s["set"] == "ours" else
+                    "composition: dnsmasq + nbd-server", s["loss_pm"] / 10,
+                    s["pis"], s["failed"], sec(s["p50"]), sec(s["p95"]),
+                    sec(s["max"]), s["cpu_total"])
+        script += ["set title \"%s\"" % title.replace('"', "'"),
+                   "set yrange [%g:0.5] reverse" % (n + 0.5),
+                   "set ylabel 'Pi'",
+                   "set xlabel %s" % ("'seconds since power-on'"
+                                      if i == len(runs) - 1 else "''")]
+        plots = []
+        for k, (ph, col) in enumerate(PHASES):
+            plots.append("'%s' index %d using (($2+$3)/2):1:(($3-$2)/2):"
+                         "(0.4) with boxxyerror lc rgb '%s' title '%s'" %
+                         (data, k, col, ph.upper()))
+        plots.append("'%s' index 3 using 2:1 with points pt 2 ps 1.2 "
+                     "lc rgb '#cc0000' title 'failed'" % data)
+        script.append("plot " + ", ".join(plots))
+    script.append("unset multiplot")
+    gp = os.path.join(tmp, "storm.gp")
+    with open(gp, "w") as f:
+        f.write("\n".join(script) + "\n")
+    r = subprocess.run(["gnuplot", gp], capture_output=True, text=True)
+    if r.returncode != 0:
+        print("gnuplot failed: " + r.stderr, file=sys.stderr)
+        return 1
+    print("storm plot: %s" % png)
+    return 0
+
+
+def main():
+    cmd, args = sys.argv[1], sys.argv[2:]
+    if cmd == "summary":
+        cmd_summary(args[0])
+    elif cmd == "writes":
+        sys.exit(cmd_writes(*args))
+    elif cmd == "table":
+        cmd_table(*args)
+    elif cmd == "plot":
+        sys.exit(cmd_plot(args[0], args[1:]))
+    else:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
