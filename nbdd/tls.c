@@ -882,25 +882,31 @@ tls_recv(struct tls_conn *t, void *buf, size_t len, int dontwait)
 	return r;
 }
 
-/* Reads exactly len with the pull function's limits as set. */
-static int
+/* Reads exactly len with the pull function's limits as set: len, 0 when
+ * the stream ended before the first byte, or -1 (ECONNRESET when it
+ * ended part way). */
+static ssize_t
 read_exact(struct tls_conn *t, uint8_t *p, size_t len)
 {
+	size_t got = 0;
 	ssize_t n;
 
 	t->timed_out = 0;
-	while (len > 0) {
-		if ((n = recv_record(t, p, len)) <= 0) {
+	while (got < len) {
+		if ((n = recv_record(t, p + got, len - got)) <= 0) {
+			if (n == 0 && got == 0)
+				return 0;
 			if (n == 0)
-				errno = 0;
+				errno = ECONNRESET;
 			return -1;
 		}
-		p += n;
-		len -= (size_t)n;
+		got += (size_t)n;
 	}
-	return 0;
+	return (ssize_t)got;
 }
 
+/* In the middle of a message, where the stream ending is the peer gone
+ * part way. */
 static int
 discard_exact(struct tls_conn *t, uint64_t len)
 {
@@ -908,18 +914,21 @@ discard_exact(struct tls_conn *t, uint64_t len)
 
 	while (len > 0) {
 		size_t n = len < sizeof(junk) ? (size_t)len : sizeof(junk);
+		ssize_t r = read_exact(t, junk, n);
 
-		if (read_exact(t, junk, n) == -1)
+		if (r == 0)
+			errno = ECONNRESET;
+		if (r <= 0)
 			return -1;
 		len -= n;
 	}
 	return 0;
 }
 
-int
+ssize_t
 tls_read_full(struct tls_conn *t, void *buf, size_t len, int64_t deadline_ms)
 {
-	int r;
+	ssize_t r;
 
 	t->deadline_ms = deadline_ms;
 	r = read_exact(t, buf, len);
@@ -938,10 +947,10 @@ tls_discard(struct tls_conn *t, uint64_t len, int64_t deadline_ms)
 	return r;
 }
 
-int
+ssize_t
 tls_read_idle(struct tls_conn *t, void *buf, size_t len, int idle_ms)
 {
-	int r;
+	ssize_t r;
 
 	t->idle_ms = idle_ms;
 	r = read_exact(t, buf, len);

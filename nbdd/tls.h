@@ -12,6 +12,7 @@
 #ifndef NBDD_TLS_H
 #define NBDD_TLS_H
 
+#include <sys/types.h>
 #include <sys/uio.h>
 #include <limits.h>
 #include <stddef.h>
@@ -85,9 +86,11 @@ enum tls_identity tls_peer(const struct tls_conn *t, const char **name);
 /* "TLS1.3 AES-128-GCM" */
 void tls_describe(const struct tls_conn *t, char *buf, size_t len);
 
-/* The record layer, with sockio.h's shapes and results (0 for end of
- * stream, -1 with errno, ETIMEDOUT for a deadline; SOCK_NO_DEADLINE
- * waits for ever). A TLS error is EPROTO; tls_error says what it was. */
+/* The record layer, with sockio.h's shapes and results (a whole read
+ * returns len, 0 when the stream ended before its first byte, -1 with
+ * errno: ETIMEDOUT for a deadline, ECONNRESET for a stream that ended
+ * part way; SOCK_NO_DEADLINE waits for ever). A TLS error is EPROTO;
+ * tls_error says what it was. */
 
 /* Whether plaintext can be read: 1 at once when records already read
  * hold some, else as sock_wait. */
@@ -95,10 +98,11 @@ int tls_wait(struct tls_conn *t, int64_t deadline_ms);
 /* Up to len bytes as they come: >0, 0 at end of stream, -1 (EAGAIN with
  * dontwait when nothing is there yet). */
 ssize_t tls_recv(struct tls_conn *t, void *buf, size_t len, int dontwait);
-int tls_read_full(struct tls_conn *t, void *buf, size_t len,
+ssize_t tls_read_full(struct tls_conn *t, void *buf, size_t len,
     int64_t deadline_ms);
 int tls_discard(struct tls_conn *t, uint64_t len, int64_t deadline_ms);
-int tls_read_idle(struct tls_conn *t, void *buf, size_t len, int idle_ms);
+ssize_t tls_read_idle(struct tls_conn *t, void *buf, size_t len,
+    int idle_ms);
 int tls_discard_idle(struct tls_conn *t, uint64_t len, int idle_ms);
 
 /* Writes every byte of the vector in full records: pieces smaller than

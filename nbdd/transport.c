@@ -75,7 +75,7 @@ tp_recv(struct transport *t, void *buf, size_t len, int flags)
 	return n;
 }
 
-int
+ssize_t
 tp_read_full(struct transport *t, void *buf, size_t len, int64_t deadline_ms)
 {
 	if (t->tls != NULL)
@@ -91,7 +91,7 @@ tp_discard(struct transport *t, uint64_t len, int64_t deadline_ms)
 	return sock_discard(t->fd, len, deadline_ms);
 }
 
-int
+ssize_t
 tp_read_idle(struct transport *t, void *buf, size_t len, int idle_ms)
 {
 	if (t->tls != NULL)

@@ -38,10 +38,11 @@ int tp_wait(struct transport *t, int64_t deadline_ms);
 /* What is there, up to len: >0, 0 at end of stream, -1 (EAGAIN with
  * TP_DONTWAIT when nothing is). */
 ssize_t tp_recv(struct transport *t, void *buf, size_t len, int flags);
-int tp_read_full(struct transport *t, void *buf, size_t len,
+ssize_t tp_read_full(struct transport *t, void *buf, size_t len,
     int64_t deadline_ms);
 int tp_discard(struct transport *t, uint64_t len, int64_t deadline_ms);
-int tp_read_idle(struct transport *t, void *buf, size_t len, int idle_ms);
+ssize_t tp_read_idle(struct transport *t, void *buf, size_t len,
+    int idle_ms);
 int tp_discard_idle(struct transport *t, uint64_t len, int idle_ms);
 
 /* Writes all of it; MSG_MORE in flags when more follows at once. The
