@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "common/bootdir.h"
+#include "common/piid.h"
 #include "nbdd/tlsauth.h"
 
 static int
@@ -66,8 +67,13 @@ tlsauth_decide(const struct tlsauth_policy *p, const char *identity,
 	if (e != TLSAUTH_ENTRY_NONE)
 		return by_entry(e, &id, export_id, TLSAUTH_ENTRY,
 		    TLSAUTH_ENTRY_ELSEWHERE, TLSAUTH_ENTRY_NOT_IMAGE, rule);
-	/* No entry of its own: such a Pi boots the default entry, so that
-	 * is the root it may have. */
+	/* No entry of its own: a Pi boots the default entry, so that is
+	 * the root it may have. Any other name (a laptop's) gets nothing
+	 * from default, as tftpd gives it nothing. */
+	if (!piid_names_machine(identity, strlen(identity))) {
+		*rule = TLSAUTH_NOT_A_PI;
+		return TLSAUTH_REFUSED;
+	}
 	memset(&id, 0, sizeof(id));
 	e = p->lookup(p->lookup_ctx, TLSAUTH_DEFAULT_ENTRY, &id);
 	if (e == TLSAUTH_ENTRY_NONE) {
@@ -121,6 +127,10 @@ tlsauth_describe(enum tlsauth_rule rule, const char *identity, char *buf,
 		return snprintf(buf, len, "identity %s has no boot entry, "
 		    "there is no default entry, and no export is named %s", id,
 		    id);
+	case TLSAUTH_NOT_A_PI:
+		return snprintf(buf, len, "identity %s has no boot entry, is "
+		    "not named like a Pi (a serial or MAC entry) to boot the "
+		    "default entry, and no export is named %s", id, id);
 	}
 	return snprintf(buf, len, "unknown rule");
 }

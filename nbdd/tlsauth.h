@@ -5,8 +5,11 @@
  *   - the export whose image its boot entry points at: BOOT/IDENTITY
  *     and ROOT/NAME.img are the same file (or device), so re-pointing a
  *     Pi's entry moves its right to the root along with its boot files;
- *   - when it has no entry at all, the image that BOOT/default points
- *     at, as that is what such a Pi boots;
+ *   - when it has no entry at all and is named like a Pi (a serial,
+ *     abcd1234, or a MAC entry, dc-a6-32-01-36-c2), the image that
+ *     BOOT/default points at, as that is what such a Pi boots (tftpd
+ *     falls back to default for such names only: an administrator's
+ *     laptop must not open what default boots);
  *   - the export named IDENTITY itself (a machine that is not a Pi, or a
  *     Pi whose boot files come from a directory);
  *   - every export, when IDENTITY is one of the administrator's (-w).
@@ -67,12 +70,14 @@ enum tlsauth_rule {
 	TLSAUTH_DEFAULT_ELSEWHERE,	/* no entry; default points elsewhere */
 	TLSAUTH_DEFAULT_NOT_IMAGE,	/* no entry; default is a directory */
 	TLSAUTH_NO_ENTRY,		/* neither an entry nor a default */
+	TLSAUTH_NOT_A_PI,		/* no entry, and not named like a Pi:
+					 * default is not its */
 };
 
 /* Whether identity (NULL for a session without one) may open the export
  * export_name, whose image is export_id. *rule says which rule decided.
  * The lookup is called at most twice (the identity's entry, then
- * "default"), and never with a name that is not plain. */
+ * "default" for a Pi's name), and never with a name that is not plain. */
 enum tlsauth_result tlsauth_decide(const struct tlsauth_policy *p,
     const char *identity, const char *export_name,
     const struct image_id *export_id, enum tlsauth_rule *rule);

@@ -151,6 +151,47 @@ START_TEST(admins_and_same_name_need_no_entry)
 }
 END_TEST
 
+/* default is a Pi's fallback only: other names without an entry get
+ * nothing from it, and it is not even looked up for them. */
+START_TEST(default_only_for_a_pis_name)
+{
+	static const char *const pis[] = { "abcd1234", "12345678",
+	    "dc-a6-32-01-36-c2", "DC-A6-32-01-36-C2" };
+	static const char *const others[] = { "laptop", "admin2",
+	    "abcd12345", "abcd123", "dc:a6:32:01:36:c2", "workstation-7",
+	    "pi-kitchen" };
+	enum tlsauth_rule rule;
+
+	for (size_t i = 0; i < sizeof(pis) / sizeof(pis[0]); i++) {
+		struct fake_dir d = { .entry_name = NULL, .dflt = F_SAME };
+
+		ck_assert_int_eq(decide(&d, pis[i], "jammy", &rule),
+		    TLSAUTH_OK);
+		ck_assert_int_eq(rule, TLSAUTH_DEFAULT);
+		ck_assert_int_eq(d.calls, 2);
+	}
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		for (int df = 0; df < F_STATES; df++) {
+			struct fake_dir d = { .entry_name = NULL,
+			    .dflt = df };
+
+			ck_assert_int_eq(decide(&d, others[i], "jammy",
+			    &rule), TLSAUTH_REFUSED);
+			ck_assert_int_eq(rule, TLSAUTH_NOT_A_PI);
+			ck_assert_int_eq(d.calls, 1);
+			ck_assert_str_eq(d.asked[0], others[i]);
+		}
+		/* Its own entry still counts, whatever its name. */
+		struct fake_dir d = { .entry_name = others[i],
+		    .entry = F_SAME, .dflt = F_OTHER };
+
+		ck_assert_int_eq(decide(&d, others[i], "jammy", &rule),
+		    TLSAUTH_OK);
+		ck_assert_int_eq(rule, TLSAUTH_ENTRY);
+	}
+}
+END_TEST
+
 START_TEST(no_identity_is_not_checked)
 {
 	struct fake_dir d = { .entry_name = NULL };
@@ -235,7 +276,7 @@ START_TEST(descriptions)
 {
 	char buf[256];
 
-	for (int r = TLSAUTH_ANONYMOUS; r <= TLSAUTH_NO_ENTRY; r++) {
+	for (int r = TLSAUTH_ANONYMOUS; r <= TLSAUTH_NOT_A_PI; r++) {
 		ck_assert_int_gt(tlsauth_describe(r, "abcd1234", buf,
 		    sizeof(buf)), 10);
 		ck_assert_ptr_null(strstr(buf, "unknown"));
@@ -549,6 +590,7 @@ tlsauth_suite(void)
 
 	tcase_add_test(tc, every_entry_and_default);
 	tcase_add_test(tc, admins_and_same_name_need_no_entry);
+	tcase_add_test(tc, default_only_for_a_pis_name);
 	tcase_add_test(tc, no_identity_is_not_checked);
 	tcase_add_test(tc, names_that_are_not_plain_match_nothing);
 	tcase_add_test(tc, names_match_exactly);
