@@ -13,6 +13,7 @@ conn_serve(struct nbdd_ctx *ctx, int fd, int refused)
 	memset(&c, 0, sizeof(c));
 	c.ctx = ctx;
 	c.fd = fd;
+	tp_init(&c.tp, fd);
 	c.ex.fd = -1;
 	c.refused = refused;
 	sock_peer(fd, c.host, sizeof(c.host), c.peer, sizeof(c.peer));
@@ -21,6 +22,7 @@ conn_serve(struct nbdd_ctx *ctx, int fd, int refused)
 	log_debug("%s: connected", c.peer);
 	if (negotiate(&c) == 0)
 		transmit(&c);
+	tp_close(&c.tp);
 	claim_release(&ctx->claims, c.claim);
 	export_close(&c.ex);
 	log_debug("%s: disconnected", c.peer);

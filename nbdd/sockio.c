@@ -131,6 +131,31 @@ sock_discard(int fd, uint64_t len, int64_t deadline_ms)
 }
 
 ssize_t
+sock_drain(int fd, size_t max)
+{
+	uint8_t junk[4096];
+	size_t got = 0;
+	ssize_t n;
+
+	for (;;) {
+		n = recv(fd, junk, sizeof(junk), MSG_DONTWAIT);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return (ssize_t)got;
+		if (n == -1)
+			return -1;
+		if (n == 0)
+			return (ssize_t)got;
+		got += (size_t)n;
+		if (got > max) {
+			errno = EMSGSIZE;
+			return -1;
+		}
+	}
+}
+
+ssize_t
 sock_read_idle(int fd, void *buf, size_t len, int idle_ms)
 {
 	const size_t step = 256 * 1024;

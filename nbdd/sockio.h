@@ -33,6 +33,11 @@ ssize_t sock_read_full(int fd, void *buf, size_t len, int64_t deadline_ms);
  * message: 0, or -1 with errno (ECONNRESET when the stream ended). */
 int sock_discard(int fd, uint64_t len, int64_t deadline_ms);
 
+/* Reads and throws away whatever has already arrived, without waiting:
+ * the count (0 when nothing had), or -1 with errno (EMSGSIZE when more
+ * than max bytes kept coming). */
+ssize_t sock_drain(int fd, size_t max);
+
 /* The same two, but the limit is on silence: each time bytes arrive the
  * client has idle_ms more. For payloads that may take long on a slow
  * link but must keep coming. */

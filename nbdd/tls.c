@@ -882,6 +882,18 @@ tls_recv(struct tls_conn *t, void *buf, size_t len, int dontwait)
 	return r;
 }
 
+ssize_t
+tls_recv_by(struct tls_conn *t, void *buf, size_t len, int64_t deadline_ms)
+{
+	ssize_t r;
+
+	t->deadline_ms = deadline_ms;
+	t->timed_out = 0;
+	r = recv_record(t, buf, len);
+	t->deadline_ms = SOCK_NO_DEADLINE;
+	return r;
+}
+
 /* Reads exactly len with the pull function's limits as set: len, 0 when
  * the stream ended before the first byte, or -1 (ECONNRESET when it
  * ended part way). */

@@ -98,6 +98,10 @@ int tls_wait(struct tls_conn *t, int64_t deadline_ms);
 /* Up to len bytes as they come: >0, 0 at end of stream, -1 (EAGAIN with
  * dontwait when nothing is there yet). */
 ssize_t tls_recv(struct tls_conn *t, void *buf, size_t len, int dontwait);
+/* The same, waiting until deadline_ms at most (ETIMEDOUT), also for
+ * the rest of a record begun. */
+ssize_t tls_recv_by(struct tls_conn *t, void *buf, size_t len,
+    int64_t deadline_ms);
 ssize_t tls_read_full(struct tls_conn *t, void *buf, size_t len,
     int64_t deadline_ms);
 int tls_discard(struct tls_conn *t, uint64_t len, int64_t deadline_ms);

@@ -76,6 +76,21 @@ tp_recv(struct transport *t, void *buf, size_t len, int flags)
 }
 
 ssize_t
+tp_recv_by(struct transport *t, void *buf, size_t len, int64_t deadline_ms)
+{
+	int w;
+
+	if (t->tls != NULL)
+		return tls_recv_by(t->tls, buf, len, deadline_ms);
+	if ((w = sock_wait(t->fd, deadline_ms)) <= 0) {
+		if (w == 0)
+			errno = ETIMEDOUT;
+		return -1;
+	}
+	return tp_recv(t, buf, len, 0);
+}
+
+ssize_t
 tp_read_full(struct transport *t, void *buf, size_t len, int64_t deadline_ms)
 {
 	if (t->tls != NULL)

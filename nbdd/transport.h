@@ -38,6 +38,11 @@ int tp_wait(struct transport *t, int64_t deadline_ms);
 /* What is there, up to len: >0, 0 at end of stream, -1 (EAGAIN with
  * TP_DONTWAIT when nothing is). */
 ssize_t tp_recv(struct transport *t, void *buf, size_t len, int flags);
+/* Up to len bytes, waiting until deadline_ms at most: >0, 0 at end of
+ * stream, -1 (ETIMEDOUT). Over TLS the deadline covers a record begun
+ * and not finished, which plain readiness cannot see. */
+ssize_t tp_recv_by(struct transport *t, void *buf, size_t len,
+    int64_t deadline_ms);
 ssize_t tp_read_full(struct transport *t, void *buf, size_t len,
     int64_t deadline_ms);
 int tp_discard(struct transport *t, uint64_t len, int64_t deadline_ms);
@@ -52,6 +57,9 @@ int tp_writev_full(struct transport *t, struct iovec *iov, int iovcnt,
     int flags);
 int tp_write_full(struct transport *t, const void *buf, size_t len,
     int flags);
+
+/* The most hdr bytes tp_send_file takes (one TLS record's worth). */
+#define TP_SEND_FILE_HDR_MAX	16384
 
 /* A large READ's reply: hdr then len bytes of fd at off. Plain TCP:
  * the header with MSG_MORE, then sendfile(2), never through user space.
