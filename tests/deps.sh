@@ -51,6 +51,7 @@ initramfs-tools      an initramfs with nbd-client's nbdroot= support
 cpio                 unpacking and repacking initramfs images
 procps               pkill and ps for test cleanup
 strace               nbdd test: FLUSH/FUA reach fdatasync and RWF_DSYNC
+tcpdump              the netboot test's capture of a root over TLS: no plaintext of it on the wire
 python3              hand-made TFTP packets in the tftpd tests (tests/tools/tftp-raw.py)
 bc                   rates in the demo and benchmarks
 systemd              systemd-socket-activate for socket activation tests
