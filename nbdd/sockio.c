@@ -51,6 +51,15 @@ sock_tune(int fd)
 }
 
 int
+sock_tune_records(int fd)
+{
+	int dflt = 0;	/* the sysctl's value: no mark */
+
+	return setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &dflt,
+	    sizeof(dflt));
+}
+
+int
 sock_wait(int fd, int64_t deadline_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };

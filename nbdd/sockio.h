@@ -20,6 +20,12 @@ int64_t sock_now_ms(void);
  * data. Returns 0, or -1 (errno set). */
 int sock_tune(int fd);
 
+/* For a stream that has become TLS: the kernel's default low-water mark
+ * again. TLS goes out a record (16 KiB at most) per sendmsg(); with
+ * sock_tune()'s mark nearly every one would wait for the last to leave,
+ * a sleep and a wakeup per record. 0, or -1 (errno set). */
+int sock_tune_records(int fd);
+
 /* Waits until fd is readable or deadline_ms passes: 1, 0 on timeout, -1
  * on error. SOCK_NO_DEADLINE waits for ever. */
 int sock_wait(int fd, int64_t deadline_ms);

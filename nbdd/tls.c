@@ -40,6 +40,11 @@
  * than that rides with the chunk before it: no pread for a few bytes. */
 #define FILE_BUF	(FILE_CHUNK + RECORD_MAX)
 #define IDLE_STEP	(256 * 1024)
+/* What one recv() takes in when GnuTLS asks for a record's header or a
+ * small record: a client's requests come one per record, so a batch of
+ * them costs one system call, not two per request. Larger asks go
+ * straight into GnuTLS's buffer. */
+#define READ_AHEAD	1024
 
 struct tls_creds {
 	gnutls_certificate_credentials_t x509;	/* NULL without -X */
@@ -71,6 +76,9 @@ struct tls_conn {
 	int psk_found;
 	enum tls_identity kind;
 	char identity[TLS_IDENTITY_MAX + 1];
+	uint8_t rbuf[READ_AHEAD];	/* read from the socket, not yet
+					 * handed to GnuTLS */
+	size_t rstart, rend;
 	uint8_t *stage;		/* gathers small pieces into a record */
 	uint8_t *filebuf;	/* large reads: pread into, encrypt from */
 	struct tls_stats st;
@@ -439,32 +447,52 @@ tls_creds_describe(const struct tls_creds *cr, char *buf, size_t len)
 
 /* --- the socket under the session ------------------------------------ */
 
+/* Waits for the socket as the record call in progress allows: 0, or -1
+ * with GnuTLS told why. */
+static int
+pull_wait(struct tls_conn *t)
+{
+	int64_t deadline = t->deadline_ms;
+	int w;
+
+	if (t->dontwait)
+		return 0;
+	if (t->idle_ms > 0)
+		deadline = sock_now_ms() + t->idle_ms;
+	if (deadline == SOCK_NO_DEADLINE)
+		return 0;
+	if ((w = sock_wait(t->fd, deadline)) > 0)
+		return 0;
+	if (w == 0)
+		t->timed_out = 1;
+	t->io_errno = w == 0 ? ETIMEDOUT : errno;
+	gnutls_transport_set_errno(t->s, t->io_errno);
+	return -1;
+}
+
 static ssize_t
 pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
 {
 	struct tls_conn *t = ptr;
-	int64_t deadline = t->deadline_ms;
-	int flags = 0, w;
+	uint8_t *into = buf;
+	size_t cap = len;
 	ssize_t n;
 
-	if (t->dontwait)
-		flags = MSG_DONTWAIT;
-	else {
-		if (t->idle_ms > 0)
-			deadline = sock_now_ms() + t->idle_ms;
-		if (deadline != SOCK_NO_DEADLINE) {
-			if ((w = sock_wait(t->fd, deadline)) <= 0) {
-				if (w == 0)
-					t->timed_out = 1;
-				t->io_errno = w == 0 ? ETIMEDOUT : errno;
-				gnutls_transport_set_errno(t->s,
-				    t->io_errno);
-				return -1;
-			}
-		}
+	if (t->rend > t->rstart) {
+		n = (ssize_t)(t->rend - t->rstart < len ? t->rend - t->rstart :
+		    len);
+		memcpy(buf, t->rbuf + t->rstart, (size_t)n);
+		t->rstart += (size_t)n;
+		return n;
+	}
+	if (pull_wait(t) == -1)
+		return -1;
+	if (len < READ_AHEAD) {
+		into = t->rbuf;
+		cap = READ_AHEAD;
 	}
 	do
-		n = recv(t->fd, buf, len, flags);
+		n = recv(t->fd, into, cap, t->dontwait ? MSG_DONTWAIT : 0);
 	while (n == -1 && errno == EINTR);
 	t->st.recvs++;
 	if (n == 0)
@@ -473,7 +501,11 @@ pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
 		t->io_errno = errno;
 		gnutls_transport_set_errno(t->s, errno);
 	}
-	return n;
+	if (n <= 0 || into == buf)
+		return n;
+	t->rstart = 0;
+	t->rend = (size_t)n;
+	return pull(ptr, buf, len);
 }
 
 /* Asked by GnuTLS whether data comes within ms: 1, 0, or -1. */
@@ -484,6 +516,8 @@ pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
 	int64_t deadline = t->deadline_ms;
 	int w;
 
+	if (t->rend > t->rstart)
+		return 1;
 	if (ms != GNUTLS_INDEFINITE_TIMEOUT) {
 		int64_t mine = sock_now_ms() + ms;
 
@@ -865,7 +899,7 @@ recv_record(struct tls_conn *t, void *buf, size_t len)
 int
 tls_wait(struct tls_conn *t, int64_t deadline_ms)
 {
-	if (gnutls_record_check_pending(t->s) > 0)
+	if (gnutls_record_check_pending(t->s) > 0 || t->rend > t->rstart)
 		return 1;
 	return sock_wait(t->fd, deadline_ms);
 }

@@ -791,6 +791,31 @@ START_TEST(pending_plaintext_counts_as_readable)
 }
 END_TEST
 
+/* Requests come one per record: a burst of small records is taken in
+ * with one recv(), not two per record; a large record still goes
+ * straight into GnuTLS's buffer. */
+START_TEST(small_records_read_ahead)
+{
+	struct script sc = { .pieces = { "req1", "req2", "req3", "req4",
+	    "req5", "req6", "req7", "req8" }, .hold_ms = 500 };
+	struct client c;
+	struct server sv;
+	char buf[64];
+	uint64_t recvs0;
+
+	scripted(&sv, &c, &sc);
+	usleep(200 * 1000);	/* all eight are in the socket */
+	recvs0 = tls_stats(sv.t)->recvs;
+	ck_assert_int_eq(tls_read_full(sv.t, buf, 32, sock_now_ms() + 2000),
+	    32);
+	ck_assert(memcmp(buf, "req1req2req3req4req5req6req7req8", 32) == 0);
+	ck_assert_uint_le(tls_stats(sv.t)->recvs - recvs0, 2);
+	/* Nothing is left behind in the read-ahead: the next wait waits. */
+	ck_assert_int_eq(tls_wait(sv.t, sock_now_ms() + 50), 0);
+	finish(&sv, &c);
+}
+END_TEST
+
 START_TEST(discard_takes_exactly)
 {
 	struct script sc = { .pieces = { "xxxxxxxxxx", "KEEP" },
@@ -1226,6 +1251,7 @@ tls_suite(void)
 	tcase_add_test(rec, idle_limit_is_on_silence);
 	tcase_add_test(rec, pending_plaintext_counts_as_readable);
 	tcase_add_test(rec, discard_takes_exactly);
+	tcase_add_test(rec, small_records_read_ahead);
 	tcase_add_test(rec, writev_in_full_records);
 	tcase_add_test(rec, large_read_straight_from_the_image);
 	tcase_add_test(rec, large_read_past_the_end);
