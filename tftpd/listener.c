@@ -97,10 +97,10 @@ on_request(struct server *s, int lfd, const uint8_t *buf, size_t len,
 	struct datagram dg = { .s = s, .peer = mh->msg_name,
 	    .plen = mh->msg_namelen };
 	struct request_facts facts = { s->ntransfers, s->max_transfers,
-	    host_allowed, &dg };
+	    log_enabled(LOG_LEVEL_DEBUG), host_allowed, &dg };
 	struct request_decision d;
 	struct source *src, *wrapped;
-	char why[SOURCE_WHY_LEN];
+	char why[SOURCE_WHY_LEN], name[TFTPD_PATH_MAX + 1];
 
 	addr_str(dg.peer, dg.plen, dg.peer_str, sizeof(dg.peer_str));
 	datagram_local_addr(lfd, mh, &dg.local, &dg.llen, NULL);
@@ -123,8 +123,10 @@ on_request(struct server *s, int lfd, const uint8_t *buf, size_t len,
 	}
 	if (d.req.netascii) {
 		if (netascii_wrap(src, &wrapped) != SOURCE_OK) {
+			packet_printable(name, sizeof(name), d.req.filename,
+			    d.req.filename_len);
 			log_err("%s: %s: netascii: out of memory", dg.peer_str,
-			    d.name);
+			    name);
 			send_error(&dg, TFTP_EUNDEF, "Out of memory");
 			return;
 		}

@@ -4,19 +4,27 @@
 
 #include "tftpd/request.h"
 
+/* The file name asked for, for "%.*s": it holds no NUL (the parser ends
+ * it at one); say() makes the line printable. */
+#define NAME(d)	(int)(d)->req.filename_len, (d)->req.filename
+
 static void
 say(struct request_decision *d, enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Sets the line d is logged with. The name and the reasons in it come
- * from the request, and a reason may quote the request's path: the whole
- * line is made printable. */
+/* Sets the line d is logged with; a debug line only if it will be. The
+ * name and the reasons in it come from the request, and a reason may
+ * quote the request's path: the whole line is made printable. */
 static void
 say(struct request_decision *d, enum log_level level, const char *fmt, ...)
 {
 	va_list ap;
 
 	d->level = level;
+	if (level >= LOG_LEVEL_DEBUG && !d->debug) {
+		d->line[0] = '\0';
+		return;
+	}
 	va_start(ap, fmt);
 	vsnprintf(d->line, sizeof(d->line), fmt, ap);
 	va_end(ap);
@@ -39,9 +47,17 @@ request_decide(const uint8_t *buf, size_t len, const struct request_facts *f,
 	const char *why;
 	int op;
 
-	memset(d, 0, sizeof(*d));
+	/* Field by field: the line alone is larger than everything else,
+	 * and the parser and negotiation clear what they fill. */
 	d->action = REQUEST_DROP;
+	d->req.filename = NULL;
+	d->req.filename_len = 0;
+	d->debug = f->debug;
+	d->error = 0;
+	d->message = NULL;
 	d->level = LOG_LEVEL_DEBUG;
+	d->line[0] = '\0';
+	d->message_buf[0] = '\0';
 	op = packet_opcode(buf, len);
 	if (op >= TFTP_DATA && op <= TFTP_OACK) {
 		/* A stray packet of some transfer: not ours to answer. */
@@ -64,26 +80,24 @@ request_decide(const uint8_t *buf, size_t len, const struct request_facts *f,
 		    packet_status_str(ps));
 		return;
 	}
-	packet_printable(d->name, sizeof(d->name), d->req.filename,
-	    d->req.filename_len);
 	if (d->req.opcode == TFTP_WRQ) {
 		refuse(d, TFTP_EACCESS, "Access violation: read-only server");
-		say(d, LOG_LEVEL_INFO, "write request for %s refused: "
-		    "read-only", d->name);
+		say(d, LOG_LEVEL_INFO, "write request for %.*s refused: "
+		    "read-only", NAME(d));
 		return;
 	}
 	if (packet_negotiate(&d->req, &d->params, &why) != PKT_OK) {
 		snprintf(d->message_buf, sizeof(d->message_buf),
 		    "bad value for option %s", why);
 		refuse(d, TFTP_EOPTNEG, d->message_buf);
-		say(d, LOG_LEVEL_DEBUG, "%s: %s", d->name, d->message_buf);
+		say(d, LOG_LEVEL_DEBUG, "%.*s: %s", NAME(d), d->message_buf);
 		return;
 	}
 	if (f->ntransfers >= f->max_transfers) {
 		refuse(d, TFTP_EUNDEF,
 		    "Server busy: too many transfers, try again");
-		say(d, LOG_LEVEL_INFO, "%s refused: %u transfers running",
-		    d->name, f->ntransfers);
+		say(d, LOG_LEVEL_INFO, "%.*s refused: %u transfers running",
+		    NAME(d), f->ntransfers);
 		return;
 	}
 	d->action = REQUEST_OPEN;
@@ -103,26 +117,27 @@ request_opened(struct request_decision *d, enum source_status st,
 		/* A Pi probes for optional files all the time: a miss is
 		 * quiet, a name that is there but never served is not. */
 		if (has_why)
-			say(d, LOG_LEVEL_INFO, "%s: %s: refused", d->name, why);
+			say(d, LOG_LEVEL_INFO, "%.*s: %s: refused", NAME(d),
+			    why);
 		else
-			say(d, LOG_LEVEL_DEBUG, "%s: not found", d->name);
+			say(d, LOG_LEVEL_DEBUG, "%.*s: not found", NAME(d));
 		return;
 	case SOURCE_BROKEN:
 		/* The client cannot help it: "file not found", and the
 		 * administrator is told what to repair. */
 		refuse(d, TFTP_ENOTFOUND, NULL);
-		say(d, LOG_LEVEL_WARN, "%s: %s", d->name,
+		say(d, LOG_LEVEL_WARN, "%.*s: %s", NAME(d),
 		    has_why ? why : "its entry cannot be read as an image");
 		return;
 	case SOURCE_DENIED:
 		refuse(d, TFTP_EACCESS, NULL);
-		say(d, LOG_LEVEL_INFO, "%s: access violation%s%s", d->name,
+		say(d, LOG_LEVEL_INFO, "%.*s: access violation%s%s", NAME(d),
 		    has_why ? ": " : "", has_why ? why : "");
 		return;
 	case SOURCE_ERROR:
 	default:
 		refuse(d, TFTP_EUNDEF, "Cannot open file");
-		say(d, LOG_LEVEL_WARN, "%s: cannot open%s%s", d->name,
+		say(d, LOG_LEVEL_WARN, "%.*s: cannot open%s%s", NAME(d),
 		    has_why ? ": " : "", has_why ? why : "");
 		return;
 	}

@@ -35,6 +35,8 @@ enum request_action {
 struct request_facts {
 	unsigned ntransfers;		/* transfers running */
 	unsigned max_transfers;		/* -m */
+	int debug;			/* debug lines are logged (-v): only
+					 * then are they written */
 	/* Whether the sender is served (-A): 1 or 0. Called once, only for
 	 * a datagram that will be answered, before its bytes are parsed: a
 	 * host that is not served learns nothing else. It logs its own
@@ -45,15 +47,15 @@ struct request_facts {
 
 struct request_decision {
 	enum request_action action;
-	struct tftp_request req;	/* as parsed; points into the datagram */
+	struct tftp_request req;	/* as parsed (filename NULL before);
+					 * points into the datagram */
 	struct tftp_params params;	/* REQUEST_OPEN: as negotiated */
-	/* The file name asked for, as printable text: control bytes are
-	 * '?', so a name cannot forge log lines. "" before it is parsed. */
-	char name[TFTPD_PATH_MAX + 1];
+	int debug;			/* facts.debug */
 	uint16_t error;			/* REQUEST_REFUSE: the TFTP error code */
 	const char *message;		/* ... and its text; NULL: the RFC's */
 	/* The line to log after the client's address and ": ", at level;
-	 * "" for none. */
+	 * "" for none. It is printable: control bytes (in a name, or in a
+	 * reason quoting it) are '?', so a request cannot forge a line. */
 	enum log_level level;
 	char line[REQUEST_LINE_LEN];
 	char message_buf[64];

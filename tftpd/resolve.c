@@ -164,7 +164,7 @@ enum source_status
 resolve_open(int rootfd, const char *name, size_t len, struct source **out,
     char *why, size_t whylen)
 {
-	char path[TFTPD_PATH_MAX + 1], logname[TFTPD_PATH_MAX + 1];
+	char path[TFTPD_PATH_MAX + 1];
 	const char *slash, *rest;
 	enum boot_entry_type type;
 	enum source_status st;
@@ -205,11 +205,8 @@ resolve_open(int rootfd, const char *name, size_t len, struct source **out,
 		return SOURCE_NOT_FOUND;
 	while (*rest == '/')
 		rest++;
-	/* A source's name goes into its transfer's log lines: a file a Pi
-	 * made beneath its entry may have a newline in its name. */
-	packet_printable(logname, sizeof(logname), path, len);
 	if (type == BOOT_ENTRY_DIR) {
-		st = dirsource_open(fd, rest, logname, out, why, whylen);
+		st = dirsource_open(fd, rest, path, out, why, whylen);
 	} else {
 		char image_name[NAME_MAX + 1];
 
@@ -218,8 +215,13 @@ resolve_open(int rootfd, const char *name, size_t len, struct source **out,
 		st = image_source_open(fd, partition, image_name, rest, out,
 		    why, whylen);
 		if (st == SOURCE_OK)
-			strlcpy((*out)->name, logname, sizeof((*out)->name));
+			strlcpy((*out)->name, path, sizeof((*out)->name));
 	}
 	close(fd);
+	/* A source's name goes into its transfer's log lines: a file a Pi
+	 * made beneath its entry may have a newline in its name. */
+	if (st == SOURCE_OK)
+		packet_printable((*out)->name, sizeof((*out)->name),
+		    (*out)->name, strlen((*out)->name));
 	return st;
 }

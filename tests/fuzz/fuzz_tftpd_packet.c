@@ -93,7 +93,8 @@ check_line(const struct request_decision *d)
 {
 	const char *end = memchr(d->line, '\0', sizeof(d->line));
 
-	if (end == NULL || memchr(d->name, '\0', sizeof(d->name)) == NULL)
+	if (end == NULL || (d->level >= LOG_LEVEL_DEBUG && !d->debug &&
+	    end != d->line))
 		abort();
 	for (const char *p = d->line; p < end; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
@@ -118,7 +119,8 @@ static void
 fuzz_decision(const uint8_t *data, size_t size)
 {
 	struct host h = { size % 5 != 0, 0 };
-	struct request_facts f = { (unsigned)(size % 4), 2, host_check, &h };
+	struct request_facts f = { (unsigned)(size % 4), 2, size % 3 != 0,
+	    host_check, &h };
 	struct request_decision d;
 	char why[SOURCE_WHY_LEN];
 	int op = packet_opcode(data, size);
