@@ -1,7 +1,8 @@
 /* tftpd: read-only TFTP server for Raspberry Pi boot files. main.c
  * parses flags, binds, drops privileges and runs the event loop; the I/O
- * around it is request.c and conn.c, what packets mean is packet.c, what
- * a transfer does is transfer.c, where bytes come from is resolve.c. */
+ * around it is listener.c and conn.c, what packets mean is packet.c, what
+ * a request gets is request.c, what a transfer does is transfer.c, where
+ * bytes come from is resolve.c. */
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -19,6 +20,7 @@
 #include "common/log.h"
 #include "common/privdrop.h"
 #include "common/signals.h"
+#include "tftpd/request.h"
 #include "tftpd/server.h"
 
 #define DEFAULT_MAX_TRANSFERS	512
@@ -197,6 +199,7 @@ main(int argc, char *argv[])
 	s->inetd = cl.inetd;
 	s->idle_ms = (uint64_t)opts.idle_secs * 1000;
 	access_init(&s->access, &opts.allow);
+	ratelimit_init(&s->request_log, REQUEST_LOG_BURST, REQUEST_LOG_PER_MIN);
 	raise_fd_limit(2 * s->max_transfers + 64);
 
 	if ((s->sig.fd = signals_shutdown_fd()) == -1)
