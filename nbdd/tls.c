@@ -9,15 +9,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
 #include "common/bootdir.h"
+#include "common/byteorder.h"
 #include "common/log.h"
 #include "nbdd/pskfile.h"
 #include "nbdd/sockio.h"
 #include "nbdd/tls.h"
 #include "nbdd/tlshello.h"
+#include "nbdd/tlsrec.h"
 
 /* TLS 1.2 (nbd-client 3.24 speaks no other) and 1.3. AES-128-GCM first,
  * in the server's order: the cheapest of the standard AEAD ciphers on a
@@ -40,6 +43,12 @@
  * than that rides with the chunk before it: no pread for a few bytes. */
 #define FILE_BUF	(FILE_CHUNK + RECORD_MAX)
 #define IDLE_STEP	(256 * 1024)
+/* A large read's chunk, sealed and sent at once: FILE_BUF in full
+ * records, and one more for a short last record. */
+#define SEAL_RECORDS	(FILE_BUF / RECORD_MAX + 1)
+/* TLS 1.3 allows about 2^24.5 AES-GCM records per key; past 2^24 the
+ * records go through GnuTLS, which updates the key when it must. */
+#define SEAL_SEQ_MAX	(1ULL << 24)
 /* What one recv() takes in when GnuTLS asks for a record's header or a
  * small record: a client's requests come one per record, so a batch of
  * them costs one system call, not two per request. Larger asks go
@@ -81,6 +90,12 @@ struct tls_conn {
 	size_t rstart, rend;
 	uint8_t *stage;		/* gathers small pieces into a record */
 	uint8_t *filebuf;	/* large reads: pread into, encrypt from */
+	/* Large reads' records are sealed here with the session's write
+	 * key (tlsrec.h): the cipher, for as long as the key holds. */
+	gnutls_aead_cipher_hd_t seal;
+	gnutls_cipher_algorithm_t seal_cipher;
+	uint8_t seal_key[32];
+	size_t seal_keylen;
 	struct tls_stats st;
 };
 
@@ -638,6 +653,8 @@ tls_conn_free(struct tls_conn *t)
 		}
 	}
 	gnutls_deinit(t->s);
+	if (t->seal != NULL)
+		gnutls_aead_cipher_deinit(t->seal);
 	free(t->stage);
 	free(t->filebuf);
 	explicit_bzero(t, sizeof(*t));
@@ -880,6 +897,14 @@ recv_record(struct tls_conn *t, void *buf, size_t len)
 		case GNUTLS_E_INTERRUPTED:
 		case GNUTLS_E_WARNING_ALERT_RECEIVED:
 			continue;
+		case GNUTLS_E_AGAIN:
+			/* Also after a TLS 1.3 post-handshake message (a key
+			 * update) was dealt with: nothing wrong, no data yet.
+			 * Only a read that must not wait, or whose deadline
+			 * passed, stops here. */
+			if (!t->dontwait && !t->timed_out)
+				continue;
+			return record_failed(t, r);
 		case GNUTLS_E_PREMATURE_TERMINATION:
 			/* TCP closed without close_notify: the end, as a
 			 * plain socket's; whether in the middle of a
@@ -1108,6 +1133,119 @@ tls_write_full(struct tls_conn *t, const void *buf, size_t len, int flags)
 	return tls_writev_full(t, &iov, 1, flags);
 }
 
+/* The session's write state, for sealing records ourselves: 0 with k
+ * and *seq set and t->seal keyed, or 1 when this session's cipher or
+ * version is not one we seal (GnuTLS's record layer sends then). */
+static int
+seal_state(struct tls_conn *t, struct tlsrec_keys *k, uint64_t *seq)
+{
+	gnutls_protocol_t v = gnutls_protocol_get_version(t->s);
+	gnutls_cipher_algorithm_t c = gnutls_cipher_get(t->s);
+	int gcm = c == GNUTLS_CIPHER_AES_128_GCM ||
+	    c == GNUTLS_CIPHER_AES_256_GCM;
+	gnutls_datum_t mac, iv, key;
+	unsigned char sq[8];
+
+	if ((v != GNUTLS_TLS1_2 && v != GNUTLS_TLS1_3) ||
+	    (!gcm && c != GNUTLS_CIPHER_CHACHA20_POLY1305) ||
+	    gnutls_record_get_state(t->s, 0, &mac, &iv, &key, sq) < 0)
+		return 1;
+	*seq = get64(sq);
+	if (*seq >= SEAL_SEQ_MAX || key.size > sizeof(t->seal_key) ||
+	    tlsrec_keys(k, v == GNUTLS_TLS1_3, gcm, iv.data, iv.size) == -1)
+		return 1;
+	/* A TLS 1.3 key update gives the session a new key. */
+	if (t->seal != NULL && t->seal_cipher == c &&
+	    t->seal_keylen == key.size &&
+	    memcmp(t->seal_key, key.data, key.size) == 0)
+		return 0;
+	if (t->seal != NULL)
+		gnutls_aead_cipher_deinit(t->seal);
+	t->seal = NULL;
+	if (gnutls_aead_cipher_init(&t->seal, c, &key) < 0) {
+		t->seal = NULL;
+		return 1;
+	}
+	t->seal_cipher = c;
+	t->seal_keylen = key.size;
+	memcpy(t->seal_key, key.data, key.size);
+	return 0;
+}
+
+/* Sends the len bytes at p, which it overwrites, as application-data
+ * records sealed in place, all in one sendmsg() (with MSG_MORE when more
+ * follows): no copy besides the encryption and the kernel's, and a
+ * system call per chunk rather than per record. 0; -1 with errno (the
+ * stream is broken); or 1 when these records are not ours to seal:
+ * nothing was sent or changed. */
+static int
+seal_records(struct tls_conn *t, uint8_t *p, size_t len, int more)
+{
+	uint8_t prefix[SEAL_RECORDS][TLSREC_PREFIX_MAX];
+	uint8_t tag[SEAL_RECORDS][TLSREC_TAG], inner[SEAL_RECORDS];
+	uint8_t nonce[TLSREC_NONCE], aad[TLSREC_AAD_MAX], sq[8];
+	struct iovec out[4 * SEAL_RECORDS];
+	size_t max = gnutls_record_get_max_size(t->s), nrec, i, off, tl;
+	struct tlsrec_keys k;
+	uint64_t seq;
+	int nout = 0;
+
+	if (max == 0 || max > RECORD_MAX)
+		max = RECORD_MAX;
+	if (len == 0 || seal_state(t, &k, &seq) != 0)
+		return 1;
+	/* A peer's smaller record size limit counts the inner type. */
+	if (k.tls13 && max < RECORD_MAX)
+		max--;
+	if ((nrec = (len + max - 1) / max) > SEAL_RECORDS)
+		return 1;
+	for (i = 0, off = 0; i < nrec; i++) {
+		size_t n = len - off < max ? len - off : max;
+		giovec_t auth, data[2] = { { p + off, n }, { &inner[i], 1 } };
+
+		inner[i] = TLSREC_APP_DATA;
+		tlsrec_nonce(&k, seq + i, nonce);
+		auth.iov_base = aad;
+		auth.iov_len = tlsrec_aad(&k, seq + i, n, aad);
+		tl = TLSREC_TAG;
+		if (gnutls_aead_cipher_encryptv2(t->seal, nonce, sizeof(nonce),
+		    &auth, 1, data, k.tls13 ? 2 : 1, tag[i], &tl) < 0 ||
+		    tl != TLSREC_TAG) {
+			errno = EPROTO;
+			return -1;
+		}
+		out[nout++] = (struct iovec){ prefix[i],
+		    tlsrec_prefix(&k, seq + i, n, prefix[i]) };
+		out[nout++] = (struct iovec){ p + off, n };
+		if (k.tls13)
+			out[nout++] = (struct iovec){ &inner[i], 1 };
+		out[nout++] = (struct iovec){ tag[i], TLSREC_TAG };
+		off += n;
+	}
+	/* GnuTLS numbers its next record after ours, sent or not: a stream
+	 * cut in the middle is broken either way. */
+	put64(sq, seq + nrec);
+	if (gnutls_record_set_state(t->s, 0, sq) < 0) {
+		errno = EPROTO;
+		return -1;
+	}
+	t->st.records_out += nrec;
+	t->st.sends++;
+	return sock_writev_full(t->fd, out, nout, more ? MSG_MORE : 0);
+}
+
+/* Full records of p: sealed here when the session allows, else through
+ * GnuTLS. p may be overwritten. */
+static int
+send_bulk(struct tls_conn *t, uint8_t *p, size_t len, int more)
+{
+	int r = seal_records(t, p, len, more);
+
+	if (r == 1)
+		return send_records(t, p, len, more);
+	return r;
+}
+
 /* Reads len bytes of fd at off into buf: 0, or -1 (ENODATA when the
  * image ends first). */
 static int
@@ -1154,7 +1292,7 @@ tls_send_file(struct tls_conn *t, const void *hdr, size_t hdrlen, int fd,
 	if (pread_full(t, fd, t->filebuf + hdrlen, first, off) == -1)
 		return -1;
 	*started = 1;
-	if (send_records(t, t->filebuf, hdrlen + first, first < len) == -1)
+	if (send_bulk(t, t->filebuf, hdrlen + first, first < len) == -1)
 		return -1;
 	off += first;
 	len -= first;
@@ -1162,7 +1300,7 @@ tls_send_file(struct tls_conn *t, const void *hdr, size_t hdrlen, int fd,
 		size_t n = len <= FILE_BUF ? len : FILE_CHUNK;
 
 		if (pread_full(t, fd, t->filebuf, n, off) == -1 ||
-		    send_records(t, t->filebuf, n, n < len) == -1)
+		    send_bulk(t, t->filebuf, n, n < len) == -1)
 			return -1;
 		off += n;
 		len -= n;

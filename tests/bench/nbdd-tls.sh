@@ -115,17 +115,20 @@ print(int(j["read"]["iops"] + j["write"]["iops"]))' "$CH/fio.json")
 	US=$(( IOPS > 0 ? (t1 - t0) * 10000000 / HZ / (IOPS * RUNTIME) : 0 ))
 }
 
-copy_run() {	# copy_run URI [nbdcopy flags]: sets MBS and CPG (server CPU
-		# per GiB, in milliseconds)
-	local u=$1 t0 t1 c0 c1; shift
+copy_run() {	# copy_run URI [nbdcopy flags]: sets MBS, CPG (server CPU per
+		# GiB, in milliseconds) and CLG (the client's)
+	local u=$1 t0 t1 c0 c1 ct; shift
 	sync "$IMG"
 	c0=$(ticks "$SRV_PID")
 	t0=$(date +%s%N)
-	client nbdcopy "$@" "$u" null: || { MBS=0; CPG=0; return; }
+	TIMEFORMAT="%U %S"
+	ct=$( { time client nbdcopy "$@" "$u" null: >/dev/null 2>&1; } 2>&1 ) ||
+		{ MBS=0; CPG=0; CLG=0; return; }
 	t1=$(date +%s%N)
 	c1=$(ticks "$SRV_PID")
 	MBS=$(( SIZE * 1000 / (t1 - t0) ))
 	CPG=$(( (c1 - c0) * 1000 * 1024 / HZ / SIZE_MIB ))
+	CLG=$(echo "$ct" | awk -v m="$SIZE_MIB" '{ print int(($1 + $2) * 1000 * 1024 / m) }')
 }
 
 declare -A BEST
@@ -139,8 +142,10 @@ for r in $(seq "$ROUNDS"); do
 		u=$(uri "$s")
 		copy_run "$u"
 		keep "cp:$s" "$MBS"; keep_low "cpc:$s" "$CPG"
+		keep_low "cpk:$s" "$CLG"
 		copy_run "$u" -C 1
 		keep "cp1:$s" "$MBS"; keep_low "cp1c:$s" "$CPG"
+		keep_low "cp1k:$s" "$CLG"
 		fio_run "$u" randread
 		keep "rr:$s" "$IOPS"; keep_low "rrc:$s" "$US"
 		fio_run "$u" randwrite
@@ -170,6 +175,7 @@ for r in $(seq "$ROUNDS"); do
 		export GNUTLS_SYSTEM_PRIORITY_FILE=$CH/prio-$c
 		copy_run "$u" -C 1
 		keep "ccp:$c" "$MBS"; keep_low "cc:$c" "$CPG"
+		keep_low "cck:$c" "$CLG"
 		fio_run "$u" randread
 		keep "crr:$c" "$IOPS"; keep_low "crrc:$c" "$US"
 		unset GNUTLS_SYSTEM_PRIORITY_FILE
@@ -211,28 +217,33 @@ row cp "seq read MB/s (nbdcopy)" 1.0
 row cp1 "seq read MB/s (nbdcopy -C 1)" 1.0
 row_low cpc "  server CPU ms/GiB" 0.7
 row_low cp1c "  server CPU ms/GiB (-C 1)" 0.7
+# The client's CPU, for what the server's leaves out: on one machine the
+# kernel work of sending what a server has queued may run in the client's
+# context, when its ACKs arrive.
+row_plain() {
+	printf '%-30s' "$2"
+	for s in $SERVERS; do printf '%11s' "${BEST[$1:$s]}"; done
+	printf '\n'
+}
+row_plain cpk "  client CPU ms/GiB"
+row_plain cp1k "  client CPU ms/GiB (-C 1)"
 row rr "4K randread IOPS" 1.0
 row_low rrc "  server CPU 0.1us/read" 1.0
 row rw "4K randwrite IOPS" 1.0
 row_low rwc "  server CPU 0.1us/write" 1.0
 
-printf '\n%-30s%11s%11s%11s\n' "nbdd, cipher forced" "MB/s -C 1" "ms/GiB" "0.1us/read"
+printf '\n%-22s%11s%11s%11s%11s\n' "nbdd, cipher forced" "MB/s -C 1" "srv ms/GiB" "cli ms/GiB" "0.1us/read"
 for c in $CIPHERS; do
-	printf '%-30s%11s%11s%11s\n' "$c" "${BEST[ccp:$c]}" "${BEST[cc:$c]}" "${BEST[crrc:$c]}"
+	printf '%-22s%11s%11s%11s%11s\n' "$c" "${BEST[ccp:$c]}" "${BEST[cc:$c]}" \
+	    "${BEST[cck:$c]}" "${BEST[crrc:$c]}"
 done
 
-# One connection of 1 GiB in 256 KiB READs: what nbdd did per request.
-line=$(grep -h 'TLS: .* records sent in' "$T/nbdd-AES-128-GCM.log" |
-	awk '{ for (i = 1; i <= NF; i++) if ($i == "records") print }' |
-	sort -t: -k3 -n | tail -1)
+# One connection of SIZE in 256 KiB READs (nbdcopy -C 1): what nbdd did
+# per request, from its -v line as the connection ended.
 reqs=$((SIZE / (256 * 1024)))
-echo "$line" | awk -v n="$reqs" '{
-	for (i = 1; i <= NF; i++) {
-		if ($(i + 1) == "records") rec = $i
-		if ($(i + 1) == "sendmsg,") snd = $i
-		if ($(i + 1) == "pread,") prd = $i
-		if ($(i + 1) == "bytes") gat = $i
-	}
-	printf "\nnbdd per 256 KiB READ over TLS (nbdcopy -C 1): %.1f records, %.1f sendmsg, %.2f pread, %.1f bytes gathered;\n", rec / n, snd / n, prd / n, gat / n
-	printf "per byte: one copy in (pread), the encryption, one copy out (sendmsg)\n" }'
+grep -h 'TLS: .* records sent in' "$T/nbdd-AES-128-GCM.log" |
+	sed -E 's/.*TLS: ([0-9]+) records sent in ([0-9]+) sendmsg, ([0-9]+) recv, ([0-9]+) pread, ([0-9]+) bytes.*/\4 \1 \2 \3 \5/' |
+	sort -n | tail -1 | awk -v n="$reqs" '{
+	printf "\nnbdd per 256 KiB READ over TLS (nbdcopy -C 1): %.2f pread, %.1f records, %.1f sendmsg,\n", $1 / n, $2 / n, $3 / n
+	printf "%.2f recv, %.1f bytes gathered (copied besides pread, encryption, send)\n", $4 / n, $5 / n }'
 note "machine: $(nproc) cores, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); AES instructions: $(grep -qw aes /proc/cpuinfo && echo yes || echo no)"

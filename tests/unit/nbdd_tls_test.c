@@ -848,6 +848,9 @@ client_sink(gnutls_session_t s, struct client *c)
 
 	while (k->got < k->want) {
 		n = gnutls_record_recv(s, k->buf + k->got, k->want - k->got);
+		/* E_AGAIN follows a TLS 1.3 key update, blocking or not. */
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+			continue;
 		if (n <= 0)
 			break;
 		k->got += (size_t)n;
@@ -933,17 +936,127 @@ START_TEST(large_read_straight_from_the_image)
 	    0);
 	ck_assert_int_eq(started, 1);
 	/* Per 1 MiB READ: 4 preads of 256 KiB into the record buffer,
-	 * 65 records (the header shares the first), one sendmsg each, and
-	 * no copy but the 16-byte header. */
+	 * 65 records (the header shares the first) sealed in place, one
+	 * sendmsg per pread, and no copy but the 16-byte header. */
 	ck_assert_uint_eq(st->preads, 4);
 	ck_assert_uint_eq(st->records_out, 65);
-	ck_assert_uint_eq(st->sends - sends0, 65);
+	ck_assert_uint_eq(st->sends - sends0, 4);
 	ck_assert_uint_eq(st->copied, 16);
 	finish(&sv, &c);
 	ck_assert_uint_eq(k.got, k.want);
 	ck_assert(memcmp(k.buf, hdr, 16) == 0);
 	ck_assert(memcmp(k.buf + 16, content + off, len) == 0);
 	free(k.buf);
+	free(content);
+	close(fd);
+}
+END_TEST
+
+/* The client for sealed records: reads the first large read, asks for a
+ * TLS 1.3 key update if told to, says so with a byte, reads the rest. */
+struct sealed {
+	struct sink k;
+	size_t first;
+	int key_update;
+};
+
+static void
+client_sealed(gnutls_session_t s, struct client *c)
+{
+	struct sealed *u = c->arg;
+	ssize_t n;
+
+	while (u->k.got < u->first) {
+		n = gnutls_record_recv(s, u->k.buf + u->k.got,
+		    u->first - u->k.got);
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+			continue;
+		ck_assert_int_gt(n, 0);
+		u->k.got += (size_t)n;
+	}
+	if (u->key_update)
+		ck_assert_int_eq(gnutls_session_key_update(s, GNUTLS_KU_PEER),
+		    0);
+	ck_assert_int_eq(gnutls_record_send(s, "k", 1), 1);
+	c->arg = &u->k;
+	client_sink(s, c);
+	c->arg = u;
+}
+
+/* Large reads' records are sealed by nbdd, not GnuTLS, in every version
+ * and cipher it offers: the client reads them, and GnuTLS's own records
+ * between them (its sequence numbers follow ours), across a key update
+ * (GnuTLS sends it with its next record; the next sealed read then takes
+ * the new key). */
+START_TEST(sealed_records_every_cipher)
+{
+	static const struct {
+		const char *prio, *want;
+		int ku;
+	} cases[] = {
+		{ "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM",
+		    "TLS1.3 AES-128-GCM", 1 },
+		{ "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-256-GCM",
+		    "TLS1.3 AES-256-GCM", 1 },
+		{ "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:"
+		    "+CHACHA20-POLY1305", "TLS1.3 CHACHA20-POLY1305", 1 },
+		{ "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM",
+		    "TLS1.2 AES-128-GCM", 0 },
+		{ "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM",
+		    "TLS1.2 AES-256-GCM", 0 },
+		{ "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:"
+		    "+CHACHA20-POLY1305", "TLS1.2 CHACHA20-POLY1305", 0 },
+	};
+	const size_t flen = 1 << 20, a = 300000, b = 70001;
+	uint8_t hdr[16], *content, *want;
+	int fd = image_file(flen, &content), started;
+
+	fill_pattern(hdr, sizeof(hdr), 3);
+	ck_assert_ptr_nonnull(want = malloc(2 * 16 + a + b + 8));
+	memcpy(want, hdr, 16);
+	memcpy(want + 16, content + 1, a);
+	memcpy(want + 16 + a, "mid", 3);
+	memcpy(want + 19 + a, hdr, 16);
+	memcpy(want + 35 + a, content + 5000, b);
+	memcpy(want + 35 + a + b, "tail!", 5);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sealed u = { .k.want = 32 + a + b + 8, .first = 16 + a,
+		    .key_update = cases[i].ku };
+		struct client c = { .then = client_sealed, .arg = &u,
+		    .priority = cases[i].prio };
+		struct server sv;
+		char desc[64], k;
+		uint64_t sends0;
+
+		ck_assert_ptr_nonnull(u.k.buf = malloc(u.k.want));
+		start(&sv, &x509_anon, &c);
+		ck_assert_msg(handshake(&sv, 5000) == 0, "%s", sv.why);
+		tls_describe(sv.t, desc, sizeof(desc));
+		ck_assert_str_eq(desc, cases[i].want);
+		sends0 = tls_stats(sv.t)->sends;
+		ck_assert_int_eq(tls_send_file(sv.t, hdr, 16, fd, 1, a,
+		    &started), 0);
+		/* Sealed: a sendmsg per chunk, not per record. */
+		ck_assert_uint_le(tls_stats(sv.t)->sends - sends0, 2);
+		{
+			ssize_t r = tls_read_full(sv.t, &k, 1,
+			    sock_now_ms() + 5000);
+
+			ck_assert_msg(r == 1, "%s: %zd %s %s", cases[i].want,
+			    r, strerror(errno), tls_error(sv.t));
+		}
+		ck_assert_int_eq(tls_write_full(sv.t, "mid", 3, 0), 0);
+		ck_assert_int_eq(tls_send_file(sv.t, hdr, 16, fd, 5000, b,
+		    &started), 0);
+		ck_assert_int_eq(tls_write_full(sv.t, "tail!", 5, 0), 0);
+		finish(&sv, &c);
+		ck_assert_msg(u.k.got == u.k.want, "%s: got %zu of %zu",
+		    cases[i].want, u.k.got, u.k.want);
+		ck_assert_msg(memcmp(u.k.buf, want, u.k.want) == 0, "%s",
+		    cases[i].want);
+		free(u.k.buf);
+	}
+	free(want);
 	free(content);
 	close(fd);
 }
@@ -1253,6 +1366,7 @@ tls_suite(void)
 	tcase_add_test(rec, pending_plaintext_counts_as_readable);
 	tcase_add_test(rec, discard_takes_exactly);
 	tcase_add_test(rec, small_records_read_ahead);
+	tcase_add_test(rec, sealed_records_every_cipher);
 	tcase_add_test(rec, writev_in_full_records);
 	tcase_add_test(rec, large_read_straight_from_the_image);
 	tcase_add_test(rec, large_read_past_the_end);
