@@ -1246,6 +1246,24 @@ send_bulk(struct tls_conn *t, uint8_t *p, size_t len, int more)
 	return r;
 }
 
+int
+tls_write_buffer(struct tls_conn *t, void *buf, size_t len, int flags)
+{
+	const size_t chunk = (SEAL_RECORDS - 1) * RECORD_MAX;
+	uint8_t *p = buf;
+	int more = (flags & MSG_MORE) != 0;
+
+	while (len > 0) {
+		size_t n = len < chunk ? len : chunk;
+
+		if (send_bulk(t, p, n, more || n < len) == -1)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
 /* Reads len bytes of fd at off into buf: 0, or -1 (ENODATA when the
  * image ends first). */
 static int

@@ -117,6 +117,10 @@ int tls_writev_full(struct tls_conn *t, const struct iovec *iov, int iovcnt,
 int tls_write_full(struct tls_conn *t, const void *buf, size_t len,
     int flags);
 
+/* The same for one buffer the caller lets go of: its records are sealed
+ * in place there (as tls_send_file's), so it is overwritten. */
+int tls_write_buffer(struct tls_conn *t, void *buf, size_t len, int flags);
+
 /* A large READ's reply: hdr, then len bytes of fd from off, read in
  * chunks straight into the buffer the records are encrypted from. The
  * first chunk is read before anything is sent, so a failing image can

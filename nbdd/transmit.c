@@ -47,7 +47,7 @@ flush_out(struct xmit *x, int flags)
 {
 	if (x->out_len == 0)
 		return 0;
-	if (tp_write_full(&x->c->tp, x->out, x->out_len, flags) == -1) {
+	if (tp_write_buffer(&x->c->tp, x->out, x->out_len, flags) == -1) {
 		log_info("%s: export %s: sending replies: %s", x->c->peer,
 		    x->c->ex.name, tp_strerror(&x->c->tp, errno));
 		return -1;

@@ -139,6 +139,14 @@ tp_write_full(struct transport *t, const void *buf, size_t len, int flags)
 }
 
 int
+tp_write_buffer(struct transport *t, void *buf, size_t len, int flags)
+{
+	if (t->tls != NULL)
+		return tls_write_buffer(t->tls, buf, len, flags);
+	return sock_write_full(t->fd, buf, len, flags);
+}
+
+int
 tp_send_file(struct transport *t, const void *hdr, size_t hdrlen, int fd,
     uint64_t off, size_t len, int *started)
 {

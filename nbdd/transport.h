@@ -58,6 +58,10 @@ int tp_writev_full(struct transport *t, struct iovec *iov, int iovcnt,
 int tp_write_full(struct transport *t, const void *buf, size_t len,
     int flags);
 
+/* As tp_write_full, for a buffer whose contents the caller no longer
+ * needs: over TLS it is overwritten (records sealed in place). */
+int tp_write_buffer(struct transport *t, void *buf, size_t len, int flags);
+
 /* The most hdr bytes tp_send_file takes (one TLS record's worth). */
 #define TP_SEND_FILE_HDR_MAX	16384
 

@@ -1062,6 +1062,40 @@ START_TEST(sealed_records_every_cipher)
 }
 END_TEST
 
+/* A buffer the caller lets go of (transmit.c's batched replies): its
+ * records sealed in place, in one sendmsg per 256 KiB. */
+START_TEST(buffer_sealed_in_place)
+{
+	const size_t len = 300000;
+	uint8_t *buf, *want;
+	struct sink k = { .want = 300000 + 2 };
+	struct client c = { .then = client_sink, .arg = &k };
+	struct server sv;
+	uint64_t sends0;
+
+	ck_assert_ptr_nonnull(buf = malloc(len));
+	ck_assert_ptr_nonnull(want = malloc(len));
+	ck_assert_ptr_nonnull(k.buf = malloc(k.want));
+	fill_pattern(want, len, 11);
+	memcpy(buf, want, len);
+	start(&sv, &x509_anon, &c);
+	ck_assert_msg(handshake(&sv, 5000) == 0, "%s", sv.why);
+	sends0 = tls_stats(sv.t)->sends;
+	ck_assert_int_eq(tls_write_buffer(sv.t, buf, len, 0), 0);
+	ck_assert_uint_eq(tls_stats(sv.t)->sends - sends0, 2);
+	ck_assert_uint_eq(tls_stats(sv.t)->records_out, (len + 16383) / 16384);
+	/* GnuTLS's records follow. */
+	ck_assert_int_eq(tls_write_full(sv.t, "ok", 2, 0), 0);
+	finish(&sv, &c);
+	ck_assert_uint_eq(k.got, k.want);
+	ck_assert(memcmp(k.buf, want, len) == 0);
+	ck_assert(memcmp(k.buf + len, "ok", 2) == 0);
+	free(k.buf);
+	free(buf);
+	free(want);
+}
+END_TEST
+
 START_TEST(large_read_past_the_end)
 {
 	uint8_t hdr[16] = { 0 }, *content;
@@ -1367,6 +1401,7 @@ tls_suite(void)
 	tcase_add_test(rec, discard_takes_exactly);
 	tcase_add_test(rec, small_records_read_ahead);
 	tcase_add_test(rec, sealed_records_every_cipher);
+	tcase_add_test(rec, buffer_sealed_in_place);
 	tcase_add_test(rec, writev_in_full_records);
 	tcase_add_test(rec, large_read_straight_from_the_image);
 	tcase_add_test(rec, large_read_past_the_end);
