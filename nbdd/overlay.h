@@ -26,6 +26,7 @@
 #ifndef NBDD_OVERLAY_H
 #define NBDD_OVERLAY_H
 
+#include <sys/types.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -75,6 +76,13 @@ struct overlay *ovl_find(struct ovl_registry *r, const char *name,
     const char *host);
 /* Drops a reference; the last starts the grace period. */
 void ovl_put(struct ovl_registry *r, struct overlay *o);
+/* Drops the reference of a connection whose client said it is done
+ * (NBD_CMD_DISC): when it is the last, the overlay is discarded at once,
+ * with no grace period. */
+void ovl_put_done(struct ovl_registry *r, struct overlay *o);
+/* How many overlays are made over the image dev/ino (export.h's identity),
+ * in use or in their grace period: such an image must not be written. */
+int ovl_base_users(struct ovl_registry *r, dev_t dev, ino_t ino);
 /* Discards the overlays whose grace period is over. Returns the ms until
  * the next one ends, or -1 when none is waiting. ovl_get and ovl_put do
  * this too; a daemon calls it from its loop so that space comes back

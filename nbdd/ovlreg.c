@@ -238,8 +238,9 @@ ovl_find(struct ovl_registry *r, const char *name, const char *host)
 	return o;
 }
 
-void
-ovl_put(struct ovl_registry *r, struct overlay *o)
+/* done: the client said it is done, so no grace period. */
+static void
+put(struct ovl_registry *r, struct overlay *o, int done)
 {
 	struct overlay *dead;
 	int64_t now;
@@ -249,8 +250,12 @@ ovl_put(struct ovl_registry *r, struct overlay *o)
 	pthread_mutex_lock(&r->lock);
 	now = r->now_ms();
 	if (--o->refs == 0) {
-		o->expires_ms = now + r->grace_ms;
-		if (r->grace_ms > 0)
+		o->expires_ms = done ? now : now + r->grace_ms;
+		if (done)
+			log_debug("%s: export %s: the client disconnected "
+			    "cleanly: its overlay goes now", o->addr,
+			    o->name);
+		else if (r->grace_ms > 0)
 			log_debug("%s: export %s: last connection gone, the "
 			    "overlay is kept for %lld s", o->addr, o->name,
 			    (long long)(r->grace_ms / 1000));
@@ -258,6 +263,34 @@ ovl_put(struct ovl_registry *r, struct overlay *o)
 	dead = take_expired(r, now);
 	pthread_mutex_unlock(&r->lock);
 	discard(dead);
+}
+
+void
+ovl_put(struct ovl_registry *r, struct overlay *o)
+{
+	put(r, o, 0);
+}
+
+void
+ovl_put_done(struct ovl_registry *r, struct overlay *o)
+{
+	put(r, o, 1);
+}
+
+int
+ovl_base_users(struct ovl_registry *r, dev_t dev, ino_t ino)
+{
+	struct overlay *o, *dead;
+	int n = 0;
+
+	pthread_mutex_lock(&r->lock);
+	dead = take_expired(r, r->now_ms());
+	for (o = r->list; o != NULL; o = o->next)
+		if (o->base_dev == dev && o->base_ino == ino)
+			n++;
+	pthread_mutex_unlock(&r->lock);
+	discard(dead);
+	return n;
 }
 
 int64_t
