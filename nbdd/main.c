@@ -377,6 +377,9 @@ open_overlays(struct server *s, const struct flags *f,
 	if (ovl_registry_init(&s->overlays, dir, f->host_max, grace_ms, NULL,
 	    s->no_overlays, sizeof(s->no_overlays)) == 0) {
 		s->ctx.overlays = &s->overlays;
+		/* Every overlay in use has a connection; those in their
+		 * grace period give way to new hosts beyond that. */
+		s->overlays.max_overlays = (int)s->max_conn;
 		if (!cl->inetd)
 			log_info("shared bases: overlays in %s, %llu MiB per "
 			    "host%s, kept %lld s after a host's last "
@@ -387,7 +390,9 @@ open_overlays(struct server *s, const struct flags *f,
 	}
 	if (f->overlay_dir != NULL)
 		log_fatal("%s (nbdd -o)", s->no_overlays);
-	log_warn("%s: shared bases (images nbdd may not write) are refused "
+	/* Under inetd, once per connection would be noise: the refusal
+	 * says it when a base is asked for. */
+	(cl->inetd ? log_debug : log_warn)("%s: shared bases (images nbdd may not write) are refused "
 	    "until -o names a directory where it can make overlays",
 	    s->no_overlays);
 	s->ctx.no_overlays = s->no_overlays;

@@ -53,6 +53,10 @@ struct ovl_registry {
 					 * on disk; 0: no limit */
 	int64_t grace_ms;		/* kept this long after the last
 					 * connection; 0: discarded at once */
+	int max_overlays;		/* in use and in their grace period
+					 * together; 0: no limit. Set after
+					 * init. */
+	int count;			/* overlays now */
 	int64_t (*now_ms)(void);	/* a monotonic clock in ms */
 };
 
@@ -68,7 +72,10 @@ void ovl_registry_destroy(struct ovl_registry *r);
 /* The overlay of host for export base->name: its existing one (whatever
  * file the name is now), or a fresh one over base, which must be open
  * (the overlay takes a read-only descriptor of its own; the caller keeps
- * base). Takes a reference. NULL with errno and why on failure. */
+ * base). Takes a reference. NULL with errno and why on failure. At
+ * max_overlays, the overlay whose grace period ends first makes room
+ * (hosts cycling through addresses cannot pile up overlays in their grace
+ * periods); when every overlay is in use, EBUSY. */
 struct overlay *ovl_get(struct ovl_registry *r, const struct export *base,
     const char *host, char *why, size_t whylen);
 /* The existing overlay of host for name, with a reference, or NULL. */
