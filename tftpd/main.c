@@ -70,9 +70,9 @@ serve(struct server *s)
 	uint64_t now, now_exact;
 	int n, timeout;
 
-	s->last_activity_ms = now_ms();
+	s->last_activity_ms = monotonic_ms();
 	for (;;) {
-		now_exact = now_ns();
+		now_exact = monotonic_ns();
 		now = now_exact / NS_PER_MS;
 		timeout = -1;
 		if (s->conns != NULL)
@@ -115,7 +115,7 @@ serve(struct server *s)
 				break;
 			}
 		}
-		check_timers(s, now_ns());
+		check_timers(s, monotonic_ns());
 		conn_reap(s);
 	}
 }
