@@ -416,15 +416,7 @@ main(int argc, char *argv[])
 	struct cmdline cl;
 	int sigfd, i, sig = 0;
 
-	switch (cmdline_parse(&cl, &spec, argc, argv, stdout, stderr)) {
-	case CMDLINE_EXIT_OK:
-		return 0;
-	case CMDLINE_EXIT_USAGE:
-		return 2;
-	case CMDLINE_RUN:
-		break;
-	}
-	log_init(spec.progname, cmdline_wants_syslog(&cl), cl.verbose);
+	cmdline_start(&cl, &spec, argc, argv);
 	if (o.discovery_port == cl.port)
 		log_fatal("-P %lld: the discovery port must differ from -p",
 		    o.discovery_port);
