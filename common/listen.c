@@ -81,7 +81,9 @@ listen_any(int socktype, const char *addr, uint16_t port, int flags,
 			close(fd);
 			goto fail;
 		}
-		if (socktype == SOCK_STREAM && listen(fd, 128) == -1) {
+		/* The kernel caps SOMAXCONN at net.core.somaxconn: a rack
+		 * that powers on together fits in the queue. */
+		if (socktype == SOCK_STREAM && listen(fd, SOMAXCONN) == -1) {
 			log_err("listen %s port %u: %s", host, port,
 			    strerror(errno));
 			close(fd);

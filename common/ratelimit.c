@@ -1,3 +1,5 @@
+#include <string.h>
+
 #include "ratelimit.h"
 
 /* Tokens count a line as 60000 units, so a minute's refill of PER_MIN
@@ -5,10 +7,20 @@
  * rounding however often the bucket is asked. */
 #define LINE	60000u
 
+void
+ratelimit_init(struct ratelimit *rl, uint32_t burst, uint32_t per_min)
+{
+	memset(rl, 0, sizeof(*rl));
+	rl->burst = burst > 0 ? burst : 1;
+	rl->per_min = per_min > 0 ? per_min : 1;
+}
+
 int
 ratelimit_take(struct ratelimit *rl, uint64_t now_ms, uint32_t *suppressed)
 {
-	const uint64_t full = (uint64_t)RATELIMIT_BURST * LINE;
+	const uint64_t per_min = rl->per_min ? rl->per_min : RATELIMIT_PER_MIN;
+	const uint64_t full = (uint64_t)(rl->burst ? rl->burst :
+	    RATELIMIT_BURST) * LINE;
 
 	if (!rl->started) {
 		rl->started = 1;
@@ -20,9 +32,9 @@ ratelimit_take(struct ratelimit *rl, uint64_t now_ms, uint32_t *suppressed)
 	if (now_ms > rl->last_ms) {
 		uint64_t gap = now_ms - rl->last_ms;
 
-		if (gap >= full / RATELIMIT_PER_MIN)
+		if (gap >= full / per_min)
 			rl->tokens = full;
-		else if ((rl->tokens += gap * RATELIMIT_PER_MIN) > full)
+		else if ((rl->tokens += gap * per_min) > full)
 			rl->tokens = full;
 		rl->last_ms = now_ms;
 	}

@@ -33,6 +33,7 @@
 #define DEFAULT_TIMEOUT		20
 #define THREAD_STACK		(256 * 1024)
 #define SHUTDOWN_GRACE_MS	3000
+#define ACCEPTS_PER_WAKEUP	64
 
 struct worker {
 	struct worker *next;
@@ -248,21 +249,33 @@ admit(struct server *s, int fd, const struct sockaddr *sa, socklen_t sl)
 	return 0;
 }
 
+/* Takes every connection waiting on lfd, up to a bound so the signal and
+ * finished workers get a turn: after a power cut a whole rack connects at
+ * once. */
 static void
-accept_one(struct server *s, int lfd)
+accept_waiting(struct server *s, int lfd)
 {
 	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
+	socklen_t sl;
+	uint32_t held;
 	int fd;
 
-	fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
-	if (fd == -1) {
-		if (errno != EAGAIN && errno != EINTR &&
-		    errno != ECONNABORTED)
-			log_err("accept: %s", strerror(errno));
-		return;
+	for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
+		sl = sizeof(ss);
+		fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EAGAIN || errno == EINTR ||
+			    errno == ECONNABORTED)
+				return;
+			/* Out of descriptors: clients can cause it, so the
+			 * line is rate-limited; poll wakes us again. */
+			if (ratelimit_take(&s->busy_log,
+			    (uint64_t)sock_now_ms(), &held))
+				log_err("accept: %s", strerror(errno));
+			return;
+		}
+		(void)admit(s, fd, (struct sockaddr *)&ss, sl);
 	}
-	(void)admit(s, fd, (struct sockaddr *)&ss, sl);
 }
 
 /* SIGTERM: no new requests are read (SHUT_RD lets each thread finish
@@ -355,7 +368,7 @@ serve(struct server *s, int *lfds, int nl, int sigfd, int inetd)
 		}
 		for (int i = 0; i < nl; i++)
 			if (pfd[2 + i].revents & POLLIN)
-				accept_one(s, lfds[i]);
+				accept_waiting(s, lfds[i]);
 	}
 	shutdown_workers(s);
 	return 0;

@@ -60,14 +60,16 @@ static const struct source_ops filesource_ops = {
 };
 
 enum source_status
-filesource_new(int fd, const char *logname, struct source **out)
+filesource_new(int fd, const char *logname, struct source **out,
+    char *why, size_t whylen)
 {
 	struct filesource *fs;
 	struct stat st;
 
 	*out = NULL;
+	why[0] = '\0';
 	if (fstat(fd, &st) == -1) {
-		log_err("stat %s: %s", logname, strerror(errno));
+		snprintf(why, whylen, "stat: %s", strerror(errno));
 		close(fd);
 		return SOURCE_ERROR;
 	}
@@ -76,7 +78,7 @@ filesource_new(int fd, const char *logname, struct source **out)
 		return SOURCE_NOT_FOUND;
 	}
 	if ((fs = calloc(1, sizeof(*fs))) == NULL) {
-		log_err("%s: %s", logname, strerror(errno));
+		snprintf(why, whylen, "%s", strerror(errno));
 		close(fd);
 		return SOURCE_ERROR;
 	}
@@ -173,20 +175,25 @@ open_path_beneath(int dirfd, const char *path)
 
 enum source_status
 dirsource_open(int dirfd, const char *path, const char *logname,
-    struct source **out)
+    struct source **out, char *why, size_t whylen)
 {
 	struct stat st;
-	int pfd, fd;
+	enum source_status ss;
+	int pfd, fd, e;
 
 	*out = NULL;
+	why[0] = '\0';
 	/* Look with O_PATH first and open only a regular file: opening a
 	 * device node (a watchdog, a tape) can have effects of its own, and
 	 * a FIFO would block. */
-	if ((pfd = open_path_beneath(dirfd, path)) == -1)
-		return status_from_errno(errno);
+	if ((pfd = open_path_beneath(dirfd, path)) == -1) {
+		e = errno;
+		if ((ss = status_from_errno(e)) == SOURCE_ERROR)
+			snprintf(why, whylen, "open: %s", strerror(e));
+		return ss;
+	}
 	if (fstat(pfd, &st) == -1) {
-		int e = errno;
-		log_err("stat %s: %s", logname, strerror(e));
+		snprintf(why, whylen, "stat: %s", strerror(errno));
 		close(pfd);
 		return SOURCE_ERROR;
 	}
@@ -200,12 +207,12 @@ dirsource_open(int dirfd, const char *path, const char *logname,
 	fd = reopen_fd(pfd, O_RDONLY | O_NOFOLLOW, dirfd, path,
 	    RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
 	if (fd == -1) {
-		int e = errno;
+		e = errno;
 		close(pfd);
-		if (status_from_errno(e) == SOURCE_ERROR)
-			log_err("open %s: %s", logname, strerror(e));
-		return status_from_errno(e);
+		if ((ss = status_from_errno(e)) == SOURCE_ERROR)
+			snprintf(why, whylen, "open: %s", strerror(e));
+		return ss;
 	}
 	close(pfd);
-	return filesource_new(fd, logname, out);
+	return filesource_new(fd, logname, out, why, whylen);
 }

@@ -26,11 +26,6 @@
 /* Re-read the links of about this many bytes of clusters at a time. */
 #define RECHECK_BYTES	(1024 * 1024)
 
-struct imgdev {
-	int fd;
-	int err;	/* errno of the failed read, 0 for end of file */
-};
-
 struct image_source {
 	struct source src;	/* first: a struct source * points here */
 	struct imgdev dev;
@@ -44,8 +39,8 @@ struct image_source {
 	struct fat_vol vol;
 };
 
-static int
-dev_read(void *ctx, void *buf, size_t len, uint64_t off)
+int
+imgdev_read(void *ctx, void *buf, size_t len, uint64_t off)
 {
 	struct imgdev *d = ctx;
 	size_t done = 0;
@@ -65,15 +60,15 @@ dev_read(void *ctx, void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-static const char *
-dev_error(const struct imgdev *d)
+const char *
+imgdev_error(const struct imgdev *d)
 {
 	return d->err ? strerror(d->err) : "the image is shorter than that";
 }
 
-/* Names the image in log lines: the entry the client asked for and the
- * file it leads to, as the kernel resolved it (when /proc is there). Made
- * only when a line is logged: a readlink is not free. */
+/* Names the image in reasons and log lines: the entry the client asked
+ * for and the file it leads to, as the kernel resolved it (when /proc is
+ * there). Made only when needed: a readlink is not free. */
 static const char *
 label(struct image_source *is, int fd)
 {
@@ -147,7 +142,7 @@ recheck(struct image_source *is, uint64_t off, size_t len)
 	case FAT_IO:
 		log_warn("image %s: %s: changed during the transfer: %s (%s)",
 		    label(is, is->dev.fd), is->src.name, is->vol.why,
-		    dev_error(&is->dev));
+		    imgdev_error(&is->dev));
 		return -1;
 	default:
 		log_warn("image %s: %s: changed during the transfer: %s",
@@ -182,12 +177,12 @@ image_read(struct source *s, void *buf, size_t len, uint64_t off)
 		size_t n = len - done;
 		if (n > r->len - in)
 			n = (size_t)(r->len - in);
-		if (dev_read(&is->dev, (char *)buf + done, n,
+		if (imgdev_read(&is->dev, (char *)buf + done, n,
 		    is->vol.base + r->off + in) == -1) {
 			log_warn("image %s: %s: read at offset %ju failed: %s",
 			    label(is, is->dev.fd), s->name,
 			    (uintmax_t)(off + done),
-			    dev_error(&is->dev));
+			    imgdev_error(&is->dev));
 			is->failed = 1;
 			return -1;
 		}
@@ -201,16 +196,19 @@ static const struct source_ops image_ops = {
 	.close = image_close,
 };
 
-/* The image's size and, for a block device, its logical sector size. */
+/* The image's size and, for a block device, its logical sector size.
+ * Returns 0, or -1 with the reason in why. */
 static int
-image_geometry(struct image_source *is, int fd, struct blkdev *dev)
+image_geometry(struct image_source *is, int fd, struct blkdev *dev,
+    char *why, size_t whylen)
 {
 	struct stat st;
 	uint64_t bytes;
 	int ssz;
 
 	if (fstat(fd, &st) == -1) {
-		log_err("image %s: fstat: %s", label(is, fd), strerror(errno));
+		snprintf(why, whylen, "image %s: fstat: %s", label(is, fd),
+		    strerror(errno));
 		return -1;
 	}
 	dev->sector_size = 0;
@@ -219,13 +217,13 @@ image_geometry(struct image_source *is, int fd, struct blkdev *dev)
 		return 0;
 	}
 	if (!S_ISBLK(st.st_mode)) {
-		log_warn("image %s: neither a regular file nor a block device",
-		    label(is, fd));
+		snprintf(why, whylen, "image %s: neither a regular file nor a "
+		    "block device", label(is, fd));
 		return -1;
 	}
 	if (ioctl(fd, BLKGETSIZE64, &bytes) == -1) {
-		log_err("image %s: BLKGETSIZE64: %s", label(is, fd),
-		    strerror(errno));
+		snprintf(why, whylen, "image %s: BLKGETSIZE64: %s",
+		    label(is, fd), strerror(errno));
 		return -1;
 	}
 	dev->size = bytes;
@@ -243,47 +241,49 @@ open_fail(struct image_source *is, enum source_status st)
 
 enum source_status
 image_source_open(int imgfd, int partition, const char *image_name,
-    const char *path, struct source **out)
+    const char *path, struct source **out, char *why, size_t whylen)
 {
 	struct image_source *is;
 	struct blkdev dev;
 	struct part p;
 	struct fat_dirent de;
-	char why[256];
+	char pwhy[256];
 	enum fat_result fr;
 
 	*out = NULL;
+	why[0] = '\0';
 	if ((is = calloc(1, sizeof(*is))) == NULL) {
-		log_err("image %s: %s: out of memory", image_name, path);
+		snprintf(why, whylen, "image %s: %s", image_name,
+		    strerror(errno));
 		return SOURCE_ERROR;
 	}
 	is->dev.fd = -1;
 	strlcpy(is->image, image_name, sizeof(is->image));
 	strlcpy(is->src.name, path, sizeof(is->src.name));
-	if (image_geometry(is, imgfd, &dev) == -1)
+	if (image_geometry(is, imgfd, &dev, why, whylen) == -1)
 		return open_fail(is, SOURCE_ERROR);
 	/* Parse with the caller's descriptor; dup only what we keep. */
 	struct imgdev probe = { imgfd, 0 };
-	dev.read = dev_read;
+	dev.read = imgdev_read;
 	dev.ctx = &probe;
-	switch (part_find(&dev, partition, &p, why, sizeof(why))) {
+	switch (part_find(&dev, partition, &p, pwhy, sizeof(pwhy))) {
 	case PART_OK:
 		break;
 	case PART_NONE:
-		log_warn("image %s: %s", label(is, imgfd), why);
-		return open_fail(is, SOURCE_NOT_FOUND);
+		snprintf(why, whylen, "image %s: %s", label(is, imgfd), pwhy);
+		return open_fail(is, SOURCE_BROKEN);
 	case PART_IO:
-		log_err("image %s: %s: %s", label(is, imgfd), why,
-		    dev_error(&probe));
+		snprintf(why, whylen, "image %s: %s: %s", label(is, imgfd),
+		    pwhy, imgdev_error(&probe));
 		return open_fail(is, SOURCE_ERROR);
 	default:
-		/* A damaged image: "file not found" for the client, and this
-		 * line, the only one, for the administrator. */
-		log_warn("image %s: bad partition table: %s", label(is, imgfd),
-		    why);
-		return open_fail(is, SOURCE_NOT_FOUND);
+		/* A damaged image: "file not found" for the client, and
+		 * this reason, in one line, for the administrator. */
+		snprintf(why, whylen, "image %s: bad partition table: %s",
+		    label(is, imgfd), pwhy);
+		return open_fail(is, SOURCE_BROKEN);
 	}
-	fr = fat_open(&is->vol, dev_read, &probe, p.start, p.length);
+	fr = fat_open(&is->vol, imgdev_read, &probe, p.start, p.length);
 	if (fr == FAT_OK)
 		fr = fat_lookup(&is->vol, path, &de);
 	if (fr == FAT_OK)
@@ -293,35 +293,31 @@ image_source_open(int imgfd, int partition, const char *image_name,
 	case FAT_OK:
 		break;
 	case FAT_NOT_FOUND:
-		/* Pis probe for optional files all the time: quiet, unless
-		 * something damaged explains the miss. */
-		if (is->vol.note[0] != '\0')
-			log_warn("image %s: partition %d: %s not found: %s",
-			    label(is, imgfd), p.number, path, is->vol.note);
-		else
-			log_debug("image %s: partition %d: %s not found",
-			    image_name, p.number, path);
-		return open_fail(is, SOURCE_NOT_FOUND);
+		/* Pis probe for optional files all the time: a plain miss,
+		 * unless something damaged explains it. */
+		if (is->vol.note[0] == '\0')
+			return open_fail(is, SOURCE_NOT_FOUND);
+		snprintf(why, whylen, "image %s: partition %d: %s not found: "
+		    "%s", label(is, imgfd), p.number, path, is->vol.note);
+		return open_fail(is, SOURCE_BROKEN);
 	case FAT_IS_DIR:
-		log_debug("image %s: partition %d: %s is a directory",
-		    image_name, p.number, path);
 		return open_fail(is, SOURCE_NOT_FOUND);
 	case FAT_DENIED:
-		/* The daemon logs the access violation itself. */
-		log_debug("image %s: %s", image_name, is->vol.why);
+		/* The request port logs the access violation itself. */
 		return open_fail(is, SOURCE_DENIED);
 	case FAT_IO:
-		log_err("image %s: partition %d: %s: %s (%s)",
+		snprintf(why, whylen, "image %s: partition %d: %s: %s (%s)",
 		    label(is, imgfd), p.number, path, is->vol.why,
-		    dev_error(&probe));
+		    imgdev_error(&probe));
 		return open_fail(is, SOURCE_ERROR);
 	default:
-		log_warn("image %s: partition %d: %s: %s", label(is, imgfd),
-		    p.number, path, is->vol.why);
-		return open_fail(is, SOURCE_NOT_FOUND);
+		snprintf(why, whylen, "image %s: partition %d: %s: %s",
+		    label(is, imgfd), p.number, path, is->vol.why);
+		return open_fail(is, SOURCE_BROKEN);
 	}
 	if ((is->dev.fd = fcntl(imgfd, F_DUPFD_CLOEXEC, 0)) == -1) {
-		log_err("image %s: dup: %s", label(is, imgfd), strerror(errno));
+		snprintf(why, whylen, "image %s: dup: %s", label(is, imgfd),
+		    strerror(errno));
 		return open_fail(is, SOURCE_ERROR);
 	}
 	is->vol.ctx = &is->dev;

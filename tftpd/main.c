@@ -1,7 +1,8 @@
 /* tftpd: read-only TFTP server for Raspberry Pi boot files. main.c
  * parses flags, binds, drops privileges and runs the event loop; the I/O
- * around it is request.c and conn.c, what packets mean is packet.c, what
- * a transfer does is transfer.c, where bytes come from is resolve.c. */
+ * around it is listener.c and conn.c, what packets mean is packet.c, what
+ * a request gets is request.c, what a transfer does is transfer.c, where
+ * bytes come from is resolve.c. */
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -19,6 +20,7 @@
 #include "common/log.h"
 #include "common/privdrop.h"
 #include "common/signals.h"
+#include "tftpd/request.h"
 #include "tftpd/server.h"
 
 #define DEFAULT_MAX_TRANSFERS	512
@@ -68,9 +70,9 @@ serve(struct server *s)
 	uint64_t now, now_exact;
 	int n, timeout;
 
-	s->last_activity_ms = now_ms();
+	s->last_activity_ms = monotonic_ms();
 	for (;;) {
-		now_exact = now_ns();
+		now_exact = monotonic_ns();
 		now = now_exact / NS_PER_MS;
 		timeout = -1;
 		if (s->conns != NULL)
@@ -113,7 +115,7 @@ serve(struct server *s)
 				break;
 			}
 		}
-		check_timers(s, now_ns());
+		check_timers(s, monotonic_ns());
 		conn_reap(s);
 	}
 }
@@ -178,15 +180,7 @@ main(int argc, char *argv[])
 	int fds[LISTEN_MAX_FDS], n, rc = 0;
 
 	allow_init(&opts.allow);
-	switch (cmdline_parse(&cl, &spec, argc, argv, stdout, stderr)) {
-	case CMDLINE_EXIT_OK:
-		return 0;
-	case CMDLINE_EXIT_USAGE:
-		return 2;
-	case CMDLINE_RUN:
-		break;
-	}
-	log_init(spec.progname, cmdline_wants_syslog(&cl), cl.verbose);
+	cmdline_start(&cl, &spec, argc, argv);
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		log_fatal("memory: %s", strerror(errno));
 	s->max_transfers = (unsigned)opts.max_transfers;
@@ -197,6 +191,7 @@ main(int argc, char *argv[])
 	s->inetd = cl.inetd;
 	s->idle_ms = (uint64_t)opts.idle_secs * 1000;
 	access_init(&s->access, &opts.allow);
+	ratelimit_init(&s->request_log, REQUEST_LOG_BURST, REQUEST_LOG_PER_MIN);
 	raise_fd_limit(2 * s->max_transfers + 64);
 
 	if ((s->sig.fd = signals_shutdown_fd()) == -1)

@@ -2,11 +2,9 @@
  * CR NUL. The output is longer than the file by an amount known only after
  * reading it all, so the wrapper keeps a cursor and converts front to
  * back. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/log.h"
 #include "tftpd/resolve.h"
 
 #define NETASCII_CHUNK 8192
@@ -103,7 +101,6 @@ netascii_wrap(struct source *inner, struct source **out)
 
 	*out = NULL;
 	if ((na = calloc(1, sizeof(*na))) == NULL) {
-		log_err("%s: %s", inner->name, strerror(errno));
 		source_close(inner);
 		return SOURCE_ERROR;
 	}

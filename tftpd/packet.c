@@ -323,3 +323,15 @@ packet_build_request(uint8_t *buf, size_t cap, int opcode, const char *file,
 	}
 	return len;
 }
+
+void
+packet_printable(char *out, size_t outlen, const char *text, size_t len)
+{
+	if (len > outlen - 1)
+		len = outlen - 1;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		out[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	out[len] = '\0';
+}

@@ -104,4 +104,11 @@ size_t packet_build_request(uint8_t *buf, size_t cap, int opcode,
 /* The RFC's text for an error code. */
 const char *packet_error_text(uint16_t code);
 
+/* Copies text (len bytes, from a packet) into out (outlen bytes, at
+ * least 1) for log lines: control bytes become '?', so a file name cannot
+ * start a forged line; other bytes (UTF-8) stay. Cut to fit; out may be
+ * text itself. */
+void packet_printable(char *out, size_t outlen, const char *text,
+    size_t len);
+
 #endif

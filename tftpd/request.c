@@ -1,175 +1,156 @@
-/* The request port: a datagram in, a transfer started or an ERROR out. */
-#include <sys/socket.h>
-#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "common/listen.h"
-#include "common/log.h"
-#include "tftpd/packet.h"
-#include "tftpd/resolve.h"
-#include "tftpd/server.h"
+#include "tftpd/request.h"
 
-#define REQUESTS_PER_WAKEUP	32	/* then let transfers have a turn */
+/* The file name asked for, for "%.*s": it holds no NUL (the parser ends
+ * it at one); say() makes the line printable. */
+#define NAME(d)	(int)(d)->req.filename_len, (d)->req.filename
 
-/* Answers a request with an ERROR from a fresh port: the RFC's transfer
- * ID rule, so clients that lock onto the reply's port accept it. */
 static void
-refuse(struct server *s, const struct sockaddr_storage *local,
-    socklen_t llen, const struct sockaddr *peer, socklen_t plen,
-    const char *peer_str, uint16_t code, const char *msg)
-{
-	size_t len = packet_build_error(s->tx, sizeof(s->tx), code, msg);
-	int fd;
+say(struct request_decision *d, enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-	if ((fd = transfer_socket(local, llen, peer_str, 0)) == -1)
+/* Sets the line d is logged with; a debug line only if it will be. The
+ * name and the reasons in it come from the request, and a reason may
+ * quote the request's path: the whole line is made printable. */
+static void
+say(struct request_decision *d, enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	d->level = level;
+	if (level >= LOG_LEVEL_DEBUG && !d->debug) {
+		d->line[0] = '\0';
 		return;
-	send_one(fd, peer, plen, s->tx, len, peer_str);
-	close(fd);
+	}
+	va_start(ap, fmt);
+	vsnprintf(d->line, sizeof(d->line), fmt, ap);
+	va_end(ap);
+	packet_printable(d->line, sizeof(d->line), d->line, strlen(d->line));
 }
 
 static void
-on_request(struct server *s, int lfd, const uint8_t *buf, size_t len,
-    struct msghdr *mh)
+refuse(struct request_decision *d, uint16_t error, const char *message)
 {
-	const struct sockaddr *peer = mh->msg_name;
-	socklen_t plen = mh->msg_namelen;
-	struct sockaddr_storage local;
-	socklen_t llen;
-	struct tftp_request req;
-	struct tftp_params p;
-	struct source *src, *wrapped;
-	enum packet_status ps;
-	enum source_status ss;
-	char peer_str[PEER_STR_LEN], msg[128];
-	const char *why, *refusal;
-	int op;
-
-	addr_str(peer, plen, peer_str, sizeof(peer_str));
-	datagram_local_addr(lfd, mh, &local, &llen, NULL);
-	op = packet_opcode(buf, len);
-	if (op >= TFTP_DATA && op <= TFTP_OACK) {
-		/* A stray packet of some transfer: not ours to answer. */
-		log_debug("%s: opcode %d on the request port, dropped",
-		    peer_str, op);
-		return;
-	}
-	/* Before the request is parsed: a host we do not serve gets
-	 * nothing but the refusal. */
-	if (!access_check(&s->access, peer, plen, peer_str, "TFTP request",
-	    s->last_activity_ms)) {
-		refuse(s, &local, llen, peer, plen, peer_str, TFTP_EACCESS,
-		    "Access violation: this host is not served");
-		return;
-	}
-	ps = packet_parse_request(buf, len, &req);
-	if (ps != PKT_OK) {
-		log_debug("%s: bad request: %s", peer_str,
-		    packet_status_str(ps));
-		refuse(s, &local, llen, peer, plen, peer_str,
-		    ps == PKT_REPEATED_OPTION || ps == PKT_TOO_MANY_OPTIONS ?
-		    TFTP_EOPTNEG : TFTP_EBADOP, packet_status_str(ps));
-		return;
-	}
-	if (req.opcode == TFTP_WRQ) {
-		log_info("%s: write request for %.*s refused: read-only",
-		    peer_str, (int)req.filename_len, req.filename);
-		refuse(s, &local, llen, peer, plen, peer_str, TFTP_EACCESS,
-		    "Access violation: read-only server");
-		return;
-	}
-	if ((ps = packet_negotiate(&req, &p, &why)) != PKT_OK) {
-		snprintf(msg, sizeof(msg), "bad value for option %s", why);
-		log_debug("%s: %.*s: %s", peer_str, (int)req.filename_len,
-		    req.filename, msg);
-		refuse(s, &local, llen, peer, plen, peer_str, TFTP_EOPTNEG,
-		    msg);
-		return;
-	}
-	if (s->ntransfers >= s->max_transfers) {
-		log_info("%s: %.*s refused: %u transfers running", peer_str,
-		    (int)req.filename_len, req.filename, s->ntransfers);
-		refuse(s, &local, llen, peer, plen, peer_str, TFTP_EUNDEF,
-		    "Server busy: too many transfers, try again");
-		return;
-	}
-	ss = resolve_open(s->rootfd, req.filename, req.filename_len, &src,
-	    &refusal);
-	switch (ss) {
-	case SOURCE_OK:
-		break;
-	case SOURCE_NOT_FOUND:
-		/* A Pi probes for optional files all the time: a miss is
-		 * quiet, an entry asked for as a file is not. */
-		if (refusal != NULL)
-			log_info("%s: %.*s: %s: refused", peer_str,
-			    (int)req.filename_len, req.filename, refusal);
-		else
-			log_debug("%s: %.*s: not found", peer_str,
-			    (int)req.filename_len, req.filename);
-		refuse(s, &local, llen, peer, plen, peer_str, TFTP_ENOTFOUND,
-		    NULL);
-		return;
-	case SOURCE_DENIED:
-		log_info("%s: %.*s: access violation", peer_str,
-		    (int)req.filename_len, req.filename);
-		refuse(s, &local, llen, peer, plen, peer_str, TFTP_EACCESS,
-		    NULL);
-		return;
-	case SOURCE_ERROR:
-	default:
-		log_warn("%s: %.*s: cannot open", peer_str,
-		    (int)req.filename_len, req.filename);
-		refuse(s, &local, llen, peer, plen, peer_str, TFTP_EUNDEF,
-		    "Cannot open file");
-		return;
-	}
-	if (req.netascii) {
-		if (netascii_wrap(src, &wrapped) != SOURCE_OK) {
-			refuse(s, &local, llen, peer, plen, peer_str,
-			    TFTP_EUNDEF, "Out of memory");
-			return;
-		}
-		src = wrapped;
-	}
-	log_debug("%s: %s: %llu bytes, blksize %u, windowsize %u", peer_str,
-	    src->name, (unsigned long long)src->size, p.blksize, p.windowsize);
-	if (conn_open(s, &local, llen, peer, plen, peer_str, src, &p,
-	    !req.netascii) == -1)
-		refuse(s, &local, llen, peer, plen, peer_str, TFTP_EUNDEF,
-		    "Server error, try again");
+	d->action = REQUEST_REFUSE;
+	d->error = error;
+	d->message = message;
 }
 
 void
-on_listener(struct server *s, int lfd)
+request_decide(const uint8_t *buf, size_t len, const struct request_facts *f,
+    struct request_decision *d)
 {
-	struct sockaddr_storage peer;
-	union {
-		struct cmsghdr align;
-		uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
-		    CMSG_SPACE(sizeof(struct in_pktinfo))];
-	} cbuf;
-	struct iovec iov = { s->rx, sizeof(s->rx) };
-	struct msghdr mh;
-	ssize_t n;
+	enum packet_status ps;
+	const char *why;
+	int op;
 
-	for (int i = 0; i < REQUESTS_PER_WAKEUP; i++) {
-		memset(&mh, 0, sizeof(mh));
-		mh.msg_name = &peer;
-		mh.msg_namelen = sizeof(peer);
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = cbuf.buf;
-		mh.msg_controllen = sizeof(cbuf.buf);
-		if ((n = recvmsg(lfd, &mh, 0)) == -1) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR)
-				log_warn("receiving a request: %s",
-				    strerror(errno));
-			return;
-		}
-		s->last_activity_ms = now_ms();
-		on_request(s, lfd, s->rx, (size_t)n, &mh);
+	/* Field by field: the line alone is larger than everything else,
+	 * and the parser and negotiation clear what they fill. */
+	d->action = REQUEST_DROP;
+	d->req.filename = NULL;
+	d->req.filename_len = 0;
+	d->debug = f->debug;
+	d->error = 0;
+	d->message = NULL;
+	d->level = LOG_LEVEL_DEBUG;
+	d->line[0] = '\0';
+	d->message_buf[0] = '\0';
+	op = packet_opcode(buf, len);
+	if (op >= TFTP_DATA && op <= TFTP_OACK) {
+		/* A stray packet of some transfer: not ours to answer. */
+		say(d, LOG_LEVEL_DEBUG, "opcode %d on the request port, "
+		    "dropped", op);
+		return;
 	}
+	/* Before the request is parsed: a host we do not serve gets
+	 * nothing but the refusal (the check logged it). */
+	if (!f->host_allowed(f->ctx)) {
+		refuse(d, TFTP_EACCESS,
+		    "Access violation: this host is not served");
+		return;
+	}
+	if ((ps = packet_parse_request(buf, len, &d->req)) != PKT_OK) {
+		refuse(d, ps == PKT_REPEATED_OPTION ||
+		    ps == PKT_TOO_MANY_OPTIONS ? TFTP_EOPTNEG : TFTP_EBADOP,
+		    packet_status_str(ps));
+		say(d, LOG_LEVEL_DEBUG, "bad request: %s",
+		    packet_status_str(ps));
+		return;
+	}
+	if (d->req.opcode == TFTP_WRQ) {
+		refuse(d, TFTP_EACCESS, "Access violation: read-only server");
+		say(d, LOG_LEVEL_INFO, "write request for %.*s refused: "
+		    "read-only", NAME(d));
+		return;
+	}
+	if (packet_negotiate(&d->req, &d->params, &why) != PKT_OK) {
+		snprintf(d->message_buf, sizeof(d->message_buf),
+		    "bad value for option %s", why);
+		refuse(d, TFTP_EOPTNEG, d->message_buf);
+		say(d, LOG_LEVEL_DEBUG, "%.*s: %s", NAME(d), d->message_buf);
+		return;
+	}
+	if (f->ntransfers >= f->max_transfers) {
+		refuse(d, TFTP_EUNDEF,
+		    "Server busy: too many transfers, try again");
+		say(d, LOG_LEVEL_INFO, "%.*s refused: %u transfers running",
+		    NAME(d), f->ntransfers);
+		return;
+	}
+	d->action = REQUEST_OPEN;
+}
+
+void
+request_opened(struct request_decision *d, enum source_status st,
+    const char *why)
+{
+	int has_why = why != NULL && why[0] != '\0';
+
+	switch (st) {
+	case SOURCE_OK:
+		return;
+	case SOURCE_NOT_FOUND:
+		refuse(d, TFTP_ENOTFOUND, NULL);
+		/* A Pi probes for optional files all the time: a miss is
+		 * quiet, a name that is there but never served is not. */
+		if (has_why)
+			say(d, LOG_LEVEL_INFO, "%.*s: %s: refused", NAME(d),
+			    why);
+		else
+			say(d, LOG_LEVEL_DEBUG, "%.*s: not found", NAME(d));
+		return;
+	case SOURCE_BROKEN:
+		/* The client cannot help it: "file not found", and the
+		 * administrator is told what to repair. */
+		refuse(d, TFTP_ENOTFOUND, NULL);
+		say(d, LOG_LEVEL_WARN, "%.*s: %s", NAME(d),
+		    has_why ? why : "its entry cannot be read as an image");
+		return;
+	case SOURCE_DENIED:
+		refuse(d, TFTP_EACCESS, NULL);
+		say(d, LOG_LEVEL_INFO, "%.*s: access violation%s%s", NAME(d),
+		    has_why ? ": " : "", has_why ? why : "");
+		return;
+	case SOURCE_ERROR:
+	default:
+		refuse(d, TFTP_EUNDEF, "Cannot open file");
+		say(d, LOG_LEVEL_WARN, "%.*s: cannot open%s%s", NAME(d),
+		    has_why ? ": " : "", has_why ? why : "");
+		return;
+	}
+}
+
+int
+request_log_admit(const struct request_decision *d, struct ratelimit *rl,
+    uint64_t now_ms, uint32_t *held)
+{
+	*held = 0;
+	if (d->line[0] == '\0')
+		return 0;
+	if (d->level >= LOG_LEVEL_DEBUG)
+		return 1;
+	return ratelimit_take(rl, now_ms, held);
 }

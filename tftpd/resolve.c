@@ -3,14 +3,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/bootdir.h"
-#include "common/log.h"
 #include "common/piid.h"
 #include "common/reopen.h"
 #include "tftpd/image.h"
+#include "tftpd/packet.h"
 #include "tftpd/part.h"
 #include "tftpd/proto.h"
 #include "tftpd/resolve.h"
@@ -61,43 +62,27 @@ names_nothing_beneath(const char *rest)
 	return 1;
 }
 
-static int
-fd_read(void *ctx, void *buf, size_t len, uint64_t off)
-{
-	int fd = *(int *)ctx;
-	size_t done = 0;
-	ssize_t n;
-
-	while (done < len) {
-		n = pread(fd, (char *)buf + done, len - done,
-		    (off_t)(off + done));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;	/* errno is 0 for end of file */
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 /* Whether the regular file open on fd is an OS image: one that image
  * mode would serve boot files out of (a partition table with a FAT
  * partition, or a bare FAT file system), or any disk image with a sound
- * partition table. Never a boot file. -1 if it could not be read. */
+ * partition table. Never a boot file. 1 or 0, or -1 with the reason in
+ * why when it could not be read. */
 static int
-is_an_image(int fd, uint64_t size)
+is_an_image(int fd, uint64_t size, char *why, size_t whylen)
 {
-	struct blkdev dev = { fd_read, &fd, size, 0 };
+	struct imgdev img = { fd, 0 };
+	struct blkdev dev = { imgdev_read, &img, size, 0 };
 	struct part p;
-	char why[256];
+	char pwhy[256];
 	int want[] = { 0, 1 };
 
-	errno = 0;
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		switch (part_find(&dev, want[i], &p, why, sizeof(why))) {
+		switch (part_find(&dev, want[i], &p, pwhy, sizeof(pwhy))) {
 		case PART_OK:
 			return 1;
 		case PART_IO:
+			snprintf(why, whylen, "reading: %s",
+			    imgdev_error(&img));
 			return -1;
 		default:
 			break;
@@ -112,7 +97,7 @@ is_an_image(int fd, uint64_t size)
  * Nothing here follows a symlink: in the root, a symlink is an entry. */
 static enum source_status
 root_file_open(int rootfd, const char *name, size_t len, int beneath,
-    struct source **out, const char **why)
+    struct source **out, char *why, size_t whylen)
 {
 	struct stat st;
 	int pfd, fd, img, e;
@@ -125,13 +110,13 @@ root_file_open(int rootfd, const char *name, size_t len, int beneath,
 		/* A machine without an entry would boot "default". */
 		if (e == ENOENT && names_a_machine(name, len) &&
 		    bootdir_has(rootfd, "default"))
-			*why = WHY_DEFAULT;
+			strlcpy(why, WHY_DEFAULT, whylen);
 		if (e == EACCES)
 			return SOURCE_DENIED;
 		return SOURCE_NOT_FOUND;
 	}
 	if (fstat(pfd, &st) == -1) {
-		log_err("stat %s: %s", name, strerror(errno));
+		snprintf(why, whylen, "stat: %s", strerror(errno));
 		close(pfd);
 		return SOURCE_ERROR;
 	}
@@ -139,14 +124,14 @@ root_file_open(int rootfd, const char *name, size_t len, int beneath,
 		close(pfd);
 		/* A symlink, a directory and a block device are entries; the
 		 * rest is nothing to open. */
-		*why = S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode) ||
-		    S_ISBLK(st.st_mode) ? WHY_ENTRY : WHY_SPECIAL;
+		strlcpy(why, S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode) ||
+		    S_ISBLK(st.st_mode) ? WHY_ENTRY : WHY_SPECIAL, whylen);
 		return SOURCE_NOT_FOUND;
 	}
 	if (names_a_machine(name, len) ||
 	    (len == 7 && memcmp(name, "default", 7) == 0)) {
 		close(pfd);
-		*why = WHY_ENTRY_NAME;
+		strlcpy(why, WHY_ENTRY_NAME, whylen);
 		return SOURCE_NOT_FOUND;
 	}
 	fd = reopen_fd(pfd, O_RDONLY | O_NOFOLLOW, rootfd, name, 0);
@@ -155,20 +140,16 @@ root_file_open(int rootfd, const char *name, size_t len, int beneath,
 	if (fd == -1) {
 		if (e == EACCES || e == EPERM || e == ESTALE || e == ELOOP)
 			return SOURCE_DENIED;
-		log_err("open %s: %s", name, strerror(e));
+		snprintf(why, whylen, "open: %s", strerror(e));
 		return SOURCE_ERROR;
 	}
 	/* A hard link to an image (ln /srv/pi.img /srv/boot/lab) is an
 	 * entry too: boot files are served out of it, never all of it. */
-	if ((img = is_an_image(fd, (uint64_t)st.st_size)) != 0) {
-		e = errno;
+	if ((img = is_an_image(fd, (uint64_t)st.st_size, why, whylen)) != 0) {
 		close(fd);
-		if (img == -1) {
-			log_err("reading %s: %s", name,
-			    e ? strerror(e) : "shorter than it was");
+		if (img == -1)
 			return SOURCE_ERROR;
-		}
-		*why = WHY_IMAGE;
+		strlcpy(why, WHY_IMAGE, whylen);
 		return SOURCE_NOT_FOUND;
 	}
 	if (beneath) {
@@ -176,12 +157,12 @@ root_file_open(int rootfd, const char *name, size_t len, int beneath,
 		close(fd);
 		return SOURCE_NOT_FOUND;
 	}
-	return filesource_new(fd, name, out);
+	return filesource_new(fd, name, out, why, whylen);
 }
 
 enum source_status
 resolve_open(int rootfd, const char *name, size_t len, struct source **out,
-    const char **why)
+    char *why, size_t whylen)
 {
 	char path[TFTPD_PATH_MAX + 1];
 	const char *slash, *rest;
@@ -191,7 +172,7 @@ resolve_open(int rootfd, const char *name, size_t len, struct source **out,
 	int fd, partition;
 
 	*out = NULL;
-	*why = NULL;
+	why[0] = '\0';
 	/* Other TFTP servers ignore a leading '/'; so do we. */
 	while (len > 0 && *name == '/') {
 		name++;
@@ -212,7 +193,7 @@ resolve_open(int rootfd, const char *name, size_t len, struct source **out,
 	if (names_nothing_beneath(rest)) {
 		path[first_len] = '\0';
 		return root_file_open(rootfd, path, first_len, slash != NULL,
-		    out, why);
+		    out, why, whylen);
 	}
 
 	type = bootdir_open(rootfd, path, first_len, &fd, &partition);
@@ -225,16 +206,22 @@ resolve_open(int rootfd, const char *name, size_t len, struct source **out,
 	while (*rest == '/')
 		rest++;
 	if (type == BOOT_ENTRY_DIR) {
-		st = dirsource_open(fd, rest, path, out);
+		st = dirsource_open(fd, rest, path, out, why, whylen);
 	} else {
 		char image_name[NAME_MAX + 1];
 
 		memcpy(image_name, path, first_len);
 		image_name[first_len] = '\0';
-		st = image_source_open(fd, partition, image_name, rest, out);
+		st = image_source_open(fd, partition, image_name, rest, out,
+		    why, whylen);
 		if (st == SOURCE_OK)
 			strlcpy((*out)->name, path, sizeof((*out)->name));
 	}
 	close(fd);
+	/* A source's name goes into its transfer's log lines: a file a Pi
+	 * made beneath its entry may have a newline in its name. */
+	if (st == SOURCE_OK)
+		packet_printable((*out)->name, sizeof((*out)->name),
+		    (*out)->name, strlen((*out)->name));
 	return st;
 }

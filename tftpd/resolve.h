@@ -19,26 +19,31 @@
  * there is an entry and is not followed), not named like a serial, a MAC
  * entry or "default", and not an OS image.
  *
- * On a refusal worth telling the administrator (an entry asked for as a
- * file, a FIFO or a device in the root), *why says why in a few words, for
- * one info line; otherwise it is NULL (a plain miss: debug). */
+ * Logs nothing. why (whylen bytes, at least 1; SOURCE_WHY_LEN holds any)
+ * is "" on success and on a plain miss. It holds the reason on a refusal
+ * worth telling the administrator (SOURCE_NOT_FOUND for an entry asked
+ * for as a file, a FIFO or a device in the root), on SOURCE_BROKEN and on
+ * SOURCE_ERROR. */
 enum source_status resolve_open(int rootfd, const char *name, size_t len,
-    struct source **out, const char **why);
+    struct source **out, char *why, size_t whylen);
 
 /* Opens path beneath the directory dirfd: no "..", absolute path or
  * symlink may leave it, and only a regular file is opened. logname names
- * the file in log lines and in the source. */
+ * the file in the source. why as for resolve_open: a reason on
+ * SOURCE_ERROR only. */
 enum source_status dirsource_open(int dirfd, const char *path,
-    const char *logname, struct source **out);
+    const char *logname, struct source **out, char *why, size_t whylen);
 
-/* A source for an open regular file; takes ownership of fd. */
+/* A source for an open regular file; takes ownership of fd. why as for
+ * dirsource_open. */
 enum source_status filesource_new(int fd, const char *logname,
-    struct source **out);
+    struct source **out, char *why, size_t whylen);
 
 /* Wraps a source so it reads as netascii (LF -> CR LF, CR -> CR NUL).
- * Takes ownership of inner. Reads are meant to be sequential; a read at
- * another offset rescans from the start. Its size is unknown (the tsize
- * option is not answered). */
+ * Takes ownership of inner, and closes it on failure. Reads are meant to
+ * be sequential; a read at another offset rescans from the start. Its
+ * size is unknown (the tsize option is not answered). SOURCE_OK, or
+ * SOURCE_ERROR when there is no memory for it. */
 enum source_status netascii_wrap(struct source *inner, struct source **out);
 
 #endif

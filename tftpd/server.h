@@ -1,7 +1,7 @@
 /* What tftpd's event loop owns, and the I/O files that share it: main.c
- * (setup and the loop), request.c (the request port), conn.c (a
- * transfer's own port), udp.c (socket helpers). Protocol and transfer
- * logic stay out of these: packet.c and transfer.c. */
+ * (setup and the loop), listener.c (the request port), conn.c (a
+ * transfer's own port), udp.c (socket helpers). Protocol, request and
+ * transfer logic stay out of these: packet.c, request.c and transfer.c. */
 #ifndef TFTPD_SERVER_H
 #define TFTPD_SERVER_H
 
@@ -11,13 +11,15 @@
 #include <stdint.h>
 
 #include "common/access.h"
+#include "common/addrstr.h"
 #include "common/listen.h"
+#include "common/ratelimit.h"
 #include "tftpd/peerrtt.h"
 #include "tftpd/proto.h"
 #include "tftpd/timerheap.h"
 #include "tftpd/transfer.h"
 
-#define PEER_STR_LEN		(INET6_ADDRSTRLEN + 16)
+#define PEER_STR_LEN		ADDR_STR_LEN
 
 enum handle_kind { KIND_LISTENER, KIND_SIGNAL, KIND_CONN, KIND_STRANGER };
 
@@ -58,6 +60,7 @@ struct server {
 	int rootfd;
 	int inetd;
 	struct access access;	/* -A: which hosts are served */
+	struct ratelimit request_log;	/* the request port's lines */
 	unsigned max_transfers, ntransfers;
 	uint64_t idle_ms, last_activity_ms;
 	struct conn *conns;
@@ -78,10 +81,6 @@ struct server {
 };
 
 /* udp.c */
-uint64_t now_ns(void);		/* CLOCK_MONOTONIC, see monotime.h */
-uint64_t now_ms(void);
-void addr_str(const struct sockaddr *sa, socklen_t len, char *out,
-    size_t outsz);
 int same_addr(const struct sockaddr_storage *a, const struct sockaddr *b,
     socklen_t blen);
 int transfer_socket(const struct sockaddr_storage *local, socklen_t llen,
@@ -89,7 +88,7 @@ int transfer_socket(const struct sockaddr_storage *local, socklen_t llen,
 void send_one(int fd, const struct sockaddr *to, socklen_t tolen,
     const void *buf, size_t len, const char *peer);
 
-/* request.c: reads the requests waiting on a listening socket. */
+/* listener.c: reads the requests waiting on a listening socket. */
 void on_listener(struct server *s, int lfd);
 
 /* conn.c */

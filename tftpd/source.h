@@ -28,15 +28,23 @@ struct source {
 	char name[256];		/* for log lines: the path as requested */
 };
 
-/* How opening a source failed, which the transfer turns into TFTP errors:
- * NOT_FOUND -> 1 "File not found", DENIED -> 2 "Access violation",
- * ERROR -> 0 with a message. */
+/* How opening a source failed. The opener logs nothing: it returns the
+ * status and, where there is one, a reason in the caller's buffer of
+ * SOURCE_WHY_LEN bytes ("" for none); the request port (request.h) turns
+ * both into the TFTP error and the one log line the request gets. */
 enum source_status {
 	SOURCE_OK = 0,
-	SOURCE_NOT_FOUND,
-	SOURCE_DENIED,
-	SOURCE_ERROR,
+	SOURCE_NOT_FOUND,	/* no such file; with a reason, something that
+				 * is there but never served as a file (an
+				 * entry, a FIFO in the root): refused */
+	SOURCE_BROKEN,		/* the entry cannot be read as an image (a
+				 * damaged table or FAT, a partition that is
+				 * not there): the reason names it */
+	SOURCE_DENIED,		/* a path that may not be followed */
+	SOURCE_ERROR,		/* the server's own failure (I/O, memory) */
 };
+
+#define SOURCE_WHY_LEN	1024
 
 static inline ssize_t
 source_read(struct source *src, void *buf, size_t len, uint64_t off)

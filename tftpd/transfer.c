@@ -1,9 +1,7 @@
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/log.h"
 #include "tftpd/transfer.h"
 
 /* Arms the timer for the exchange out now. A client that asked for the
@@ -136,9 +134,8 @@ transfer_start(struct transfer *t, struct source *src,
 	t->hdrs = calloc(p->windowsize, sizeof(*t->hdrs));
 	t->out = calloc(p->windowsize, sizeof(*t->out));
 	if (t->data == NULL || t->hdrs == NULL || t->out == NULL) {
-		log_err("%s: window of %u x %u bytes: %s", src->name,
-		    p->windowsize, p->blksize, strerror(errno));
-		/* out may be the allocation that failed: send nothing. */
+		/* The caller logs the failure, with why. out may be the
+		 * allocation that failed: send nothing. */
 		if (t->out == NULL)
 			return fail(t, (uint16_t)-1, "out of memory");
 		return fail(t, TFTP_EUNDEF, "out of memory");

@@ -288,11 +288,14 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct source *src = NULL;
-	const char *why = NULL;
-	char ev[4096];
+	char ev[4096], why[SOURCE_WHY_LEN];
 	enum source_status st;
 
-	st = resolve_open(rootfd, (const char *)data, size, &src, &why);
+	memset(why, 'x', sizeof(why));
+	st = resolve_open(rootfd, (const char *)data, size, &src, why,
+	    sizeof(why));
+	if (memchr(why, '\0', sizeof(why)) == NULL)
+		abort();
 	if (st == SOURCE_OK) {
 		if (src == NULL)
 			abort();
@@ -301,7 +304,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (src != NULL) {
 		abort();
 	}
-	if (why != NULL && st != SOURCE_NOT_FOUND && st != SOURCE_DENIED)
+	/* A reason only for a refusal that is told, a broken image or an
+	 * error; never for a file served or a traversal refused. */
+	if (why[0] != '\0' && st != SOURCE_NOT_FOUND && st != SOURCE_BROKEN &&
+	    st != SOURCE_ERROR)
 		abort();
 	if (read(watch, ev, sizeof(ev)) > 0) {
 		fprintf(stderr, "%.*s: a FIFO or device was opened\n",

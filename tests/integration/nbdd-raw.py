@@ -39,7 +39,8 @@ def check(cond, msg):
 
 
 class Client:
-    def __init__(self, port, src=None, host="127.0.0.1"):
+    def __init__(self, port, src=None,
+                 host=os.environ.get("NBD_HOST", "127.0.0.1")):
         self.s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if src:
             self.s.bind((src, 0))

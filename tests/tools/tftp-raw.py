@@ -9,6 +9,9 @@ that hold transfers open). Prints one line per answer.
   tftp-raw.py PORT tid FILE         a stranger ACKs to a running transfer
   tftp-raw.py PORT busy FILE N      holds N transfers, then asks once more
   tftp-raw.py PORT wrq FILE         a write request
+  tftp-raw.py PORT flood N HEX      the packet N times from one port, as
+                                    fast as it goes; prints how many
+                                    answers of each kind came back
 """
 import socket
 import struct
@@ -112,6 +115,21 @@ def main():
             held.append(s)
             print("held", what)
         print("more", ask(port, rrq(args[0]))[0])
+    elif cmd == "flood":
+        n, pkt = int(args[0]), bytes.fromhex(args[1])
+        s = sock()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        seen = {}
+        for _ in range(n):
+            s.sendto(pkt, (HOST, port))
+        try:
+            for _ in range(n):
+                what = describe(s.recvfrom(70000)[0])
+                seen[what] = seen.get(what, 0) + 1
+        except socket.timeout:
+            pass
+        for what, count in sorted(seen.items()):
+            print(count, what)
     else:
         sys.exit("unknown command " + cmd)
 

@@ -304,6 +304,40 @@ START_TEST(ratelimit_burst_then_rate)
 }
 END_TEST
 
+START_TEST(ratelimit_own_figures)
+{
+	struct ratelimit rl;
+	uint32_t held = 99;
+	int ok = 0;
+
+	ratelimit_init(&rl, 200, 60);
+	for (int i = 0; i < 1000; i++)
+		ok += ratelimit_take(&rl, 5000, &held);
+	ck_assert_int_eq(ok, 200);
+	/* 60 a minute: one a second, and it counts those held back. */
+	ck_assert(!ratelimit_take(&rl, 5999, &held));
+	ck_assert(ratelimit_take(&rl, 6000, &held));
+	ck_assert_uint_eq(held, 1000 - 200 + 1);
+	ok = 0;
+	for (uint64_t t = 6001; t < 66001; t++)
+		ok += ratelimit_take(&rl, t, &held);
+	ck_assert_int_le(ok, 61);
+	ck_assert_int_ge(ok, 59);
+	/* A long quiet refills to this bucket's burst, no more; a clock at
+	 * the top of its range does not overflow it. */
+	ok = 0;
+	for (int i = 0; i < 1000; i++)
+		ok += ratelimit_take(&rl, UINT64_MAX, &held);
+	ck_assert_int_eq(ok, 200);
+	/* Zero figures are taken as one, never as "no limit". */
+	ratelimit_init(&rl, 0, 0);
+	ck_assert(ratelimit_take(&rl, 0, &held));
+	ck_assert(!ratelimit_take(&rl, 59999, &held));
+	ck_assert(ratelimit_take(&rl, 60000, &held));
+	ck_assert_uint_eq(held, 1);
+}
+END_TEST
+
 static Suite *
 allow_suite(void)
 {
@@ -321,6 +355,7 @@ allow_suite(void)
 	tcase_add_test(tc, interfaces);
 	tcase_add_test(tc, access_refuses_and_logs_once);
 	tcase_add_test(tc, ratelimit_burst_then_rate);
+	tcase_add_test(tc, ratelimit_own_figures);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,9 +1,9 @@
 /* Image mode end to end through image_source_open(): an Ubuntu-shaped Pi
  * image (MBR, FAT32 system-boot, ext4 writable), GPT, a superfloppy and
  * 4096-byte sectors; every file equals what mcopy extracts; each damaged
- * image gives "not found" or an error and exactly one log line naming the
- * image and the problem; a file changed under an open source is either
- * served whole or fails cleanly. */
+ * image gives "not found" or an error and exactly one reason naming the
+ * image and the problem, for the request's one log line; a file changed
+ * under an open source is either served whole or fails cleanly. */
 #include "tests/unit/tftpd_image_fixture.h"
 #include "tests/unit/check_main.h"
 #include "common/log.h"
@@ -69,8 +69,10 @@ teardown(void)
 	fx_teardown_dir();
 }
 
-/* Runs image_source_open with stderr captured; *lines gets the number of
- * log lines and last the last one. */
+/* Runs image_source_open with stderr captured: it logs nothing itself
+ * (the request port logs the request's one line, with the reason). *lines
+ * gets the number of lines about the image, logged or given as the
+ * reason, and last the last one. */
 static enum source_status
 open_src(const char *img, int part, const char *path, struct source **src,
     int *lines, char *last, size_t lastlen)
@@ -79,15 +81,17 @@ open_src(const char *img, int part, const char *path, struct source **src,
 	int saved = dup(2), logfd;
 	enum source_status st;
 	FILE *f;
-	char line[1024];
+	char line[1024], why[SOURCE_WHY_LEN];
 
 	ck_assert_int_ne(fd, -1);
+	line[0] = '\0';
 	log_init("tftpd", 0, 0);
 	logfd = open(fx_path("log.txt"), O_RDWR | O_CREAT | O_TRUNC, 0600);
 	ck_assert_int_ne(logfd, -1);
 	fflush(stderr);
 	dup2(logfd, 2);
-	st = image_source_open(fd, part, img, path, src);
+	memset(why, 'x', sizeof(why));
+	st = image_source_open(fd, part, img, path, src, why, sizeof(why));
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
@@ -103,6 +107,16 @@ open_src(const char *img, int part, const char *path, struct source **src,
 			strlcpy(last, line, lastlen);
 	}
 	fclose(f);
+	ck_assert_msg(*lines == 0, "%s: %s: logged at open: %s", img, path,
+	    line);
+	ck_assert_ptr_nonnull(memchr(why, '\0', sizeof(why)));
+	if (why[0] != '\0') {
+		ck_assert_msg(st == SOURCE_BROKEN || st == SOURCE_ERROR,
+		    "%s: %s: status %d with a reason: %s", img, path, st, why);
+		(*lines)++;
+		if (last)
+			strlcpy(last, why, lastlen);
+	}
 	return st;
 }
 
@@ -219,7 +233,7 @@ START_TEST(dotdot_denied)
 }
 END_TEST
 
-/* The damaged image gives status st and exactly one log line naming the
+/* The damaged image gives status st and exactly one reason naming the
  * image and containing what. */
 static void
 assert_bad(const char *img, int part, const char *path,
@@ -232,21 +246,21 @@ assert_bad(const char *img, int part, const char *path,
 	ck_assert_int_eq(open_src(img, part, path, &src, &lines, last,
 	    sizeof(last)), st);
 	ck_assert_ptr_null(src);
-	ck_assert_msg(lines == 1, "%s: %d log lines, last: %s", img, lines,
+	ck_assert_msg(lines == 1, "%s: %d lines, last: %s", img, lines,
 	    last);
 	if (getenv("FX_SHOW") != NULL)
 		printf("%s", last);
 	ck_assert_msg(strstr(last, img) != NULL && strstr(last, what) != NULL,
-	    "%s: log line \"%s\" lacks \"%s\"", img, last, what);
+	    "%s: reason \"%s\" lacks \"%s\"", img, last, what);
 }
 
 START_TEST(wrong_partition)
 {
-	assert_bad("ubuntu.img", 2, "config.txt", SOURCE_NOT_FOUND,
+	assert_bad("ubuntu.img", 2, "config.txt", SOURCE_BROKEN,
 	    "no FAT boot sector");
-	assert_bad("ubuntu.img", 3, "config.txt", SOURCE_NOT_FOUND,
+	assert_bad("ubuntu.img", 3, "config.txt", SOURCE_BROKEN,
 	    "no partition 3 in the MBR");
-	assert_bad("floppy.img", 2, "config.txt", SOURCE_NOT_FOUND,
+	assert_bad("floppy.img", 2, "config.txt", SOURCE_BROKEN,
 	    "bare FAT file system");
 }
 END_TEST
@@ -254,7 +268,7 @@ END_TEST
 START_TEST(bad_tables)
 {
 	fx_sh("cp ubuntu.img short.img && truncate -s 100M short.img");
-	assert_bad("short.img", 0, "config.txt", SOURCE_NOT_FOUND,
+	assert_bad("short.img", 0, "config.txt", SOURCE_BROKEN,
 	    "runs past the end of the image");
 	fx_sh("cp bad.img overlap.img && printf 'label: dos\\nstart=2048, "
 	    "size=30720, type=6\\nstart=20000, size=1000, type=83\\n' | "
@@ -263,26 +277,26 @@ START_TEST(bad_tables)
 	fx_patch_le("overlap.img", 446 + 16 + 4, 0x83, 1);
 	fx_patch_le("overlap.img", 446 + 16 + 8, 20000, 4);
 	fx_patch_le("overlap.img", 446 + 16 + 12, 1000, 4);
-	assert_bad("overlap.img", 0, "config.txt", SOURCE_NOT_FOUND,
+	assert_bad("overlap.img", 0, "config.txt", SOURCE_BROKEN,
 	    "partitions 1 and 2 overlap");
 	fx_sh("cp gpt.img gptcrc.img");
 	/* Flip a byte of the disk GUID: random, so setting it to a fixed
 	 * value would leave it unchanged once in 256 runs. */
 	fx_patch_le("gptcrc.img", 512 + 60,
 	    fx_read_le("gptcrc.img", 512 + 60, 1) ^ 0xff, 1);
-	assert_bad("gptcrc.img", 0, "config.txt", SOURCE_NOT_FOUND,
+	assert_bad("gptcrc.img", 0, "config.txt", SOURCE_BROKEN,
 	    "GPT header CRC mismatch");
 	fx_sh("cp gpt.img gptecrc.img");
 	fx_patch_le("gptecrc.img", 1024 + 60,
 	    fx_read_le("gptecrc.img", 1024 + 60, 1) ^ 0xff, 1);
-	assert_bad("gptecrc.img", 0, "config.txt", SOURCE_NOT_FOUND,
+	assert_bad("gptecrc.img", 0, "config.txt", SOURCE_BROKEN,
 	    "GPT entry array CRC mismatch");
 	/* The extended partition's first record links to itself. */
 	fx_sh("cp ext.img loop.img");
 	fx_patch_le("loop.img", 2048 * 512 + 446 + 16 + 4, 0x05, 1);
 	fx_patch_le("loop.img", 2048 * 512 + 446 + 16 + 8, 0, 4);
 	fx_patch_le("loop.img", 2048 * 512 + 446 + 16 + 12, 100, 4);
-	assert_bad("loop.img", 0, "config.txt", SOURCE_NOT_FOUND, "loops");
+	assert_bad("loop.img", 0, "config.txt", SOURCE_BROKEN, "loops");
 }
 END_TEST
 
@@ -302,19 +316,19 @@ START_TEST(bad_boot_sectors)
 
 	d = bad_copy("bps0");
 	fx_patch_le(d, BAD_PART_OFF + 11, 0, 2);
-	assert_bad(d, 0, "VICTIM0.BIN", SOURCE_NOT_FOUND,
+	assert_bad(d, 0, "VICTIM0.BIN", SOURCE_BROKEN,
 	    "bytes per sector 0 is not a power of two");
 	d = bad_copy("bps3k");
 	fx_patch_le(d, BAD_PART_OFF + 11, 3072, 2);
-	assert_bad(d, 0, "VICTIM0.BIN", SOURCE_NOT_FOUND,
+	assert_bad(d, 0, "VICTIM0.BIN", SOURCE_BROKEN,
 	    "bytes per sector 3072 is not a power of two");
 	d = bad_copy("spc0");
 	fx_patch_le(d, BAD_PART_OFF + 13, 0, 1);
-	assert_bad(d, 0, "VICTIM0.BIN", SOURCE_NOT_FOUND,
+	assert_bad(d, 0, "VICTIM0.BIN", SOURCE_BROKEN,
 	    "sectors per cluster 0 is not a power of two");
 	d = bad_copy("spc6");
 	fx_patch_le(d, BAD_PART_OFF + 13, 6, 1);
-	assert_bad(d, 0, "VICTIM0.BIN", SOURCE_NOT_FOUND,
+	assert_bad(d, 0, "VICTIM0.BIN", SOURCE_BROKEN,
 	    "sectors per cluster 6 is not a power of two");
 }
 END_TEST
@@ -350,21 +364,21 @@ START_TEST(bad_chains_and_entries)
 	d = bad_copy("range");
 	victim(d, 0, &c);
 	fx_patch_le(d, fat16_entry(d, c), 0xfff0, 2);
-	assert_bad(d, 0, "VICTIM0.BIN", SOURCE_NOT_FOUND, "out of range");
+	assert_bad(d, 0, "VICTIM0.BIN", SOURCE_BROKEN, "out of range");
 	d = bad_copy("loop");
 	victim(d, 1, &c);
 	fx_patch_le(d, fat16_entry(d, c + 1), c, 2);
-	assert_bad(d, 0, "VICTIM1.BIN", SOURCE_NOT_FOUND,
+	assert_bad(d, 0, "VICTIM1.BIN", SOURCE_BROKEN,
 	    "cluster chain loops");
 	d = bad_copy("size");
 	e = victim(d, 2, &c);
 	fx_patch_le(d, e + 28, 100000, 4);
-	assert_bad(d, 0, "VICTIM2.BIN", SOURCE_NOT_FOUND,
+	assert_bad(d, 0, "VICTIM2.BIN", SOURCE_BROKEN,
 	    "runs past its chain");
 	d = bad_copy("garbage");
 	e = victim(d, 3, &c);
 	fx_patch(d, e, "VICTIM3\x01BIN", 11);
-	assert_bad(d, 0, "VICTIM3.BIN", SOURCE_NOT_FOUND, "is garbage");
+	assert_bad(d, 0, "VICTIM3.BIN", SOURCE_BROKEN, "is garbage");
 }
 END_TEST
 
@@ -384,12 +398,12 @@ START_TEST(bad_long_names)
 		if (fx_read_le(d, (uint64_t)p, 1) & 0x40)
 			break;
 	}
-	assert_bad(d, 0, LONG_NAME, SOURCE_NOT_FOUND, "wrong checksum");
+	assert_bad(d, 0, LONG_NAME, SOURCE_BROKEN, "wrong checksum");
 	/* The entries do not chain: ordinal 1 became 5. */
 	d = bad_copy("lfnchain");
 	e = fx_find(d, u, sizeof(u)) - 1;
 	fx_patch_le(d, (uint64_t)e, 5, 1);
-	assert_bad(d, 0, LONG_NAME, SOURCE_NOT_FOUND, "does not chain");
+	assert_bad(d, 0, LONG_NAME, SOURCE_BROKEN, "does not chain");
 }
 END_TEST
 

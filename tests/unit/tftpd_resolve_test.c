@@ -96,8 +96,8 @@ teardown(void)
 		fprintf(stderr, "could not remove %s\n", top);
 }
 
-/* Why the last get() was refused, as resolve_open said (NULL: quiet). */
-static const char *last_why;
+/* Why the last get() was refused, as resolve_open said ("": quiet). */
+static char last_why[SOURCE_WHY_LEN];
 
 static enum source_status
 get(const char *name, char *out, size_t outsz)
@@ -107,7 +107,8 @@ get(const char *name, char *out, size_t outsz)
 	ssize_t n;
 
 	out[0] = '\0';
-	st = resolve_open(rootfd, name, strlen(name), &src, &last_why);
+	st = resolve_open(rootfd, name, strlen(name), &src, last_why,
+	    sizeof(last_why));
 	if (st != SOURCE_OK) {
 		ck_assert_ptr_null(src);
 		return st;
@@ -204,6 +205,22 @@ START_TEST(symlinks_out_of_target_refused)
 }
 END_TEST
 
+/* A Pi writes its own boot files: a name it makes is served as it is,
+ * but the source's name, which the transfer's log lines carry, is
+ * printable. */
+START_TEST(source_names_are_printable)
+{
+	struct source *src;
+
+	put("mnt/pi/a\nb\x1b", "odd\n");
+	ck_assert_int_eq(resolve_open(rootfd, "abcd1234/a\nb\x1b", 13, &src,
+	    last_why, sizeof(last_why)), SOURCE_OK);
+	ck_assert_str_eq(src->name, "abcd1234/a?b?");
+	ck_assert_str_eq(last_why, "");
+	source_close(src);
+}
+END_TEST
+
 START_TEST(fifo_neither_opened_nor_hangs)
 {
 	char b[64];
@@ -236,7 +253,8 @@ START_TEST(long_and_odd_names)
 	ck_assert_int_eq(get(name, b, sizeof(b)), SOURCE_NOT_FOUND);
 	/* An embedded NUL in the name as received. */
 	ck_assert_int_eq(resolve_open(rootfd, "bootcode.bin\0x", 14,
-	    &(struct source *){ NULL }, &last_why), SOURCE_NOT_FOUND);
+	    &(struct source *){ NULL }, last_why, sizeof(last_why)),
+	    SOURCE_NOT_FOUND);
 	ck_assert_int_eq(get("boot\ncode.bin", b, sizeof(b)),
 	    SOURCE_NOT_FOUND);
 }
@@ -252,8 +270,8 @@ read_netascii(const char *content, const char *want, size_t wantlen,
 	ssize_t n;
 
 	put("root/text", content);
-	ck_assert_int_eq(resolve_open(rootfd, "text", 4, &src, &last_why),
-	    SOURCE_OK);
+	ck_assert_int_eq(resolve_open(rootfd, "text", 4, &src, last_why,
+	    sizeof(last_why)), SOURCE_OK);
 	ck_assert_int_eq(netascii_wrap(src, &na), SOURCE_OK);
 	while ((n = source_read(na, out + got, step, got)) > 0)
 		got += (size_t)n;
@@ -405,22 +423,23 @@ assert_entry_refused(const char *name, const char *reason)
 	struct source *src = NULL;
 	enum source_status st;
 
-	st = resolve_open(rootfd, name, strlen(name), &src, &last_why);
+	st = resolve_open(rootfd, name, strlen(name), &src, last_why,
+	    sizeof(last_why));
 	if (src != NULL) {
 		uint64_t size = src->size;
 		source_close(src);
 		ck_abort_msg("%s: served, %ju bytes", name, (uintmax_t)size);
 	}
 	ck_assert_msg(st == SOURCE_NOT_FOUND, "%s: status %d", name, st);
-	ck_assert_msg(last_why != NULL && strstr(last_why, reason),
+	ck_assert_msg(last_why[0] != '\0' && strstr(last_why, reason),
 	    "%s: refused because \"%s\", not \"%s\"", name,
-	    last_why ? last_why : "(quiet)", reason);
+	    last_why[0] ? last_why : "(quiet)", reason);
 }
 
 #define ASSERT_QUIET_MISS(name) do {					\
 	char b_[256];							\
 	ck_assert_int_eq(get(name, b_, sizeof(b_)), SOURCE_NOT_FOUND);	\
-	ck_assert_msg(last_why == NULL, "%s: logged \"%s\"", name,	\
+	ck_assert_msg(last_why[0] == '\0', "%s: logged \"%s\"", name,	\
 	    last_why);							\
 } while (0)
 
@@ -572,7 +591,7 @@ START_TEST(plain_files_still_served)
 	    sizeof(sector));
 	fclose(f);
 	ck_assert_int_eq(resolve_open(rootfd, "start.elf", 9, &src,
-	    &last_why), SOURCE_OK);
+	    last_why, sizeof(last_why)), SOURCE_OK);
 	ck_assert_uint_eq(src->size, sizeof(sector));
 	source_close(src);
 	/* Empty and tiny files. */
@@ -660,6 +679,7 @@ resolve_suite(void)
 	tcase_add_test(tc, not_found_is_not_found);
 	tcase_add_test(tc, traversal_refused);
 	tcase_add_test(tc, symlinks_out_of_target_refused);
+	tcase_add_test(tc, source_names_are_printable);
 	tcase_add_test(tc, fifo_neither_opened_nor_hangs);
 	tcase_add_test(tc, repointing_takes_effect);
 	tcase_add_test(tc, long_and_odd_names);
