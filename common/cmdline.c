@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmdline.h"
+#include "log.h"
 
 #ifndef VERSION
 #define VERSION "unknown"
@@ -31,6 +32,21 @@ static const struct common_flag common_flags[] = {
 	{ 'V', "version", NULL, "print the version and exit" },
 	{ 0, NULL, NULL, NULL },
 };
+
+void
+cmdline_start(struct cmdline *cl, const struct cmdline_spec *spec, int argc,
+    char *argv[])
+{
+	switch (cmdline_parse(cl, spec, argc, argv, stdout, stderr)) {
+	case CMDLINE_EXIT_OK:
+		exit(0);
+	case CMDLINE_EXIT_USAGE:
+		exit(2);
+	case CMDLINE_RUN:
+		break;
+	}
+	log_init(spec->progname, cmdline_wants_syslog(cl), cl->verbose);
+}
 
 int
 cmdline_wants_syslog(const struct cmdline *cl)

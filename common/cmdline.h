@@ -48,6 +48,11 @@ enum cmdline_result cmdline_parse(struct cmdline *cl,
     const struct cmdline_spec *spec, int argc, char *argv[], FILE *out,
     FILE *err);
 
+/* What each daemon's main does first: parses argv, exiting 0 after -h or
+ * -V and 2 after a usage error, then starts logging as the flags say. */
+void cmdline_start(struct cmdline *cl, const struct cmdline_spec *spec,
+    int argc, char *argv[]);
+
 /* Whether log lines must go to syslog: -s, or inetd mode with standard
  * error a socket (inetd hands the client's socket over as fds 0, 1 and 2:
  * a line on stderr would land in the client's stream). */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/bootdir.h"
+#include "common/clock.h"
 #include "common/cmdline.h"
 #include "common/listen.h"
 #include "common/log.h"
@@ -124,15 +125,6 @@ handle_flag(void *ctx, int ch, const char *arg)
 	return "unknown flag";
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static const char *
 ntoa(uint32_t addr, char buf[INET_ADDRSTRLEN])
 {
@@ -227,7 +219,7 @@ answer(struct server *sv, int fd, int discovery, const struct dhcp_msg *m,
 	uint8_t out[DHCP_MAX_LEN];
 	char line[256], a[INET_ADDRSTRLEN];
 	size_t len;
-	uint64_t now = now_ms();
+	uint64_t now = monotonic_ms();
 	int bcast;
 
 	memset(&in, 0, sizeof(in));
@@ -424,15 +416,7 @@ main(int argc, char *argv[])
 	struct cmdline cl;
 	int sigfd, i, sig = 0;
 
-	switch (cmdline_parse(&cl, &spec, argc, argv, stdout, stderr)) {
-	case CMDLINE_EXIT_OK:
-		return 0;
-	case CMDLINE_EXIT_USAGE:
-		return 2;
-	case CMDLINE_RUN:
-		break;
-	}
-	log_init(spec.progname, cmdline_wants_syslog(&cl), cl.verbose);
+	cmdline_start(&cl, &spec, argc, argv);
 	if (o.discovery_port == cl.port)
 		log_fatal("-P %lld: the discovery port must differ from -p",
 		    o.discovery_port);

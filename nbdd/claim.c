@@ -139,3 +139,19 @@ claim_release(struct claims *cs, struct claim *c)
 	close(c->lockfd);	/* drops both locks */
 	free(c);
 }
+
+int
+claim_holder(struct claims *cs, const struct export *ex, char *host,
+    size_t hostlen)
+{
+	struct claim *c;
+
+	pthread_mutex_lock(&cs->lock);
+	for (c = cs->list; c != NULL; c = c->next)
+		if (c->dev == ex->dev && c->ino == ex->ino)
+			break;
+	if (c != NULL)
+		strlcpy(host, c->host, hostlen);
+	pthread_mutex_unlock(&cs->lock);
+	return c != NULL;
+}

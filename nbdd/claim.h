@@ -31,5 +31,10 @@ void claims_destroy(struct claims *cs);
 struct claim *claim_take(struct claims *cs, const struct export *ex,
     const char *host, char *why, size_t whylen);
 void claim_release(struct claims *cs, struct claim *c);
+/* Whether a host holds ex now: 1 with its address in host, or 0. (A
+ * shared base must not be one: an image made read-only while a host
+ * still writes it is not a base until that host is gone.) */
+int claim_holder(struct claims *cs, const struct export *ex, char *host,
+    size_t hostlen);
 
 #endif

@@ -34,7 +34,21 @@ conn_serve(struct nbdd_ctx *ctx, int fd, int refused)
 		    (unsigned long long)st->copied);
 	}
 	tp_close(&c.tp);
-	claim_release(&ctx->claims, c.claim);
-	export_close(&c.ex);
+	conn_release(&c);
 	log_debug("%s: disconnected", c.peer);
+}
+
+void
+conn_release(struct conn *c)
+{
+	if (c->ovl != NULL) {
+		if (c->disc)
+			ovl_put_done(c->ctx->overlays, c->ovl);
+		else
+			ovl_put(c->ctx->overlays, c->ovl);
+		c->ovl = NULL;
+	}
+	claim_release(&c->ctx->claims, c->claim);
+	c->claim = NULL;
+	export_close(&c->ex);
 }

@@ -3,9 +3,11 @@
 #ifndef NBDD_CONN_H
 #define NBDD_CONN_H
 
+#include "nbdd/backend.h"
 #include "nbdd/claim.h"
 #include "nbdd/export.h"
 #include "nbdd/options.h"
+#include "nbdd/overlay.h"
 #include "nbdd/request.h"
 #include "nbdd/tlsauth.h"
 #include "nbdd/transport.h"
@@ -22,6 +24,10 @@ struct nbdd_ctx {
 	struct tls_creds *tls;		/* NULL when TLS is off */
 	struct tlsauth_policy auth;	/* who may open what over TLS */
 	int bootfd;			/* its boot directory, or -1 */
+	/* Shared bases' overlays; NULL when no overlay directory could be
+	 * used (shared bases are then refused). */
+	struct ovl_registry *overlays;
+	const char *no_overlays;	/* why not, for the refusal */
 };
 
 struct conn {
@@ -31,9 +37,11 @@ struct conn {
 	char host[CLAIM_HOST_MAX];	/* the claim's holder identity */
 	char peer[CLAIM_HOST_MAX + 8];	/* host and port, for log lines */
 	struct export ex;		/* valid once negotiated */
-	struct claim *claim;		/* NULL for read-only exports */
+	struct claim *claim;		/* NULL for shared bases */
+	struct overlay *ovl;		/* the host's, over a shared base */
 	struct req_export caps;		/* what was negotiated for it */
 	int refused;			/* not in the allowed networks */
+	int disc;			/* the client ended with NBD_CMD_DISC */
 };
 
 /* Serves the client on fd until it goes or the socket is shut down. Does
@@ -41,11 +49,17 @@ struct conn {
  * client (outside the allowed networks) is told so and dropped. */
 void conn_serve(struct nbdd_ctx *ctx, int fd, int refused);
 
-/* The handshake: 0 to go on to transmission (c->ex open and claimed,
- * c->caps set), -1 when the client left or was refused (logged). */
+/* The handshake: 0 to go on to transmission (c->ex open and claimed, or
+ * c->ovl held for a shared base; c->caps set), -1 when the client left or
+ * was refused (logged). */
 int negotiate(struct conn *c);
 
-/* The transmission phase; returns when the client disconnects. */
+/* Lets go of what the handshake took for the export: the claim, the
+ * overlay (its grace period starts, or with c->disc it goes), the image. */
+void conn_release(struct conn *c);
+
+/* The transmission phase; returns when the client disconnects, with
+ * c->disc set when it said so. */
 void transmit(struct conn *c);
 
 #endif

@@ -60,7 +60,12 @@ export_open(int rootfd, const char *name, size_t len, struct export *ex,
 		return EXPORT_NOT_FOUND;
 	}
 	flags = O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
-	fd = openat(rootfd, path, O_RDWR | flags);
+	/* No write permission bit at all marks a shared base even for an
+	 * nbdd running as root, whom the bits would not stop. */
+	fd = -1;
+	errno = EACCES;
+	if ((st.st_mode & 0222) != 0)
+		fd = openat(rootfd, path, O_RDWR | flags);
 	if (fd == -1 && (errno == EACCES || errno == EROFS ||
 	    errno == EPERM || errno == ETXTBSY)) {
 		ex->read_only = 1;
@@ -86,7 +91,8 @@ export_open(int rootfd, const char *name, size_t len, struct export *ex,
 		int ro = 0;
 
 		/* A read-only device (lvchange -pr, blockdev --setro) still
-		 * opens for writing; only its writes fail. */
+		 * opens for writing; only its writes fail. It is a shared
+		 * base. */
 		if (ioctl(fd, BLKGETSIZE64, &sz) == -1 ||
 		    ioctl(fd, BLKROGET, &ro) == -1) {
 			*why = strerror(errno);

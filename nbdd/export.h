@@ -15,7 +15,8 @@ struct export {
 	int fd;			/* O_RDWR, or O_RDONLY when read_only */
 	char name[EXPORT_NAME_MAX + 1];
 	uint64_t size;
-	int read_only;		/* the daemon cannot open it for writing */
+	int read_only;		/* nbdd may not write it: a shared base,
+				 * served through overlays (overlay.h) */
 	int blockdev;		/* a block device (an LVM volume) */
 	dev_t dev;		/* identity of the image, for claims */
 	ino_t ino;
@@ -33,13 +34,18 @@ enum export_status {
 };
 
 /* Opens ROOT/NAME.img (rootfd is the root directory), read-write if the
- * daemon may, else read-only. A symlink is followed: the administrator
- * made it. On failure *why says why, for the log and the client. */
+ * daemon may, else read-only as a shared base: an image nbdd's user
+ * cannot open for writing, one with no write permission bit at all (so
+ * that root has bases too), or a block device the kernel holds read-only.
+ * A symlink is followed: the administrator made it. On failure *why says
+ * why, for the log and the client. */
 enum export_status export_open(int rootfd, const char *name, size_t len,
     struct export *ex, const char **why);
 void export_close(struct export *ex);
 
-/* Transmission flags that tell the truth about this export. */
+/* Transmission flags that tell the truth about this export served
+ * directly (read_only set: as a read-only export; nbdd serves a shared
+ * base through an overlay instead, as a writable disk). */
 uint16_t export_flags(const struct export *ex, int structured,
     int multi_conn);
 

@@ -1,11 +1,13 @@
 /* nbdd: an NBD server exporting ROOT/NAME.img as export NAME, one writer
- * per image. This file is the thin outer layer: flags, sockets, one thread
- * per connection, and a clean shutdown on SIGTERM. */
+ * per image, and shared bases through per-host overlays. This file is the
+ * thin outer layer: flags, sockets, one thread per connection, overlays
+ * expiring, and a clean shutdown on SIGTERM. */
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -25,6 +27,7 @@
 #include "common/signals.h"
 #include "nbdd/bootentry.h"
 #include "nbdd/conn.h"
+#include "nbdd/sizearg.h"
 #include "nbdd/sockio.h"
 #include "nbdd/tls.h"
 
@@ -58,6 +61,8 @@ struct server {
 	int reapfd;			/* eventfd: a worker finished */
 	struct access access;		/* -A */
 	struct ratelimit busy_log;	/* refusals for -m and -c */
+	struct ovl_registry overlays;	/* ctx.overlays, once usable */
+	char no_overlays[PATH_MAX + 128];	/* ... or why not */
 };
 
 struct flags {
@@ -70,6 +75,9 @@ struct flags {
 	const char *admins[TLS_ADMINS_MAX];	/* -w */
 	size_t nadmins;
 	const char *boot_dir;		/* -B */
+	const char *overlay_dir;	/* -o; NULL: the root */
+	uint64_t host_max;		/* -q */
+	long long grace;		/* -g, seconds */
 };
 
 static const char *
@@ -127,6 +135,16 @@ handle_flag(void *ctx, int ch, const char *arg)
 	case 'B':
 		f->boot_dir = arg;
 		return NULL;
+	case 'o':
+		f->overlay_dir = arg;
+		return NULL;
+	case 'q':
+		if (!size_parse(arg, &f->host_max))
+			return "not a size (bytes, or a number with K, M, G "
+			    "or T)";
+		return NULL;
+	case 'g':
+		return cmdline_count(arg, 0, 86400, &f->grace);
 	default:
 		return "unknown flag";
 	}
@@ -425,6 +443,21 @@ shutdown_workers(struct server *s)
 	}
 }
 
+/* The poll timeout until the next overlay's grace period ends: the
+ * registry discards those that are over as it answers. Workers wake the
+ * loop through reapfd when they end, so a grace period that starts is
+ * seen at once. */
+static int
+expiry_timeout(struct server *s)
+{
+	int64_t next;
+
+	if (s->ctx.overlays == NULL ||
+	    (next = ovl_expire(s->ctx.overlays)) < 0)
+		return -1;
+	return next > INT_MAX ? INT_MAX : (int)next;
+}
+
 static int
 serve(struct server *s, int *lfds, int nl, int sigfd, int inetd)
 {
@@ -448,7 +481,8 @@ serve(struct server *s, int *lfds, int nl, int sigfd, int inetd)
 		for (int i = 0; i < nl; i++)
 			pfd[2 + i] = (struct pollfd){ .fd = lfds[i],
 			    .events = POLLIN };
-		if ((n = poll(pfd, (nfds_t)(2 + nl), -1)) == -1) {
+		if ((n = poll(pfd, (nfds_t)(2 + nl),
+		    expiry_timeout(s))) == -1) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %s", strerror(errno));
@@ -471,6 +505,43 @@ serve(struct server *s, int *lfds, int nl, int sigfd, int inetd)
 	}
 	shutdown_workers(s);
 	return 0;
+}
+
+/* The overlay registry, as the user nbdd serves as. A directory named
+ * with -o must work, or nbdd does not start; the root, the default, may
+ * be one nbdd's user cannot write (images owned by it, the directory by
+ * root): then only shared bases are refused, and the log says why. In
+ * inetd mode each connection is a process of its own, so an overlay
+ * cannot outlive it: no grace period there. */
+static void
+open_overlays(struct server *s, const struct flags *f,
+    const struct cmdline *cl)
+{
+	const char *dir = f->overlay_dir != NULL ? f->overlay_dir : cl->root;
+	int64_t grace_ms = cl->inetd ? 0 : f->grace * 1000;
+
+	if (ovl_registry_init(&s->overlays, dir, f->host_max, grace_ms, NULL,
+	    s->no_overlays, sizeof(s->no_overlays)) == 0) {
+		s->ctx.overlays = &s->overlays;
+		/* Every overlay in use has a connection; those in their
+		 * grace period give way to new hosts beyond that. */
+		s->overlays.max_overlays = (int)s->max_conn;
+		if (!cl->inetd)
+			log_info("shared bases: overlays in %s, %llu MiB per "
+			    "host%s, kept %lld s after a host's last "
+			    "connection", dir,
+			    (unsigned long long)(f->host_max >> 20),
+			    f->host_max == 0 ? " (no limit)" : "", f->grace);
+		return;
+	}
+	if (f->overlay_dir != NULL)
+		log_fatal("%s (nbdd -o)", s->no_overlays);
+	/* Under inetd, once per connection would be noise: the refusal
+	 * says it when a base is asked for. */
+	(cl->inetd ? log_debug : log_warn)("%s: shared bases (images nbdd may not write) are refused "
+	    "until -o names a directory where it can make overlays",
+	    s->no_overlays);
+	s->ctx.no_overlays = s->no_overlays;
 }
 
 int
@@ -504,11 +575,21 @@ main(int argc, char *argv[])
 		{ 'B', "boot-dir", "DIR",
 		    "boot entries that map identities to images (default "
 		    "ROOT/boot)" },
+		{ 'o', "overlays", "DIR",
+		    "make shared bases' overlays in DIR (default: the root)" },
+		{ 'q', "quota", "SIZE",
+		    "what one host's overlays may hold (default 4G; 0: no "
+		    "limit)" },
+		{ 'g', "grace", "SECONDS",
+		    "keep an overlay this long after its host's last "
+		    "connection (default 60; 0: discard at once)" },
 		{ 0, NULL, NULL, NULL },
 	};
 	struct flags f = { .max_conn = DEFAULT_MAX_CONN,
 	    .timeout = DEFAULT_TIMEOUT, .per_host = DEFAULT_PER_HOST,
-	    .tls_mode = TLS_MODE_UNSET };
+	    .tls_mode = TLS_MODE_UNSET,
+	    .host_max = OVL_HOST_MAX_DEFAULT,
+	    .grace = OVL_GRACE_MS_DEFAULT / 1000 };
 	const struct cmdline_spec spec = {
 		.progname = "nbdd",
 		.summary = "NBD server exporting ROOT/NAME.img as export NAME, "
@@ -583,6 +664,7 @@ main(int argc, char *argv[])
 		log_fatal("eventfd: %s", strerror(errno));
 	if (claims_init(&s.ctx.claims) == -1)
 		log_fatal("mutex: %s", strerror(errno));
+	open_overlays(&s, &f, &cl);
 	if ((rc = pthread_mutex_init(&s.lock, NULL)) != 0)
 		log_fatal("mutex: %s", strerror(rc));
 	if (!cl.inetd) {
@@ -605,6 +687,8 @@ main(int argc, char *argv[])
 		close(s.ctx.bootfd);
 	tls_creds_free(s.ctx.tls);
 	close(sigfd);
+	if (s.ctx.overlays != NULL)
+		ovl_registry_destroy(s.ctx.overlays);
 	claims_destroy(&s.ctx.claims);
 	pthread_mutex_destroy(&s.lock);
 	return rc;

@@ -111,9 +111,52 @@ identity_may_open(struct conn *c, char *why, size_t whylen)
 	return 0;
 }
 
+/* A writable image to be served: claimed for the host, unless it is a
+ * shared base to other hosts now (made writable since). */
+static enum opt_open_status
+take_claim(struct conn *c, char *why, size_t whylen)
+{
+	int n;
+
+	if (c->ctx->overlays != NULL && (n = ovl_base_users(c->ctx->overlays,
+	    c->ex.dev, c->ex.ino)) > 0) {
+		snprintf(why, whylen, "image %s is in use as a shared base "
+		    "(%d overlay%s over it): it is not written directly "
+		    "until they are gone", c->ex.name, n, n == 1 ? "" : "s");
+		return OPT_OPEN_CLAIMED;
+	}
+	if ((c->claim = claim_take(&c->ctx->claims, &c->ex, c->host, why,
+	    whylen)) == NULL)
+		return OPT_OPEN_CLAIMED;
+	return OPT_OPEN_OK;
+}
+
+/* A shared base to be served: not claimed; the host gets its overlay. */
+static enum opt_open_status
+take_overlay(struct conn *c, char *why, size_t whylen)
+{
+	char holder[CLAIM_HOST_MAX];
+
+	if (c->ctx->overlays == NULL) {
+		snprintf(why, whylen, "a shared base, but %s",
+		    c->ctx->no_overlays);
+		return OPT_OPEN_ERROR;
+	}
+	if (claim_holder(&c->ctx->claims, &c->ex, holder, sizeof(holder))) {
+		snprintf(why, whylen, "image %s is in use by %s, which writes "
+		    "it directly: it is a shared base once that host is gone",
+		    c->ex.name, holder);
+		return OPT_OPEN_CLAIMED;
+	}
+	if ((c->ovl = ovl_get(c->ctx->overlays, &c->ex, c->host, why,
+	    whylen)) == NULL)
+		return OPT_OPEN_ERROR;
+	return OPT_OPEN_OK;
+}
+
 /* The one way an export is opened during the handshake: into c->ex, and
- * claimed when it is to be served and writable, if the TLS identity may
- * open it. */
+ * when it is to be served, claimed if writable or, if a shared base,
+ * with the host's overlay over it. */
 static void
 open_export(struct hs *h, const struct opt_decision *d, struct opt_opened *res,
     char *why, size_t whylen)
@@ -135,19 +178,18 @@ open_export(struct hs *h, const struct opt_decision *d, struct opt_opened *res,
 		res->why = why;
 		return;
 	}
-	if (d->claim && !c->ex.read_only) {
-		c->claim = claim_take(&c->ctx->claims, &c->ex, c->host, why,
-		    whylen);
-		if (c->claim == NULL) {
+	if (d->claim) {
+		res->status = c->ex.read_only ? take_overlay(c, why, whylen) :
+		    take_claim(c, why, whylen);
+		if (res->status != OPT_OPEN_OK) {
 			export_close(&c->ex);
-			res->status = OPT_OPEN_CLAIMED;
 			res->why = why;
 			return;
 		}
 	}
 	res->status = OPT_OPEN_OK;
-	res->size = c->ex.size;
-	res->read_only = c->ex.read_only;
+	res->size = c->ovl != NULL ? ovl_size(c->ovl) : c->ex.size;
+	res->shared_base = c->ex.read_only;
 	res->blockdev = c->ex.blockdev;
 }
 
@@ -156,11 +198,7 @@ open_export(struct hs *h, const struct opt_decision *d, struct opt_opened *res,
 static void
 close_export(struct hs *h)
 {
-	struct conn *c = h->c;
-
-	claim_release(&c->ctx->claims, c->claim);
-	c->claim = NULL;
-	export_close(&c->ex);
+	conn_release(h->c);
 }
 
 /* LIST over TLS names only what the identity may open. */
@@ -248,8 +286,8 @@ log_export(struct hs *h, uint32_t opt)
 	struct conn *c = h->c;
 
 	log_info("%s: export %s (%s, %llu bytes%s%s) via %s", c->peer,
-	    c->ex.name, c->ex.read_only ? "read-only" : "read-write",
-	    (unsigned long long)c->ex.size,
+	    c->ex.name, c->ovl != NULL ? "shared base, through the host's "
+	    "overlay" : "read-write", (unsigned long long)h->st.size,
 	    h->st.structured ? ", structured replies" : "",
 	    h->st.meta ? ", base:allocation" : "", hs_option_name(opt));
 }

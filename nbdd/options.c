@@ -10,6 +10,7 @@
 #define NO_DEFAULT_EXPORT	"no default export: name one (LIST shows them)"
 #define TLS_REQUIRED		"TLS is required by this server: send " \
 				"STARTTLS first"
+#define SHARED_BASE_DESC	" (shared base, copy-on-write)"
 
 void
 opt_init(struct opt_state *st, const struct opt_config *cfg)
@@ -46,7 +47,8 @@ opt_transmission_flags(int read_only, int structured, int multi_conn)
 	if (structured)
 		f |= NBD_FLAG_SEND_DF;
 	/* Every connection opens the same file and FLUSH is fdatasync,
-	 * which covers writes made through any descriptor. */
+	 * which covers writes made through any descriptor; on a shared
+	 * base the connections of a host share its overlay. */
 	if (multi_conn)
 		f |= NBD_FLAG_CAN_MULTI_CONN;
 	return f;
@@ -420,11 +422,12 @@ open_error(enum opt_open_status status)
 /* The INFO replies GO and INFO send before their ACK. */
 static void
 info_replies(struct opt_state *st, uint8_t *out, struct opt_decision *d,
-    const char *name, uint64_t size, int read_only, uint16_t tflags)
+    const char *name, uint64_t size, int shared_base, uint16_t tflags)
 {
 	const struct opt_pending *p = &st->pending;
 	size_t namelen = strlen(name);
-	char desc[EXPORT_NAME_MAX + 32];
+	char desc[EXPORT_NAME_MAX + sizeof(EXPORT_SUFFIX) +
+	    sizeof(SHARED_BASE_DESC)];
 
 	d->replylen += hs_reply_info_export(out + d->replylen,
 	    OPT_REPLY_MAX - d->replylen, d->opt, size, tflags);
@@ -434,7 +437,7 @@ info_replies(struct opt_state *st, uint8_t *out, struct opt_decision *d,
 		    namelen);
 	if (p->want_desc) {
 		snprintf(desc, sizeof(desc), "%s%s%s", name, EXPORT_SUFFIX,
-		    read_only ? " (read-only)" : "");
+		    shared_base ? SHARED_BASE_DESC : "");
 		d->replylen += hs_reply_info_string(out + d->replylen,
 		    OPT_REPLY_MAX - d->replylen, d->opt, NBD_INFO_DESCRIPTION,
 		    desc, strlen(desc));
@@ -480,11 +483,13 @@ serve(struct opt_state *st, const struct opt_opened *res, uint8_t *out,
 
 	memcpy(st->name, p->name, sizeof(st->name));
 	st->size = res->size;
-	st->read_only = res->read_only;
+	st->shared_base = res->shared_base;
 	/* Contexts chosen for another export do not carry over. */
 	if (st->meta && strcmp(st->meta_name, st->name) != 0)
 		st->meta = 0;
-	st->tflags = opt_transmission_flags(res->read_only, st->structured,
+	/* A shared base is a writable disk to each host, through its own
+	 * overlay: the same flags as an image written directly. */
+	st->tflags = opt_transmission_flags(0, st->structured,
 	    st->cfg.multi_conn);
 	d->action = OPT_TRANSMIT;
 	if (p->purpose == OPT_FOR_EXPORT_NAME) {
@@ -492,7 +497,7 @@ serve(struct opt_state *st, const struct opt_opened *res, uint8_t *out,
 		    st->no_zeroes);
 		return;
 	}
-	info_replies(st, out, d, st->name, st->size, st->read_only,
+	info_replies(st, out, d, st->name, st->size, st->shared_base,
 	    st->tflags);
 	answer(d, out, NBD_REP_ACK, OPT_TRANSMIT);
 }
@@ -523,8 +528,8 @@ opt_opened(struct opt_state *st, const struct opt_opened *res,
 		break;
 	case OPT_FOR_INFO:
 		/* INFO looks without claiming or choosing. */
-		info_replies(st, out, d, p->name, res->size, res->read_only,
-		    opt_transmission_flags(res->read_only, st->structured,
+		info_replies(st, out, d, p->name, res->size, res->shared_base,
+		    opt_transmission_flags(0, st->structured,
 		    st->cfg.multi_conn));
 		answer(d, out, NBD_REP_ACK, OPT_HAGGLE);
 		break;
@@ -573,7 +578,7 @@ void
 opt_caps(const struct opt_state *st, struct req_export *caps)
 {
 	caps->size = st->size;
-	caps->read_only = st->read_only;
+	caps->read_only = 0;	/* a shared base too: see serve() */
 	caps->structured = st->structured;
 	caps->meta_allocation = st->meta;
 }

@@ -52,7 +52,8 @@ enum opt_action {
 };
 
 /* Why an export is opened. GO and EXPORT_NAME serve it (and so claim it
- * when it is writable); INFO and the META_CONTEXT options only look. */
+ * when it is writable, or get the host's overlay when it is a shared
+ * base); INFO and the META_CONTEXT options only look. */
 enum opt_purpose {
 	OPT_FOR_INFO,
 	OPT_FOR_GO,
@@ -79,7 +80,8 @@ struct opt_decision {
 	enum opt_note note;
 	const char *why;	/* OPT_NOTE_REFUSED: the reason, as sent */
 	/* OPT_OPEN: the name as the client sent it (pointing into the
-	 * payload), and whether to claim the export when writable. */
+	 * payload), and whether to claim the export when writable (or take
+	 * the host's overlay over a shared base). */
 	const char *name;
 	size_t namelen;
 	enum opt_purpose purpose;
@@ -104,8 +106,11 @@ struct opt_opened {
 	 * message (it names the holder); the others are prefixed with the
 	 * export's name. */
 	const char *why;
-	uint64_t size;
-	int read_only;
+	uint64_t size;		/* for GO and EXPORT_NAME on a shared base,
+				 * the size of the host's overlay */
+	int shared_base;	/* an image nbdd may not write: served all
+				 * the same, writable, through the host's
+				 * copy-on-write overlay */
 	int blockdev;
 };
 
@@ -138,7 +143,7 @@ struct opt_state {
 	/* The export served, once OPT_TRANSMIT was decided. */
 	char name[EXPORT_NAME_MAX + 1];
 	uint64_t size;
-	int read_only;
+	int shared_base;
 	uint16_t tflags;	/* transmission flags sent */
 	char msg[512];		/* the last error message */
 };
@@ -178,7 +183,9 @@ void opt_listed(struct opt_state *st, const char *why,
 /* Once OPT_TRANSMIT was decided: what requests are checked against. */
 void opt_caps(const struct opt_state *st, struct req_export *caps);
 
-/* Transmission flags that tell the truth about an export. */
+/* Transmission flags that tell the truth about an export. nbdd serves
+ * every export writable (a shared base through an overlay), so it asks
+ * with read_only 0; the flag stays for the protocol's sake. */
 uint16_t opt_transmission_flags(int read_only, int structured,
     int multi_conn);
 

@@ -26,6 +26,7 @@
 #ifndef NBDD_OVERLAY_H
 #define NBDD_OVERLAY_H
 
+#include <sys/types.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -52,6 +53,10 @@ struct ovl_registry {
 					 * on disk; 0: no limit */
 	int64_t grace_ms;		/* kept this long after the last
 					 * connection; 0: discarded at once */
+	int max_overlays;		/* in use and in their grace period
+					 * together; 0: no limit. Set after
+					 * init. */
+	int count;			/* overlays now */
 	int64_t (*now_ms)(void);	/* a monotonic clock in ms */
 };
 
@@ -67,7 +72,10 @@ void ovl_registry_destroy(struct ovl_registry *r);
 /* The overlay of host for export base->name: its existing one (whatever
  * file the name is now), or a fresh one over base, which must be open
  * (the overlay takes a read-only descriptor of its own; the caller keeps
- * base). Takes a reference. NULL with errno and why on failure. */
+ * base). Takes a reference. NULL with errno and why on failure. At
+ * max_overlays, the overlay whose grace period ends first makes room
+ * (hosts cycling through addresses cannot pile up overlays in their grace
+ * periods); when every overlay is in use, EBUSY. */
 struct overlay *ovl_get(struct ovl_registry *r, const struct export *base,
     const char *host, char *why, size_t whylen);
 /* The existing overlay of host for name, with a reference, or NULL. */
@@ -75,6 +83,13 @@ struct overlay *ovl_find(struct ovl_registry *r, const char *name,
     const char *host);
 /* Drops a reference; the last starts the grace period. */
 void ovl_put(struct ovl_registry *r, struct overlay *o);
+/* Drops the reference of a connection whose client said it is done
+ * (NBD_CMD_DISC): when it is the last, the overlay is discarded at once,
+ * with no grace period. */
+void ovl_put_done(struct ovl_registry *r, struct overlay *o);
+/* How many overlays are made over the image dev/ino (export.h's identity),
+ * in use or in their grace period: such an image must not be written. */
+int ovl_base_users(struct ovl_registry *r, dev_t dev, ino_t ino);
 /* Discards the overlays whose grace period is over. Returns the ms until
  * the next one ends, or -1 when none is waiting. ovl_get and ovl_put do
  * this too; a daemon calls it from its loop so that space comes back

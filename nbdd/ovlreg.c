@@ -108,6 +108,7 @@ unlink_overlay(struct ovl_registry *r, struct overlay *o)
 	for (pp = &r->list; *pp != o; pp = &(*pp)->next)
 		;
 	*pp = o->next;
+	r->count--;
 	pthread_mutex_lock(&h->lock);
 	h->allocated -= o->allocated;
 	pthread_mutex_unlock(&h->lock);
@@ -173,14 +174,44 @@ hold(struct overlay *o, const struct export *ex)
 		    "since)" : "");
 }
 
+/* Room for one more overlay under max_overlays: the unused one whose
+ * grace period ends first goes onto *dead. 0, or -1 when every overlay is
+ * in use. */
+static int
+make_room(struct ovl_registry *r, struct overlay **dead)
+{
+	struct overlay *o, *first = NULL;
+
+	if (r->max_overlays == 0 || r->count < r->max_overlays)
+		return 0;
+	for (o = r->list; o != NULL; o = o->next)
+		if (o->refs == 0 && (first == NULL ||
+		    o->expires_ms < first->expires_ms))
+			first = o;
+	if (first == NULL)
+		return -1;
+	log_info("%s: export %s: %d overlays already: this one goes before "
+	    "its grace period ends", first->addr, first->name, r->count);
+	unlink_overlay(r, first);
+	first->next = *dead;
+	*dead = first;
+	return 0;
+}
+
 static struct overlay *
 create(struct ovl_registry *r, const struct export *ex, const char *addr,
-    char *why, size_t whylen)
+    struct overlay **dead, char *why, size_t whylen)
 {
 	struct ovl_host *h;
 	struct overlay *o;
 	int e;
 
+	if (make_room(r, dead) == -1) {
+		snprintf(why, whylen, "%d overlays in use already (nbdd -m)",
+		    r->count);
+		errno = EBUSY;
+		return NULL;
+	}
 	if ((h = host_get(r, addr)) == NULL) {
 		e = errno;
 		snprintf(why, whylen, "out of memory");
@@ -196,6 +227,7 @@ create(struct ovl_registry *r, const struct export *ex, const char *addr,
 		return NULL;
 	}
 	h->overlays++;
+	r->count++;
 	o->refs = 1;
 	o->next = r->list;
 	r->list = o;
@@ -215,7 +247,7 @@ ovl_get(struct ovl_registry *r, const struct export *base, const char *host,
 	dead = take_expired(r, r->now_ms());
 	if ((o = find(r, base->name, host)) != NULL)
 		hold(o, base);
-	else if ((o = create(r, base, host, why, whylen)) == NULL)
+	else if ((o = create(r, base, host, &dead, why, whylen)) == NULL)
 		e = errno;
 	pthread_mutex_unlock(&r->lock);
 	discard(dead);
@@ -238,8 +270,9 @@ ovl_find(struct ovl_registry *r, const char *name, const char *host)
 	return o;
 }
 
-void
-ovl_put(struct ovl_registry *r, struct overlay *o)
+/* done: the client said it is done, so no grace period. */
+static void
+put(struct ovl_registry *r, struct overlay *o, int done)
 {
 	struct overlay *dead;
 	int64_t now;
@@ -249,8 +282,12 @@ ovl_put(struct ovl_registry *r, struct overlay *o)
 	pthread_mutex_lock(&r->lock);
 	now = r->now_ms();
 	if (--o->refs == 0) {
-		o->expires_ms = now + r->grace_ms;
-		if (r->grace_ms > 0)
+		o->expires_ms = done ? now : now + r->grace_ms;
+		if (done)
+			log_debug("%s: export %s: the client disconnected "
+			    "cleanly: its overlay goes now", o->addr,
+			    o->name);
+		else if (r->grace_ms > 0)
 			log_debug("%s: export %s: last connection gone, the "
 			    "overlay is kept for %lld s", o->addr, o->name,
 			    (long long)(r->grace_ms / 1000));
@@ -258,6 +295,34 @@ ovl_put(struct ovl_registry *r, struct overlay *o)
 	dead = take_expired(r, now);
 	pthread_mutex_unlock(&r->lock);
 	discard(dead);
+}
+
+void
+ovl_put(struct ovl_registry *r, struct overlay *o)
+{
+	put(r, o, 0);
+}
+
+void
+ovl_put_done(struct ovl_registry *r, struct overlay *o)
+{
+	put(r, o, 1);
+}
+
+int
+ovl_base_users(struct ovl_registry *r, dev_t dev, ino_t ino)
+{
+	struct overlay *o, *dead;
+	int n = 0;
+
+	pthread_mutex_lock(&r->lock);
+	dead = take_expired(r, r->now_ms());
+	for (o = r->list; o != NULL; o = o->next)
+		if (o->base_dev == dev && o->base_ino == ino)
+			n++;
+	pthread_mutex_unlock(&r->lock);
+	discard(dead);
+	return n;
 }
 
 int64_t

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "nbdd/blockops.h"
+#include "nbdd/backend.h"
 #include "nbdd/conn.h"
 #include "nbdd/plan.h"
 #include "nbdd/proto.h"
@@ -33,6 +33,8 @@
 struct xmit {
 	struct conn *c;
 	struct req_export re;
+	const struct backend *be;	/* the image, or the host's overlay */
+	void *bs;			/* ... and which */
 	uint8_t *in;
 	size_t in_start, in_end;	/* unparsed bytes */
 	uint8_t *out;
@@ -195,22 +197,26 @@ big_buffer(struct xmit *x, size_t len)
 	return x->big;
 }
 
-/* A large read: the replies queued and its header, then its data with
- * sendfile() (or, over TLS, read into the buffer its records are
- * encrypted from). Once data is on its way an error can only be a hard
- * disconnect; before, it is answered. */
+/* A large read, all of it from one file (use_sendfile): the replies
+ * queued and its header, then its data with sendfile() (or, over TLS,
+ * read into the buffer its records are encrypted from). Once data is on
+ * its way an error can only be a hard disconnect; before, it is
+ * answered. */
 static int
 read_sendfile(struct xmit *x, const struct nbd_request *r)
 {
 	size_t hdr = plan_read_header_len(&x->re);
-	int started;
+	uint32_t run;
+	int fd, started;
 
+	if ((fd = x->be->source(x->bs, r->offset, r->len, &run)) == -1)
+		return reply_outcome(x, r, errno);
 	if (x->out_len + hdr > TP_SEND_FILE_HDR_MAX && flush_out(x,
 	    MSG_MORE) == -1)
 		return -1;
 	plan_read_header(x->out + x->out_len, r, &x->re);
-	if (tp_send_file(&x->c->tp, x->out, x->out_len + hdr, x->c->ex.fd,
-	    r->offset, r->len, &started) == 0) {
+	if (tp_send_file(&x->c->tp, x->out, x->out_len + hdr, fd, r->offset,
+	    r->len, &started) == 0) {
 		x->out_len = 0;
 		x->pending = 0;
 		return 0;
@@ -224,6 +230,20 @@ read_sendfile(struct xmit *x, const struct nbd_request *r)
 	return -1;
 }
 
+/* Whether r goes out with sendfile: large, and all of it from one file
+ * (a range that mixes an overlay's blocks with the base's is copied
+ * rather than sent in many small pieces). */
+static int
+use_sendfile(struct xmit *x, const struct nbd_request *r)
+{
+	uint32_t run;
+
+	if (r->len < SENDFILE_MIN)
+		return 0;
+	return x->be->source(x->bs, r->offset, r->len, &run) != -1 &&
+	    run == r->len;
+}
+
 static int
 do_read(struct xmit *x, const struct nbd_request *r)
 {
@@ -231,13 +251,13 @@ do_read(struct xmit *x, const struct nbd_request *r)
 	uint8_t h[REQ_READ_CHUNK_SIZE], *o, *data;
 	struct iovec iov[2];
 
-	if (r->len >= SENDFILE_MIN)
+	if (use_sendfile(x, r))
 		return read_sendfile(x, r);
 	if (r->len <= OUT_SIZE - hdr) {
 		/* Straight into the output buffer, after its header. */
 		if ((o = out_room(x, hdr + r->len)) == NULL)
 			return -1;
-		if (blk_read(&x->c->ex, o + hdr, r->len, r->offset) == -1)
+		if (x->be->read(x->bs, o + hdr, r->len, r->offset) == -1)
 			return reply_outcome(x, r, errno);
 		plan_read_header(o, r, &x->re);
 		x->out_len += hdr + r->len;
@@ -245,7 +265,7 @@ do_read(struct xmit *x, const struct nbd_request *r)
 	}
 	if ((data = big_buffer(x, r->len)) == NULL)
 		return reply(x, r, NBD_ENOMEM, "out of memory");
-	if (blk_read(&x->c->ex, data, r->len, r->offset) == -1)
+	if (x->be->read(x->bs, data, r->len, r->offset) == -1)
 		return reply_outcome(x, r, errno);
 	if (flush_out(x, MSG_MORE) == -1)
 		return -1;
@@ -267,7 +287,7 @@ do_block_status(struct xmit *x, const struct nbd_request *r,
 	int n;
 	uint8_t *o;
 
-	if ((n = blk_extents(&x->c->ex, p->offset, p->len, ext,
+	if ((n = x->be->extents(x->bs, p->offset, p->len, ext,
 	    p->one_extent ? 1 : MAX_EXTENTS)) == -1)
 		return reply_outcome(x, r, errno);
 	if ((o = out_room(x, REQ_EXTENTS_HDR_SIZE + 8 * (size_t)n)) == NULL)
@@ -286,7 +306,7 @@ static int
 command(struct xmit *x, const struct nbd_request *r, const struct plan *p,
     const uint8_t *data)
 {
-	const struct export *ex = &x->c->ex;
+	const struct backend *be = x->be;
 	int rc;
 
 	switch (p->action) {
@@ -295,20 +315,20 @@ command(struct xmit *x, const struct nbd_request *r, const struct plan *p,
 	case PLAN_BLOCK_STATUS:
 		return do_block_status(x, r, p);
 	case PLAN_WRITE:
-		rc = blk_write(ex, data, p->len, p->offset, p->fua);
+		rc = be->write(x->bs, data, p->len, p->offset, p->fua);
 		break;
 	case PLAN_FLUSH:
-		rc = blk_flush(ex);
+		rc = be->flush(x->bs);
 		break;
 	case PLAN_TRIM:
-		rc = blk_trim(ex, p->offset, p->len, p->fua);
+		rc = be->trim(x->bs, p->offset, p->len, p->fua);
 		break;
 	case PLAN_ZERO:
-		rc = blk_zero(ex, p->offset, p->len, p->no_hole, p->fast_zero,
-		    p->fua);
+		rc = be->zero(x->bs, p->offset, p->len, p->no_hole,
+		    p->fast_zero, p->fua);
 		break;
 	case PLAN_CACHE:
-		rc = blk_cache(ex, p->offset, p->len);
+		rc = be->cache(x->bs, p->offset, p->len);
 		break;
 	default:
 		errno = EINVAL;	/* one_request lets no other through */
@@ -452,6 +472,13 @@ transmit(struct conn *c)
 	memset(&x, 0, sizeof(x));
 	x.c = c;
 	x.re = c->caps;
+	if (c->ovl != NULL) {
+		x.be = &backend_overlay;
+		x.bs = c->ovl;
+	} else {
+		x.be = &backend_image;
+		x.bs = &c->ex;
+	}
 	if ((x.in = malloc(IN_SIZE)) == NULL ||
 	    (x.out = malloc(OUT_SIZE)) == NULL) {
 		log_err("%s: out of memory for buffers", c->peer);
@@ -467,6 +494,7 @@ transmit(struct conn *c)
 		}
 	}
 	if (step == STEP_DISC) {
+		c->disc = 1;
 		(void)flush_out(&x, 0);
 		log_debug("%s: export %s: client disconnected", c->peer,
 		    c->ex.name);

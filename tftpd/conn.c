@@ -60,7 +60,7 @@ remember_rtt(struct server *s, struct conn *c, uint64_t now)
 void
 conn_close(struct server *s, struct conn *c)
 {
-	uint64_t now = now_ns();
+	uint64_t now = monotonic_ns();
 
 	remember_rtt(s, c, now);
 	timerheap_remove(&s->timers, &c->timer);
@@ -201,7 +201,7 @@ static void
 conn_finish(struct server *s, struct conn *c, enum transfer_result r)
 {
 	struct transfer *t = &c->xfer;
-	double secs = (double)(now_ns() - c->start_ns) / 1e9;
+	double secs = (double)(monotonic_ns() - c->start_ns) / 1e9;
 	double rate = secs > 0 ? (double)t->bytes_acked / secs / 1e6 : 0;
 	char rx[48];
 
@@ -339,7 +339,7 @@ conn_open(struct server *s, const struct sockaddr_storage *local,
 	memcpy(&c->peer, peer, plen);
 	c->peer_len = plen;
 	strlcpy(c->peer_str, peer_str, sizeof(c->peer_str));
-	c->start_ns = now_ns();
+	c->start_ns = monotonic_ns();
 	if (conn_sockets(c, local, llen) == -1) {
 		free(c);
 		source_close(src);
@@ -399,7 +399,7 @@ on_conn(struct server *s, struct conn *c)
 	}
 	if (!same_addr(&c->peer, (struct sockaddr *)&from, flen)) {
 		/* RFC 1350: answer the stranger, leave the transfer be. */
-		addr_str((struct sockaddr *)&from, flen, from_str,
+		addr_port_str((struct sockaddr *)&from, flen, 0, from_str,
 		    sizeof(from_str));
 		log_debug("%s: packet from %s to the transfer of %s",
 		    from_str, from_str, c->xfer.src->name);
@@ -410,7 +410,7 @@ on_conn(struct server *s, struct conn *c)
 		return;
 	}
 	conn_result(s, c, transfer_input(&c->xfer, s->rx, (size_t)n,
-	    now_ns()));
+	    monotonic_ns()));
 }
 
 /* A packet on the unconnected socket of a transfer whose connected one
@@ -426,7 +426,8 @@ on_stranger(struct server *s, struct conn *c)
 	if (recvfrom(c->stranger.fd, s->rx, sizeof(s->rx), 0,
 	    (struct sockaddr *)&from, &flen) == -1)
 		return;
-	addr_str((struct sockaddr *)&from, flen, from_str, sizeof(from_str));
+	addr_port_str((struct sockaddr *)&from, flen, 0, from_str,
+	    sizeof(from_str));
 	log_debug("%s: packet to the transfer of %s to %s: unknown "
 	    "transfer ID", from_str, c->xfer.src->name, c->peer_str);
 	len = packet_build_error(s->tx, sizeof(s->tx), TFTP_EBADID, NULL);

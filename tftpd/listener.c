@@ -102,7 +102,8 @@ on_request(struct server *s, int lfd, const uint8_t *buf, size_t len,
 	struct source *src, *wrapped;
 	char why[SOURCE_WHY_LEN], name[TFTPD_PATH_MAX + 1];
 
-	addr_str(dg.peer, dg.plen, dg.peer_str, sizeof(dg.peer_str));
+	addr_port_str(dg.peer, dg.plen, 0, dg.peer_str,
+	    sizeof(dg.peer_str));
 	datagram_local_addr(lfd, mh, &dg.local, &dg.llen, NULL);
 	request_decide(buf, len, &facts, &d);
 	switch (d.action) {
@@ -168,7 +169,7 @@ on_listener(struct server *s, int lfd)
 				    strerror(errno));
 			return;
 		}
-		s->last_activity_ms = now_ms();
+		s->last_activity_ms = monotonic_ms();
 		on_request(s, lfd, s->rx, (size_t)n, &mh);
 	}
 }

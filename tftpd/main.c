@@ -70,9 +70,9 @@ serve(struct server *s)
 	uint64_t now, now_exact;
 	int n, timeout;
 
-	s->last_activity_ms = now_ms();
+	s->last_activity_ms = monotonic_ms();
 	for (;;) {
-		now_exact = now_ns();
+		now_exact = monotonic_ns();
 		now = now_exact / NS_PER_MS;
 		timeout = -1;
 		if (s->conns != NULL)
@@ -115,7 +115,7 @@ serve(struct server *s)
 				break;
 			}
 		}
-		check_timers(s, now_ns());
+		check_timers(s, monotonic_ns());
 		conn_reap(s);
 	}
 }
@@ -180,15 +180,7 @@ main(int argc, char *argv[])
 	int fds[LISTEN_MAX_FDS], n, rc = 0;
 
 	allow_init(&opts.allow);
-	switch (cmdline_parse(&cl, &spec, argc, argv, stdout, stderr)) {
-	case CMDLINE_EXIT_OK:
-		return 0;
-	case CMDLINE_EXIT_USAGE:
-		return 2;
-	case CMDLINE_RUN:
-		break;
-	}
-	log_init(spec.progname, cmdline_wants_syslog(&cl), cl.verbose);
+	cmdline_start(&cl, &spec, argc, argv);
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		log_fatal("memory: %s", strerror(errno));
 	s->max_transfers = (unsigned)opts.max_transfers;

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "tftpd/monotime.h"
+#include "common/clock.h"
 
 /* The floor covers what the estimator cannot see: the event loop wakes
  * with millisecond granularity, and a client's answer can be late by a

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "common/access.h"
+#include "common/addrstr.h"
 #include "common/listen.h"
 #include "common/ratelimit.h"
 #include "tftpd/peerrtt.h"
@@ -18,7 +19,7 @@
 #include "tftpd/timerheap.h"
 #include "tftpd/transfer.h"
 
-#define PEER_STR_LEN		(INET6_ADDRSTRLEN + 16)
+#define PEER_STR_LEN		ADDR_STR_LEN
 
 enum handle_kind { KIND_LISTENER, KIND_SIGNAL, KIND_CONN, KIND_STRANGER };
 
@@ -80,10 +81,6 @@ struct server {
 };
 
 /* udp.c */
-uint64_t now_ns(void);		/* CLOCK_MONOTONIC, see monotime.h */
-uint64_t now_ms(void);
-void addr_str(const struct sockaddr *sa, socklen_t len, char *out,
-    size_t outsz);
 int same_addr(const struct sockaddr_storage *a, const struct sockaddr *b,
     socklen_t blen);
 int transfer_socket(const struct sockaddr_storage *local, socklen_t llen,

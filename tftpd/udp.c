@@ -6,42 +6,10 @@
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "tftpd/server.h"
-
-uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t
-now_ms(void)
-{
-	return now_ns() / NS_PER_MS;
-}
-
-void
-addr_str(const struct sockaddr *sa, socklen_t len, char *out, size_t outsz)
-{
-	char host[INET6_ADDRSTRLEN], serv[8];
-
-	if (getnameinfo(sa, len, host, sizeof(host), serv, sizeof(serv),
-	    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-		strlcpy(out, "?", outsz);
-		return;
-	}
-	if (sa->sa_family == AF_INET6)
-		snprintf(out, outsz, "[%s]:%s", host, serv);
-	else
-		snprintf(out, outsz, "%s:%s", host, serv);
-}
 
 int
 same_addr(const struct sockaddr_storage *a, const struct sockaddr *b,

@@ -150,7 +150,7 @@ fake_open(struct input *in, struct opt_opened *res)
 	memset(res, 0, sizeof(*res));
 	res->status = st[k];
 	res->why = why[k];
-	res->read_only = (b >> 3) & 1;
+	res->shared_base = (b >> 3) & 1;
 	res->blockdev = (b >> 4) & 1;
 	res->size = take(in, sz, 8) == 0 ? get64(sz) : 1024 * 1024;
 }
@@ -255,10 +255,10 @@ one_option(struct input *in, struct opt_state *st)
 			CHECK(res.status == OPT_OPEN_OK);
 			CHECK(st->cfg.tls != OPT_TLS_REQUIRED || st->tls);
 			CHECK(st->size == res.size &&
-			    st->read_only == res.read_only);
-			CHECK(st->tflags == opt_transmission_flags(
-			    res.read_only, st->structured,
-			    st->cfg.multi_conn));
+			    st->shared_base == res.shared_base);
+			/* A shared base is writable too (its overlay). */
+			CHECK(st->tflags == opt_transmission_flags(0,
+			    st->structured, st->cfg.multi_conn));
 			CHECK(namelen <= EXPORT_NAME_MAX &&
 			    memcmp(st->name, name, namelen) == 0 &&
 			    st->name[namelen] == '\0');
@@ -396,7 +396,7 @@ handshake(struct input *in, uint8_t mode)
 	if (rc == 1) {
 		CHECK(!cfg.refused);
 		opt_caps(&st, &caps);
-		CHECK(caps.size == st.size && caps.read_only == st.read_only);
+		CHECK(caps.size == st.size && !caps.read_only);
 		CHECK(!caps.meta_allocation || caps.structured);
 		requests(in, &caps);
 	}

@@ -17,6 +17,16 @@
 # e2e-fat.txt from tftpd (image mode sees what was written through nbdd) and
 # reads /marker out of the image.
 #
+# Meanwhile a second VM boots a shared base (lab.img, mode 0444, its own
+# boot entry) the same way, through its overlay, and then boots it again:
+# the second boot must not find the first one's /marker, tftpd must not
+# serve what it wrote on its boot partition, and the base is unchanged.
+# A VM that powers off sends no NBD_CMD_DISC, so nbdd keeps the overlay
+# until keepalive drops the dead connection and the grace period ends:
+# the test runs nbdd with -g 2 and does keepalive's part at once (ss -K
+# in nbdd's namespace), then waits for the overlay to go before booting
+# again, as a Pi switched off for two minutes would.
+#
 # Environment:
 #   E2E_TIMEOUT=SECONDS   how long the VM may take (default 300)
 #   E2E_ACCEL=tcg|kvm     QEMU accelerator (default tcg: software emulation,
@@ -49,6 +59,16 @@ MAC=52:54:00:e2:e0:01
 ENTRY=52-54-00-e2-e0-01		# the boot entry, by MAC address
 TOKEN=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 CONSOLE=$T/vm-console.log	# sorts last, so lib.sh prints it last
+BASE=lab			# the shared base, and the VM that boots it
+BASE_MAC=52:54:00:e2:e0:02
+BASE_ENTRY=52-54-00-e2-e0-02
+BASE_TOKEN=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+GRACE=2
+BASE_VM=1			# not with stand-ins: they know only the first VM
+[ -z "${E2E_STANDINS:-}" ] || BASE_VM=0
+BASE_CONSOLE1=$T/vm-console-base1.log
+BASE_CONSOLE2=$T/vm-console-base2.log
+SHOWN_CONSOLE=			# the console a failure is about
 
 for d in dhcpproxyd tftpd nbdd; do
 	case $d in dhcpproxyd) s=dhcp ;; tftpd) s=tftp ;; *) s=nbd ;; esac
@@ -60,7 +80,7 @@ done
 
 # The VM's serial console without its escape sequences and carriage returns.
 console_tail() {
-	tr -d '\r' < "$CONSOLE" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' |
+	tr -d '\r' < "${SHOWN_CONSOLE:-$CONSOLE}" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' |
 		grep -av '^[[:space:]]*$' | uniq -c |
 		sed -E 's/^ *1 //; s/^ *([0-9]+) (.*)/\2   [x\1]/' | tail -"$1"
 }
@@ -83,8 +103,9 @@ report() {
 		[ -s "$T/$l.log" ] || continue
 		echo "--- $l (last lines)"; tail -8 "$T/$l.log"
 	done
-	if [ -s "$CONSOLE" ]; then
-		echo "--- VM console (last lines)"; console_tail 60
+	if [ -s "${SHOWN_CONSOLE:-$CONSOLE}" ]; then
+		echo "--- VM console $(basename "${SHOWN_CONSOLE:-$CONSOLE}") (last lines)"
+		console_tail 60
 	else
 		echo "--- VM console: empty"
 	fi
@@ -108,6 +129,16 @@ part1=$(sfdisk -d "$T/srv/$EXPORT.img" | sed -n 's/.*1 : start= *\([0-9]*\),.*/\
 part2=$(sfdisk -d "$T/srv/$EXPORT.img" | sed -n 's/.*2 : start= *\([0-9]*\), size= *\([0-9]*\),.*/\1 \2/p')
 [ -n "$part1" ] && [ -n "$part2" ] || fail "no partition table in the image"
 mcopy -o -i "$T/srv/$EXPORT.img@@$(( part1 * 512 ))" "$T/boot.ipxe" ::boot.ipxe
+# The shared base: the same system, its boot script naming export lab,
+# a file nbdd may not write.
+cp --sparse=always "$img" "$T/srv/$BASE.img"
+sed -e "s/@SERVER@/$SERVER/" -e "s/@PORT@/$NBD_PORT/" \
+	-e "s/@EXPORT@/$BASE/" -e "s/@TOKEN@/$BASE_TOKEN/" \
+	"$TOP/tests/e2e/boot.ipxe" > "$T/boot-base.ipxe"
+mcopy -o -i "$T/srv/$BASE.img@@$(( part1 * 512 ))" "$T/boot-base.ipxe" ::boot.ipxe
+chmod 444 "$T/srv/$BASE.img"
+base_sum=$(sha256sum <"$T/srv/$BASE.img")
+ln -s "../$BASE.img" "$T/srv/boot/$BASE_ENTRY"
 
 # --- the network -------------------------------------------------------------
 netns_add lan
@@ -119,7 +150,8 @@ ip -n "$LAN" link set br0 up
 ip -n "$LAN" link add r-br type veth peer name eth0 netns "$RT"
 ip -n "$LAN" link add b-br type veth peer name eth0 netns "$BOOT"
 ip -n "$LAN" tuntap add dev tap0 mode tap
-for l in r-br b-br tap0; do
+ip -n "$LAN" tuntap add dev tap1 mode tap
+for l in r-br b-br tap0 tap1; do
 	ip -n "$LAN" link set "$l" master br0 up
 done
 ip -n "$RT" addr add "$ROUTER/24" dev eth0
@@ -141,7 +173,7 @@ if standin nbd; then
 	start_bg nbdd ip netns exec "$BOOT" qemu-nbd -f raw -x "$EXPORT" -b "$SERVER" \
 		-p "$NBD_PORT" --persistent --shared=4 "$T/srv/$EXPORT.img"
 else
-	start_bg nbdd ip netns exec "$BOOT" "$BIN/nbdd" -v -r "$T/srv" -l "$SERVER" -p "$NBD_PORT"
+	start_bg nbdd ip netns exec "$BOOT" "$BIN/nbdd" -v -r "$T/srv" -l "$SERVER" -p "$NBD_PORT" -g "$GRACE"
 fi
 NBDD_PID=$LAST_PID
 
@@ -174,48 +206,71 @@ wait_port tcp "$NBD_PORT" "$BOOT"
 wait_port udp 69 "$BOOT"
 wait_port udp 67 "$BOOT"
 
-# --- the virtual machine -------------------------------------------------------
+# --- the virtual machines -----------------------------------------------------
 # TCG by default: KVM is not dependable on the machines that run this test
 # (it hung the guest on ours, and -cpu host aborted). Debian's
 # iPXE ROM for virtio is built for the modern device (1af4:1041), hence
 # disable-legacy=on; SeaBIOS skips it on the default transitional device.
-note "booting the VM ($ACCEL, timeout $TIMEOUT s)"
-vm_start=$(date +%s)
-start_bg qemu ip netns exec "$LAN" qemu-system-x86_64 -accel "$ACCEL" \
-	-machine pc -m 512 -smp 1 -nographic -monitor none \
-	-serial "file:$CONSOLE" -no-reboot -boot n \
-	-netdev tap,id=n0,ifname=tap0,script=no,downscript=no \
-	-device "virtio-net-pci,disable-legacy=on,netdev=n0,mac=$MAC,romfile=$ROM"
-QEMU_PID=$LAST_PID
-while kill -0 "$QEMU_PID" 2>/dev/null; do
-	if [ $(( $(date +%s) - vm_start )) -ge "$TIMEOUT" ]; then
-		kill -KILL "$QEMU_PID" 2>/dev/null; wait "$QEMU_PID" 2>/dev/null
-		fail "the VM did not power off within $TIMEOUT s"
+# vm_start CONSOLE TAP MAC: a VM with no disk netboots on TAP; sets
+# VM_PID and VM_START.
+vm_start() {
+	VM_START=$(date +%s)
+	start_bg "qemu-$(basename "$1" .log)" ip netns exec "$LAN" \
+		qemu-system-x86_64 -accel "$ACCEL" \
+		-machine pc -m 512 -smp 1 -nographic -monitor none \
+		-serial "file:$1" -no-reboot -boot n \
+		-netdev tap,id=n0,ifname="$2",script=no,downscript=no \
+		-device "virtio-net-pci,disable-legacy=on,netdev=n0,mac=$3,romfile=$ROM"
+	VM_PID=$LAST_PID
+}
+
+# vm_wait PID START CONSOLE: until the VM powers off, having written its
+# marker; sets vm_secs. A failure names the stage the boot reached.
+vm_wait() {
+	local pid=$1 t0=$2 qrc=0 stage why
+	SHOWN_CONSOLE=$3
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ $(( $(date +%s) - t0 )) -ge "$TIMEOUT" ]; then
+			kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+			fail "the VM did not power off within $TIMEOUT s"
+		fi
+		# SeaBIOS gave up (iPXE failed): no need to wait for the timeout.
+		if grep -q 'No bootable device' "$3" 2>/dev/null; then
+			kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+			fail "the VM found nothing to boot after $(( $(date +%s) - t0 )) s"
+		fi
+		sleep 1
+	done
+	wait "$pid" || qrc=$?
+	vm_secs=$(( $(date +%s) - t0 ))
+	[ "$qrc" = 0 ] || fail "QEMU exited with status $qrc after $vm_secs s"
+	# -no-reboot and panic=5: a kernel panic or an initramfs that gives up
+	# also ends QEMU, with status 0. Say which stage the boot reached.
+	if ! grep -q '^e2e: marker written' "$3"; then
+		stage="iPXE never ran the boot script"
+		grep -q '^e2e: iPXE script' "$3" && stage="the boot script ran, but the kernel did not start"
+		grep -q 'Linux version' "$3" && stage="the kernel started, but the root's init did not run"
+		grep -q 'Connected /dev/nbd0' "$3" && stage="nbd-client connected, but the root's init did not run"
+		grep -q '^e2e: root is' "$3" && stage="the root's init started, but did not finish"
+		# nbd-client's error, the initramfs's alert, the kernel's panic.
+		why=$(tr -d '\r' < "$3" | grep -a -E 'Error:|ALERT!|Kernel panic' |
+			head -3 | tr '\n' ' ' || true)
+		fail "the VM stopped after $vm_secs s: $stage${why:+: $why}"
 	fi
-	# SeaBIOS gave up (iPXE failed): no need to wait for the timeout.
-	if grep -q 'No bootable device' "$CONSOLE" 2>/dev/null; then
-		kill -KILL "$QEMU_PID" 2>/dev/null; wait "$QEMU_PID" 2>/dev/null
-		fail "the VM found nothing to boot after $(( $(date +%s) - vm_start )) s"
-	fi
-	sleep 1
-done
-qrc=0; wait "$QEMU_PID" || qrc=$?
-vm_secs=$(( $(date +%s) - vm_start ))
-[ "$qrc" = 0 ] || fail "QEMU exited with status $qrc after $vm_secs s"
-# -no-reboot and panic=5: a kernel panic or an initramfs that gives up also
-# ends QEMU, with status 0. Say which stage the boot reached.
-if ! grep -q '^e2e: marker written' "$CONSOLE"; then
-	stage="iPXE never ran the boot script"
-	grep -q '^e2e: iPXE script' "$CONSOLE" && stage="the boot script ran, but the kernel did not start"
-	grep -q 'Linux version' "$CONSOLE" && stage="the kernel started, but the root's init did not run"
-	grep -q 'Connected /dev/nbd0' "$CONSOLE" && stage="nbd-client connected, but the root's init did not run"
-	grep -q '^e2e: root is' "$CONSOLE" && stage="the root's init started, but did not finish"
-	# nbd-client's error, the initramfs's alert, the kernel's panic.
-	why=$(tr -d '\r' < "$CONSOLE" | grep -a -E 'Error:|ALERT!|Kernel panic' |
-		head -3 | tr '\n' ' ' || true)
-	fail "the VM stopped after $vm_secs s: $stage${why:+: $why}"
+}
+
+# The two VMs boot side by side, one core each.
+note "booting the VMs ($ACCEL, timeout $TIMEOUT s each)"
+vm_start "$CONSOLE" tap0 "$MAC"
+QEMU_PID=$VM_PID vm_start_a=$VM_START
+if [ "$BASE_VM" = 1 ]; then
+	vm_start "$BASE_CONSOLE1" tap1 "$BASE_MAC"
+	BASE_PID=$VM_PID base_start=$VM_START
 fi
+vm_wait "$QEMU_PID" "$vm_start_a" "$CONSOLE"
 note "the VM powered off after $vm_secs s"
+a_secs=$vm_secs
+SHOWN_CONSOLE=
 
 # --- what the VM wrote into the boot partition through nbdd, tftpd serves ---
 # The coherence the suite is built for: no mount on the server side, so the
@@ -230,6 +285,44 @@ else
 	[ "$fat" = "written-by-vm $TOKEN" ] ||
 		fail "tftpd served e2e-fat.txt as '$fat', expected 'written-by-vm $TOKEN'"
 	note "tftpd serves the file the VM wrote on the boot partition: $fat"
+fi
+
+# --- the shared base: each boot fresh, the base never written ------------------
+if [ "$BASE_VM" = 1 ]; then
+	vm_wait "$BASE_PID" "$base_start" "$BASE_CONSOLE1"
+	note "the VM on the shared base powered off after $vm_secs s"
+	assert_log "$BASE_CONSOLE1" '^e2e: no /marker yet'
+	# Its writes to the boot partition are in its overlay; tftpd serves
+	# the base's boot files.
+	assert_log "$T/tftpd.log" "$BASE_ENTRY/vmlinuz"
+	if ip netns exec "$BOOT" curl -sS --max-time 20 -o "$T/base-fat.txt" \
+	    "tftp://$SERVER/$BASE_ENTRY/e2e-fat.txt" 2>"$T/curl.out"; then
+		fail "tftpd served the base VM's e2e-fat.txt: $(cat "$T/base-fat.txt")"
+	fi
+	vmip=$(sed -nE "s/^nbdd: ([0-9.]+):[0-9]+: export $BASE \(shared base.*/\1/p" \
+	    "$T/nbdd.log" | head -1)
+	[ -n "$vmip" ] || fail "nbdd did not serve $BASE through an overlay"
+	# No DISC from a VM that powers off: keepalive would drop the dead
+	# connection within a minute; ss -K does it now. Then -g runs out.
+	if ! grep -q "$vmip: export $BASE: the client disconnected cleanly" "$T/nbdd.log"; then
+		ip netns exec "$BOOT" ss -K dst "$vmip" >/dev/null 2>&1 ||
+			note "ss -K failed: waiting for keepalive"
+	fi
+	for _ in $(seq 120); do
+		grep -q "$vmip: export $BASE: overlay discarded" "$T/nbdd.log" && break
+		sleep 1
+	done
+	assert_log "$T/nbdd.log" "$vmip: export $BASE: overlay discarded"
+	note "the overlay is gone; booting the shared base again"
+	vm_start "$BASE_CONSOLE2" tap1 "$BASE_MAC"
+	vm_wait "$VM_PID" "$VM_START" "$BASE_CONSOLE2"
+	grep -a '^e2e: found /marker' "$BASE_CONSOLE2" &&
+		fail "the second boot of the shared base found the first one's marker"
+	assert_log "$BASE_CONSOLE2" '^e2e: no /marker yet'
+	[ "$(sha256sum <"$T/srv/$BASE.img")" = "$base_sum" ] ||
+		fail "the shared base was written"
+	note "booted the shared base twice ($vm_secs s), fresh each time, the base unchanged"
+	SHOWN_CONSOLE=
 fi
 
 # --- our daemons did the work, and shut down cleanly --------------------------
@@ -268,7 +361,7 @@ marker=$(debugfs -R 'cat /marker' "$T/root.ext4" 2>/dev/null)
 [ "$marker" = "netboot-ok $TOKEN root=/dev/nbd0p2" ] ||
 	fail "/marker holds '$marker', expected 'netboot-ok $TOKEN root=/dev/nbd0p2'"
 note "marker found: $marker"
-echo "netboot OK in $vm_secs s"
+echo "netboot OK in $a_secs s"
 
 # --- a root over TLS ------------------------------------------------------------
 # The same VM boots again, now with nbdd in required mode (-X -y): its boot
@@ -281,33 +374,6 @@ echo "netboot OK in $vm_secs s"
 # namespace; the streams, reassembled, must hold the plaintext greeting
 # (the check can see plaintext) but never the export's name, the marker,
 # the file written to the boot partition, or a string from the root's init.
-tls_vm() {
-	local ts=$1 start
-	note "booting the VM with its root over TLS ($ACCEL, timeout $TIMEOUT s)"
-	start=$(date +%s)
-	start_bg qemu ip netns exec "$LAN" qemu-system-x86_64 -accel "$ACCEL" \
-		-machine pc -m 512 -smp 1 -nographic -monitor none \
-		-serial "file:$CONSOLE" -no-reboot -boot n \
-		-netdev tap,id=n0,ifname=tap0,script=no,downscript=no \
-		-device "virtio-net-pci,disable-legacy=on,netdev=n0,mac=$MAC,romfile=$ROM"
-	QEMU_PID=$LAST_PID
-	while kill -0 "$QEMU_PID" 2>/dev/null; do
-		if [ $(( $(date +%s) - start )) -ge "$TIMEOUT" ]; then
-			kill -KILL "$QEMU_PID" 2>/dev/null; wait "$QEMU_PID" 2>/dev/null
-			fail "over TLS: the VM did not power off within $TIMEOUT s"
-		fi
-		sleep 1
-	done
-	qrc=0; wait "$QEMU_PID" || qrc=$?
-	vm_secs=$(( $(date +%s) - start ))
-	[ "$qrc" = 0 ] || fail "over TLS: QEMU exited with status $qrc after $vm_secs s"
-	if ! grep -q "^e2e: marker written, token $ts" "$CONSOLE"; then
-		why=$(tr -d '\r' < "$CONSOLE" | grep -a -E 'Error:|ALERT!|Kernel panic|nbd-tls-client|TLS' |
-			head -4 | tr '\n' ' ' || true)
-		fail "over TLS: the VM stopped after $vm_secs s without its marker${why:+: $why}"
-	fi
-}
-
 tls_root() {
 	local export=netboot-tls ts creds p1 p2s p2n marker fat
 	CONSOLE=$T/vm-tls-console.log
@@ -353,7 +419,11 @@ tls_root() {
 	wait_port udp 67 "$BOOT"
 	for _ in $(seq 50); do grep -q 'listening on eth0' "$T/tcpdump.log" && break; sleep 0.1; done
 
-	tls_vm "$ts"
+	note "booting the VM with its root over TLS ($ACCEL, timeout $TIMEOUT s)"
+	vm_start "$CONSOLE" tap0 "$MAC"
+	vm_wait "$VM_PID" "$VM_START" "$CONSOLE"
+	SHOWN_CONSOLE=
+	assert_log "$CONSOLE" "^e2e: marker written, token $ts"
 	note "over TLS: the VM powered off after $vm_secs s"
 	assert_log "$T/nbdd.log" "TLS required: X\.509 from"
 	assert_log "$T/nbdd.log" "TLS: TLS1\.[23] [A-Z0-9-]+, identity $ENTRY"

@@ -5,7 +5,7 @@
 # reads and writes (small, and large enough to pass the 64 KiB sendfile
 # threshold a regular file would take) land on the device, TRIM and WRITE
 # ZEROES leave zeroes, block status answers "all data", a device opened
-# read-only by the kernel is exported read-only, and two names for one
+# read-only by the kernel is a shared base, and two names for one
 # device are one image to the one-writer rule.
 . "$(dirname "$0")/../lib.sh"
 need losetup qemu-io nbdinfo nbdcopy blockdev
@@ -83,15 +83,24 @@ wait "$holder" || fail "holder failed"
 assert_alive "$pid"
 stop_pid "$pid"
 
-# A device the kernel holds read-only is exported read-only and refuses
-# writes with EPERM.
+# A device the kernel holds read-only is a shared base: each host
+# writes its own overlay, reads back its own, and the device is never
+# written.
 blockdev --setro "$dev" || fail "blockdev --setro"
-start_bg nbdd2 "$BIN/nbdd" -r "$T/root" -l 127.0.0.1 -p "$port"
+sum=$(sha256sum <"$dev")
+start_bg nbdd2 "$BIN/nbdd" -r "$T/root" -l 127.0.0.1 -p "$port" -o "$T"
 pid=$LAST_PID
 wait_port tcp "$port"
-$RAW "$port" read-only lv || fail "read-only device not exported read-only"
-qemu-io -r -f raw -c 'read -P 0x3c 1M 3M' "nbd://127.0.0.1:$port/lv" >"$T/qio" 2>&1 ||
-    fail "read from the read-only device: $(cat "$T/qio")"
-grep -q 'Pattern verification failed' "$T/qio" && fail "read-only device reads wrong"
+$RAW "$port" shared-base lv 127.0.0.1 || fail "read-only device not a shared base"
+$RAW "$port" shared-base lv 127.0.0.2 || fail "read-only device, a second host"
+qemu-io -f raw -c 'read -P 0x3c 1M 3M' -c 'write -P 0x5a 1M 64k' \
+    -c 'read -P 0x5a 1M 64k' -c 'read -P 0x3c 1088k 64k' \
+    "nbd://127.0.0.1:$port/lv" >"$T/qio" 2>&1 ||
+    fail "read and write a read-only device's overlay: $(cat "$T/qio")"
+grep -q 'Pattern verification failed' "$T/qio" && fail "read-only device's overlay reads wrong"
+nbdinfo --map "nbd://127.0.0.1:$port/lv" >"$T/map" || fail "nbdinfo --map"
+[ "$(wc -l <"$T/map")" = 1 ] && grep -q "^ *0 *$SIZE *0 *data" "$T/map" ||
+    fail "block status of a device base: $(cat "$T/map")"
+[ "$(sha256sum <"$dev")" = "$sum" ] || fail "the read-only device was written"
 assert_alive "$pid"
 stop_pid "$pid"

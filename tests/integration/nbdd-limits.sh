@@ -1,7 +1,7 @@
 #!/bin/bash
 # nbdd's limits: -m, the handshake timeout (stalled and oldstyle clients),
 # a client stalling or vanishing mid-request is dropped without touching
-# the image, keepalive on every connection, a read-only export (-u), and
+# the image, keepalive on every connection, a shared base (-u), and
 # SIGTERM with clients connected.
 . "$(dirname "$0")/../lib.sh"
 need ss
@@ -67,17 +67,32 @@ start_bg hold2 $RAW "$port" hold pi 1 "$T/never"
 for _ in $(seq 50); do grep -q holding "$T/hold2.log" && break; sleep 0.1; done
 stop_pid "$pid"
 
-# A read-only export: an image the daemon's user cannot write.
+# A shared base: an image the daemon's user cannot write. With the
+# overlays' default place, the root, not writable by that user either,
+# nbdd still serves the images it may write, warns at startup, and
+# refuses the base with the reason; with -o naming a directory it may
+# write, the base is a writable disk to the host, the image untouched.
 if id nobody >/dev/null 2>&1; then
 	chmod 755 "$T" "$T/root"
 	chmod 644 "$T/root/pi.img"
+	sum=$(sha256sum <"$T/root/pi.img")
 	port=$(free_port tcp)
 	start_bg nbdd-ro "$BIN/nbdd" -r "$T/root" -l 127.0.0.1 -p "$port" -u nobody
 	pid=$LAST_PID
 	wait_port tcp "$port"
-	$RAW "$port" read-only pi || fail "read-only export"
+	assert_log "$T/nbdd-ro.log" "overlay directory $T/root: cannot create overlay files there: Permission denied: shared bases .* are refused until -o names"
+	$RAW "$port" go-from pi 127.0.0.1 "unavailable:a shared base, but overlay directory $T/root" ||
+	    fail "a base without an overlay directory"
+	stop_pid "$pid"
+	mkdir "$T/ovl"
+	chown nobody "$T/ovl"
+	start_bg nbdd-base "$BIN/nbdd" -r "$T/root" -o "$T/ovl" -l 127.0.0.1 -p "$port" -u nobody
+	pid=$LAST_PID
+	wait_port tcp "$port"
+	$RAW "$port" shared-base pi || fail "shared base (-u nobody)"
 	[ "$(stat -c %U "$T/root/pi.img")" = root ] || fail "image owner changed"
+	[ "$(sha256sum <"$T/root/pi.img")" = "$sum" ] || fail "the base was written"
 	stop_pid "$pid"
 else
-	note "no user nobody: read-only export not tested"
+	note "no user nobody: shared base under -u not tested"
 fi

@@ -340,17 +340,34 @@ def sc_requests(port, name):
         check(c.closed(5), "write of %d bytes: not dropped" % ln)
 
 
-def sc_read_only(port, name):
-    c, size, flags = ready(port, name)
-    check(flags & FLAG_READ_ONLY, "read-only export not advertised so")
-    check(not flags & (1 << 5), "read-only export offers TRIM")
-    for typ, payload in ((CMD_WRITE, b"x" * 512), (CMD_TRIM, b""), (CMD_WZ, b"")):
-        c.req(typ, 0, 512, 0, payload)
-        err, _, _ = c.simple()
-        check(err == EPERM, "command %d on read-only: %d" % (typ, err))
-    c.req(CMD_READ, 0, 512)
-    check(c.simple(512)[0] == 0, "read on read-only export")
+def sc_shared_base(port, name, src=None, multi_conn="1"):
+    """An image nbdd may not write: a writable disk all the same (the
+    host's overlay), TRIM, WRITE_ZEROES and FAST_ZERO offered; what the
+    host writes, trims and zeroes reads back so."""
+    c, size, flags = ready(port, name, src)
+    check(not flags & FLAG_READ_ONLY, "shared base advertised read-only")
+    for bit, what in ((1 << 5, "TRIM"), (1 << 6, "WRITE_ZEROES"),
+                      (1 << 11, "FAST_ZERO")):
+        check(flags & bit, "shared base does not offer " + what)
+    check(bool(flags & (1 << 8)) == (multi_conn == "1"),
+          "shared base: multi-conn %s" % bool(flags & (1 << 8)))
+    c.req(CMD_WRITE, 1000, 5000, 0, b"\xa5" * 5000)
+    check(c.simple()[0] == 0, "write to a shared base")
+    c.req(CMD_READ, 0, 8192)
+    err, _, data = c.simple(8192)
+    check(err == 0, "read from a shared base: %d" % err)
+    check(data[1000:6000] == b"\xa5" * 5000, "the write did not read back")
+    c.req(CMD_TRIM, 8192, 8192)
+    check(c.simple()[0] == 0, "trim on a shared base")
+    c.req(CMD_WZ, 16384, 4096)
+    check(c.simple()[0] == 0, "write zeroes on a shared base")
+    c.req(CMD_READ, 8192, 12288)
+    err, _, data = c.simple(12288)
+    check(err == 0 and data == bytes(12288), "trimmed and zeroed: not zero")
+    c.req(CMD_FLUSH, 0, 0)
+    check(c.simple()[0] == 0, "flush on a shared base")
     c.req(CMD_DISC, 0, 0)
+    check(c.closed(), "DISC")
 
 
 def sc_stall_write(port, name, timeout):
@@ -398,7 +415,8 @@ def sc_bad_flags(port):
 
 def sc_go_from(port, name, src, expect):
     """GO from source address src: expect 'ok', 'ok:PATH' (then hold the
-    connection until PATH exists) or 'refused:TEXT'."""
+    connection until PATH exists), 'refused:TEXT' (NBD_REP_ERR_POLICY) or
+    'unavailable:TEXT' (NBD_REP_ERR_UNKNOWN)."""
     c = Client(port, src)
     c.greet()
     size, flags, _ = c.go(name)
@@ -411,7 +429,8 @@ def sc_go_from(port, name, src, expect):
         c.req(CMD_DISC, 0, 0)
         return
     check(not isinstance(flags, int), "GO from %s was allowed" % src)
-    check(size == REP_ERR_POLICY, "refusal type %#x" % size)
+    want_type = REP_ERR_UNKNOWN if expect.startswith("unavailable") else REP_ERR_POLICY
+    check(size == want_type, "refusal type %#x" % size)
     want = expect.split(":", 1)[1]
     check(want in flags, "refusal message %r lacks %r" % (flags, want))
     print("refused:", flags)

@@ -60,8 +60,11 @@ bad lfnsum;    e=$(grep -obaP 'b\x00c\x00m\x00' "$T/lfnsum.img" | head -1 | cut 
 # GPT with a bad header CRC, and an MBR whose extended chain loops.
 truncate -s 24M "$T/gptcrc.img"
 sgdisk -n 1:2048:0 -t 1:0700 "$T/gptcrc.img" >/dev/null
-poke_gpt() { printf 'X' | dd of="$T/gptcrc.img" bs=1 seek=$((512 + 60)) conv=notrunc status=none; }
-poke_gpt; ln -s ../gptcrc.img "$B/gptcrc"
+# Flip a byte of the disk GUID: writing a fixed byte would leave the CRC
+# intact whenever the random GUID already held it.
+gpt_byte=$(od -An -tu1 -j $((512 + 60)) -N1 "$T/gptcrc.img" | tr -d ' ')
+poke gptcrc $((512 + 60)) "$(printf '%03o' $((gpt_byte ^ 255)))"
+ln -s ../gptcrc.img "$B/gptcrc"
 truncate -s 8M "$T/ebrloop.img"
 printf 'label: dos\nstart=2048, type=5\nstart=4096, size=2048, type=6\n' | sfdisk -q "$T/ebrloop.img"
 poke ebrloop $((2048 * 512 + 446 + 16 + 4)) 005

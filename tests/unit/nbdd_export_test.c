@@ -96,6 +96,40 @@ START_TEST(open_rw_and_missing)
 }
 END_TEST
 
+/* No write permission bit at all makes a shared base, opened read-only
+ * whoever nbdd runs as (root included, whom the bits would not stop);
+ * any write bit leaves it writable to a user that may write it. */
+START_TEST(shared_base_by_mode)
+{
+	static const struct {
+		mode_t mode;
+		int base;
+	} cases[] = {
+		{ 0444, 1 }, { 0555, 1 }, { 0400, 1 }, { 0000, 1 },
+		{ 0644, 0 }, { 0604, 0 }, { 0464, 0 }, { 0446, 0 },
+	};
+	struct export ex;
+	const char *why = NULL;
+
+	mkimage("lab.img", 1 << 20);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_int_eq(fchmodat(rootfd, "lab.img", cases[i].mode, 0),
+		    0);
+		if (!cases[i].base && geteuid() != 0 &&
+		    (cases[i].mode & 0200) == 0)
+			continue;	/* not ours to write: a base to us */
+		ck_assert_int_eq(export_open(rootfd, "lab", 3, &ex, &why),
+		    EXPORT_OK);
+		ck_assert_msg(ex.read_only == cases[i].base, "mode %o",
+		    (unsigned)cases[i].mode);
+		ck_assert_int_eq(fcntl(ex.fd, F_GETFL) & O_ACCMODE,
+		    cases[i].base ? O_RDONLY : O_RDWR);
+		ck_assert_uint_eq(ex.size, 1 << 20);
+		export_close(&ex);
+	}
+}
+END_TEST
+
 START_TEST(symlinks_and_types)
 {
 	struct export ex;
@@ -182,6 +216,7 @@ export_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, names);
 	tcase_add_test(tc, open_rw_and_missing);
+	tcase_add_test(tc, shared_base_by_mode);
 	tcase_add_test(tc, symlinks_and_types);
 	tcase_add_test(tc, listing);
 	suite_add_tcase(s, tc);

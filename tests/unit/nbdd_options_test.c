@@ -125,10 +125,10 @@ decide(uint32_t opt, const void *payload, size_t len)
 
 static void
 opened(enum opt_open_status status, const char *why, uint64_t size,
-    int read_only)
+    int shared_base)
 {
 	struct opt_opened res = { .status = status, .why = why,
-	    .size = size, .read_only = read_only };
+	    .size = size, .shared_base = shared_base };
 
 	memset(out, 0xee, sizeof(out));
 	opt_opened(&st, &res, out, &d);
@@ -307,20 +307,38 @@ START_TEST(export_name)
 	ck_assert_int_eq(caps.meta_allocation, 0);
 	ck_assert_str_eq(st.name, "pi4");
 
-	/* Read-only, after structured replies. */
+	/* A shared base, after structured replies: a writable disk all
+	 * the same (the host's overlay), TRIM, WRITE ZEROES and FAST ZERO
+	 * offered, multi-conn (the host's connections share it). */
 	fixed();
 	decide(NBD_OPT_STRUCTURED_REPLY, NULL, 0);
 	acked(NBD_OPT_STRUCTURED_REPLY);
-	decide(NBD_OPT_EXPORT_NAME, "ro", 2);
+	decide(NBD_OPT_EXPORT_NAME, "lab", 3);
+	ck_assert_int_eq(d.claim, 1);
 	opened(OPT_OPEN_OK, NULL, 4096, 1);
 	ck_assert_int_eq(d.action, OPT_TRANSMIT);
 	flags = get16(out + 8);
-	ck_assert_uint_ne(flags & NBD_FLAG_READ_ONLY, 0);
-	ck_assert_uint_eq(flags & NBD_FLAG_SEND_TRIM, 0);
+	ck_assert_uint_eq(flags & NBD_FLAG_READ_ONLY, 0);
+	ck_assert_uint_ne(flags & NBD_FLAG_SEND_TRIM, 0);
+	ck_assert_uint_ne(flags & NBD_FLAG_SEND_WRITE_ZEROES, 0);
+	ck_assert_uint_ne(flags & NBD_FLAG_SEND_FAST_ZERO, 0);
+	ck_assert_uint_ne(flags & NBD_FLAG_CAN_MULTI_CONN, 0);
 	ck_assert_uint_ne(flags & NBD_FLAG_SEND_DF, 0);
+	ck_assert_int_eq(st.shared_base, 1);
 	opt_caps(&st, &caps);
-	ck_assert_int_eq(caps.read_only, 1);
+	ck_assert_uint_eq(caps.size, 4096);
+	ck_assert_int_eq(caps.read_only, 0);
 	ck_assert_int_eq(caps.structured, 1);
+
+	/* ... and without multi-conn where the configuration has none
+	 * (inetd mode: a connection is a process, its overlay its own). */
+	start(NBD_FLAG_C_FIXED_NEWSTYLE, 0, 0);
+	decide(NBD_OPT_EXPORT_NAME, "lab", 3);
+	opened(OPT_OPEN_OK, NULL, 4096, 1);
+	ck_assert_int_eq(d.action, OPT_TRANSMIT);
+	flags = get16(out + 8);
+	ck_assert_uint_eq(flags & NBD_FLAG_CAN_MULTI_CONN, 0);
+	ck_assert_uint_eq(flags & NBD_FLAG_READ_ONLY, 0);
 }
 END_TEST
 
@@ -438,13 +456,15 @@ START_TEST(info)
 	ck_assert_uint_eq(get16(r[0].data), NBD_INFO_EXPORT);
 	ck_assert_uint_eq(get64(r[0].data + 2), 8 * MIB);
 	ck_assert_uint_eq(get16(r[0].data + 10),
-	    opt_transmission_flags(1, 0, 1));
+	    opt_transmission_flags(0, 0, 1));
 	ck_assert_uint_eq(get16(r[1].data), NBD_INFO_NAME);
 	ck_assert_uint_eq(r[1].len, 2 + 3);
 	ck_assert(memcmp(r[1].data + 2, "pi4", 3) == 0);
 	ck_assert_uint_eq(get16(r[2].data), NBD_INFO_DESCRIPTION);
-	ck_assert_uint_eq(r[2].len, 2 + strlen("pi4.img (read-only)"));
-	ck_assert(memcmp(r[2].data + 2, "pi4.img (read-only)", 19) == 0);
+	ck_assert_uint_eq(r[2].len, 2 +
+	    strlen("pi4.img (shared base, copy-on-write)"));
+	ck_assert(memcmp(r[2].data + 2, "pi4.img (shared base, "
+	    "copy-on-write)", r[2].len - 2) == 0);
 	ck_assert_uint_eq(get16(r[3].data), NBD_INFO_BLOCK_SIZE);
 	ck_assert_uint_eq(r[3].len, 14);
 	ck_assert_uint_eq(get32(r[3].data + 2), NBDD_MIN_BLOCK);
@@ -615,7 +635,8 @@ START_TEST(longest_reply)
 	ck_assert_int_eq(d.action, OPT_TRANSMIT);
 	ck_assert_int_eq(split(out, d.replylen, r, 8), 5);
 	ck_assert_uint_eq(r[1].len, 2 + EXPORT_NAME_MAX);
-	ck_assert_uint_eq(r[2].len, 2 + EXPORT_NAME_MAX + 4 + 12);
+	ck_assert_uint_eq(r[2].len, 2 + EXPORT_NAME_MAX +
+	    strlen(".img (shared base, copy-on-write)"));
 	ck_assert_uint_eq(r[4].type, NBD_REP_ACK);
 	/* The longest error message, too. */
 	fixed();

@@ -868,6 +868,95 @@ START_TEST(grace_period)
 }
 END_TEST
 
+/* A clean NBD_CMD_DISC: the client is done, so its last connection
+ * takes the overlay with it, grace period or not; while another of its
+ * connections is open, nothing goes. Which overlays are over an image is
+ * counted (a base in use must not be claimed for writing). */
+START_TEST(clean_disconnect)
+{
+	struct ovl_registry r;
+	struct export ex;
+	struct overlay *o, *other;
+	uint8_t w[16], base[16], got[16];
+
+	make_base("pi", 1 << 20, 5);
+	registry(&r, 0, 60000);
+	open_base("pi", &ex);
+	ck_assert_int_eq(ovl_base_users(&r, ex.dev, ex.ino), 0);
+	o = get(&r, &ex, "10.0.0.5");
+	other = get(&r, &ex, "10.0.0.6");
+	ck_assert_int_eq(ovl_base_users(&r, ex.dev, ex.ino), 2);
+	ck_assert_int_eq(ovl_read(o, base, 16, 0), 0);
+	memset(w, 0x55, sizeof(w));
+	ck_assert_int_eq(ovl_write(o, w, 16, 0, 0), 0);
+	ck_assert_ptr_eq(get(&r, &ex, "10.0.0.5"), o);
+	/* One connection says goodbye, the other is still there. */
+	ovl_put_done(&r, o);
+	ck_assert_ptr_eq(ovl_find(&r, "pi", "10.0.0.5"), o);
+	ovl_put(&r, o);
+	ck_assert_int_eq(ovl_read(o, got, 16, 0), 0);
+	ck_assert_int_eq(memcmp(got, w, 16), 0);
+	/* The last one does: gone at once, the next connection is fresh. */
+	ovl_put_done(&r, o);
+	ck_assert_ptr_null(ovl_find(&r, "pi", "10.0.0.5"));
+	ck_assert_int_eq(ovl_expire(&r), -1);
+	ck_assert_int_eq(ovl_base_users(&r, ex.dev, ex.ino), 1);
+	o = get(&r, &ex, "10.0.0.5");
+	ck_assert_int_eq(ovl_read(o, got, 16, 0), 0);
+	ck_assert_int_eq(memcmp(got, base, 16), 0);
+	/* Without DISC the grace period holds, and an overlay in it still
+	 * counts as a user of its base. */
+	ovl_put(&r, o);
+	ovl_put(&r, other);
+	ck_assert_int_eq(ovl_base_users(&r, ex.dev, ex.ino), 2);
+	advance(60000);
+	ck_assert_int_eq(ovl_base_users(&r, ex.dev, ex.ino), 0);
+	export_close(&ex);
+	ovl_registry_destroy(&r);
+}
+END_TEST
+
+/* At max_overlays, an overlay in its grace period makes room for a new
+ * host, the one whose grace ends first; with every overlay in use, the
+ * new host is refused (EBUSY) and nothing is discarded. */
+START_TEST(overlay_cap)
+{
+	struct ovl_registry r;
+	struct export ex;
+	struct overlay *a, *b, *c, *d;
+	char why[256];
+
+	make_base("pi", 1 << 20, 6);
+	registry(&r, 0, 60000);
+	r.max_overlays = 3;
+	open_base("pi", &ex);
+	a = get(&r, &ex, "10.0.0.1");
+	b = get(&r, &ex, "10.0.0.2");
+	c = get(&r, &ex, "10.0.0.3");
+	ovl_put(&r, b);
+	advance(10);
+	ovl_put(&r, a);		/* b's grace ends first */
+	d = get(&r, &ex, "10.0.0.4");
+	ck_assert_int_eq(r.count, 3);
+	ck_assert_ptr_null(ovl_find(&r, "pi", "10.0.0.2"));
+	a = ovl_find(&r, "pi", "10.0.0.1");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_null(ovl_get(&r, &ex, "10.0.0.5", why, sizeof(why)));
+	ck_assert_int_eq(errno, EBUSY);
+	ck_assert_ptr_nonnull(strstr(why, "3 overlays in use"));
+	ck_assert_int_eq(r.count, 3);
+	/* One of them coming back does not need room. */
+	ck_assert_ptr_eq(get(&r, &ex, "10.0.0.3"), c);
+	ovl_put(&r, c);
+	ovl_put(&r, c);
+	ovl_put(&r, a);
+	ovl_put(&r, d);
+	export_close(&ex);
+	ovl_registry_destroy(&r);
+	ck_assert_int_eq(r.count, 0);
+}
+END_TEST
+
 /* mv new.img lab.img while hosts use lab: they keep the base they
  * started with, a host back within its grace period too; new ones get
  * the new base. */
@@ -1070,6 +1159,8 @@ overlay_suite(void)
 	tcase_add_test(tc, host_limit);
 	tcase_add_test(tc, full_file_system);
 	tcase_add_test(tc, grace_period);
+	tcase_add_test(tc, clean_disconnect);
+	tcase_add_test(tc, overlay_cap);
 	tcase_add_test(tc, base_renamed_over);
 	tcase_add_test(tc, registry_threads);
 	tcase_add_test(tc, memory_32g);

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "tftpd/monotime.h"
+#include "common/clock.h"
 #include "tftpd/timerheap.h"
 #include "tests/unit/check_main.h"
 
