@@ -7,6 +7,11 @@ VERSION = 0.1.0
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
+# The initramfs-tools hook and boot script for a root over TLS, in the
+# shape of /etc/initramfs-tools (hooks/, scripts/): copied from here into
+# a Pi's image, or installed there straight with
+#   make install-initramfs INITRAMFSDIR=/etc/initramfs-tools DESTDIR=/mnt/pi
+INITRAMFSDIR ?= $(PREFIX)/share/netboot/initramfs-tools
 BUILD ?= build
 MAKEFLAGS += --no-print-directory
 
@@ -20,6 +25,12 @@ BSD_CFLAGS = $(shell pkg-config --cflags libbsd-overlay)
 BSD_LIBS = $(shell pkg-config --libs libbsd-overlay)
 CHECK_CFLAGS = $(shell pkg-config --cflags check)
 CHECK_LIBS = $(shell pkg-config --libs check)
+# GnuTLS, for nbdd only (NBD over TLS): its objects, its binary, its unit
+# tests and its fuzzers.
+GNUTLS_CFLAGS = $(shell pkg-config --cflags gnutls)
+GNUTLS_LIBS = $(shell pkg-config --libs gnutls)
+nbdd_CFLAGS = $(GNUTLS_CFLAGS)
+nbdd_LIBS = $(GNUTLS_LIBS)
 
 HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 ALL_CFLAGS = -std=gnu11 -Wall -Wextra -Werror $(HARDEN) \
@@ -41,14 +52,16 @@ TOOL_SRC = $(wildcard tests/tools/*.c)
 TOOL_BINS = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 
 .PHONY: all deps check check-run unit integration sanitize fuzz \
-	fuzz-build bench demo install clean
+	fuzz-build bench demo install install-initramfs clean
 
 all: $(BINS) $(MANS) $(TOOL_BINS)
 
+# A daemon's own objects get its extra flags (AREA_CFLAGS).
+obj_area = $(firstword $(subst /, ,$(patsubst $(BUILD)/obj/%,%,$(1))))
 $(BUILD)/obj/%.o: %.c $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@$(CC) $(ALL_CFLAGS) $($(call obj_area,$@)_CFLAGS) -c -o $@ $<
 
 $(LIBCOMMON): $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
@@ -61,7 +74,7 @@ $(BUILD)/lib$(1).a: $(patsubst %.c,$(BUILD)/obj/%.o,$(call lib_src,$(1)))
 	rm -f $$@ && ar rcs $$@ $$^
 
 $(BUILD)/$(1): $(BUILD)/obj/$(1)/main.o $(BUILD)/lib$(1).a $(LIBCOMMON)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $$@ $$^ $(BSD_LIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $$@ $$^ $(BSD_LIBS) $$($(1)_LIBS)
 endef
 $(foreach d,$(DAEMONS),$(eval $(call daemon_rules,$(d))))
 
@@ -73,8 +86,9 @@ unit_libs = $(if $(filter common,$(call unit_area,$(1))),,$(BUILD)/lib$(call uni
 .SECONDEXPANSION:
 $(BUILD)/tests/%_test: tests/unit/%_test.c $$(call unit_libs,%) tests/unit/check_main.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
-		$(call unit_libs,$*) $(CHECK_LIBS) $(BSD_LIBS)
+	$(CC) $(ALL_CFLAGS) $($(call unit_area,$*)_CFLAGS) $(CHECK_CFLAGS) \
+		$(ALL_LDFLAGS) -o $@ $< $(call unit_libs,$*) $(CHECK_LIBS) \
+		$(BSD_LIBS) $($(call unit_area,$*)_LIBS)
 
 # Test clients of our own (the Pi-like clients): standalone programs that
 # share no code with the daemons they test.
@@ -134,9 +148,9 @@ fuzz_area = $(word 2,$(subst _, ,$(notdir $(1))))
 # (sort also drops the duplicates when AREA is common itself)
 build-fuzz/%: tests/fuzz/%.c $$(call lib_src,$$(call fuzz_area,%)) $(COMMON_SRC)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< \
+	clang $(FUZZ_CFLAGS) $($(call fuzz_area,$*)_CFLAGS) -o $@ $< \
 		$(sort $(call lib_src,$(call fuzz_area,$*)) $(COMMON_SRC)) \
-		$(BSD_LIBS)
+		$(BSD_LIBS) $($(call fuzz_area,$*)_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
@@ -153,7 +167,7 @@ demo:
 	$(MAKE) all
 	BUILD=$(BUILD) tests/demo/run
 
-install: all
+install: all install-initramfs
 	install -d $(DESTDIR)$(SBINDIR)
 	install -m 755 $(BINS) $(DESTDIR)$(SBINDIR)
 	for m in $(MANS); do \
@@ -161,6 +175,13 @@ install: all
 		install -d $(DESTDIR)$(MANDIR)/man$$s; \
 		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; \
 	done
+
+install-initramfs:
+	install -d $(DESTDIR)$(INITRAMFSDIR)/hooks $(DESTDIR)$(INITRAMFSDIR)/scripts
+	install -m 755 examples/initramfs-tools/hooks/nbd-tls \
+		$(DESTDIR)$(INITRAMFSDIR)/hooks/nbd-tls
+	install -m 755 examples/initramfs-tools/scripts/nbd-tls-client \
+		$(DESTDIR)$(INITRAMFSDIR)/scripts/nbd-tls-client
 
 clean:
 	rm -rf build build-san build-fuzz

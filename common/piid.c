@@ -20,6 +20,25 @@ serial_normalise(const char *in, char out[SERIAL_LEN + 1])
 	return 0;
 }
 
+int
+piid_names_machine(const char *p, size_t len)
+{
+	size_t i;
+
+	if (len == SERIAL_LEN) {
+		for (i = 0; i < len; i++)
+			if (!isxdigit((unsigned char)p[i]))
+				return 0;
+		return 1;
+	}
+	if (len != MAC_NAME_LEN)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (i % 3 == 2 ? p[i] != '-' : !isxdigit((unsigned char)p[i]))
+			return 0;
+	return 1;
+}
+
 static void
 mac_format(const uint8_t mac[6], char sep, char out[MAC_NAME_LEN + 1])
 {

@@ -16,6 +16,12 @@
  * case. Returns 0, or -1 for empty, too long, or not hex. */
 int serial_normalise(const char *in, char out[SERIAL_LEN + 1]);
 
+/* Whether name (len bytes) is shaped like a Pi's own entry: a serial of
+ * 8 hex digits (abcd1234) or a MAC entry (dc-a6-32-01-36-c2), the two
+ * prefixes a Pi's bootloader uses. Only such a name falls back to the
+ * "default" entry when it has none of its own (tftpd, nbdd's TLS rule). */
+int piid_names_machine(const char *name, size_t len);
+
 /* dc-a6-32-01-36-c2: the name of a MAC entry in the boot directory. */
 void mac_entry_name(const uint8_t mac[6], char out[MAC_NAME_LEN + 1]);
 

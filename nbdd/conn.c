@@ -13,6 +13,7 @@ conn_serve(struct nbdd_ctx *ctx, int fd, int refused)
 	memset(&c, 0, sizeof(c));
 	c.ctx = ctx;
 	c.fd = fd;
+	tp_init(&c.tp, fd);
 	c.ex.fd = -1;
 	c.refused = refused;
 	sock_peer(fd, c.host, sizeof(c.host), c.peer, sizeof(c.peer));
@@ -21,6 +22,18 @@ conn_serve(struct nbdd_ctx *ctx, int fd, int refused)
 	log_debug("%s: connected", c.peer);
 	if (negotiate(&c) == 0)
 		transmit(&c);
+	if (tp_is_tls(&c.tp)) {
+		const struct tls_stats *st = tls_stats(c.tp.tls);
+
+		log_debug("%s: TLS: %llu records sent in %llu sendmsg, %llu "
+		    "recv, %llu pread, %llu bytes gathered", c.peer,
+		    (unsigned long long)st->records_out,
+		    (unsigned long long)st->sends,
+		    (unsigned long long)st->recvs,
+		    (unsigned long long)st->preads,
+		    (unsigned long long)st->copied);
+	}
+	tp_close(&c.tp);
 	conn_release(&c);
 	log_debug("%s: disconnected", c.peer);
 }

@@ -6,8 +6,11 @@
 #include "nbdd/backend.h"
 #include "nbdd/claim.h"
 #include "nbdd/export.h"
+#include "nbdd/options.h"
 #include "nbdd/overlay.h"
 #include "nbdd/request.h"
+#include "nbdd/tlsauth.h"
+#include "nbdd/transport.h"
 
 /* What every connection shares; owned by main. */
 struct nbdd_ctx {
@@ -16,6 +19,11 @@ struct nbdd_ctx {
 					 * stalled request (-T) */
 	int multi_conn;			/* advertise CAN_MULTI_CONN */
 	struct claims claims;
+	/* NBD over TLS (-x, -X, -k, -y, -w, -B). */
+	enum opt_tls tls_mode;
+	struct tls_creds *tls;		/* NULL when TLS is off */
+	struct tlsauth_policy auth;	/* who may open what over TLS */
+	int bootfd;			/* its boot directory, or -1 */
 	/* Shared bases' overlays; NULL when no overlay directory could be
 	 * used (shared bases are then refused). */
 	struct ovl_registry *overlays;
@@ -25,6 +33,7 @@ struct nbdd_ctx {
 struct conn {
 	struct nbdd_ctx *ctx;
 	int fd;
+	struct transport tp;		/* fd, or TLS over it after STARTTLS */
 	char host[CLAIM_HOST_MAX];	/* the claim's holder identity */
 	char peer[CLAIM_HOST_MAX + 8];	/* host and port, for log lines */
 	struct export ex;		/* valid once negotiated */

@@ -18,15 +18,18 @@
 #include <unistd.h>
 
 #include "common/access.h"
+#include "common/bootdir.h"
 #include "common/cmdline.h"
 #include "common/listen.h"
 #include "common/log.h"
 #include "common/privdrop.h"
 #include "common/ratelimit.h"
 #include "common/signals.h"
+#include "nbdd/bootentry.h"
 #include "nbdd/conn.h"
 #include "nbdd/sizearg.h"
 #include "nbdd/sockio.h"
+#include "nbdd/tls.h"
 
 #define DEFAULT_MAX_CONN	128
 #define DEFAULT_PER_HOST	8
@@ -34,6 +37,8 @@
 #define THREAD_STACK		(256 * 1024)
 #define SHUTDOWN_GRACE_MS	3000
 #define ACCEPTS_PER_WAKEUP	64
+#define TLS_ADMINS_MAX		64
+#define TLS_MODE_UNSET		(-1)
 
 struct worker {
 	struct worker *next;
@@ -65,10 +70,40 @@ struct flags {
 	long long timeout;
 	long long per_host;
 	struct allowlist allow;
+	int tls_mode;			/* -x, or TLS_MODE_UNSET */
+	struct tls_config tls;		/* -X, -k, -y */
+	const char *admins[TLS_ADMINS_MAX];	/* -w */
+	size_t nadmins;
+	const char *boot_dir;		/* -B */
 	const char *overlay_dir;	/* -o; NULL: the root */
 	uint64_t host_max;		/* -q */
 	long long grace;		/* -g, seconds */
 };
+
+static const char *
+tls_mode_flag(const char *arg, int *mode)
+{
+	if (strcmp(arg, "off") == 0)
+		*mode = OPT_TLS_OFF;
+	else if (strcmp(arg, "allowed") == 0)
+		*mode = OPT_TLS_ALLOWED;
+	else if (strcmp(arg, "required") == 0)
+		*mode = OPT_TLS_REQUIRED;
+	else
+		return "not off, allowed or required";
+	return NULL;
+}
+
+static const char *
+tls_admin_flag(struct flags *f, const char *arg)
+{
+	if (!plain_name_valid(arg, strlen(arg)))
+		return "not a plain name (no '/', no control characters)";
+	if (f->nadmins == TLS_ADMINS_MAX)
+		return "too many administrators' names";
+	f->admins[f->nadmins++] = arg;
+	return NULL;
+}
 
 static const char *
 handle_flag(void *ctx, int ch, const char *arg)
@@ -84,6 +119,22 @@ handle_flag(void *ctx, int ch, const char *arg)
 		return cmdline_count(arg, 1, 100000, &f->per_host);
 	case 'A':
 		return allow_add(&f->allow, arg);
+	case 'x':
+		return tls_mode_flag(arg, &f->tls_mode);
+	case 'X':
+		f->tls.x509_dir = arg;
+		return NULL;
+	case 'k':
+		f->tls.psk_file = arg;
+		return NULL;
+	case 'y':
+		f->tls.verify_peer = 1;
+		return NULL;
+	case 'w':
+		return tls_admin_flag(f, arg);
+	case 'B':
+		f->boot_dir = arg;
+		return NULL;
 	case 'o':
 		f->overlay_dir = arg;
 		return NULL;
@@ -97,6 +148,88 @@ handle_flag(void *ctx, int ch, const char *arg)
 	default:
 		return "unknown flag";
 	}
+}
+
+/* TLS flags that only make sense together: NULL, or what is wrong. */
+static const char *
+tls_flags_check(struct flags *f)
+{
+	int creds = f->tls.x509_dir != NULL || f->tls.psk_file != NULL;
+
+	if (f->tls_mode == TLS_MODE_UNSET)
+		f->tls_mode = creds ? OPT_TLS_REQUIRED : OPT_TLS_OFF;
+	if (f->tls_mode != OPT_TLS_OFF && !creds)
+		return "-x allowed or required needs credentials: -X DIR or "
+		    "-k FILE";
+	if (f->tls.verify_peer && f->tls.x509_dir == NULL)
+		return "-y verifies client certificates: it needs -X DIR";
+	if ((f->nadmins > 0 || f->boot_dir != NULL) &&
+	    !f->tls.verify_peer && f->tls.psk_file == NULL)
+		return "-w and -B name TLS identities: they need -y (client "
+		    "certificates) or -k (PSK users)";
+	return NULL;
+}
+
+/* Loads the TLS credentials (before privileges are dropped: keys are
+ * usually readable by root only) into ctx. */
+static void
+tls_setup(struct nbdd_ctx *ctx, const struct flags *f)
+{
+	char why[PATH_MAX + 256];
+
+	ctx->tls_mode = (enum opt_tls)f->tls_mode;
+	ctx->bootfd = -1;
+	ctx->auth.admins = f->admins;
+	ctx->auth.nadmins = f->nadmins;
+	ctx->auth.lookup = bootentry_image;
+	ctx->auth.lookup_ctx = &ctx->bootfd;
+	if (ctx->tls_mode == OPT_TLS_OFF)
+		return;
+	if ((ctx->tls = tls_creds_load(&f->tls, why, sizeof(why))) == NULL)
+		log_fatal("TLS: %s", why);
+}
+
+/* The boot directory whose entries map TLS identities to images, opened
+ * as the user we serve as. */
+static void
+boot_dir_setup(struct nbdd_ctx *ctx, const struct flags *f,
+    const char *root)
+{
+	char path[PATH_MAX];
+
+	if (ctx->tls == NULL ||
+	    (!f->tls.verify_peer && f->tls.psk_file == NULL))
+		return;
+	if (f->boot_dir != NULL)
+		strlcpy(path, f->boot_dir, sizeof(path));
+	else
+		snprintf(path, sizeof(path), "%s/boot", root);
+	if ((ctx->bootfd = open(path, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) != -1)
+		return;
+	if (f->boot_dir != NULL)
+		log_fatal("boot directory %s: %s", path, strerror(errno));
+	log_warn("boot directory %s: %s: TLS identities open only the "
+	    "exports named like them (and -w names everything)", path,
+	    strerror(errno));
+}
+
+static void
+tls_describe_setup(const struct nbdd_ctx *ctx, const struct flags *f)
+{
+	char creds[PATH_MAX + 128], admins[512] = "";
+
+	if (ctx->tls == NULL)
+		return;
+	tls_creds_describe(ctx->tls, creds, sizeof(creds));
+	for (size_t i = 0; i < f->nadmins; i++) {
+		if (i > 0)
+			strlcat(admins, ", ", sizeof(admins));
+		strlcat(admins, f->admins[i], sizeof(admins));
+	}
+	log_info("TLS %s: %s%s%s", ctx->tls_mode == OPT_TLS_REQUIRED ?
+	    "required" : "allowed", creds, *admins ?
+	    "; administrators (-w): " : "", admins);
 }
 
 static void *
@@ -425,6 +558,23 @@ main(int argc, char *argv[])
 		{ 'A', "allow", "NETWORK",
 		    "serve only hosts in NETWORK (repeatable; default "
 		    "\"local\": loopback and this server's networks)" },
+		{ 'x', "tls", "MODE",
+		    "NBD over TLS: off, allowed or required (default: "
+		    "required with -X or -k, else off)" },
+		{ 'X', "tls-certs", "DIR",
+		    "X.509: DIR/server-cert.pem, server-key.pem, and with -y "
+		    "ca-cert.pem and ca-crl.pem" },
+		{ 'k', "tls-psk", "FILE",
+		    "pre-shared keys, USER:HEXKEY lines (psktool)" },
+		{ 'y', "tls-verify", NULL,
+		    "require client certificates from ca-cert.pem; open "
+		    "exports by their common name" },
+		{ 'w', "tls-admin", "NAME",
+		    "the TLS identity NAME may open every export "
+		    "(repeatable)" },
+		{ 'B', "boot-dir", "DIR",
+		    "boot entries that map identities to images (default "
+		    "ROOT/boot)" },
 		{ 'o', "overlays", "DIR",
 		    "make shared bases' overlays in DIR (default: the root)" },
 		{ 'q', "quota", "SIZE",
@@ -437,6 +587,7 @@ main(int argc, char *argv[])
 	};
 	struct flags f = { .max_conn = DEFAULT_MAX_CONN,
 	    .timeout = DEFAULT_TIMEOUT, .per_host = DEFAULT_PER_HOST,
+	    .tls_mode = TLS_MODE_UNSET,
 	    .host_max = OVL_HOST_MAX_DEFAULT,
 	    .grace = OVL_GRACE_MS_DEFAULT / 1000 };
 	const struct cmdline_spec spec = {
@@ -452,6 +603,7 @@ main(int argc, char *argv[])
 	struct server s;
 	struct cmdline cl;
 	int lfds[LISTEN_MAX_FDS], nl = 0, sigfd, rc;
+	const char *bad;
 
 	allow_init(&f.allow);
 	switch (cmdline_parse(&cl, &spec, argc, argv, stdout, stderr)) {
@@ -461,6 +613,10 @@ main(int argc, char *argv[])
 		return 2;
 	case CMDLINE_RUN:
 		break;
+	}
+	if ((bad = tls_flags_check(&f)) != NULL) {
+		fprintf(stderr, "nbdd: %s\n", bad);
+		return 2;
 	}
 	log_init(spec.progname, cmdline_wants_syslog(&cl), cl.verbose);
 
@@ -473,6 +629,7 @@ main(int argc, char *argv[])
 	 * connection from the same host would meet our own lock: no
 	 * multi-conn there. */
 	s.ctx.multi_conn = !cl.inetd;
+	tls_setup(&s.ctx, &f);
 	if ((sigfd = signals_shutdown_fd()) == -1)
 		return 1;
 	if ((nl = listen_inherited(cl.inetd, lfds, LISTEN_MAX_FDS)) == -1)
@@ -502,6 +659,7 @@ main(int argc, char *argv[])
 	if ((s.ctx.rootfd = open(cl.root, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1)
 		log_fatal("root %s: %s", cl.root, strerror(errno));
+	boot_dir_setup(&s.ctx, &f, cl.root);
 	if ((s.reapfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
 		log_fatal("eventfd: %s", strerror(errno));
 	if (claims_init(&s.ctx.claims) == -1)
@@ -516,6 +674,7 @@ main(int argc, char *argv[])
 		log_info("serving %s/*.img on port %u (at most %lld "
 		    "connections, %lld per host) to hosts in: %s", cl.root,
 		    cl.port, s.max_conn, s.per_host, allowed);
+		tls_describe_setup(&s.ctx, &f);
 	}
 
 	rc = serve(&s, lfds, nl, sigfd, cl.inetd);
@@ -524,6 +683,9 @@ main(int argc, char *argv[])
 		close(lfds[i]);
 	close(s.reapfd);
 	close(s.ctx.rootfd);
+	if (s.ctx.bootfd != -1)
+		close(s.ctx.bootfd);
+	tls_creds_free(s.ctx.tls);
 	close(sigfd);
 	if (s.ctx.overlays != NULL)
 		ovl_registry_destroy(s.ctx.overlays);

@@ -2,7 +2,10 @@
  * (opening, claiming and listing exports) and sends the replies it
  * builds. Everything read here is bounded: a whole handshake must finish
  * within the timeout, and no option payload longer than NBDD_MAX_OPTION
- * is ever buffered. */
+ * is ever buffered. After STARTTLS everything goes through TLS (c->tp),
+ * and nothing read is kept across it: options are read exactly, so the
+ * only plaintext there can be is what waits in the socket, and that is
+ * thrown away unread. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +17,8 @@
 #include "nbdd/options.h"
 #include "nbdd/proto.h"
 #include "nbdd/sockio.h"
+#include "nbdd/tlsauth.h"
+#include "nbdd/transport.h"
 
 /* Lines about a host outside the allowed networks are debug only: it was
  * logged, rate-limited, when it connected, and a scan must not get a line
@@ -46,9 +51,9 @@ hs_flush(struct hs *h)
 {
 	if (h->outlen == 0)
 		return 0;
-	if (sock_write_full(h->c->fd, h->out, h->outlen, 0) == -1) {
+	if (tp_write_full(&h->c->tp, h->out, h->outlen, 0) == -1) {
 		HS_LOG(h->c, "%s: handshake: sending: %s", h->c->peer,
-		    strerror(errno));
+		    tp_strerror(&h->c->tp, errno));
 		return -1;
 	}
 	h->outlen = 0;
@@ -68,13 +73,13 @@ hs_room(struct hs *h)
 /* Why a read failed, for log lines: a peer gone, at a message boundary
  * (n == 0) or part way (ECONNRESET), closed the connection. */
 static const char *
-read_error(ssize_t n)
+read_error(const struct hs *h, ssize_t n)
 {
 	if (n == 0 || errno == ECONNRESET)
 		return "client closed the connection";
 	if (errno == ETIMEDOUT)
 		return "timed out";
-	return strerror(errno);
+	return tp_strerror(&h->c->tp, errno);
 }
 
 static enum opt_open_status
@@ -86,6 +91,24 @@ open_status(enum export_status st)
 	case EXPORT_NOT_FOUND:	return OPT_OPEN_NOT_FOUND;
 	default:		return OPT_OPEN_ERROR;
 	}
+}
+
+/* Over TLS, whether the client's identity may open the export now open
+ * in c->ex (tlsauth.h): 1, or 0 with the rule's reason in why. */
+static int
+identity_may_open(struct conn *c, char *why, size_t whylen)
+{
+	struct image_id id = { (uint64_t)c->ex.dev, (uint64_t)c->ex.ino };
+	const char *who = tp_identity(&c->tp);
+	enum tlsauth_rule rule;
+
+	if (!tp_is_tls(&c->tp))
+		return 1;
+	if (tlsauth_decide(&c->ctx->auth, who, c->ex.name, &id, &rule) ==
+	    TLSAUTH_OK)
+		return 1;
+	(void)tlsauth_describe(rule, who, why, whylen);
+	return 0;
 }
 
 /* A writable image to be served: claimed for the host, unless it is a
@@ -149,6 +172,12 @@ open_export(struct hs *h, const struct opt_decision *d, struct opt_opened *res,
 		res->why = reason;
 		return;
 	}
+	if (!identity_may_open(c, why, whylen)) {
+		export_close(&c->ex);
+		res->status = OPT_OPEN_DENIED;
+		res->why = why;
+		return;
+	}
 	if (d->claim) {
 		res->status = c->ex.read_only ? take_overlay(c, why, whylen) :
 		    take_claim(c, why, whylen);
@@ -172,12 +201,33 @@ close_export(struct hs *h)
 	conn_release(h->c);
 }
 
+/* LIST over TLS names only what the identity may open. */
+static int
+may_list(struct hs *h, const char *name, size_t len)
+{
+	struct conn *c = h->c;
+	const char *reason;
+	char why[512];
+	int ok;
+
+	if (!tp_is_tls(&c->tp) || tp_identity(&c->tp) == NULL)
+		return 1;
+	if (export_open(c->ctx->rootfd, name, len, &c->ex, &reason) !=
+	    EXPORT_OK)
+		return 0;
+	ok = identity_may_open(c, why, sizeof(why));
+	export_close(&c->ex);
+	return ok;
+}
+
 static int
 list_one(void *ctx, const char *name, size_t len)
 {
 	struct hs *h = ctx;
 	uint8_t *o;
 
+	if (!may_list(h, name, len))
+		return 0;
 	if ((o = hs_room(h)) == NULL) {
 		h->send_failed = 1;
 		return -1;
@@ -242,6 +292,45 @@ log_export(struct hs *h, uint32_t opt)
 	    h->st.meta ? ", base:allocation" : "", hs_option_name(opt));
 }
 
+/* STARTTLS acknowledged (the ACK queued): whatever plaintext came with
+ * or after the option is thrown away unread, so no one can slip options
+ * in ahead of the handshake; then the ACK, then the handshake, which
+ * must finish by the handshake's deadline. */
+static enum hs_end
+start_tls(struct hs *h)
+{
+	struct conn *c = h->c;
+	char why[512], desc[64];
+	const char *who;
+	ssize_t junk;
+
+	if ((junk = sock_drain(c->fd, NBDD_MAX_DISCARD)) == -1) {
+		HS_LOG(c, "%s: STARTTLS: %s: closing", c->peer,
+		    errno == EMSGSIZE ? "a flood of plaintext after it" :
+		    strerror(errno));
+		return HS_CLOSE;
+	}
+	if (junk > 0)
+		HS_LOG(c, "%s: STARTTLS: %zd bytes of plaintext sent after it, "
+		    "before TLS began: thrown away unread", c->peer, junk);
+	if (hs_flush(h) == -1)
+		return HS_CLOSE;
+	if (tp_starttls(&c->tp, c->ctx->tls, h->deadline, why,
+	    sizeof(why)) == -1) {
+		HS_LOG(c, "%s: TLS: %s: closing", c->peer, why);
+		return HS_CLOSE;
+	}
+	opt_tls_started(&h->st);
+	if (sock_tune_records(c->fd) == -1)
+		log_warn("%s: TLS: socket options: %s", c->peer,
+		    strerror(errno));
+	tls_describe(c->tp.tls, desc, sizeof(desc));
+	who = tp_identity(&c->tp);
+	log_info("%s: TLS: %s, %s%s", c->peer, desc, who ? "identity " :
+	    "no client identity", who ? who : "");
+	return HS_HAGGLE;
+}
+
 /* Carries out a decision on an option of len bytes, and those it leads
  * to, until the option is answered. */
 static enum hs_end
@@ -253,10 +342,10 @@ carry_out(struct hs *h, struct opt_decision *d, uint32_t len)
 	uint8_t *o;
 
 	for (;;) {
-		if (d->discard > 0 && sock_discard(c->fd, d->discard,
+		if (d->discard > 0 && tp_discard(&c->tp, d->discard,
 		    h->deadline) == -1) {
 			HS_LOG(c, "%s: handshake: %s", c->peer,
-			    read_error(-1));
+			    read_error(h, -1));
 			return HS_CLOSE;
 		}
 		log_note(h, d, len);
@@ -265,9 +354,10 @@ carry_out(struct hs *h, struct opt_decision *d, uint32_t len)
 		case OPT_HAGGLE:
 			return hs_flush(h) == -1 ? HS_CLOSE : HS_HAGGLE;
 		case OPT_CLOSE:
-		case OPT_STARTTLS:	/* not offered: never decided */
 			(void)hs_flush(h);
 			return HS_CLOSE;
+		case OPT_STARTTLS:
+			return start_tls(h);
 		case OPT_TRANSMIT:
 			if (hs_flush(h) == -1)
 				return HS_CLOSE;
@@ -300,10 +390,10 @@ option(struct hs *h, const struct hs_option *o)
 	ssize_t n;
 
 	if (o->len <= NBDD_MAX_OPTION) {
-		if (o->len > 0 && (n = sock_read_full(c->fd, h->payload,
+		if (o->len > 0 && (n = tp_read_full(&c->tp, h->payload,
 		    o->len, h->deadline)) != (ssize_t)o->len) {
 			HS_LOG(c, "%s: handshake: %s in the middle of %s",
-			    c->peer, read_error(n), hs_option_name(o->opt));
+			    c->peer, read_error(h, n), hs_option_name(o->opt));
 			return HS_CLOSE;
 		}
 		payload = h->payload;
@@ -318,7 +408,7 @@ int
 negotiate(struct conn *c)
 {
 	struct opt_config cfg = { .host = c->host, .refused = c->refused,
-	    .multi_conn = c->ctx->multi_conn, .tls = OPT_TLS_OFF };
+	    .multi_conn = c->ctx->multi_conn, .tls = c->ctx->tls_mode };
 	struct hs *h;
 	uint8_t b[HS_OPTION_HDR_SIZE];
 	struct hs_option o;
@@ -341,10 +431,10 @@ negotiate(struct conn *c)
 	h->outlen = hs_greeting(h->out);
 	if (hs_flush(h) == -1)
 		goto out;
-	if ((n = sock_read_full(c->fd, b, 4, h->deadline)) != 4) {
+	if ((n = tp_read_full(&c->tp, b, 4, h->deadline)) != 4) {
 		HS_LOG(c, "%s: handshake: no client flags (%s); an oldstyle "
 		    "client? nbdd speaks fixed newstyle only", c->peer,
-		    read_error(n));
+		    read_error(h, n));
 		goto out;
 	}
 	if (opt_client_flags(&h->st, b, &cflags) == -1) {
@@ -353,9 +443,10 @@ negotiate(struct conn *c)
 		goto out;
 	}
 	for (;;) {
-		if ((n = sock_read_full(c->fd, b, sizeof(b), h->deadline)) !=
+		if ((n = tp_read_full(&c->tp, b, sizeof(b), h->deadline)) !=
 		    sizeof(b)) {
-			HS_LOG(c, "%s: handshake: %s", c->peer, read_error(n));
+			HS_LOG(c, "%s: handshake: %s", c->peer,
+			    read_error(h, n));
 			break;
 		}
 		if (hs_parse_option(b, &o) == -1) {

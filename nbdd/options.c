@@ -8,6 +8,8 @@
 #include "nbdd/proto.h"
 
 #define NO_DEFAULT_EXPORT	"no default export: name one (LIST shows them)"
+#define TLS_REQUIRED		"TLS is required by this server: send " \
+				"STARTTLS first"
 #define SHARED_BASE_DESC	" (shared base, copy-on-write)"
 
 void
@@ -259,15 +261,55 @@ opt_refused_host(struct opt_state *st, uint8_t *out, struct opt_decision *d)
 	    "networks this server allows (nbdd -A)", st->cfg.host);
 }
 
-static void
-opt_starttls(struct opt_state *st, uint8_t *out, struct opt_decision *d)
+/* In required mode, before TLS, only STARTTLS and ABORT are answered. */
+static int
+needs_tls(const struct opt_state *st, uint32_t opt)
 {
-	switch (st->cfg.tls) {
-	case OPT_TLS_OFF:
+	return st->cfg.tls == OPT_TLS_REQUIRED && !st->tls &&
+	    opt != NBD_OPT_STARTTLS && opt != NBD_OPT_ABORT;
+}
+
+/* Any other option before TLS in required mode: nothing about the
+ * exports is told, nothing is opened or negotiated. EXPORT_NAME has no
+ * error reply, so it ends the connection. */
+static void
+opt_tls_required(struct opt_state *st, uint8_t *out, struct opt_decision *d)
+{
+	if (d->opt == NBD_OPT_EXPORT_NAME)
+		refuse_closing(st, d, "%s", TLS_REQUIRED);
+	else
+		refuse(st, d, out, NBD_REP_ERR_TLS_REQD, "%s", TLS_REQUIRED);
+}
+
+static void
+opt_starttls(struct opt_state *st, uint32_t len, uint8_t *out,
+    struct opt_decision *d)
+{
+	if (st->cfg.tls == OPT_TLS_OFF) {
 		refuse(st, d, out, NBD_REP_ERR_POLICY,
 		    "TLS is not offered by this server");
-		break;
+		return;
 	}
+	if (st->tls) {
+		refuse(st, d, out, NBD_REP_ERR_INVALID, "TLS is already on");
+		return;
+	}
+	if (len != 0) {
+		refuse(st, d, out, NBD_REP_ERR_INVALID,
+		    "STARTTLS takes no data");
+		return;
+	}
+	answer(d, out, NBD_REP_ACK, OPT_STARTTLS);
+}
+
+void
+opt_tls_started(struct opt_state *st)
+{
+	st->tls = 1;
+	st->structured = 0;
+	st->meta = 0;
+	memset(st->meta_name, 0, sizeof(st->meta_name));
+	st->pending.action = OPT_HAGGLE;
 }
 
 /* An option whose payload is longer than any real client sends: never
@@ -282,8 +324,13 @@ opt_too_long(struct opt_state *st, uint32_t len, uint8_t *out,
 		d->note = OPT_NOTE_TOO_LONG;
 		return;
 	}
-	refuse(st, d, out, NBD_REP_ERR_TOO_BIG, "option of %u bytes is "
-	    "longer than any this server takes (%u)", len, NBDD_MAX_OPTION);
+	/* Before TLS in required mode, TLS_REQD even for this. */
+	if (needs_tls(st, d->opt))
+		refuse(st, d, out, NBD_REP_ERR_TLS_REQD, "%s", TLS_REQUIRED);
+	else
+		refuse(st, d, out, NBD_REP_ERR_TOO_BIG, "option of %u bytes "
+		    "is longer than any this server takes (%u)", len,
+		    NBDD_MAX_OPTION);
 	d->discard = len;
 }
 
@@ -307,6 +354,10 @@ opt_decide(struct opt_state *st, uint32_t opt, const uint8_t *payload,
 	if (!st->fixed && opt != NBD_OPT_EXPORT_NAME) {
 		d->action = OPT_CLOSE;
 		d->note = OPT_NOTE_NOT_FIXED;
+		return;
+	}
+	if (needs_tls(st, opt)) {
+		opt_tls_required(st, out, d);
 		return;
 	}
 	switch (opt) {
@@ -346,7 +397,7 @@ opt_decide(struct opt_state *st, uint32_t opt, const uint8_t *payload,
 		opt_meta(st, payload, len, out, d);
 		break;
 	case NBD_OPT_STARTTLS:
-		opt_starttls(st, out, d);
+		opt_starttls(st, len, out, d);
 		break;
 	default:
 		refuse(st, d, out, NBD_REP_ERR_UNSUP,
@@ -361,6 +412,7 @@ open_error(enum opt_open_status status)
 	switch (status) {
 	case OPT_OPEN_BAD_NAME:
 	case OPT_OPEN_CLAIMED:
+	case OPT_OPEN_DENIED:
 		return NBD_REP_ERR_POLICY;
 	default:
 		return NBD_REP_ERR_UNKNOWN;

@@ -19,12 +19,14 @@
  * dropped: enough for a client to show its user why. */
 #define OPT_REFUSALS_MAX	8
 
-/* NBD over TLS. Only "off" exists today; the modes "allowed" and
- * "required" (where every option but STARTTLS and ABORT gets
- * NBD_REP_ERR_TLS_REQD until TLS is up) belong here, and STARTTLS is
- * answered in one place in options.c. */
+/* NBD over TLS, as doc/proto.md's server modes. */
 enum opt_tls {
-	OPT_TLS_OFF,
+	OPT_TLS_OFF,		/* NOTLS: STARTTLS refused (no credentials) */
+	OPT_TLS_ALLOWED,	/* SELECTIVETLS with no TLS-only export: the
+				 * client may start TLS, or not */
+	OPT_TLS_REQUIRED,	/* FORCEDTLS: before TLS every option but
+				 * STARTTLS and ABORT gets ERR_TLS_REQD, and
+				 * EXPORT_NAME closes */
 };
 
 /* What the handshake knows before the first option. */
@@ -42,8 +44,11 @@ enum opt_action {
 	OPT_LIST,		/* opt_list_entry() per export, then
 				 * opt_listed() */
 	OPT_TRANSMIT,		/* send the reply, start transmission */
-	OPT_STARTTLS,		/* send the reply, upgrade to TLS (not
-				 * returned while TLS is off) */
+	OPT_STARTTLS,		/* throw away any plaintext that came after
+				 * the option, send the reply (the ACK),
+				 * run the TLS handshake, then
+				 * opt_tls_started() and read the next
+				 * option; a failed handshake closes */
 };
 
 /* Why an export is opened. GO and EXPORT_NAME serve it (and so claim it
@@ -91,6 +96,8 @@ enum opt_open_status {
 	OPT_OPEN_NOT_FOUND,	/* no such image */
 	OPT_OPEN_ERROR,		/* there, but it cannot be opened */
 	OPT_OPEN_CLAIMED,	/* another host writes to it */
+	OPT_OPEN_DENIED,	/* the TLS identity may not open it
+				 * (tlsauth.h); why is the rule's reason */
 };
 
 struct opt_opened {
@@ -128,6 +135,7 @@ struct opt_state {
 	int fixed;		/* fixed newstyle client */
 	int no_zeroes;
 	int refusals;		/* options answered to a refused host */
+	int tls;		/* TLS is up (opt_tls_started) */
 	int structured;		/* structured replies negotiated */
 	int meta;		/* base:allocation selected ... */
 	char meta_name[EXPORT_NAME_MAX + 1];	/* ... for this export */
@@ -152,6 +160,11 @@ int opt_client_flags(struct opt_state *st, const uint8_t in[4],
  * decision says whether to discard it (d->discard) or close. */
 void opt_decide(struct opt_state *st, uint32_t opt, const uint8_t *payload,
     uint32_t len, uint8_t out[OPT_REPLY_MAX], struct opt_decision *d);
+
+/* After OPT_STARTTLS: the TLS handshake succeeded. What was negotiated
+ * in the clear is forgotten (structured replies, meta contexts), as
+ * proto.md wants, and every option is answered from now on. */
+void opt_tls_started(struct opt_state *st);
 
 /* After OPT_OPEN: what was found. The export stays open only if the
  * decision is OPT_TRANSMIT. */

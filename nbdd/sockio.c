@@ -51,6 +51,15 @@ sock_tune(int fd)
 }
 
 int
+sock_tune_records(int fd)
+{
+	int dflt = 0;	/* the sysctl's value: no mark */
+
+	return setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &dflt,
+	    sizeof(dflt));
+}
+
+int
 sock_wait(int fd, int64_t deadline_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -128,6 +137,31 @@ sock_discard(int fd, uint64_t len, int64_t deadline_ms)
 		len -= n;
 	}
 	return 0;
+}
+
+ssize_t
+sock_drain(int fd, size_t max)
+{
+	uint8_t junk[4096];
+	size_t got = 0;
+	ssize_t n;
+
+	for (;;) {
+		n = recv(fd, junk, sizeof(junk), MSG_DONTWAIT);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return (ssize_t)got;
+		if (n == -1)
+			return -1;
+		if (n == 0)
+			return (ssize_t)got;
+		got += (size_t)n;
+		if (got > max) {
+			errno = EMSGSIZE;
+			return -1;
+		}
+	}
 }
 
 ssize_t

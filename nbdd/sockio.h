@@ -20,6 +20,12 @@ int64_t sock_now_ms(void);
  * data. Returns 0, or -1 (errno set). */
 int sock_tune(int fd);
 
+/* For a stream that has become TLS: the kernel's default low-water mark
+ * again. TLS goes out a record (16 KiB at most) per sendmsg(); with
+ * sock_tune()'s mark nearly every one would wait for the last to leave,
+ * a sleep and a wakeup per record. 0, or -1 (errno set). */
+int sock_tune_records(int fd);
+
 /* Waits until fd is readable or deadline_ms passes: 1, 0 on timeout, -1
  * on error. SOCK_NO_DEADLINE waits for ever. */
 int sock_wait(int fd, int64_t deadline_ms);
@@ -32,6 +38,11 @@ ssize_t sock_read_full(int fd, void *buf, size_t len, int64_t deadline_ms);
 /* Reads and throws away len bytes in bounded chunks, for the middle of a
  * message: 0, or -1 with errno (ECONNRESET when the stream ended). */
 int sock_discard(int fd, uint64_t len, int64_t deadline_ms);
+
+/* Reads and throws away whatever has already arrived, without waiting:
+ * the count (0 when nothing had), or -1 with errno (EMSGSIZE when more
+ * than max bytes kept coming). */
+ssize_t sock_drain(int fd, size_t max);
 
 /* The same two, but the limit is on silence: each time bytes arrive the
  * client has idle_ms more. For payloads that may take long on a slow

@@ -6,8 +6,8 @@
  * meanwhile: a client with many requests in flight costs a few socket
  * calls per batch, not two per request. Large reads go out with
  * sendfile(), header first with MSG_MORE, so the data is never copied
- * through user space. */
-#include <sys/sendfile.h>
+ * through user space; over TLS (transport.h) they are read straight into
+ * the buffer their records are encrypted from. */
 #include <sys/socket.h>
 #include <errno.h>
 #include <stdio.h>
@@ -21,6 +21,7 @@
 #include "nbdd/proto.h"
 #include "nbdd/request.h"
 #include "nbdd/sockio.h"
+#include "nbdd/transport.h"
 
 #define IN_SIZE		(256 * 1024)
 #define OUT_SIZE	(256 * 1024)
@@ -48,9 +49,9 @@ flush_out(struct xmit *x, int flags)
 {
 	if (x->out_len == 0)
 		return 0;
-	if (sock_write_full(x->c->fd, x->out, x->out_len, flags) == -1) {
+	if (tp_write_buffer(&x->c->tp, x->out, x->out_len, flags) == -1) {
 		log_info("%s: export %s: sending replies: %s", x->c->peer,
-		    x->c->ex.name, strerror(errno));
+		    x->c->ex.name, tp_strerror(&x->c->tp, errno));
 		return -1;
 	}
 	x->out_len = 0;
@@ -88,18 +89,10 @@ recv_some(struct xmit *x)
 {
 	uint8_t *buf = x->in + x->in_end;
 	size_t len = IN_SIZE - x->in_end;
-	ssize_t n;
 
-	if (x->in_end > x->in_start) {
-		int w = sock_wait(x->c->fd, stall_deadline(x));
-		if (w <= 0) {
-			errno = w == 0 ? ETIMEDOUT : errno;
-			return -1;
-		}
-	}
-	while ((n = recv(x->c->fd, buf, len, 0)) == -1 && errno == EINTR)
-		;
-	return n;
+	if (x->in_end > x->in_start)
+		return tp_recv_by(&x->c->tp, buf, len, stall_deadline(x));
+	return tp_recv(&x->c->tp, buf, len, 0);
 }
 
 /* Reads more into the input buffer. want: bytes needed from in_start;
@@ -119,8 +112,8 @@ fill(struct xmit *x, size_t want)
 	/* Requests that came in while we answered the last ones are
 	 * answered in the same send(): fewer, larger segments for the
 	 * client to take in. */
-	if (x->out_len > 0 && (n = recv(x->c->fd, x->in + x->in_end,
-	    IN_SIZE - x->in_end, MSG_DONTWAIT)) > 0) {
+	if (x->out_len > 0 && (n = tp_recv(&x->c->tp, x->in + x->in_end,
+	    IN_SIZE - x->in_end, TP_DONTWAIT)) > 0) {
 		x->in_end += (size_t)n;
 		return 0;
 	}
@@ -144,7 +137,8 @@ fill(struct xmit *x, size_t want)
 		log_info("%s: export %s: connection lost%s: %s", x->c->peer,
 		    x->c->ex.name, x->in_end > x->in_start ?
 		    " in the middle of a request (not applied)" : "",
-		    n == 0 ? "closed by the client" : strerror(errno));
+		    n == 0 ? "closed by the client" :
+		    tp_strerror(&x->c->tp, errno));
 	return -1;
 }
 
@@ -203,45 +197,37 @@ big_buffer(struct xmit *x, size_t len)
 	return x->big;
 }
 
-/* A large read: header (with queued replies) then sendfile, in runs
- * that each come from one file (an overlay's blocks are in the overlay
- * file, the others in the base). Once the header is out an error can
- * only be a hard disconnect. */
+/* A large read, all of it from one file (use_sendfile): the replies
+ * queued and its header, then its data with sendfile() (or, over TLS,
+ * read into the buffer its records are encrypted from). Once data is on
+ * its way an error can only be a hard disconnect; before, it is
+ * answered. */
 static int
 read_sendfile(struct xmit *x, const struct nbd_request *r)
 {
-	off_t off = (off_t)r->offset;
-	size_t left = r->len;
-	uint32_t run = 0;
-	int fd = -1;
-	uint8_t *o;
-	ssize_t n;
+	size_t hdr = plan_read_header_len(&x->re);
+	uint32_t run;
+	int fd, started;
 
-	if ((o = out_room(x, REQ_READ_CHUNK_SIZE)) == NULL)
+	if ((fd = x->be->source(x->bs, r->offset, r->len, &run)) == -1)
+		return reply_outcome(x, r, errno);
+	if (x->out_len + hdr > TP_SEND_FILE_HDR_MAX && flush_out(x,
+	    MSG_MORE) == -1)
 		return -1;
-	x->out_len += plan_read_header(o, r, &x->re);
-	if (flush_out(x, MSG_MORE) == -1)
-		return -1;
-	while (left > 0) {
-		if (run == 0 && (fd = x->be->source(x->bs, (uint64_t)off,
-		    (uint32_t)left, &run)) == -1)
-			n = -1;
-		else
-			n = sendfile(x->c->fd, fd, &off, run);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			log_warn("%s: export %s: READ of %u bytes at %llu: %s "
-			    "after the reply header: dropping the connection",
-			    x->c->peer, x->c->ex.name, r->len,
-			    (unsigned long long)r->offset,
-			    n == 0 ? "end of image" : strerror(errno));
-			return -1;
-		}
-		left -= (size_t)n;
-		run -= (uint32_t)n;
+	plan_read_header(x->out + x->out_len, r, &x->re);
+	if (tp_send_file(&x->c->tp, x->out, x->out_len + hdr, fd, r->offset,
+	    r->len, &started) == 0) {
+		x->out_len = 0;
+		x->pending = 0;
+		return 0;
 	}
-	return 0;
+	if (!started)
+		return reply_outcome(x, r, errno);
+	log_warn("%s: export %s: READ of %u bytes at %llu: %s after the reply "
+	    "header: dropping the connection", x->c->peer, x->c->ex.name,
+	    r->len, (unsigned long long)r->offset, errno == ENODATA ?
+	    "end of image" : tp_strerror(&x->c->tp, errno));
+	return -1;
 }
 
 /* Whether r goes out with sendfile: large, and all of it from one file
@@ -285,9 +271,9 @@ do_read(struct xmit *x, const struct nbd_request *r)
 		return -1;
 	iov[0] = (struct iovec){ h, plan_read_header(h, r, &x->re) };
 	iov[1] = (struct iovec){ data, r->len };
-	if (sock_writev_full(x->c->fd, iov, 2, 0) == -1) {
+	if (tp_writev_full(&x->c->tp, iov, 2, 0) == -1) {
 		log_info("%s: export %s: sending: %s", x->c->peer,
-		    x->c->ex.name, strerror(errno));
+		    x->c->ex.name, tp_strerror(&x->c->tp, errno));
 		return -1;
 	}
 	return 0;
@@ -363,7 +349,7 @@ big_write(struct xmit *x, const struct nbd_request *r, const struct plan *p)
 	if ((buf = big_buffer(x, p->len)) == NULL) {
 		/* Keep in step: throw the payload away, then answer. */
 		x->in_start = x->in_end;
-		if (sock_discard_idle(x->c->fd, p->len - have,
+		if (tp_discard_idle(&x->c->tp, p->len - have,
 		    stall_ms(x)) == -1)
 			return -1;
 		return reply(x, r, NBD_ENOMEM, "out of memory");
@@ -372,13 +358,14 @@ big_write(struct xmit *x, const struct nbd_request *r, const struct plan *p)
 	x->in_start = x->in_end = 0;
 	if (flush_out(x, 0) == -1)
 		return -1;
-	if ((n = sock_read_idle(x->c->fd, buf + have, p->len - have,
+	if ((n = tp_read_idle(&x->c->tp, buf + have, p->len - have,
 	    stall_ms(x))) != (ssize_t)(p->len - have)) {
 		log_info("%s: export %s: WRITE of %u bytes at %llu cut short "
 		    "(%s): dropping the client, nothing written", x->c->peer,
 		    x->c->ex.name, r->len, (unsigned long long)r->offset,
 		    n == 0 || errno == ECONNRESET ? "closed" :
-		    errno == ETIMEDOUT ? "stalled" : strerror(errno));
+		    errno == ETIMEDOUT ? "stalled" :
+		    tp_strerror(&x->c->tp, errno));
 		return -1;
 	}
 	return command(x, r, p, buf);
@@ -395,7 +382,7 @@ refuse_write(struct xmit *x, const struct nbd_request *r,
 		x->in_start += p->discard;
 	else {
 		x->in_start = x->in_end;
-		if (sock_discard_idle(x->c->fd, p->discard - have,
+		if (tp_discard_idle(&x->c->tp, p->discard - have,
 		    stall_ms(x)) == -1) {
 			log_info("%s: export %s: refused WRITE cut short",
 			    x->c->peer, x->c->ex.name);

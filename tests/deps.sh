@@ -16,6 +16,7 @@ make                 build
 pkg-config           finding libbsd and Check
 libbsd-dev           strlcpy, strtonum, reallocarray (OpenBSD helpers)
 check                unit tests (Check framework)
+libgnutls28-dev      nbdd's NBD over TLS (GnuTLS, as nbd-server, nbdkit and qemu)
 scdoc                man pages
 "
 check_pkgs="
@@ -30,6 +31,7 @@ busybox              TFTP client and udhcpc
 udhcpc               plain DHCP client (busybox udhcpc)
 dnsmasq-base         the LAN's DHCP server in tests, TFTP peer in benchmarks
 nbd-client           NBD handshake and list tests; initramfs nbdroot support
+gnutls-bin           certtool and psktool: test certificates, CRLs and PSK files
 nbd-server           NBD peer in benchmarks
 nbdkit               NBD peer in benchmarks
 qemu-utils           qemu-img, qemu-io and qemu-nbd as NBD clients and peer
@@ -49,6 +51,7 @@ initramfs-tools      an initramfs with nbd-client's nbdroot= support
 cpio                 unpacking and repacking initramfs images
 procps               pkill and ps for test cleanup
 strace               nbdd test: FLUSH/FUA reach fdatasync and RWF_DSYNC
+tcpdump              the netboot test's capture of a root over TLS: no plaintext of it on the wire
 python3              hand-made TFTP packets in the tftpd tests (tests/tools/tftp-raw.py)
 bc                   rates in the demo and benchmarks
 systemd              systemd-socket-activate for socket activation tests

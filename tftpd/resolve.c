@@ -1,5 +1,4 @@
 #include <sys/stat.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -22,27 +21,6 @@
 #define WHY_SPECIAL	"is a FIFO, socket or character device: never opened"
 #define WHY_ENTRY_NAME	"is a file named like a boot entry: never sent whole"
 #define WHY_IMAGE	"is an OS image: never sent whole"
-
-/* Whether a first component names a machine: a serial (abcd1234) or a MAC
- * entry (dc-a6-32-01-36-c2), the two prefixes a Pi's bootloader uses. */
-static int
-names_a_machine(const char *p, size_t len)
-{
-	size_t i;
-
-	if (len == SERIAL_LEN) {
-		for (i = 0; i < len; i++)
-			if (!isxdigit((unsigned char)p[i]))
-				return 0;
-		return 1;
-	}
-	if (len != MAC_NAME_LEN)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (i % 3 == 2 ? p[i] != '-' : !isxdigit((unsigned char)p[i]))
-			return 0;
-	return 1;
-}
 
 /* Whether the rest of a path, after the first component, names nothing
  * beneath it: only empty and "." components ("", "/", "./", "//."). */
@@ -108,7 +86,7 @@ root_file_open(int rootfd, const char *name, size_t len, int beneath,
 	    O_CLOEXEC)) == -1) {
 		e = errno;
 		/* A machine without an entry would boot "default". */
-		if (e == ENOENT && names_a_machine(name, len) &&
+		if (e == ENOENT && piid_names_machine(name, len) &&
 		    bootdir_has(rootfd, "default"))
 			strlcpy(why, WHY_DEFAULT, whylen);
 		if (e == EACCES)
@@ -128,7 +106,7 @@ root_file_open(int rootfd, const char *name, size_t len, int beneath,
 		    S_ISBLK(st.st_mode) ? WHY_ENTRY : WHY_SPECIAL, whylen);
 		return SOURCE_NOT_FOUND;
 	}
-	if (names_a_machine(name, len) ||
+	if (piid_names_machine(name, len) ||
 	    (len == 7 && memcmp(name, "default", 7) == 0)) {
 		close(pfd);
 		strlcpy(why, WHY_ENTRY_NAME, whylen);
@@ -199,7 +177,7 @@ resolve_open(int rootfd, const char *name, size_t len, struct source **out,
 	type = bootdir_open(rootfd, path, first_len, &fd, &partition);
 	/* A machine without an entry of its own boots the "default" entry,
 	 * as dhcpproxyd answers it through that entry. */
-	if (type == BOOT_ENTRY_NONE && names_a_machine(path, first_len))
+	if (type == BOOT_ENTRY_NONE && piid_names_machine(path, first_len))
 		type = bootdir_open(rootfd, "default", 7, &fd, &partition);
 	if (type == BOOT_ENTRY_NONE)
 		return SOURCE_NOT_FOUND;

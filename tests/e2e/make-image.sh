@@ -5,7 +5,9 @@
 #   MBR
 #   partition 1  FAT32 "BOOT"   vmlinuz (stock Debian kernel), initrd.img
 #                               (initramfs-tools with nbd-client's nbdroot=
-#                               support)
+#                               support, and our NBD-over-TLS hook and boot
+#                               script, idle without credentials:
+#                               tests/e2e/tls-initrd.sh adds them)
 #   partition 2  ext4 "root"    busybox (with its libraries) and /sbin/init
 #                               (tests/e2e/init) that writes /marker and a
 #                               file on partition 1, syncs and powers off
@@ -27,7 +29,9 @@ kver=$(ls /boot/vmlinuz-* 2>/dev/null | sed 's|^/boot/vmlinuz-||' | sort -V | ta
 [ -n "$kver" ] || { echo "make-image: no /boot/vmlinuz-* (install linux-image-amd64)" >&2; exit 1; }
 [ -d "/lib/modules/$kver" ] || { echo "make-image: no /lib/modules/$kver" >&2; exit 1; }
 
-key=$(cat "$here"/make-image.sh "$here"/init | sha256sum | cut -c1-12)
+tlsex=$here/../../examples/initramfs-tools
+key=$(cat "$here"/make-image.sh "$here"/init "$tlsex"/hooks/nbd-tls \
+	"$tlsex"/scripts/nbd-tls-client | sha256sum | cut -c1-12)
 dir=$out/$kver-$key
 img=$dir/netboot.img
 if [ -s "$img" ]; then
@@ -73,13 +77,20 @@ nls_cp437
 nls_ascii
 nls_utf8
 MODS
+# Installed as the documentation says, with no credentials yet: the hook
+# must then leave the initramfs as it was, but for the boot script.
+install -m 755 "$tlsex/hooks/nbd-tls" "$conf/hooks/nbd-tls"
+install -m 755 "$tlsex/scripts/nbd-tls-client" "$conf/scripts/nbd-tls-client"
 echo "make-image: mkinitramfs for $kver (takes a minute)" >&2
 mkinitramfs -d "$conf" -o "$work/initrd.img" "$kver" >&2
 lsinitramfs "$work/initrd.img" > "$work/initrd.list"
-for f in scripts/local-top/nbd sbin/nbd-client nbd.ko virtio_net.ko ext4.ko vfat.ko; do
+for f in scripts/local-top/nbd sbin/nbd-client nbd.ko virtio_net.ko ext4.ko vfat.ko \
+    scripts/nbd-tls-client; do
 	grep -q "$f\$" "$work/initrd.list" ||
 		{ echo "make-image: initramfs lacks $f" >&2; exit 1; }
 done
+! grep -q 'nbd-tls$' "$work/initrd.list" ||
+	{ echo "make-image: the TLS hook acted without credentials" >&2; exit 1; }
 
 # --- root file system: busybox with its libraries, and our init ----------
 root=$work/root

@@ -6,7 +6,8 @@
  * The first byte picks the mode. Bit 0 clear: a handshake, then 4 bytes
  * of client flags and options as on the wire (16-byte header, payload);
  * bit 1 makes the host one outside the allowed networks, bit 2 offers
- * multi-conn. When the layer asks for an export to be opened, the next
+ * multi-conn, bits 3-4 pick the TLS mode (off, allowed, required; an
+ * acknowledged STARTTLS is taken as a successful handshake). When the layer asks for an export to be opened, the next
  * byte picks the result (status, read-only) and 8 more its size; when it
  * asks for a listing, the next byte how many names (each a length byte
  * and the name) and whether the root could be read. Once in
@@ -138,14 +139,17 @@ fake_open(struct input *in, struct opt_opened *res)
 	uint8_t b = take_byte(in, 0), sz[8];
 	static const enum opt_open_status st[] = { OPT_OPEN_OK, OPT_OPEN_OK,
 	    OPT_OPEN_OK, OPT_OPEN_OK, OPT_OPEN_BAD_NAME, OPT_OPEN_NOT_FOUND,
-	    OPT_OPEN_ERROR, OPT_OPEN_CLAIMED };
+	    OPT_OPEN_ERROR, OPT_OPEN_CLAIMED, OPT_OPEN_DENIED };
 	static const char *why[] = { NULL, NULL, NULL, NULL,
 	    "not a valid export name", "no such export", "Permission denied",
-	    "image x is in use by 10.0.0.5 (one writer per image)" };
+	    "image x is in use by 10.0.0.5 (one writer per image)",
+	    "boot entry abcd1234 points at another image" };
+	/* Bit 5 turns one of the successes into a refused identity. */
+	unsigned k = (b & 7) == 0 && (b >> 5) & 1 ? 8 : b & 7;
 
 	memset(res, 0, sizeof(*res));
-	res->status = st[b & 7];
-	res->why = why[b & 7];
+	res->status = st[k];
+	res->why = why[k];
 	res->shared_base = (b >> 3) & 1;
 	res->blockdev = (b >> 4) & 1;
 	res->size = take(in, sz, 8) == 0 ? get64(sz) : 1024 * 1024;
@@ -178,7 +182,7 @@ one_option(struct input *in, struct opt_state *st)
 	struct hs_option o;
 	const char *name;
 	size_t namelen;
-	int opened = 0;
+	int opened = 0, tls_before;
 
 	if (take(in, hdr, sizeof(hdr)) == -1 ||
 	    hs_parse_option(hdr, &o) == -1)
@@ -192,8 +196,33 @@ one_option(struct input *in, struct opt_state *st)
 		in->n -= o.len;
 	}
 	nreplies = 0;
+	tls_before = st->tls;
 	opt_decide(st, o.opt, payload, o.len, out, &d);
 	CHECK(d.opt == o.opt);
+	/* Required mode before TLS: nothing but STARTTLS and ABORT gets
+	 * anything but TLS_REQD, and nothing is opened or listed. */
+	if (st->cfg.tls == OPT_TLS_REQUIRED && !tls_before &&
+	    !st->cfg.refused && o.opt != NBD_OPT_STARTTLS &&
+	    o.opt != NBD_OPT_ABORT && d.action != OPT_CLOSE) {
+		CHECK(d.action == OPT_HAGGLE);
+		CHECK(d.replylen >= HS_REPLY_HDR_SIZE &&
+		    get32(out + 12) == NBD_REP_ERR_TLS_REQD);
+	}
+	if (d.action == OPT_STARTTLS) {
+		/* One ACK, only when TLS is offered and not yet on. */
+		CHECK(o.opt == NBD_OPT_STARTTLS && o.len == 0);
+		CHECK(st->cfg.tls != OPT_TLS_OFF && !st->tls &&
+		    !st->cfg.refused);
+		CHECK(d.replylen == HS_REPLY_HDR_SIZE &&
+		    get32(out + 12) == NBD_REP_ACK);
+		opt_tls_started(st);
+		CHECK(!st->structured && !st->meta);
+		return 0;
+	}
+	/* Never TLS_REQD once TLS is on, or when it is not offered. */
+	if ((st->tls || st->cfg.tls == OPT_TLS_OFF) &&
+	    d.replylen >= HS_REPLY_HDR_SIZE)
+		CHECK(get32(out + 12) != NBD_REP_ERR_TLS_REQD);
 	if (d.discard > 0)
 		CHECK(o.len > NBDD_MAX_OPTION && d.discard == o.len &&
 		    o.len <= NBDD_MAX_DISCARD);
@@ -224,6 +253,7 @@ one_option(struct input *in, struct opt_state *st)
 		opt_opened(st, &res, out, &d);
 		if (d.action == OPT_TRANSMIT) {
 			CHECK(res.status == OPT_OPEN_OK);
+			CHECK(st->cfg.tls != OPT_TLS_REQUIRED || st->tls);
 			CHECK(st->size == res.size &&
 			    st->shared_base == res.shared_base);
 			/* A shared base is writable too (its overlay). */
@@ -237,7 +267,6 @@ one_option(struct input *in, struct opt_state *st)
 	check_replies(st, o.opt, &d);
 	CHECK(!st->cfg.refused || d.action == OPT_HAGGLE ||
 	    d.action == OPT_CLOSE);
-	CHECK(d.action != OPT_STARTTLS);
 	if (d.action == OPT_CLOSE)
 		return -1;
 	return d.action == OPT_TRANSMIT ? 1 : 0;
@@ -352,7 +381,7 @@ handshake(struct input *in, uint8_t mode)
 {
 	struct opt_config cfg = { .host = "192.0.2.7",
 	    .refused = (mode >> 1) & 1, .multi_conn = (mode >> 2) & 1,
-	    .tls = OPT_TLS_OFF };
+	    .tls = (enum opt_tls)(((mode >> 3) & 3) % 3) };
 	struct opt_state st;
 	struct req_export caps;
 	uint8_t b[4];

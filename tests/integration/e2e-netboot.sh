@@ -35,11 +35,13 @@
 #                         of dhcpproxyd (dnsmasq proxy DHCP), tftpd (dnsmasq
 #                         TFTP from a directory) or nbdd (qemu-nbd)
 #   E2E_KEEP=DIR          copy the logs and the image there at the end
+#   E2E_TLS=0             skip the second boot, the root over TLS (below)
 . "$(dirname "$0")/../lib.sh"
 
 need_root
 need qemu-system-x86_64 dnsmasq mkinitramfs lsinitramfs sfdisk mkfs.vfat \
-	mcopy mkfs.ext4 debugfs e2fsck ip curl
+	mcopy mkfs.ext4 debugfs e2fsck ip curl unmkinitramfs cpio zstd tcpdump \
+	certtool
 [ -e /dev/net/tun ] || skip "no /dev/net/tun for the VM's tap device"
 ROM=/usr/lib/ipxe/qemu/pxe-virtio.rom
 [ -r "$ROM" ] || skip "no $ROM (ipxe-qemu)"
@@ -360,3 +362,101 @@ marker=$(debugfs -R 'cat /marker' "$T/root.ext4" 2>/dev/null)
 	fail "/marker holds '$marker', expected 'netboot-ok $TOKEN root=/dev/nbd0p2'"
 note "marker found: $marker"
 echo "netboot OK in $a_secs s"
+
+# --- a root over TLS ------------------------------------------------------------
+# The same VM boots again, now with nbdd in required mode (-X -y): its boot
+# entry points at netboot-tls.img, a copy of the image whose initramfs
+# carries a client certificate named after the entry (CN=52-54-00-e2-e0-01,
+# added by examples/initramfs-tools/hooks/nbd-tls through
+# tests/e2e/tls-initrd.sh) and runs nbd-client through the boot script
+# scripts/nbd-tls-client. The VM mounts /dev/nbd0p2 over TLS, writes its
+# marker and powers off. tcpdump captures the NBD port in the server's
+# namespace; the streams, reassembled, must hold the plaintext greeting
+# (the check can see plaintext) but never the export's name, the marker,
+# the file written to the boot partition, or a string from the root's init.
+tls_root() {
+	local export=netboot-tls ts creds p1 p2s p2n marker fat
+	CONSOLE=$T/vm-tls-console.log
+	ts=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+	. "$TOP/tests/tls.inc"
+	tls_make "$T/tls" "$SERVER"
+	tls_add_client "$ENTRY"
+	creds=$TLS_CLIENT/$ENTRY
+
+	# The image, its initramfs given the Pi's credentials, its entry.
+	cp --sparse=always "$img" "$T/srv/$export.img"
+	p1=$(( part1 * 512 ))
+	mcopy -i "$T/srv/$export.img@@$p1" ::initrd.img "$T/initrd.img"
+	"$TOP/tests/e2e/tls-initrd.sh" "$T/initrd.img" "$T/initrd-tls.img" "$creds" ||
+		fail "over TLS: making the TLS initramfs failed"
+	mcopy -o -i "$T/srv/$export.img@@$p1" "$T/initrd-tls.img" ::initrd.img
+	sed -e "s/@SERVER@/$SERVER/" -e "s/@PORT@/$NBD_PORT/" \
+		-e "s/@EXPORT@/$export/" -e "s/@TOKEN@/$ts/" \
+		"$TOP/tests/e2e/boot.ipxe" > "$T/boot-tls.ipxe"
+	mcopy -o -i "$T/srv/$export.img@@$p1" "$T/boot-tls.ipxe" ::boot.ipxe
+	ln -sfn "../$export.img" "$T/srv/boot/$ENTRY"
+
+	# The servers again, nbdd requiring TLS; the capture first.
+	start_bg tcpdump ip netns exec "$BOOT" sh -c \
+		'exec tcpdump -i eth0 -n -s 0 -U -w - "tcp port $0" > "$1"' \
+		"$NBD_PORT" "$T/nbd-tls.pcap"
+	TCPDUMP_PID=$LAST_PID
+	start_bg dnsmasq ip netns exec "$RT" dnsmasq --no-daemon --conf-file=/dev/null --port=0 \
+		--interface=eth0 --bind-interfaces --log-dhcp --log-facility=- \
+		--dhcp-range=10.77.0.100,10.77.0.150,255.255.255.0,10m \
+		--dhcp-leasefile="$T/leases" --pid-file=
+	DNSMASQ_PID=$LAST_PID
+	start_bg nbdd ip netns exec "$BOOT" "$BIN/nbdd" -v -r "$T/srv" -l "$SERVER" \
+		-p "$NBD_PORT" -X "$TLS_SERVER" -y
+	NBDD_PID=$LAST_PID
+	start_bg tftpd ip netns exec "$BOOT" "$BIN/tftpd" -v -r "$T/srv/boot" -l "$SERVER"
+	TFTPD_PID=$LAST_PID
+	start_bg dhcpproxyd ip netns exec "$BOOT" "$BIN/dhcpproxyd" -v -r "$T/srv/boot"
+	DHCPPROXYD_PID=$LAST_PID
+	wait_port udp 67 "$RT"
+	wait_port tcp "$NBD_PORT" "$BOOT"
+	wait_port udp 69 "$BOOT"
+	wait_port udp 67 "$BOOT"
+	for _ in $(seq 50); do grep -q 'listening on eth0' "$T/tcpdump.log" && break; sleep 0.1; done
+
+	note "booting the VM with its root over TLS ($ACCEL, timeout $TIMEOUT s)"
+	vm_start "$CONSOLE" tap0 "$MAC"
+	vm_wait "$VM_PID" "$VM_START" "$CONSOLE"
+	SHOWN_CONSOLE=
+	assert_log "$CONSOLE" "^e2e: marker written, token $ts"
+	note "over TLS: the VM powered off after $vm_secs s"
+	assert_log "$T/nbdd.log" "TLS required: X\.509 from"
+	assert_log "$T/nbdd.log" "TLS: TLS1\.[23] [A-Z0-9-]+, identity $ENTRY"
+	assert_log "$T/nbdd.log" "export $export \(read-write"
+	ip netns exec "$BOOT" curl -sS --max-time 20 -o "$T/e2e-fat-tls.txt" \
+		"tftp://$SERVER/$ENTRY/e2e-fat.txt" 2>"$T/curl.out" ||
+		fail "over TLS: fetching e2e-fat.txt failed: $(cat "$T/curl.out")"
+	fat=$(cat "$T/e2e-fat-tls.txt")
+	[ "$fat" = "written-by-vm $ts" ] ||
+		fail "over TLS: tftpd served e2e-fat.txt as '$fat'"
+	for d in $DHCPPROXYD_PID $TFTPD_PID $NBDD_PID; do
+		stop_pid "$d"
+	done
+	kill -TERM "$DNSMASQ_PID"
+	kill -TERM "$TCPDUMP_PID"; wait "$TCPDUMP_PID" 2>/dev/null || true
+
+	read -r p2s p2n <<<"$part2"
+	dd if="$T/srv/$export.img" of="$T/root-tls.ext4" bs=512 skip="$p2s" \
+		count="$p2n" status=none
+	e2fsck -fy "$T/root-tls.ext4" >"$T/e2fsck.out" 2>&1 || [ $? -le 1 ] ||
+		fail "over TLS: e2fsck found the root broken: $(cat "$T/e2fsck.out")"
+	marker=$(debugfs -R 'cat /marker' "$T/root-tls.ext4" 2>/dev/null)
+	[ "$marker" = "netboot-ok $ts root=/dev/nbd0p2" ] ||
+		fail "over TLS: /marker holds '$marker'"
+	note "over TLS: marker found: $marker"
+
+	# The root crossed the wire only encrypted.
+	/usr/bin/python3 "$TOP/tests/e2e/pcap-streams.py" "$T/nbd-tls.pcap" \
+		"$NBD_PORT" --min-bytes $((512 * 1024)) +NBDMAGIC +IHAVEOPT \
+		"-$export" "-netboot-ok $ts" "-written-by-vm $ts" \
+		"-of the netboot test's root file system" >"$T/pcap.out" 2>&1 ||
+		fail "over TLS: the capture: $(cat "$T/pcap.out")"
+	note "over TLS: capture: $(head -1 "$T/pcap.out"); no plaintext of the root"
+	echo "netboot over TLS OK in $vm_secs s"
+}
+[ "${E2E_TLS:-1}" = 0 ] || standin nbd || tls_root

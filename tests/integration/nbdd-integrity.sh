@@ -1,19 +1,16 @@
 #!/bin/bash
 # nbdd data integrity: random writes from several connections at once
 # (libnbd via nbdsh), then every byte read back and compared with a model
-# and with the file; nbdcopy with multi-conn in both directions.
+# and with the file; nbdcopy with multi-conn in both directions. All of it
+# in plaintext, then again over TLS (nbdd -x required).
 . "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/tls.inc"
 need nbdsh nbdcopy
 /usr/bin/python3 -c 'import nbd' 2>/dev/null || skip "python3-libnbd not installed"
 
+tls_make "$T/tls"
 mkdir "$T/root"
 size=$((16 * 1024 * 1024))
-truncate -s $size "$T/root/disk.img"
-port=$(free_port tcp)
-start_bg nbdd "$BIN/nbdd" -r "$T/root" -l 127.0.0.1 -p "$port"
-pid=$LAST_PID
-wait_port tcp "$port"
-URI="nbd://127.0.0.1:$port/disk"
 
 cat >"$T/writers.py" <<'PY'
 import nbd, os, random, sys, threading
@@ -25,6 +22,7 @@ lock = threading.Lock()
 STRIPE, N = 65536, 4
 def writer(k):
     h = nbd.NBD()
+    h.set_uri_allow_local_file(True)
     h.connect_uri(uri)
     assert h.can_multi_conn()
     rnd = random.Random(k)
@@ -55,6 +53,7 @@ ts = [threading.Thread(target=writer, args=(k,)) for k in range(N)]
 [t.start() for t in ts]
 [t.join() for t in ts]
 h = nbd.NBD()
+h.set_uri_allow_local_file(True)
 h.connect_uri(uri)
 got = bytearray()
 for off in range(0, size, 1 << 20):
@@ -65,25 +64,12 @@ if got != model:
     sys.exit("read back differs from the model at byte %d" % bad)
 open(model_path, "wb").write(model)
 PY
-/usr/bin/python3 "$T/writers.py" "$URI" $size "$T/model" || fail "concurrent writers"
-assert_same_file "$T/model" "$T/root/disk.img"
-
-# nbdcopy with several connections, in and out.
-head -c $size /dev/urandom >"$T/src.img"
-nbdcopy -C 4 "$T/src.img" "$URI" || fail "nbdcopy in"
-assert_same_file "$T/src.img" "$T/root/disk.img"
-nbdcopy -C 4 "$URI" "$T/out.img" || fail "nbdcopy out"
-assert_same_file "$T/src.img" "$T/out.img"
-nbdcopy -C 1 --request-size=4194304 "$URI" "$T/out1.img" || fail "nbdcopy -C 1"
-assert_same_file "$T/src.img" "$T/out1.img"
-# Simple replies (the kernel client's view) and structured ones, small
-# reads (batched) and large ones (sendfile on a lone connection, the
-# copy path beside a second connection), at odd offsets.
 cat >"$T/reads.py" <<'PY'
 import nbd, sys
 uri, src = sys.argv[1], open(sys.argv[2], "rb").read()
 for structured in (False, True):
     h = nbd.NBD()
+    h.set_uri_allow_local_file(True)
     h.set_request_structured_replies(structured)
     h.connect_uri(uri)
     assert h.get_structured_replies_negotiated() == structured
@@ -91,6 +77,7 @@ for structured in (False, True):
                     (len(src) - (8 << 20), 8 << 20), (0, len(src))):
         assert h.pread(ln, off) == src[off:off + ln], (structured, off, ln)
     h2 = nbd.NBD()	# a second connection: large reads take the copy path
+    h2.set_uri_allow_local_file(True)
     h2.set_request_structured_replies(structured)
     h2.connect_uri(uri)
     for off, ln in ((777, 3 << 20), (0, 256 << 10)):
@@ -99,7 +86,46 @@ for structured in (False, True):
     h2.shutdown()
     h.shutdown()
 PY
-/usr/bin/python3 "$T/reads.py" "$URI" "$T/src.img" || fail "reads of every size"
 
+# checks URI: every check against the export at URI.
+checks() {
+	local URI=$1
+	truncate -s 0 "$T/root/disk.img"
+	truncate -s $size "$T/root/disk.img"
+	/usr/bin/python3 "$T/writers.py" "$URI" $size "$T/model" || fail "concurrent writers"
+	assert_same_file "$T/model" "$T/root/disk.img"
+
+	# nbdcopy with several connections, in and out.
+	head -c $size /dev/urandom >"$T/src.img"
+	nbdcopy -C 4 "$T/src.img" "$URI" || fail "nbdcopy in"
+	assert_same_file "$T/src.img" "$T/root/disk.img"
+	nbdcopy -C 4 "$URI" "$T/out.img" || fail "nbdcopy out"
+	assert_same_file "$T/src.img" "$T/out.img"
+	nbdcopy -C 1 --request-size=4194304 "$URI" "$T/out1.img" || fail "nbdcopy -C 1"
+	assert_same_file "$T/src.img" "$T/out1.img"
+	# Simple replies (the kernel client's view) and structured ones, small
+	# reads (batched) and large ones (sendfile on a lone connection, the
+	# copy path beside a second connection), at odd offsets.
+	/usr/bin/python3 "$T/reads.py" "$URI" "$T/src.img" || fail "reads of every size"
+}
+
+# Plaintext.
+port=$(free_port tcp)
+start_bg nbdd "$BIN/nbdd" -r "$T/root" -l 127.0.0.1 -p "$port"
+pid=$LAST_PID
+wait_port tcp "$port"
+checks "nbd://127.0.0.1:$port/disk"
+assert_alive "$pid"
+stop_pid "$pid"
+
+# Over TLS: large reads are read into the buffer their records are
+# encrypted from, small ones batched, writes decrypted into place.
+port=$(free_port tcp)
+start_bg nbdd-tls "$BIN/nbdd" -r "$T/root" -l 127.0.0.1 -p "$port" \
+	-X "$TLS_SERVER" -y -w admin -v
+pid=$LAST_PID
+wait_port tcp "$port"
+checks "nbds://127.0.0.1:$port/disk?tls-certificates=$TLS_CLIENT/admin"
+assert_log "$T/nbdd-tls.log" 'TLS: TLS1.3 .*identity admin'
 assert_alive "$pid"
 stop_pid "$pid"

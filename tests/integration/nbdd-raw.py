@@ -6,6 +6,7 @@ usage: nbdd-raw.py PORT SCENARIO [ARGS...]   (exit 0 = scenario passed)
 """
 import os
 import socket
+import ssl
 import struct
 import sys
 import time
@@ -16,12 +17,14 @@ REPMAGIC = 0x3E889045565A9
 REQMAGIC = 0x25609513
 SIMPLE = 0x67446698
 STRUCT = 0x668E33EF
-OPT_EXPORT_NAME, OPT_ABORT, OPT_LIST, OPT_INFO, OPT_GO = 1, 2, 3, 6, 7
+OPT_EXPORT_NAME, OPT_ABORT, OPT_LIST, OPT_STARTTLS, OPT_INFO, OPT_GO = \
+    1, 2, 3, 5, 6, 7
 OPT_SR, OPT_LIST_META, OPT_SET_META = 8, 9, 10
 REP_ACK, REP_SERVER, REP_INFO, REP_META = 1, 2, 3, 4
 ERR = 1 << 31
 REP_ERR_UNSUP, REP_ERR_POLICY, REP_ERR_INVALID = ERR | 1, ERR | 2, ERR | 3
 REP_ERR_UNKNOWN, REP_ERR_TOO_BIG = ERR | 6, ERR | 9
+REP_ERR_TLS_REQD = ERR | 5
 CMD_READ, CMD_WRITE, CMD_DISC, CMD_FLUSH, CMD_TRIM = 0, 1, 2, 3, 4
 CMD_CACHE, CMD_WZ, CMD_BS = 5, 6, 7
 EPERM, EINVAL, ENOSPC = 1, 22, 28
@@ -36,6 +39,67 @@ def fail(msg):
 def check(cond, msg):
     if not cond:
         fail(msg)
+
+
+class TLS:
+    """A TLS client session over a connected socket, with the records in
+    our hands (ssl.MemoryBIO): it can send a record cut short, which
+    SSLSocket cannot. Has the socket calls Client uses."""
+
+    def __init__(self, sock, certdir, hostname="localhost"):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.load_verify_locations(os.path.join(certdir, "ca-cert.pem"))
+        cert = os.path.join(certdir, "client-cert.pem")
+        if os.path.exists(cert):
+            ctx.load_cert_chain(cert, os.path.join(certdir, "client-key.pem"))
+        self.raw = sock
+        self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.obj = ctx.wrap_bio(self.inc, self.out, server_hostname=hostname)
+
+    def _flush(self):
+        d = self.out.read()
+        if d:
+            self.raw.sendall(d)
+
+    def _fill(self):
+        d = self.raw.recv(65536)
+        if d:
+            self.inc.write(d)
+        else:
+            self.inc.write_eof()
+
+    def handshake(self):
+        while True:
+            try:
+                self.obj.do_handshake()
+                self._flush()
+                return
+            except ssl.SSLWantReadError:
+                self._flush()
+                self._fill()
+
+    def records(self, data):
+        """data as the TLS records that carry it, not sent."""
+        self.obj.write(data)
+        return self.out.read()
+
+    def sendall(self, data):
+        self.raw.sendall(self.records(data))
+
+    def recv(self, n):
+        while True:
+            try:
+                return self.obj.read(n)
+            except ssl.SSLWantReadError:
+                self._fill()
+            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                return b""
+
+    def settimeout(self, t):
+        self.raw.settimeout(t)
+
+    def close(self):
+        self.raw.close()
 
 
 class Client:
@@ -100,6 +164,15 @@ class Client:
             else:
                 return typ, data.decode(errors="replace"), infos
 
+    def starttls(self, certdir):
+        """STARTTLS, acknowledged, then the TLS handshake."""
+        self.opt(OPT_STARTTLS)
+        o, typ, _ = self.reply()
+        check(o == OPT_STARTTLS and typ == REP_ACK,
+              "STARTTLS not acknowledged: %#x" % typ)
+        self.s = TLS(self.s, certdir)
+        self.s.handshake()
+
     def structured(self):
         self.opt(OPT_SR)
         _, typ, _ = self.reply()
@@ -118,9 +191,11 @@ class Client:
         return err, h, data
 
 
-def ready(port, name, src=None):
+def ready(port, name, src=None, certdir=None):
     c = Client(port, src)
     c.greet()
+    if certdir:
+        c.starttls(certdir)
     size, flags, _ = c.go(name)
     check(isinstance(flags, int), "GO %s refused: %s" % (name, flags))
     return c, size, flags
@@ -395,6 +470,223 @@ def sc_list(port, *names):
         ln = struct.unpack(">I", data[:4])[0]
         got.add(data[4:4 + ln].decode())
     check(got == set(names), "LIST gave %s, want %s" % (sorted(got), sorted(names)))
+    c.opt(OPT_ABORT)
+
+
+# --- TLS (nbdd -x required or allowed) -------------------------------------
+
+def listing(c):
+    c.opt(OPT_LIST)
+    got = set()
+    while True:
+        _, typ, data = c.reply()
+        if typ != REP_SERVER:
+            return typ, got
+        ln = struct.unpack(">I", data[:4])[0]
+        got.add(data[4:4 + ln].decode())
+
+
+def sc_tls_required(port, certdir, name, *listed):
+    """Before TLS only STARTTLS and ABORT are answered (TLS_REQD for the
+    rest, LIST shows nothing); after it everything is, STARTTLS once."""
+    c = Client(port)
+    c.greet()
+    typ, got = listing(c)
+    check(typ == REP_ERR_TLS_REQD and not got, "LIST before TLS: %#x %s" % (typ, got))
+    for o, payload in ((OPT_SR, b""), (0x7777, b"xyz"), (OPT_GO, b"\0" * 100000)):
+        c.opt(o, payload)
+        _, typ, msg = c.reply()
+        check(typ == REP_ERR_TLS_REQD, "option %d before TLS: %#x" % (o, typ))
+        check(b"STARTTLS" in msg, "TLS_REQD message %r" % msg)
+    for o in (OPT_GO, OPT_INFO):
+        typ, msg, _ = c.go(name, o)
+        check(typ == REP_ERR_TLS_REQD, "%d before TLS: %r" % (o, typ))
+    c.opt(OPT_STARTTLS, b"x")
+    _, typ, _ = c.reply()
+    check(typ == REP_ERR_INVALID, "STARTTLS with data: %#x" % typ)
+    c.starttls(certdir)
+    c.opt(OPT_STARTTLS)
+    _, typ, msg = c.reply()
+    check(typ == REP_ERR_INVALID, "a second STARTTLS: %#x %r" % (typ, msg))
+    typ, got = listing(c)
+    check(typ == REP_ACK and got == set(listed),
+          "LIST over TLS gave %s, want %s" % (sorted(got), sorted(listed)))
+    c.opt(0x7777, b"xyz")
+    _, typ, _ = c.reply()
+    check(typ == REP_ERR_UNSUP, "unknown option over TLS: %#x" % typ)
+    size, flags, _ = c.go(name)
+    check(isinstance(flags, int), "GO %s over TLS: %r" % (name, flags))
+    # Reads of every path: batched, copied, and from the record buffer.
+    for off, ln in ((0, 4096), (1, 511), (4096, 60000), (12345, 1 << 20),
+                    (size - (4 << 20), 4 << 20)):
+        c.req(CMD_READ, off, ln)
+        err, _, data = c.simple(ln)
+        check(err == 0 and len(data) == ln, "READ %d at %d over TLS" % (ln, off))
+    c.req(CMD_WRITE, 8192, 4096, 1, b"\x5a" * 4096)
+    check(c.simple()[0] == 0, "WRITE over TLS")
+    c.req(CMD_READ, 8192, 4096)
+    check(c.simple(4096)[2] == b"\x5a" * 4096, "read back over TLS")
+    c.req(CMD_DISC, 0, 0)
+    check(c.closed(), "DISC over TLS")
+
+
+def sc_tls_export_name_plain(port, name):
+    """EXPORT_NAME before TLS has no error reply: the connection ends
+    without a byte of the export."""
+    c = Client(port)
+    c.greet()
+    n = name.encode()
+    c.opt(OPT_EXPORT_NAME, n)
+    c.s.settimeout(5)
+    try:
+        got = c.s.recv(65536)
+    except ConnectionResetError:
+        got = b""
+    check(got == b"", "EXPORT_NAME before TLS answered: %r" % got[:32])
+
+
+def sc_tls_forgets(port, certdir, name):
+    """Allowed mode: structured replies negotiated in the clear do not
+    survive STARTTLS (simple replies after it)."""
+    c = Client(port)
+    c.greet()
+    c.structured()
+    c.starttls(certdir)
+    size, flags, _ = c.go(name)
+    check(isinstance(flags, int), "GO: %r" % (flags,))
+    check(not flags & (1 << 7), "DF offered without structured replies")
+    c.req(CMD_READ, 0, 512)
+    err, _, _ = c.simple(512)    # a structured reply fails the magic check
+    check(err == 0, "READ error %d" % err)
+    c.req(CMD_DISC, 0, 0)
+
+
+def sc_tls_plain_allowed(port, name):
+    """Allowed mode: a plaintext client still opens what it names."""
+    c, size, flags = ready(port, name)
+    c.req(CMD_READ, 0, 512)
+    check(c.simple(512)[0] == 0, "plaintext READ in allowed mode")
+    c.req(CMD_DISC, 0, 0)
+
+
+def sc_tls_inject(port, certdir):
+    """Options sent in plaintext with STARTTLS (a man in the middle's
+    STARTTLS command injection) are thrown away, never parsed: after the
+    handshake the first reply is to our own option."""
+    c = Client(port)
+    c.greet()
+    injected = b"".join(struct.pack(">QII", IHAVEOPT, o, 0)
+                        for o in (OPT_LIST, OPT_SR, 0x7777))
+    c.s.sendall(struct.pack(">QII", IHAVEOPT, OPT_STARTTLS, 0) + injected)
+    o, typ, _ = c.reply()
+    check(o == OPT_STARTTLS and typ == REP_ACK, "STARTTLS: %#x" % typ)
+    c.s = TLS(c.s, certdir)
+    c.s.handshake()
+    c.opt(0x6666, b"mine")
+    o, typ, _ = c.reply()
+    check(o == 0x6666 and typ == REP_ERR_UNSUP,
+          "first reply after TLS is to option %#x (%#x): injected bytes parsed" % (o, typ))
+    c.opt(OPT_ABORT)
+    o, typ, _ = c.reply()
+    check(o == OPT_ABORT and typ == REP_ACK, "ABORT: %#x %#x" % (o, typ))
+
+
+def sc_tls_inject_late(port):
+    """Plaintext after STARTTLS's ACK, where the ClientHello belongs: the
+    handshake fails and the connection ends; no reply comes."""
+    c = Client(port)
+    c.greet()
+    c.opt(OPT_STARTTLS)
+    o, typ, _ = c.reply()
+    check(typ == REP_ACK, "STARTTLS: %#x" % typ)
+    c.s.sendall(struct.pack(">QII", IHAVEOPT, OPT_LIST, 0))
+    c.s.settimeout(5)
+    got = b""
+    try:
+        while True:
+            d = c.s.recv(65536)
+            if not d:
+                break
+            got += d
+    except ConnectionResetError:
+        pass
+    check(REPMAGIC.to_bytes(8, "big") not in got,
+          "an option reply after plaintext in place of the ClientHello")
+
+
+def sc_tls_bad_cert(port, certdir):
+    """A client whose certificate the server refuses: no option is ever
+    answered over TLS."""
+    c = Client(port)
+    c.greet()
+    try:
+        c.starttls(certdir)
+        c.opt(OPT_LIST)
+        c.reply()
+    except (ssl.SSLError, EOFError, ConnectionResetError, BrokenPipeError):
+        return
+    fail("a refused certificate was served")
+
+
+def sc_tls_stall(port, timeout, how):
+    """A client that stalls in the TLS handshake: 'silent' (nothing after
+    the ACK) or 'partial' (half a ClientHello record) is dropped after the
+    handshake timeout."""
+    c = Client(port)
+    c.greet()
+    t = time.time()
+    c.opt(OPT_STARTTLS)
+    _, typ, _ = c.reply()
+    check(typ == REP_ACK, "STARTTLS: %#x" % typ)
+    if how == "partial":
+        c.s.sendall(b"\x16\x03\x01\x02\x00" + b"\x01" * 40)
+    check(c.closed(wait=float(timeout) + 10), "stalled TLS handshake kept")
+    el = time.time() - t
+    check(el >= float(timeout) - 1.5, "dropped too early (%.1fs)" % el)
+
+
+def sc_tls_stall_record(port, certdir, name, timeout):
+    """Over TLS, half a request in one record, then a record cut short:
+    the client is dropped after the stall timeout, the write not made."""
+    c, size, flags = ready(port, name, certdir=certdir)
+    req = struct.pack(">IHHQQI", REQMAGIC, 0, CMD_WRITE, 1, 0, 4096)
+    c.s.sendall(req[:10])
+    rec = c.s.records(req[10:] + b"\xab" * 4096)
+    c.s.raw.sendall(rec[:-20])
+    t = time.time()
+    check(c.closed(wait=float(timeout) + 10), "stalled TLS client kept")
+    check(time.time() - t >= float(timeout) - 1, "dropped too early")
+
+
+def sc_tls_go(port, certdir, name, src, expect):
+    """GO over TLS (certdir's identity) from source address src: expect
+    'ok', 'ok:PATH' (hold until PATH exists) or 'refused:TEXT'."""
+    c = Client(port, src or None)
+    c.greet()
+    c.starttls(certdir)
+    size, flags, _ = c.go(name)
+    if expect.startswith("ok"):
+        check(isinstance(flags, int), "GO %s refused: %s" % (name, flags))
+        print("holding", flush=True)
+        until = expect[3:]
+        while until and not os.path.exists(until):
+            time.sleep(0.05)
+        c.req(CMD_DISC, 0, 0)
+        return
+    check(not isinstance(flags, int), "GO %s was allowed" % name)
+    check(size == REP_ERR_POLICY, "refusal type %#x" % size)
+    want = expect.split(":", 1)[1]
+    check(want in flags, "refusal message %r lacks %r" % (flags, want))
+    print("refused:", flags)
+
+
+def sc_tls_list(port, certdir, *names):
+    c = Client(port)
+    c.greet()
+    c.starttls(certdir)
+    typ, got = listing(c)
+    check(typ == REP_ACK and got == set(names),
+          "LIST gave %s, want %s" % (sorted(got), sorted(names)))
     c.opt(OPT_ABORT)
 
 

@@ -43,6 +43,32 @@ START_TEST(mac_names)
 }
 END_TEST
 
+START_TEST(machine_names)
+{
+	static const char *const yes[] = { "abcd1234", "ABCD1234",
+	    "00000000", "dc-a6-32-01-36-c2", "DC-A6-32-01-36-C2" };
+	static const char *const no[] = { "", "abcd123", "abcd12345",
+	    "abcd123g", "default", "admin", "jammy", "dc:a6:32:01:36:c2",
+	    "dc-a6-32-01-36-c", "dc-a6-32-01-36-c2-", "dca6-32-01-36-c2x",
+	    "dc-a6-32-01-3g-c2", "-----------------", "abcd 234" };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		ck_assert_msg(piid_names_machine(yes[i], strlen(yes[i])),
+		    "%s", yes[i]);
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		ck_assert_msg(!piid_names_machine(no[i], strlen(no[i])),
+		    "%s", no[i]);
+	/* Only len bytes count. */
+	ck_assert(piid_names_machine("abcd1234-laptop", 8));
+	{
+		static const char nul[8] = { 'a', 'b', 'c', 'd', 0, '2', '3',
+		    '4' };
+
+		ck_assert(!piid_names_machine(nul, sizeof(nul)));
+	}
+}
+END_TEST
+
 START_TEST(opt97_new_form)
 {
 	/* type 0, "RPi4", revision 0x00c03111, MAC low 32:01:36:c2,
@@ -117,6 +143,7 @@ piid_suite(void)
 	tcase_add_test(tc, serial_from_cpuinfo);
 	tcase_add_test(tc, serial_bad);
 	tcase_add_test(tc, mac_names);
+	tcase_add_test(tc, machine_names);
 	tcase_add_test(tc, opt97_new_form);
 	tcase_add_test(tc, opt97_new_form_other_prefix);
 	tcase_add_test(tc, opt97_old_form);

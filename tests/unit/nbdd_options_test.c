@@ -22,10 +22,10 @@ static uint8_t out[OPT_REPLY_MAX];
 /* A fresh handshake: the client's flags, whether its host is refused,
  * whether multi-conn is offered. */
 static void
-start(uint32_t cflags, int refused, int multi_conn)
+start_tls(uint32_t cflags, int refused, int multi_conn, enum opt_tls tls)
 {
 	struct opt_config cfg = { .host = "10.9.8.7", .refused = refused,
-	    .multi_conn = multi_conn, .tls = OPT_TLS_OFF };
+	    .multi_conn = multi_conn, .tls = tls };
 	uint8_t b[4];
 	uint32_t f;
 
@@ -34,6 +34,12 @@ start(uint32_t cflags, int refused, int multi_conn)
 	ck_assert_int_eq(opt_client_flags(&st, b, &f), 0);
 	ck_assert_uint_eq(f, cflags);
 	memset(out, 0xee, sizeof(out));
+}
+
+static void
+start(uint32_t cflags, int refused, int multi_conn)
+{
+	start_tls(cflags, refused, multi_conn, OPT_TLS_OFF);
 }
 
 static void
@@ -873,6 +879,238 @@ START_TEST(starttls)
 }
 END_TEST
 
+#define TLS_REQUIRED	"TLS is required by this server: send STARTTLS first"
+
+/* STARTTLS accepted: the ACK, and the driver is to upgrade. */
+static void
+starttls_acked(void)
+{
+	const struct rep *r;
+
+	decide(NBD_OPT_STARTTLS, NULL, 0);
+	r = one_reply(NBD_OPT_STARTTLS, NBD_REP_ACK, OPT_STARTTLS);
+	ck_assert_uint_eq(r->len, 0);
+	ck_assert_int_eq(d.note, OPT_NOTE_NONE);
+	ck_assert_int_eq(st.tls, 0);
+	opt_tls_started(&st);
+	ck_assert_int_eq(st.tls, 1);
+}
+
+START_TEST(starttls_allowed)
+{
+	struct rep r[4];
+
+	/* Allowed: a client may go on in the clear ... */
+	start_tls(NBD_FLAG_C_FIXED_NEWSTYLE, 0, 1, OPT_TLS_ALLOWED);
+	decide(NBD_OPT_LIST, NULL, 0);
+	ck_assert_int_eq(d.action, OPT_LIST);
+	opt_listed(&st, NULL, out, &d);
+	acked(NBD_OPT_LIST);
+	go(NBD_OPT_INFO, "pi4");
+	opened(OPT_OPEN_OK, NULL, MIB, 0);
+	ck_assert_int_eq(d.action, OPT_HAGGLE);
+	/* ... or start TLS: data with it is refused, in the clear. */
+	decide(NBD_OPT_STARTTLS, "x", 1);
+	refused_with(NBD_OPT_STARTTLS, NBD_REP_ERR_INVALID,
+	    "STARTTLS takes no data");
+	ck_assert_int_eq(st.tls, 0);
+	starttls_acked();
+	/* Never twice, and never a TLS_REQD once TLS is on. */
+	decide(NBD_OPT_STARTTLS, NULL, 0);
+	refused_with(NBD_OPT_STARTTLS, NBD_REP_ERR_INVALID,
+	    "TLS is already on");
+	decide(NBD_OPT_STARTTLS, "x", 1);
+	refused_with(NBD_OPT_STARTTLS, NBD_REP_ERR_INVALID,
+	    "TLS is already on");
+	go(NBD_OPT_GO, "pi4");
+	opened(OPT_OPEN_OK, NULL, MIB, 0);
+	ck_assert_int_eq(d.action, OPT_TRANSMIT);
+	ck_assert_int_ge(split(out, d.replylen, r, 4), 2);
+}
+END_TEST
+
+/* Required: before TLS nothing but STARTTLS and ABORT is answered, with
+ * ERR_TLS_REQD; nothing is opened, listed or negotiated. */
+START_TEST(tls_required_first)
+{
+	static const uint32_t opts[] = { NBD_OPT_GO, NBD_OPT_INFO,
+	    NBD_OPT_LIST, NBD_OPT_STRUCTURED_REPLY,
+	    NBD_OPT_LIST_META_CONTEXT, NBD_OPT_SET_META_CONTEXT,
+	    NBD_OPT_PEEK_EXPORT, NBD_OPT_EXTENDED_HEADERS, 0x7777 };
+	const char *alloc[] = { "base:allocation" };
+	uint8_t b[128];
+	size_t n = info_payload(b, "pi4", 3, 0, NULL);
+
+	start_tls(NBD_FLAG_C_FIXED_NEWSTYLE, 0, 1, OPT_TLS_REQUIRED);
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		uint32_t o = opts[i];
+
+		if (o == NBD_OPT_LIST_META_CONTEXT ||
+		    o == NBD_OPT_SET_META_CONTEXT)
+			decide(o, b, meta_payload(b, "pi4", 1, alloc));
+		else
+			decide(o, b, o == NBD_OPT_LIST ? 0 : n);
+		refused_with(o, NBD_REP_ERR_TLS_REQD, TLS_REQUIRED);
+	}
+	ck_assert_int_eq(st.structured, 0);
+	ck_assert_int_eq(st.meta, 0);
+	/* Even an option too long to keep: discarded, then TLS_REQD. */
+	decide(NBD_OPT_GO, NULL, 100000);
+	one_reply(NBD_OPT_GO, NBD_REP_ERR_TLS_REQD, OPT_HAGGLE);
+	ck_assert_uint_eq(d.discard, 100000);
+	ck_assert_str_eq(d.why, TLS_REQUIRED);
+	/* STARTTLS's own refusals still apply. */
+	decide(NBD_OPT_STARTTLS, NULL, NBDD_MAX_OPTION + 1);
+	one_reply(NBD_OPT_STARTTLS, NBD_REP_ERR_TOO_BIG, OPT_HAGGLE);
+	decide(NBD_OPT_STARTTLS, "x", 1);
+	refused_with(NBD_OPT_STARTTLS, NBD_REP_ERR_INVALID,
+	    "STARTTLS takes no data");
+	/* EXPORT_NAME cannot be refused: the connection ends. */
+	decide(NBD_OPT_EXPORT_NAME, "pi4", 3);
+	ck_assert_int_eq(d.action, OPT_CLOSE);
+	ck_assert_uint_eq(d.replylen, 0);
+	ck_assert_int_eq(d.note, OPT_NOTE_REFUSED);
+	ck_assert_str_eq(d.why, TLS_REQUIRED);
+	/* ABORT is answered as ever. */
+	start_tls(NBD_FLAG_C_FIXED_NEWSTYLE, 0, 1, OPT_TLS_REQUIRED);
+	decide(NBD_OPT_ABORT, NULL, 0);
+	one_reply(NBD_OPT_ABORT, NBD_REP_ACK, OPT_CLOSE);
+	/* A client without fixed newstyle can never start TLS: its
+	 * EXPORT_NAME ends it, like anything else it sends. */
+	start_tls(0, 0, 1, OPT_TLS_REQUIRED);
+	decide(NBD_OPT_EXPORT_NAME, "pi4", 3);
+	ck_assert_int_eq(d.action, OPT_CLOSE);
+	ck_assert_uint_eq(d.replylen, 0);
+	ck_assert_str_eq(d.why, TLS_REQUIRED);
+	start_tls(0, 0, 1, OPT_TLS_REQUIRED);
+	decide(NBD_OPT_STARTTLS, NULL, 0);
+	ck_assert_int_eq(d.action, OPT_CLOSE);
+	ck_assert_int_eq(d.note, OPT_NOTE_NOT_FIXED);
+}
+END_TEST
+
+/* Once TLS is up in required mode every option is answered as usual,
+ * and none ever gets TLS_REQD. */
+START_TEST(tls_required_then_on)
+{
+	static const uint32_t opts[] = { NBD_OPT_PEEK_EXPORT, 0x7777 };
+	struct req_export caps;
+	uint16_t flags;
+
+	start_tls(NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES, 0, 1,
+	    OPT_TLS_REQUIRED);
+	starttls_acked();
+	decide(NBD_OPT_LIST, NULL, 0);
+	ck_assert_int_eq(d.action, OPT_LIST);
+	opt_listed(&st, NULL, out, &d);
+	acked(NBD_OPT_LIST);
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		decide(opts[i], "x", 1);
+		ck_assert_int_eq(d.action, OPT_HAGGLE);
+		one_reply(opts[i], NBD_REP_ERR_UNSUP, OPT_HAGGLE);
+	}
+	decide(NBD_OPT_STRUCTURED_REPLY, NULL, 0);
+	acked(NBD_OPT_STRUCTURED_REPLY);
+	decide(NBD_OPT_EXPORT_NAME, "pi4", 3);
+	ck_assert_int_eq(d.action, OPT_OPEN);
+	opened(OPT_OPEN_OK, NULL, 64 * MIB, 0);
+	ck_assert_int_eq(d.action, OPT_TRANSMIT);
+	ck_assert_uint_eq(d.replylen, 10);
+	flags = get16(out + 8);
+	ck_assert_uint_ne(flags & NBD_FLAG_SEND_DF, 0);
+	opt_caps(&st, &caps);
+	ck_assert_int_eq(caps.structured, 1);
+}
+END_TEST
+
+/* What was negotiated in the clear does not survive STARTTLS. */
+START_TEST(starttls_forgets)
+{
+	const char *alloc[] = { "base:allocation" };
+	struct req_export caps;
+
+	start_tls(NBD_FLAG_C_FIXED_NEWSTYLE, 0, 1, OPT_TLS_ALLOWED);
+	decide(NBD_OPT_STRUCTURED_REPLY, NULL, 0);
+	acked(NBD_OPT_STRUCTURED_REPLY);
+	meta(NBD_OPT_SET_META_CONTEXT, "pi4", 1, alloc);
+	ck_assert_int_eq(meta_answer(NBD_OPT_SET_META_CONTEXT), 1);
+	ck_assert_int_eq(st.meta, 1);
+	/* A pending open does not either. */
+	go(NBD_OPT_INFO, "pi4");
+	starttls_acked();
+	ck_assert_int_eq(st.structured, 0);
+	ck_assert_int_eq(st.meta, 0);
+	opened(OPT_OPEN_OK, NULL, MIB, 0);
+	ck_assert_int_eq(d.action, OPT_CLOSE);
+	/* SET_META_CONTEXT needs structured replies again. */
+	decide(NBD_OPT_SET_META_CONTEXT, "x", 1);
+	refused_with(NBD_OPT_SET_META_CONTEXT, NBD_REP_ERR_INVALID,
+	    "negotiate structured replies first");
+	go(NBD_OPT_GO, "pi4");
+	opened(OPT_OPEN_OK, NULL, MIB, 0);
+	ck_assert_int_eq(d.action, OPT_TRANSMIT);
+	ck_assert_uint_eq(st.tflags & NBD_FLAG_SEND_DF, 0);
+	opt_caps(&st, &caps);
+	ck_assert_int_eq(caps.structured, 0);
+	ck_assert_int_eq(caps.meta_allocation, 0);
+}
+END_TEST
+
+/* The TLS identity may not open the export: POLICY with the rule's
+ * reason, or for EXPORT_NAME the end of the connection. */
+START_TEST(identity_denied)
+{
+	static const char rule[] = "boot entry abcd1234 points at another "
+	    "image, and no export is named abcd1234";
+	static const char want[] = "export \"jammy\": boot entry abcd1234 "
+	    "points at another image, and no export is named abcd1234";
+	const char *alloc[] = { "base:allocation" };
+
+	start_tls(NBD_FLAG_C_FIXED_NEWSTYLE, 0, 1, OPT_TLS_REQUIRED);
+	starttls_acked();
+	go(NBD_OPT_GO, "jammy");
+	opened(OPT_OPEN_DENIED, rule, 0, 0);
+	refused_with(NBD_OPT_GO, NBD_REP_ERR_POLICY, want);
+	go(NBD_OPT_INFO, "jammy");
+	opened(OPT_OPEN_DENIED, rule, 0, 0);
+	refused_with(NBD_OPT_INFO, NBD_REP_ERR_POLICY, want);
+	meta(NBD_OPT_LIST_META_CONTEXT, "jammy", 1, alloc);
+	opened(OPT_OPEN_DENIED, rule, 0, 0);
+	refused_with(NBD_OPT_LIST_META_CONTEXT, NBD_REP_ERR_POLICY, want);
+	/* The haggling goes on: another export may be the client's. */
+	go(NBD_OPT_GO, "pi4");
+	opened(OPT_OPEN_OK, NULL, MIB, 0);
+	ck_assert_int_eq(d.action, OPT_TRANSMIT);
+
+	start_tls(NBD_FLAG_C_FIXED_NEWSTYLE, 0, 1, OPT_TLS_REQUIRED);
+	starttls_acked();
+	decide(NBD_OPT_EXPORT_NAME, "jammy", 5);
+	opened(OPT_OPEN_DENIED, rule, 0, 0);
+	ck_assert_int_eq(d.action, OPT_CLOSE);
+	ck_assert_uint_eq(d.replylen, 0);
+	ck_assert_int_eq(d.note, OPT_NOTE_REFUSED);
+	ck_assert_str_eq(d.why, want);
+}
+END_TEST
+
+/* A host outside the allowed networks is refused first, TLS or not. */
+START_TEST(tls_refused_host)
+{
+	uint8_t b[64];
+	size_t n = info_payload(b, "pi4", 3, 0, NULL);
+
+	for (int m = OPT_TLS_OFF; m <= OPT_TLS_REQUIRED; m++) {
+		start_tls(NBD_FLAG_C_FIXED_NEWSTYLE, 1, 1, m);
+		decide(NBD_OPT_STARTTLS, NULL, 0);
+		refused_with(NBD_OPT_STARTTLS, NBD_REP_ERR_POLICY,
+		    NOT_ALLOWED);
+		decide(NBD_OPT_GO, b, n);
+		refused_with(NBD_OPT_GO, NBD_REP_ERR_POLICY, NOT_ALLOWED);
+		ck_assert_int_eq(st.tls, 0);
+	}
+}
+END_TEST
+
 START_TEST(unknown_options)
 {
 	static const uint32_t opts[] = { NBD_OPT_PEEK_EXPORT,
@@ -1018,6 +1256,12 @@ options_suite(void)
 	tcase_add_test(tc, meta_other_export);
 	tcase_add_test(tc, meta_malformed);
 	tcase_add_test(tc, starttls);
+	tcase_add_test(tc, starttls_allowed);
+	tcase_add_test(tc, tls_required_first);
+	tcase_add_test(tc, tls_required_then_on);
+	tcase_add_test(tc, starttls_forgets);
+	tcase_add_test(tc, identity_denied);
+	tcase_add_test(tc, tls_refused_host);
 	tcase_add_test(tc, unknown_options);
 	tcase_add_test(tc, abort_option);
 	tcase_add_test(tc, refused_host);

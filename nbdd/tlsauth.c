@@ -1,0 +1,136 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "common/bootdir.h"
+#include "common/piid.h"
+#include "nbdd/tlsauth.h"
+
+static int
+same_image(const struct image_id *a, const struct image_id *b)
+{
+	return a->dev == b->dev && a->ino == b->ino;
+}
+
+static int
+is_admin(const struct tlsauth_policy *p, const char *identity)
+{
+	for (size_t i = 0; i < p->nadmins; i++)
+		if (strcmp(p->admins[i], identity) == 0)
+			return 1;
+	return 0;
+}
+
+/* What an entry says about the export: allowed, or the refusal to give
+ * when it points elsewhere or at no image. */
+static enum tlsauth_result
+by_entry(enum tlsauth_entry e, const struct image_id *entry_id,
+    const struct image_id *export_id, enum tlsauth_rule allow,
+    enum tlsauth_rule elsewhere, enum tlsauth_rule not_image,
+    enum tlsauth_rule *rule)
+{
+	if (e == TLSAUTH_ENTRY_IMAGE && same_image(entry_id, export_id)) {
+		*rule = allow;
+		return TLSAUTH_OK;
+	}
+	*rule = e == TLSAUTH_ENTRY_IMAGE ? elsewhere : not_image;
+	return TLSAUTH_REFUSED;
+}
+
+enum tlsauth_result
+tlsauth_decide(const struct tlsauth_policy *p, const char *identity,
+    const char *export_name, const struct image_id *export_id,
+    enum tlsauth_rule *rule)
+{
+	struct image_id id;
+	enum tlsauth_entry e;
+
+	if (identity == NULL) {
+		*rule = TLSAUTH_ANONYMOUS;
+		return TLSAUTH_OK;
+	}
+	/* A name that could not be an entry or an export matches nothing,
+	 * not even an administrator's name given with odd bytes in it. */
+	if (!plain_name_valid(identity, strlen(identity))) {
+		*rule = TLSAUTH_BAD_IDENTITY;
+		return TLSAUTH_REFUSED;
+	}
+	if (is_admin(p, identity)) {
+		*rule = TLSAUTH_ADMIN;
+		return TLSAUTH_OK;
+	}
+	if (strcmp(identity, export_name) == 0) {
+		*rule = TLSAUTH_SAME_NAME;
+		return TLSAUTH_OK;
+	}
+	memset(&id, 0, sizeof(id));
+	e = p->lookup(p->lookup_ctx, identity, &id);
+	if (e != TLSAUTH_ENTRY_NONE)
+		return by_entry(e, &id, export_id, TLSAUTH_ENTRY,
+		    TLSAUTH_ENTRY_ELSEWHERE, TLSAUTH_ENTRY_NOT_IMAGE, rule);
+	/* No entry of its own: a Pi boots the default entry, so that is
+	 * the root it may have. Any other name (a laptop's) gets nothing
+	 * from default, as tftpd gives it nothing. */
+	if (!piid_names_machine(identity, strlen(identity))) {
+		*rule = TLSAUTH_NOT_A_PI;
+		return TLSAUTH_REFUSED;
+	}
+	memset(&id, 0, sizeof(id));
+	e = p->lookup(p->lookup_ctx, TLSAUTH_DEFAULT_ENTRY, &id);
+	if (e == TLSAUTH_ENTRY_NONE) {
+		*rule = TLSAUTH_NO_ENTRY;
+		return TLSAUTH_REFUSED;
+	}
+	return by_entry(e, &id, export_id, TLSAUTH_DEFAULT,
+	    TLSAUTH_DEFAULT_ELSEWHERE, TLSAUTH_DEFAULT_NOT_IMAGE, rule);
+}
+
+int
+tlsauth_describe(enum tlsauth_rule rule, const char *identity, char *buf,
+    size_t len)
+{
+	const char *id = identity != NULL &&
+	    plain_name_valid(identity, strlen(identity)) ? identity : "?";
+
+	switch (rule) {
+	case TLSAUTH_ANONYMOUS:
+		return snprintf(buf, len, "no TLS identity to check");
+	case TLSAUTH_ADMIN:
+		return snprintf(buf, len, "identity %s is an administrator's "
+		    "(-w)", id);
+	case TLSAUTH_SAME_NAME:
+		return snprintf(buf, len, "the export is named like identity "
+		    "%s", id);
+	case TLSAUTH_ENTRY:
+		return snprintf(buf, len, "boot entry %s points at its image",
+		    id);
+	case TLSAUTH_DEFAULT:
+		return snprintf(buf, len, "identity %s has no boot entry and "
+		    "the default entry points at its image", id);
+	case TLSAUTH_BAD_IDENTITY:
+		return snprintf(buf, len, "the TLS identity is not a plain "
+		    "name, so it can name no boot entry or export");
+	case TLSAUTH_ENTRY_ELSEWHERE:
+		return snprintf(buf, len, "boot entry %s points at another "
+		    "image, and no export is named %s", id, id);
+	case TLSAUTH_ENTRY_NOT_IMAGE:
+		return snprintf(buf, len, "boot entry %s is not an image, and "
+		    "no export is named %s", id, id);
+	case TLSAUTH_DEFAULT_ELSEWHERE:
+		return snprintf(buf, len, "identity %s has no boot entry, the "
+		    "default entry points at another image, and no export is "
+		    "named %s", id, id);
+	case TLSAUTH_DEFAULT_NOT_IMAGE:
+		return snprintf(buf, len, "identity %s has no boot entry, the "
+		    "default entry is not an image, and no export is named %s",
+		    id, id);
+	case TLSAUTH_NO_ENTRY:
+		return snprintf(buf, len, "identity %s has no boot entry, "
+		    "there is no default entry, and no export is named %s", id,
+		    id);
+	case TLSAUTH_NOT_A_PI:
+		return snprintf(buf, len, "identity %s has no boot entry, is "
+		    "not named like a Pi (a serial or MAC entry) to boot the "
+		    "default entry, and no export is named %s", id, id);
+	}
+	return snprintf(buf, len, "unknown rule");
+}

@@ -1,0 +1,90 @@
+/* Who may open which export over TLS, decided from the layout alone: a
+ * client's verified identity (its certificate's common name, or its PSK
+ * user name) opens
+ *
+ *   - the export whose image its boot entry points at: BOOT/IDENTITY
+ *     and ROOT/NAME.img are the same file (or device), so re-pointing a
+ *     Pi's entry moves its right to the root along with its boot files;
+ *   - when it has no entry at all and is named like a Pi (a serial,
+ *     abcd1234, or a MAC entry, dc-a6-32-01-36-c2), the image that
+ *     BOOT/default points at, as that is what such a Pi boots (tftpd
+ *     falls back to default for such names only: an administrator's
+ *     laptop must not open what default boots);
+ *   - the export named IDENTITY itself (a machine that is not a Pi, or a
+ *     Pi whose boot files come from a directory);
+ *   - every export, when IDENTITY is one of the administrator's (-w).
+ *
+ * Nothing else. Pure: the boot directory is asked through a callback, the
+ * export's identity is passed in; no files, no errno, no logging. */
+#ifndef NBDD_TLSAUTH_H
+#define NBDD_TLSAUTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The name of the entry a Pi without an entry of its own boots. */
+#define TLSAUTH_DEFAULT_ENTRY	"default"
+
+/* Which file an image is, as struct export has it: a regular file is
+ * (st_dev, st_ino); a block device is (0, st_rdev), itself whatever node
+ * names it. */
+struct image_id {
+	uint64_t dev;
+	uint64_t ino;
+};
+
+enum tlsauth_entry {
+	TLSAUTH_ENTRY_IMAGE,	/* an image file or block device: *id set */
+	TLSAUTH_ENTRY_OTHER,	/* there, but not an image (a directory of
+				 * boot files) */
+	TLSAUTH_ENTRY_NONE,	/* no such entry, or one nothing would boot
+				 * from (dangling, a FIFO) */
+};
+
+/* Looks up the boot entry NAME (a plain name) and says what it is. */
+typedef enum tlsauth_entry (*tlsauth_lookup_fn)(void *ctx, const char *name,
+    struct image_id *id);
+
+struct tlsauth_policy {
+	const char *const *admins;	/* identities that open everything */
+	size_t nadmins;
+	tlsauth_lookup_fn lookup;
+	void *lookup_ctx;
+};
+
+enum tlsauth_result {
+	TLSAUTH_OK,
+	TLSAUTH_REFUSED,
+};
+
+/* The rule that decided, for the log and the client's error message. */
+enum tlsauth_rule {
+	TLSAUTH_ANONYMOUS,		/* no identity: nothing to check */
+	TLSAUTH_ADMIN,			/* an administrator's identity */
+	TLSAUTH_SAME_NAME,		/* the export named like the identity */
+	TLSAUTH_ENTRY,			/* the image its entry points at */
+	TLSAUTH_DEFAULT,		/* no entry: the default entry's image */
+	TLSAUTH_BAD_IDENTITY,		/* not a plain name: matches nothing */
+	TLSAUTH_ENTRY_ELSEWHERE,	/* its entry points at another image */
+	TLSAUTH_ENTRY_NOT_IMAGE,	/* its entry is a directory */
+	TLSAUTH_DEFAULT_ELSEWHERE,	/* no entry; default points elsewhere */
+	TLSAUTH_DEFAULT_NOT_IMAGE,	/* no entry; default is a directory */
+	TLSAUTH_NO_ENTRY,		/* neither an entry nor a default */
+	TLSAUTH_NOT_A_PI,		/* no entry, and not named like a Pi:
+					 * default is not its */
+};
+
+/* Whether identity (NULL for a session without one) may open the export
+ * export_name, whose image is export_id. *rule says which rule decided.
+ * The lookup is called at most twice (the identity's entry, then
+ * "default" for a Pi's name), and never with a name that is not plain. */
+enum tlsauth_result tlsauth_decide(const struct tlsauth_policy *p,
+    const char *identity, const char *export_name,
+    const struct image_id *export_id, enum tlsauth_rule *rule);
+
+/* One line saying why, without the names of other images: "boot entry
+ * abcd1234 points at another image". Returns what snprintf returns. */
+int tlsauth_describe(enum tlsauth_rule rule, const char *identity,
+    char *buf, size_t len);
+
+#endif
