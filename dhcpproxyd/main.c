@@ -30,7 +30,7 @@
 #define MAX_IFACES	16
 #define MAX_SOCKETS	(2 * LISTEN_MAX_FDS)
 
-struct opts {
+struct flags {
 	int answer_all;				/* -a */
 	uint32_t tftp_addr;			/* -t, network order; 0 unset */
 	struct bootfile bootfiles[BOOTFILES_MAX];	/* -b */
@@ -44,7 +44,7 @@ struct opts {
 
 /* main's loop state. */
 struct server {
-	const struct opts *o;
+	const struct flags *o;
 	int rootfd;			/* the boot directory, -1 if none */
 	struct decide_config dc;
 	struct decider dec;
@@ -83,7 +83,7 @@ static const struct cmdline_extra extras[] = {
 static const char *
 handle_flag(void *ctx, int ch, const char *arg)
 {
-	struct opts *o = ctx;
+	struct flags *o = ctx;
 	struct in_addr a;
 	const char *why;
 
@@ -134,7 +134,7 @@ ntoa(uint32_t addr, char buf[INET_ADDRSTRLEN])
 }
 
 static int
-iface_allowed(const struct opts *o, const char *name)
+iface_allowed(const struct flags *o, const char *name)
 {
 	if (o->nifaces == 0)
 		return 1;
@@ -211,7 +211,7 @@ static void
 answer(struct server *sv, int fd, int discovery, const struct dhcp_msg *m,
     const struct sockaddr_in *from, int ifindex, uint32_t local)
 {
-	const struct opts *o = sv->o;
+	const struct flags *o = sv->o;
 	struct decide_input in;
 	struct decision d;
 	struct dhcp_reply_params p;
@@ -400,7 +400,7 @@ open_sockets(struct server *sv, const struct cmdline *cl)
 int
 main(int argc, char *argv[])
 {
-	static struct opts o = { .discovery_port = PXE_DISCOVERY_PORT };
+	static struct flags o = { .discovery_port = PXE_DISCOVERY_PORT };
 	static struct server sv;
 	static const struct cmdline_spec spec = {
 		.progname = "dhcpproxyd",

@@ -606,19 +606,11 @@ main(int argc, char *argv[])
 	const char *bad;
 
 	allow_init(&f.allow);
-	switch (cmdline_parse(&cl, &spec, argc, argv, stdout, stderr)) {
-	case CMDLINE_EXIT_OK:
-		return 0;
-	case CMDLINE_EXIT_USAGE:
-		return 2;
-	case CMDLINE_RUN:
-		break;
-	}
+	cmdline_start(&cl, &spec, argc, argv);
 	if ((bad = tls_flags_check(&f)) != NULL) {
-		fprintf(stderr, "nbdd: %s\n", bad);
+		log_err("%s", bad);
 		return 2;
 	}
-	log_init(spec.progname, cmdline_wants_syslog(&cl), cl.verbose);
 
 	memset(&s, 0, sizeof(s));
 	s.max_conn = f.max_conn;

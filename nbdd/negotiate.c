@@ -321,9 +321,6 @@ start_tls(struct hs *h)
 		return HS_CLOSE;
 	}
 	opt_tls_started(&h->st);
-	if (sock_tune_records(c->fd) == -1)
-		log_warn("%s: TLS: socket options: %s", c->peer,
-		    strerror(errno));
 	tls_describe(c->tp.tls, desc, sizeof(desc));
 	who = tp_identity(&c->tp);
 	log_info("%s: TLS: %s, %s%s", c->peer, desc, who ? "identity " :

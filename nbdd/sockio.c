@@ -7,37 +7,18 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/addrstr.h"
 #include "nbdd/sockio.h"
-
-int64_t
-sock_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 sock_tune(int fd)
 {
 	int on = 1, idle = 20, intvl = 10, cnt = 3;
 	unsigned int user_timeout = 60 * 1000;
-	/* Without a low-water mark a send() to a client that reads slower
-	 * than we send queues up to the whole send buffer (megabytes), and
-	 * each window update from the client then transmits our queue from
-	 * inside the client's recv(): on loopback or a shared machine the
-	 * client, already the slower side, does our work too. With it, we
-	 * sleep until the queue is nearly empty and transmit it ourselves
-	 * (nbdcopy -> null: 1.4x faster, measured by tests/bench/nbdd.sh). */
-	int notsent_lowat = 16 * 1024;
 
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1 ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &notsent_lowat,
-	    sizeof(notsent_lowat)) == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) == -1 ||
 	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle,
 	    sizeof(idle)) == -1 ||
@@ -48,15 +29,6 @@ sock_tune(int fd)
 	    sizeof(user_timeout)) == -1)
 		return -1;
 	return 0;
-}
-
-int
-sock_tune_records(int fd)
-{
-	int dflt = 0;	/* the sysctl's value: no mark */
-
-	return setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &dflt,
-	    sizeof(dflt));
 }
 
 int
@@ -242,28 +214,12 @@ sock_peer(int fd, char *host, size_t hostlen, char *peer, size_t peerlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	char a[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
-	int v6 = 0;
 
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
-		if (ss.ss_family == AF_INET) {
-			struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-			inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
-			port = ntohs(sin->sin_port);
-		} else if (ss.ss_family == AF_INET6) {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-			port = ntohs(s6->sin6_port);
-			if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
-				inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12],
-				    a, sizeof(a));
-			else {
-				inet_ntop(AF_INET6, &s6->sin6_addr, a,
-				    sizeof(a));
-				v6 = 1;
-			}
-		}
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1) {
+		snprintf(host, hostlen, "?");
+		snprintf(peer, peerlen, "?:0");
+		return;
 	}
-	snprintf(host, hostlen, "%s", a);
-	snprintf(peer, peerlen, v6 ? "[%s]:%u" : "%s:%u", a, port);
+	addr_host_str((struct sockaddr *)&ss, sl, 1, host, hostlen);
+	addr_port_str((struct sockaddr *)&ss, sl, 1, peer, peerlen);
 }

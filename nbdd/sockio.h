@@ -9,22 +9,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/clock.h"
+
 #define SOCK_NO_DEADLINE	(-1)
 
-/* Monotonic milliseconds, for deadlines. */
-int64_t sock_now_ms(void);
+/* Deadlines are signed milliseconds of the suite's one clock, so that
+ * SOCK_NO_DEADLINE stands apart from every real one. */
+static inline int64_t
+sock_now_ms(void)
+{
+	return (int64_t)monotonic_ms();
+}
 
-/* TCP_NODELAY (replies are batched by us), a 16 KiB TCP_NOTSENT_LOWAT,
- * keepalive after 20 s idle,
+/* TCP_NODELAY (replies are batched by us), keepalive after 20 s idle,
  * probes every 10 s, 3 of them, and TCP_USER_TIMEOUT 60 s for unacked
  * data. Returns 0, or -1 (errno set). */
 int sock_tune(int fd);
-
-/* For a stream that has become TLS: the kernel's default low-water mark
- * again. TLS goes out a record (16 KiB at most) per sendmsg(); with
- * sock_tune()'s mark nearly every one would wait for the last to leave,
- * a sleep and a wakeup per record. 0, or -1 (errno set). */
-int sock_tune_records(int fd);
 
 /* Waits until fd is readable or deadline_ms passes: 1, 0 on timeout, -1
  * on error. SOCK_NO_DEADLINE waits for ever. */

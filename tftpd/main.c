@@ -27,7 +27,7 @@
 #define DEFAULT_IDLE_SECS	60	/* inetd mode: exit after this */
 #define LISTEN_RCVBUF		(4 * 1024 * 1024)
 
-struct options {
+struct flags {
 	long long max_transfers;
 	long long idle_secs;
 	struct allowlist allow;
@@ -123,7 +123,7 @@ serve(struct server *s)
 static const char *
 handle_flag(void *ctx, int ch, const char *arg)
 {
-	struct options *o = ctx;
+	struct flags *o = ctx;
 
 	switch (ch) {
 	case 'm':
@@ -163,7 +163,7 @@ main(int argc, char *argv[])
 		  "loopback and this server's networks)" },
 		{ 0, NULL, NULL, NULL },
 	};
-	struct options opts = { .max_transfers = DEFAULT_MAX_TRANSFERS,
+	struct flags opts = { .max_transfers = DEFAULT_MAX_TRANSFERS,
 	    .idle_secs = DEFAULT_IDLE_SECS };
 	struct cmdline_spec spec = {
 		.progname = "tftpd",
