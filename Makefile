@@ -184,4 +184,4 @@ install-initramfs:
 		$(DESTDIR)$(INITRAMFSDIR)/scripts/nbd-tls-client
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-before

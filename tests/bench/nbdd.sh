@@ -73,10 +73,12 @@ cat >"$T/nbd-server.conf" <<CONF
     exportname = $IMG
 CONF
 
-SERVERS="nbdd nbd-server nbdkit qemu-nbd"
+# BEFORE_BIN (set by tests/bench/run from BEFORE=REV): a build of an
+# earlier commit, run as one more server, nbdd-before, for before/after.
+SERVERS="nbdd ${BEFORE_BIN:+nbdd-before }nbd-server nbdkit qemu-nbd"
 uri() {
 	case $1 in
-	nbdd) echo "nbd://$SRV:$PORT_NBDD/bench" ;;
+	nbdd|nbdd-before) echo "nbd://$SRV:$PORT_NBDD/bench" ;;
 	nbd-server) echo "nbd://$SRV:$PORT_NBDSRV/bench" ;;
 	nbdkit) echo "nbd://$SRV:$PORT_NBDKIT/" ;;
 	qemu-nbd) echo "nbd://$SRV:$PORT_QEMU/bench" ;;
@@ -86,9 +88,15 @@ uri() {
 SRV_PID=
 start_server() {
 	case $1 in
-	nbdd)
-		start_bg nbdd ip netns exec "$SNS" "$BIN/nbdd" -r "$T/root" -l "$SRV" -p "$PORT_NBDD" \
-		    -c $((IDLE_CONNS + 8))
+	nbdd|nbdd-before)
+		# (-c, the per-host limit, is newer than some earlier builds)
+		if [ "$1" = nbdd ]; then
+			start_bg nbdd ip netns exec "$SNS" "$BIN/nbdd" -r "$T/root" -l "$SRV" \
+			    -p "$PORT_NBDD" -c $((IDLE_CONNS + 8))
+		else
+			start_bg nbdd-before ip netns exec "$SNS" "$BEFORE_BIN/nbdd" -r "$T/root" \
+			    -l "$SRV" -p "$PORT_NBDD"
+		fi
 		SRV_PID=$LAST_PID; wait_port tcp "$PORT_NBDD" "$SNS" ;;
 	nbd-server)
 		# Foreground (-d) serves a single client; so it daemonizes
@@ -212,7 +220,7 @@ row() {	# row KEY LABEL HIGHER: HIGHER 1 when more is better
 	for s in $SERVERS; do
 		v=${BEST[$1:$s]}
 		printf '%12s' "$v"
-		[ "$s" = nbdd ] && continue
+		case $s in nbdd*) continue ;; esac
 		if [ -z "$best" ] || { [ "$3" = 1 ] && [ "$v" -gt "$best" ]; } ||
 		    { [ "$3" = 0 ] && [ "$v" -lt "$best" ] && [ "$v" -gt 0 ]; }; then
 			best=$v
@@ -253,7 +261,8 @@ target() {	# target LABEL A B OP LIMIT: A/B against LIMIT
 bestof() {	# bestof KEY: the highest among the peers
 	local b=0 s
 	for s in $SERVERS; do
-		[ "$s" = nbdd ] || [ "${BEST[$1:$s]}" -le "$b" ] || b=${BEST[$1:$s]}
+		case $s in nbdd*) continue ;; esac
+		[ "${BEST[$1:$s]}" -le "$b" ] || b=${BEST[$1:$s]}
 	done
 	echo "$b"
 }
@@ -262,4 +271,11 @@ target "server CPU per 4K read, nbdd / nbdkit" "${BEST[rrc:nbdd]}" "${BEST[rrc:n
 target "server CPU per 4K write, nbdd / nbdkit" "${BEST[rwc:nbdd]}" "${BEST[rwc:nbdkit]}" "<=" 0.5
 target "sequential read, nbdd / best peer" "${BEST[cp:nbdd]}" "$(bestof cp)" ">=" 1.5
 target "sequential read -C 1, nbdd / best peer" "${BEST[cp1:nbdd]}" "$(bestof cp1)" ">=" 1.5
+if [ -n "${BEFORE_BIN:-}" ]; then
+	printf '\nnbdd against nbdd-before (%s), lower is better:\n' "${BEFORE:-?}"
+	for k in rrc:"CPU per 4K read" rwc:"CPU per 4K write" cpc:"CPU per GiB, nbdcopy" cp1c:"CPU per GiB, nbdcopy -C 1"; do
+		awk -v l="${k#*:}" -v a="${BEST[${k%%:*}:nbdd]}" -v b="${BEST[${k%%:*}:nbdd-before]}" \
+		    'BEGIN { printf "  %-28s %6.2fx\n", l, b ? a / b : 0 }'
+	done
+fi
 note "image written with $([ "${BIG_FOLIOS:-0}" = 1 ] && echo 4 MiB || echo 4 KiB) writes; machine: $(nproc) cores, $(uname -r); load average now $(cut -d' ' -f1-3 /proc/loadavg)"

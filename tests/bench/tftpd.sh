@@ -60,7 +60,15 @@ start_bg dnsmasq ip netns exec "$NS" dnsmasq -k --conf-file=/dev/null \
 	--listen-address="$SRV" --bind-interfaces --pid-file= \
 	--user=nobody --log-facility=- --quiet-tftp
 DNSMASQ=$LAST_PID
-for p in 6901 6902 69; do wait_port udp "$p" "$NS"; done
+BEFORE_PORTS=
+# BEFORE_BIN (set by tests/bench/run from BEFORE=REV): an earlier commit's
+# tftpd beside ours, for before/after figures.
+if [ -n "${BEFORE_BIN:-}" ]; then
+	start_bg tftpd-before ip netns exec "$NS" "$BEFORE_BIN/tftpd" -r "$T/root" -l "$SRV" -p 6903
+	BEFORE_PID=$LAST_PID
+	BEFORE_PORTS=6903
+fi
+for p in 6901 6902 69 $BEFORE_PORTS; do wait_port udp "$p" "$NS"; done
 
 # CPU time of a server and every child it forks (tftpd-hpa forks one per
 # transfer and lets them be reaped unseen, so /proc/PID/stat's cutime
@@ -130,6 +138,8 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 cg_add ours "$OURS"
 cg_add hpa "$HPA"
 cg_add dnsmasq "$DNSMASQ"
+[ -z "$BEFORE_PORTS" ] || cg_add before "$BEFORE_PID"
+s_bef=0 m_bef=0 c_bef="" u_bef=0 uc_bef=""
 
 # Rounds interleave the servers, so a burst of load from elsewhere on
 # the machine hits them alike; each figure is the best of its rounds
@@ -143,6 +153,7 @@ for r in $(seq "$ROUNDS"); do
 	s_hpa=$(max "$s_hpa" "$(single 6902)")
 	s_dns=$(max "$s_dns" "$(single 69)")
 	w_ours=$(max "$w_ours" "$(single 6901 16)")
+	[ -z "$BEFORE_PORTS" ] || s_bef=$(max "$s_bef" "$(single 6903)")
 done
 for r in $(seq "$MANY_ROUNDS"); do
 	note "round $r of $MANY_ROUNDS: $CLIENTS clients x $SIZE_MIB MiB"
@@ -159,6 +170,12 @@ for r in $(seq "$MANY_ROUNDS"); do
 	u_hpa=$(max "$u_hpa" "$m"); uc_hpa=$(min "$uc_hpa" "$c")
 	read -r m c < <(curls 69 dnsmasq "$DNSMASQ")
 	u_dns=$(max "$u_dns" "$m"); uc_dns=$(min "$uc_dns" "$c")
+	if [ -n "$BEFORE_PORTS" ]; then
+		read -r m c < <(many 6903 before "$BEFORE_PID")
+		m_bef=$(max "$m_bef" "$m"); c_bef=$(min "$c_bef" "$c")
+		read -r m c < <(curls 6903 before "$BEFORE_PID")
+		u_bef=$(max "$u_bef" "$m"); uc_bef=$(min "$uc_bef" "$c")
+	fi
 done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'; }
@@ -183,7 +200,16 @@ best=$(max "$m_hpa" "$m_dns")
 target "aggregate MB/s, tftpd / best peer (pi-tftp)" "$(ratio "$m_ours" "$best" | tr -d x)" ">=" 1
 best=$(max "$u_hpa" "$u_dns")
 target "aggregate MB/s, tftpd / best peer (curl)" "$(ratio "$u_ours" "$best" | tr -d x)" ">=" 1
+if [ -n "$BEFORE_PORTS" ]; then
+	printf '\n%-34s %10s %10s %9s\n' "tftpd against ${BEFORE:-before}" now before now/before
+	printf '%-34s %10s %10s %9s\n' "single transfer, MB/s" "$s_ours" "$s_bef" "$(ratio "$s_ours" "$s_bef")"
+	printf '%-34s %10s %10s %9s\n' "$CLIENTS clients aggregate, MB/s" "$m_ours" "$m_bef" "$(ratio "$m_ours" "$m_bef")"
+	printf '%-34s %10s %10s %9s\n' "$CLIENTS clients, CPU s per GiB" "$c_ours" "$c_bef" "$(ratio "$c_ours" "$c_bef")"
+	printf '%-34s %10s %10s %9s\n' "$CLIENTS curl aggregate, MB/s" "$u_ours" "$u_bef" "$(ratio "$u_ours" "$u_bef")"
+	printf '%-34s %10s %10s %9s\n' "$CLIENTS curl, CPU s per GiB" "$uc_ours" "$uc_bef" "$(ratio "$uc_ours" "$uc_bef")"
+fi
 printf 'load average after: %s; %s cpus\n\n' "$(cut -d' ' -f1-3 /proc/loadavg)" "$(nproc)"
 stop_pid "$OURS"
 stop_pid "$HPA"
 stop_pid "$DNSMASQ"
+[ -z "$BEFORE_PORTS" ] || stop_pid "$BEFORE_PID"
