@@ -87,6 +87,9 @@ assert h.pread(8192, 4096) == base[4096:5000] + b"\x33" * 1000 + base[6000:12288
 h.shutdown()
 EOF
 on 3 /usr/bin/python3 "$T/edges.py" "$U" "$T/root/lab.img" || fail "partial block merge"
+# Large reads over the overlay's and the base's blocks, in long runs and
+# in short ones.
+on 3 $PY runs "$U" "$T/root/lab.img" >"$T/runs" 2>&1 || fail "mixed runs: $(cat "$T/runs")"
 
 # Eight hosts at once, three connections each: random reads, writes,
 # trims and zeroes over 8 MiB, checked against a model per host.

@@ -174,5 +174,14 @@ $RAW "$port" tls-go "$C/abcd1234" bookworm "" \
 	"refused:points at another image" >/dev/null ||
 	fail "allowed mode: the rule does not hold over TLS"
 [ "$(nbdinfo --size "$(uri abcd1234 jammy)")" = $((16 << 20)) ] || fail "nbdinfo, allowed mode"
+# A shared base over TLS: large reads that mix the overlay's blocks with
+# the base's go out run by run through TLS's records.
+chmod 444 "$T/root/bookworm.img"
+sum=$(sha256sum <"$T/root/bookworm.img")
+/usr/bin/python3 "$TOP/tests/integration/nbdd-bases.py" runs \
+	"$(uri dc-a6-32-01-36-c2 bookworm)" "$T/root/bookworm.img" >"$T/runs" 2>&1 ||
+	fail "mixed runs of a base over TLS: $(cat "$T/runs")"
+[ "$(sha256sum <"$T/root/bookworm.img")" = "$sum" ] || fail "the base was written over TLS"
+assert_log "$T/nbdd2.log" 'export bookworm .*shared base'
 stop_pid "$pid"
 echo "ok: nbdd over TLS"
