@@ -188,7 +188,11 @@ reserve(struct overlay *o, const struct span *sp, int n, uint64_t *got)
 	for (int i = 0; i < n; i++)
 		need += sp[i].len;
 	pthread_mutex_lock(&h->lock);
-	ovl_account(o);
+	/* The count is as of the last mutation's end (unreserve, or a
+	 * TRIM's); writes in flight since are in reserved. Near the limit,
+	 * look at the file itself before counting holes. */
+	if (over_limit(h, need))
+		ovl_account(o);
 	if (over_limit(h, need)) {
 		need = 0;
 		for (int i = 0; i < n; i++) {
