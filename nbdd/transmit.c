@@ -197,41 +197,32 @@ big_buffer(struct xmit *x, size_t len)
 	return x->big;
 }
 
-/* A large read in few runs, each all from one file (use_sendfile): the
- * replies queued and its header, then each run's data with sendfile()
- * (or, over TLS, read into the buffer its records are encrypted from).
- * Once data is on its way an error can only be a hard disconnect;
- * before, it is answered. */
+/* A large read, all of it from one file (use_sendfile): the replies
+ * queued and its header, then its data with sendfile() (or, over TLS,
+ * read into the buffer its records are encrypted from). Once data is on
+ * its way an error can only be a hard disconnect; before, it is
+ * answered. */
 static int
 read_sendfile(struct xmit *x, const struct nbd_request *r)
 {
 	size_t hdr = plan_read_header_len(&x->re);
-	uint64_t off = r->offset;
-	uint32_t left = r->len, run;
-	int fd, started = 0;
+	uint32_t run;
+	int fd, started;
 
-	if ((fd = x->be->source(x->bs, off, left, &run)) == -1)
+	if ((fd = x->be->source(x->bs, r->offset, r->len, &run)) == -1)
 		return reply_outcome(x, r, errno);
 	if (x->out_len + hdr > TP_SEND_FILE_HDR_MAX && flush_out(x,
 	    MSG_MORE) == -1)
 		return -1;
 	plan_read_header(x->out + x->out_len, r, &x->re);
-	if (tp_send_file(&x->c->tp, x->out, x->out_len + hdr, fd, off, run,
-	    &started) == -1) {
-		if (!started)
-			return reply_outcome(x, r, errno);
-		goto broken;
+	if (tp_send_file(&x->c->tp, x->out, x->out_len + hdr, fd, r->offset,
+	    r->len, &started) == 0) {
+		x->out_len = 0;
+		x->pending = 0;
+		return 0;
 	}
-	x->out_len = 0;
-	x->pending = 0;
-	for (off += run, left -= run; left > 0; off += run, left -= run) {
-		if ((fd = x->be->source(x->bs, off, left, &run)) == -1 ||
-		    tp_send_file(&x->c->tp, x->out, 0, fd, off, run,
-		    &started) == -1)
-			goto broken;
-	}
-	return 0;
-broken:
+	if (!started)
+		return reply_outcome(x, r, errno);
 	log_warn("%s: export %s: READ of %u bytes at %llu: %s after the reply "
 	    "header: dropping the connection", x->c->peer, x->c->ex.name,
 	    r->len, (unsigned long long)r->offset, errno == ENODATA ?
@@ -239,27 +230,18 @@ broken:
 	return -1;
 }
 
-/* Whether r goes out with sendfile: large, and in runs (stretches all
- * from one file: an overlay's blocks or its base's) that average at
- * least SENDFILE_MIN, since each run costs a call that ends in a push
- * of its own. Finer mixes are copied. */
+/* Whether r goes out with sendfile: large, and all of it from one file
+ * (a range that mixes an overlay's blocks with the base's is copied
+ * rather than sent in many small pieces). */
 static int
 use_sendfile(struct xmit *x, const struct nbd_request *r)
 {
-	uint64_t off = r->offset;
-	uint32_t left = r->len, run, runs_max = r->len / SENDFILE_MIN;
+	uint32_t run;
 
 	if (r->len < SENDFILE_MIN)
 		return 0;
-	for (uint32_t runs = 1; runs <= runs_max; runs++) {
-		if (x->be->source(x->bs, off, left, &run) == -1)
-			return 0;
-		if (run == left)
-			return 1;
-		off += run;
-		left -= run;
-	}
-	return 0;
+	return x->be->source(x->bs, r->offset, r->len, &run) != -1 &&
+	    run == r->len;
 }
 
 static int

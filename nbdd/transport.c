@@ -158,7 +158,7 @@ tp_send_file(struct transport *t, const void *hdr, size_t hdrlen, int fd,
 		    started);
 	/* A header cut short has broken the stream as surely as the data. */
 	*started = 1;
-	if (hdrlen > 0 && sock_write_full(t->fd, hdr, hdrlen, MSG_MORE) == -1)
+	if (sock_write_full(t->fd, hdr, hdrlen, MSG_MORE) == -1)
 		return -1;
 	while (len > 0) {
 		n = sendfile(t->fd, fd, &pos, len);

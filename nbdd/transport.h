@@ -65,8 +65,7 @@ int tp_write_buffer(struct transport *t, void *buf, size_t len, int flags);
 /* The most hdr bytes tp_send_file takes (one TLS record's worth). */
 #define TP_SEND_FILE_HDR_MAX	16384
 
-/* A large READ's reply, or a run of it: hdr (hdrlen may be 0, hdr still
- * valid) then len bytes of fd at off. Plain TCP:
+/* A large READ's reply: hdr then len bytes of fd at off. Plain TCP:
  * the header with MSG_MORE, then sendfile(2), never through user space.
  * TLS: tls_send_file. 0, or -1 with errno and *started: 0 when nothing
  * was sent (an error reply can still be given), 1 when the stream is

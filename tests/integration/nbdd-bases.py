@@ -253,8 +253,8 @@ def sc_truncated(uri, base, until):
 
 def sc_runs(uri, base):
     """Large reads over ranges that mix the overlay's blocks with the
-    base's, in few long runs (sent run by run) and in many short ones
-    (copied), against the base with the writes laid over it."""
+    base's, in few long runs and in many short ones, and reads all from
+    one of them, against the base with the writes laid over it."""
     with open(base, "rb") as f:
         model = bytearray(f.read(4 << 20))
     h = connect(uri)

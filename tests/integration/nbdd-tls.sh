@@ -175,7 +175,7 @@ $RAW "$port" tls-go "$C/abcd1234" bookworm "" \
 	fail "allowed mode: the rule does not hold over TLS"
 [ "$(nbdinfo --size "$(uri abcd1234 jammy)")" = $((16 << 20)) ] || fail "nbdinfo, allowed mode"
 # A shared base over TLS: large reads that mix the overlay's blocks with
-# the base's go out run by run through TLS's records.
+# the base's, and reads all from one of them, through TLS's records.
 chmod 444 "$T/root/bookworm.img"
 sum=$(sha256sum <"$T/root/bookworm.img")
 /usr/bin/python3 "$TOP/tests/integration/nbdd-bases.py" runs \
