@@ -267,7 +267,10 @@ def sc_runs(uri, base):
         model[off:off + ln] = bytes([byte]) * ln
     for off, ln in [(0, 1 << 20), (0, 4 << 20), (256 << 10, 1 << 20),
                     ((1 << 20) - 65536, 131072), (2 << 20, 1 << 20),
-                    ((3 << 20) - 4096, 1 << 20), (5, (2 << 20) - 9)]:
+                    ((3 << 20) - 4096, 1 << 20), (5, (2 << 20) - 9),
+                    # all from the overlay, all from the base
+                    (0, 192 << 10), (512 << 10, 128 << 10),
+                    ((1 << 20) + BLOCK, 512 << 10)]:
         check(h.pread(ln, off) == bytes(model[off:off + ln]),
               "read of %d at %d over mixed runs" % (ln, off))
     h.shutdown()
