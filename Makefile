@@ -31,6 +31,8 @@ GNUTLS_CFLAGS = $(shell pkg-config --cflags gnutls)
 GNUTLS_LIBS = $(shell pkg-config --libs gnutls)
 nbdd_CFLAGS = $(GNUTLS_CFLAGS)
 nbdd_LIBS = $(GNUTLS_LIBS)
+# liburing, for tftpd only: its lock-step packets leave in batches.
+tftpd_LIBS = $(shell pkg-config --libs liburing)
 
 HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 ALL_CFLAGS = -std=gnu11 -Wall -Wextra -Werror $(HARDEN) \

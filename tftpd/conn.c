@@ -63,6 +63,8 @@ conn_close(struct server *s, struct conn *c)
 	uint64_t now = monotonic_ns();
 
 	remember_rtt(s, c, now);
+	if (c->queued_gen == s->batch.gen)
+		batch_flush(&s->batch);
 	timerheap_remove(&s->timers, &c->timer);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -146,6 +148,32 @@ build_msgs(struct server *s, struct conn *c, int gso)
 	return nmsg;
 }
 
+/* A lone packet, as lock-step clients take them: into the turn's batch.
+ * If one of this transfer's is already waiting there, it is superseded
+ * (the client has answered it), and its header now says this one. */
+static void
+conn_send_one(struct server *s, struct conn *c)
+{
+	const struct transfer_pkt *p = &c->xfer.out[0];
+	int r;
+
+	c->qiov[0] = (struct iovec){ (void *)p->hdr, p->hdr_len };
+	c->qiov[1] = (struct iovec){ (void *)p->data, p->data_len };
+	c->qmsg = (struct msghdr){
+		.msg_name = c->connected ? NULL : &c->peer,
+		.msg_namelen = c->connected ? 0 : c->peer_len,
+		.msg_iov = c->qiov,
+		.msg_iovlen = 2,
+	};
+	if (c->queued_gen == s->batch.gen)
+		return;
+	if ((r = batch_send(&s->batch, c->h.fd, &c->qmsg)) == 1)
+		c->queued_gen = s->batch.gen;
+	else if (r == -1)
+		/* The retransmission timer recovers it. */
+		log_trace("send to %s: %s", c->peer_str, strerror(errno));
+}
+
 /* Sends what the transfer lists: the whole window in one system call. */
 static void
 conn_send(struct server *s, struct conn *c)
@@ -153,6 +181,10 @@ conn_send(struct server *s, struct conn *c)
 	unsigned n, done = 0;
 	int r;
 
+	if (c->xfer.nout == 1) {
+		conn_send_one(s, c);
+		return;
+	}
 	n = build_msgs(s, c, s->gso);
 	while (done < n) {
 		if (n - done == 1)
@@ -334,6 +366,7 @@ conn_open(struct server *s, const struct sockaddr_storage *local,
 	}
 	c->stranger.kind = KIND_STRANGER;
 	c->stranger.conn = c;
+	c->rx_slot = -1;
 	c->h.kind = KIND_CONN;
 	timer_init(&c->timer);
 	memcpy(&c->peer, peer, plen);
@@ -379,37 +412,74 @@ conn_open(struct server *s, const struct sockaddr_storage *local,
 
 
 void
+conn_receive(struct server *s, struct conn **cs, unsigned n)
+{
+	int fds[TFTPD_EVENTS_MAX] = { 0 };
+	struct msghdr mhs[TFTPD_EVENTS_MAX];
+	ssize_t res[TFTPD_EVENTS_MAX];
+
+	if (n > TFTPD_EVENTS_MAX)
+		n = TFTPD_EVENTS_MAX;
+	for (unsigned i = 0; i < n; i++) {
+		struct rx_slot *r = &s->rx_slots[i];
+
+		r->iov = (struct iovec){ r->buf, sizeof(r->buf) };
+		mhs[i] = (struct msghdr){
+			.msg_name = &r->from,
+			.msg_namelen = sizeof(r->from),
+			.msg_iov = &r->iov,
+			.msg_iovlen = 1,
+		};
+		fds[i] = cs[i]->h.fd;
+	}
+	batch_recv(&s->batch, n, fds, mhs, res);
+	for (unsigned i = 0; i < n; i++) {
+		struct rx_slot *r = &s->rx_slots[i];
+
+		r->mh = mhs[i];
+		cs[i]->rx_slot = (int)i;
+		if (res[i] < 0) {
+			/* ECONNREFUSED: an ICMP error from the client's
+			 * side; the timer decides whether it is gone. */
+			if (res[i] != -EAGAIN && res[i] != -EINTR)
+				log_debug("%s: receive: %s", cs[i]->peer_str,
+				    strerror((int)-res[i]));
+			cs[i]->rx_slot = -1;
+		} else if (r->mh.msg_flags & MSG_TRUNC) {
+			/* Only an ERROR's message makes a client's packet
+			 * this long: keep the message's start. */
+			r->buf[sizeof(r->buf) - 1] = '\0';
+			r->iov.iov_len = sizeof(r->buf);
+		} else
+			r->iov.iov_len = (size_t)res[i];
+	}
+}
+
+void
 on_conn(struct server *s, struct conn *c)
 {
-	struct sockaddr_storage from;
-	socklen_t flen = sizeof(from);
+	struct rx_slot *r;
 	char from_str[PEER_STR_LEN];
 	size_t len;
-	ssize_t n;
 
-	n = recvfrom(c->h.fd, s->rx, sizeof(s->rx), 0,
-	    (struct sockaddr *)&from, &flen);
-	if (n == -1) {
-		/* ECONNREFUSED: an ICMP error from the client's side; the
-		 * timer decides whether it is gone. */
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			log_debug("%s: receive: %s", c->peer_str,
-			    strerror(errno));
+	if (c->rx_slot < 0)
 		return;
-	}
-	if (!same_addr(&c->peer, (struct sockaddr *)&from, flen)) {
+	r = &s->rx_slots[c->rx_slot];
+	c->rx_slot = -1;
+	if (!same_addr(&c->peer, (struct sockaddr *)&r->from,
+	    r->mh.msg_namelen)) {
 		/* RFC 1350: answer the stranger, leave the transfer be. */
-		addr_port_str((struct sockaddr *)&from, flen, 0, from_str,
-		    sizeof(from_str));
+		addr_port_str((struct sockaddr *)&r->from, r->mh.msg_namelen,
+		    0, from_str, sizeof(from_str));
 		log_debug("%s: packet from %s to the transfer of %s",
 		    from_str, from_str, c->xfer.src->name);
 		len = packet_build_error(s->tx, sizeof(s->tx), TFTP_EBADID,
 		    NULL);
-		send_one(c->h.fd, (struct sockaddr *)&from, flen, s->tx, len,
-		    from_str);
+		send_one(c->h.fd, (struct sockaddr *)&r->from,
+		    r->mh.msg_namelen, s->tx, len, from_str);
 		return;
 	}
-	conn_result(s, c, transfer_input(&c->xfer, s->rx, (size_t)n,
+	conn_result(s, c, transfer_input(&c->xfer, r->buf, r->iov.iov_len,
 	    monotonic_ns()));
 }
 

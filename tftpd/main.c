@@ -26,6 +26,9 @@
 #define DEFAULT_MAX_TRANSFERS	512
 #define DEFAULT_IDLE_SECS	60	/* inetd mode: exit after this */
 #define LISTEN_RCVBUF		(4 * 1024 * 1024)
+/* Calls handed to the kernel at once, at most: a turn reads at most one
+ * epoll_wait's worth of datagrams and answers them and the timers due. */
+#define BATCH_ENTRIES		(2 * TFTPD_EVENTS_MAX)
 
 struct flags {
 	long long max_transfers;
@@ -66,8 +69,10 @@ timer_wait_ms(const struct server *s, uint64_t now)
 static void
 serve(struct server *s)
 {
-	struct epoll_event evs[64];
+	struct epoll_event evs[TFTPD_EVENTS_MAX];
+	struct conn *ready[TFTPD_EVENTS_MAX];
 	uint64_t now, now_exact;
+	unsigned nready;
 	int n, timeout;
 
 	s->last_activity_ms = monotonic_ms();
@@ -86,12 +91,21 @@ serve(struct server *s)
 			}
 			timeout = (int)(end - now);
 		}
-		n = epoll_wait(s->epfd, evs, 64, timeout);
+		n = epoll_wait(s->epfd, evs, TFTPD_EVENTS_MAX, timeout);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
 			log_fatal("epoll_wait: %s", strerror(errno));
 		}
+		/* The transfers' datagrams first, all in one go. */
+		nready = 0;
+		for (int i = 0; i < n; i++) {
+			struct handle *h = evs[i].data.ptr;
+			if (h->kind == KIND_CONN)
+				ready[nready++] = (struct conn *)h;
+		}
+		if (nready > 0)
+			conn_receive(s, ready, nready);
 		for (int i = 0; i < n; i++) {
 			struct handle *h = evs[i].data.ptr;
 
@@ -116,6 +130,7 @@ serve(struct server *s)
 			}
 		}
 		check_timers(s, monotonic_ns());
+		batch_flush(&s->batch);
 		conn_reap(s);
 	}
 }
@@ -227,6 +242,7 @@ main(int argc, char *argv[])
 		return 1;
 	if ((s->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		log_fatal("epoll_create1: %s", strerror(errno));
+	batch_init(&s->batch, BATCH_ENTRIES);
 	if (add_handle(s, &s->sig) == -1)
 		return 1;
 	for (int i = 0; i < n; i++)
@@ -245,6 +261,7 @@ main(int argc, char *argv[])
 		conn_close(s, s->conns);
 	}
 	conn_reap(s);
+	batch_fini(&s->batch);
 	timerheap_free(&s->timers);
 	for (int i = 0; i < s->nlisteners; i++)
 		close(s->listeners[i].fd);

@@ -46,5 +46,9 @@
 #define TFTPD_PATH_MAX		512	/* longest file name accepted */
 #define TFTPD_OPTIONS_MAX	16	/* options kept from one request */
 #define TFTPD_PACKET_MAX	65536	/* largest datagram read */
+/* What a client sends to a transfer's port, ACKs and ERRORs, fits this;
+ * longer is an ERROR's message, cut short. */
+#define TFTPD_XFER_RX_MAX	1024
+#define TFTPD_EVENTS_MAX	64	/* events taken per epoll_wait */
 
 #endif

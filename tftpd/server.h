@@ -16,6 +16,7 @@
 #include "common/ratelimit.h"
 #include "tftpd/peerrtt.h"
 #include "tftpd/proto.h"
+#include "tftpd/batch.h"
 #include "tftpd/timerheap.h"
 #include "tftpd/transfer.h"
 
@@ -47,6 +48,12 @@ struct conn {
 	uint64_t start_ns;
 	struct transfer xfer;
 	struct timer timer;	/* at xfer.deadline_ns, in s->timers */
+	/* A lone packet (lock-step) waits in s->batch with this header;
+	 * queued_gen is the batch's gen while it waits. */
+	struct msghdr qmsg;
+	struct iovec qiov[2];
+	unsigned long long queued_gen;
+	int rx_slot;		/* its datagram of this turn, in s->rx_slots */
 	int closed;		/* on the dead list, freed after this batch */
 	struct conn *prev, *next;
 };
@@ -71,6 +78,15 @@ struct server {
 	struct conn *dead;
 	uint8_t rx[TFTPD_PACKET_MAX];
 	uint8_t tx[1024];
+	struct batch batch;	/* this turn's reads and lone packets */
+	/* A turn's datagrams on transfer ports, one per transfer that has
+	 * one: ACKs and ERRORs, all the client may send there. */
+	struct rx_slot {
+		uint8_t buf[TFTPD_XFER_RX_MAX];
+		struct sockaddr_storage from;
+		struct iovec iov;
+		struct msghdr mh;
+	} rx_slots[TFTPD_EVENTS_MAX];
 	int gso;		/* UDP GSO works: send a window in one go */
 	struct mmsghdr msgs[TFTPD_WINDOWSIZE_CAP];
 	struct iovec iovs[2 * TFTPD_WINDOWSIZE_CAP];
@@ -98,6 +114,9 @@ int conn_open(struct server *s, const struct sockaddr_storage *local,
     int tsize_known);
 void conn_close(struct server *s, struct conn *c);
 void conn_reap(struct server *s);
+/* Reads the datagram waiting for each of cs[0..n) (n at most
+ * TFTPD_EVENTS_MAX), for on_conn() to act on. */
+void conn_receive(struct server *s, struct conn **cs, unsigned n);
 void on_conn(struct server *s, struct conn *c);
 void on_stranger(struct server *s, struct conn *c);
 /* Calls the transfers whose deadline is reached at now (ns). */
