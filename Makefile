@@ -31,7 +31,7 @@ GNUTLS_CFLAGS = $(shell pkg-config --cflags gnutls)
 GNUTLS_LIBS = $(shell pkg-config --libs gnutls)
 nbdd_CFLAGS = $(GNUTLS_CFLAGS)
 nbdd_LIBS = $(GNUTLS_LIBS)
-# liburing, for tftpd only: its lock-step packets leave in batches.
+# liburing, for tftpd only: a turn's packets go in batches (io_uring).
 tftpd_LIBS = $(shell pkg-config --libs liburing)
 
 HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE

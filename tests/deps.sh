@@ -18,7 +18,7 @@ libbsd-dev           strlcpy, strtonum, reallocarray (OpenBSD helpers)
 check                unit tests (Check framework)
 libgnutls28-dev      nbdd's NBD over TLS (GnuTLS, as nbd-server, nbdkit and qemu)
 scdoc                man pages
-liburing-dev         tftpd sends lock-step packets in batches (io_uring)
+liburing-dev         tftpd's batches of packets (io_uring)
 "
 check_pkgs="
 clang                fuzz harnesses (libFuzzer)

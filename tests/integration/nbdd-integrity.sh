@@ -86,6 +86,50 @@ for structured in (False, True):
     h2.shutdown()
     h.shutdown()
 PY
+# Bursts of small reads, many in flight, answered together: every reply
+# carries its own bytes. Then the image is cut to half its size under the
+# connection: in one burst the reads below the cut get their bytes and
+# those past it get EIO, each its own reply, in any mix.
+cat >"$T/burst.py" <<'PY'
+import errno, nbd, os, random, sys
+uri, img, src = sys.argv[1], sys.argv[2], open(sys.argv[3], "rb").read()
+size = len(src)
+def burst(h, reqs):
+    bufs = [(off, ln, nbd.Buffer(ln)) for off, ln in reqs]
+    cookies = [h.aio_pread(b, off) for off, ln, b in bufs]
+    while h.aio_in_flight() > 0:
+        h.poll(-1)
+    out = []
+    for (off, ln, b), c in zip(bufs, cookies):
+        try:
+            h.aio_command_completed(c)
+            out.append(b.to_bytearray())
+        except nbd.Error as e:
+            out.append(e.errno)
+    return out
+rnd = random.Random(7)
+h = nbd.NBD()
+h.set_uri_allow_local_file(True)
+h.connect_uri(uri)
+for _ in range(20):
+    reqs = [(rnd.randrange(size - 8192), rnd.choice((4096, 4096, 200, 5000)))
+            for _ in range(48)]
+    for (off, ln), got in zip(reqs, burst(h, reqs)):
+        assert got == src[off:off + ln], (off, ln)
+os.truncate(img, size // 2)
+reqs = [(rnd.randrange(size // 2 - 4096) + (size // 2 if i % 3 == 0 else 0), 4096)
+        for i in range(48)]
+for (off, ln), got in zip(reqs, burst(h, reqs)):
+    if off + ln <= size // 2:
+        assert got == src[off:off + ln], (off, ln)
+    else:
+        # (libnbd names the errno)
+        assert got in (errno.EIO, "EIO"), (off, ln, got)
+# The connection goes on.
+assert h.pread(4096, 8192) == src[8192:8192 + 4096]
+h.shutdown()
+os.truncate(img, size)
+PY
 
 # checks URI: every check against the export at URI.
 checks() {
@@ -107,6 +151,8 @@ checks() {
 	# reads (batched) and large ones (sendfile on a lone connection, the
 	# copy path beside a second connection), at odd offsets.
 	/usr/bin/python3 "$T/reads.py" "$URI" "$T/src.img" || fail "reads of every size"
+	/usr/bin/python3 "$T/burst.py" "$URI" "$T/root/disk.img" "$T/src.img" ||
+	    fail "bursts of small reads"
 }
 
 # Plaintext.
