@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "tftpd/batch.h"
@@ -17,6 +18,35 @@
 /* user_data: what completed. A send's carries its descriptor (for the
  * log), a receive's its index with RECV_TAG. */
 #define RECV_TAG	(UINT64_C(1) << 63)
+
+/* Whether the kernel completes a MSG_DONTWAIT receive on an empty socket
+ * at once (-EAGAIN), as everything here relies on, rather than waiting
+ * for a datagram as kernels before that did. Asked of the kernel itself,
+ * with a socket pair of our own. */
+static int
+completes_at_once(struct io_uring *ring)
+{
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	struct msghdr mh = { 0 };
+	int sv[2], ok = 0;
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) == -1)
+		return 0;
+	if ((sqe = io_uring_get_sqe(ring)) != NULL) {
+		io_uring_prep_recvmsg(sqe, sv[0], &mh, MSG_DONTWAIT);
+		io_uring_sqe_set_data64(sqe, 0);
+		if (io_uring_submit(ring) == 1 &&
+		    io_uring_peek_cqe(ring, &cqe) == 0) {
+			ok = cqe->res == -EAGAIN;
+			io_uring_cqe_seen(ring, cqe);
+		}
+	}
+	/* A receive still waiting ends with the ring, and the sockets. */
+	close(sv[0]);
+	close(sv[1]);
+	return ok;
+}
 
 void
 batch_init(struct batch *b, unsigned entries)
@@ -33,6 +63,14 @@ batch_init(struct batch *b, unsigned entries)
 	if ((r = io_uring_queue_init(entries, b->ring, 0)) < 0) {
 		log_info("io_uring unavailable (%s); one system call per "
 		    "packet", strerror(-r));
+		free(b->ring);
+		b->ring = NULL;
+		return;
+	}
+	if (!completes_at_once(b->ring)) {
+		log_info("io_uring here waits on an empty socket; one system "
+		    "call per packet");
+		io_uring_queue_exit(b->ring);
 		free(b->ring);
 		b->ring = NULL;
 		return;
