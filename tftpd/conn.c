@@ -445,12 +445,10 @@ conn_receive(struct server *s, struct conn **cs, unsigned n)
 				log_debug("%s: receive: %s", cs[i]->peer_str,
 				    strerror((int)-res[i]));
 			cs[i]->rx_slot = -1;
-		} else if (r->mh.msg_flags & MSG_TRUNC) {
-			/* Only an ERROR's message makes a client's packet
-			 * this long: keep the message's start. */
-			r->buf[sizeof(r->buf) - 1] = '\0';
-			r->iov.iov_len = sizeof(r->buf);
 		} else
+			/* A datagram longer than the slot comes cut to it:
+			 * only an ERROR's message is that long, and its
+			 * start is kept. */
 			r->iov.iov_len = (size_t)res[i];
 	}
 }

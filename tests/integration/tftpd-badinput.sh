@@ -69,6 +69,18 @@ if grep -E "warning|error:" "$T/tftpd.log" | grep -q nothere; then
 	fail "not found was logged above debug level"
 fi
 
+# Longer than anything a client sends to a transfer's port: an ACK with
+# 2996 trailing bytes still acknowledges its block; an ERROR with a
+# 2995-byte message still ends the transfer, its message cut short.
+out=$($RAW "$PORT" oversize abcd1234/start4.elf)
+grep -q '^first DATA 1 512$' <<<"$out" || fail "oversize: no first block: $out"
+grep -q '^after big ACK DATA 2 512$' <<<"$out" || fail "oversize: big ACK not taken: $out"
+for _ in $(seq 50); do
+	grep -q 'start4.elf: aborted by the client after 512 bytes' "$T/tftpd.log" && break
+	sleep 0.1
+done
+assert_log "$T/tftpd.log" 'start4.elf: aborted by the client after 512 bytes, .*: MMMMMMMM'
+
 # After all that, the server still serves.
 assert_alive "$TFTPD_PID"
 $PITFTP -p "$PORT" -b 1468 get abcd1234/start4.elf "$T/out/s" >/dev/null

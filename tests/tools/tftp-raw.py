@@ -9,6 +9,9 @@ that hold transfers open). Prints one line per answer.
   tftp-raw.py PORT tid FILE         a stranger ACKs to a running transfer
   tftp-raw.py PORT busy FILE N      holds N transfers, then asks once more
   tftp-raw.py PORT wrq FILE         a write request
+  tftp-raw.py PORT oversize FILE    a lock-step transfer whose client
+                                    sends a 3000-byte ACK 1 (trailing
+                                    bytes), then a 3000-byte ERROR
   tftp-raw.py PORT flood N HEX      the packet N times from one port, as
                                     fast as it goes; prints how many
                                     answers of each kind came back
@@ -107,6 +110,16 @@ def main():
             total += last
         s.sendto(ack(block), tid)
         print("done", total)
+    elif cmd == "oversize":
+        what, tid, s = ask(port, rrq(args[0]))
+        print("first", what)
+        s.sendto(ack(1) + b"J" * 2996, tid)
+        try:
+            print("after big ACK", describe(s.recvfrom(70000)[0]))
+        except socket.timeout:
+            print("after big ACK TIMEOUT")
+        s.sendto(struct.pack("!HH", 5, 0) + b"M" * 2995 + b"\0", tid)
+        print("sent big ERROR")
     elif cmd == "busy":
         n = int(args[1])
         held = []
