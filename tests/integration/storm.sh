@@ -10,8 +10,9 @@
 #
 # What a user would check: every Pi booted; every byte right (each client
 # checks every file and every read, and what each wrote is in its image);
-# the daemons alive through the storm and exiting 0 on SIGTERM; nothing
-# left running, every namespace gone. No timing is asserted: speed is the
+# the daemons alive through the storm and exiting 0 on SIGTERM; each
+# daemon's memory per Pi within what its man page says; nothing left
+# running, every namespace gone. No timing is asserted: speed is the
 # benchmark's (tests/bench/storm.sh).
 # The storm mounts an XFS file system; in a mount namespace of its own, so
 # that no other process on the machine holds a copy of that mount (ip netns
@@ -39,6 +40,10 @@ stop_pid "$ROUTER_PID"
 $REPORT summary "$STORM_OUT/ours" | tee "$T/summary.txt" | sed 's/^/# /'
 $REPORT writes "$STORM_OUT/ours" "$SRV" "$STORM_WRITES" >"$T/writes.txt" ||
 	fail "writes missing from images: $(cat "$T/writes.txt")"
+# Each daemon's memory per Pi within what its man page says (MEMORY).
+$REPORT memory "$STORM_OUT/ours" >"$T/memory.txt" ||
+	fail "more memory than documented: $(cat "$T/memory.txt")"
+sed 's/^/# /' "$T/memory.txt"
 
 field() { grep -o " $1=[^ ]*" "$T/summary.txt" | head -1 | cut -d= -f2; }
 failed=$(field failed)

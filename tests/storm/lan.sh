@@ -149,6 +149,12 @@ cg_cleanup() {
 	find "$CG_CPU" -depth -type d -exec rmdir {} \; 2>/dev/null
 }
 
+# The sum of VmRSS (KiB) over cgroup CG's processes now.
+cg_rss() {
+	cg_procs "$1" | sed 's|.*|/proc/&/status|' |
+		xargs -r awk '/^VmRSS:/ { s += $2 } END { print s + 0 }' 2>/dev/null
+}
+
 # The peak of the sum of VmRSS (KiB) over each daemon's cgroup, sampled
 # until killed; written to FILE as "DAEMON KIB" lines.
 rss_sampler() {
@@ -158,8 +164,7 @@ rss_sampler() {
 	set +e		# a process may end between listing and reading it
 	while :; do
 		for cg in "$@"; do
-			kib=$(cg_procs "$cg" | sed 's|.*|/proc/&/status|' |
-				xargs -r awk '/^VmRSS:/ { s += $2 } END { print s + 0 }' 2>/dev/null)
+			kib=$(cg_rss "$cg")
 			[ "${kib:-0}" -le "${peak[$cg]:-0}" ] || peak[$cg]=$kib
 		done
 		for cg in "$@"; do echo "${cg#*/} ${peak[$cg]:-0}"; done > "$file.new"
@@ -568,6 +573,9 @@ storm_run() {
 		echo "egress_hook=$EGRESS"
 		echo "load_before=$(cut -d' ' -f1 /proc/loadavg)"
 		for cg in $STORM_CGS; do echo "cpu0_${cg#*/}=$(cg_cpu_ns "$cg")"; done
+		# Each daemon's memory before any Pi or bad host: what the
+		# storm adds to it is its memory per Pi.
+		for cg in $STORM_CGS; do echo "rss0_${cg#*/}=$(cg_rss "$cg")"; done
 		storm_counters | sed 's/^/before_/'
 	} > "$dir/meta.txt"
 	storm_bad_start

@@ -6,6 +6,8 @@ writes ($STORM_OUT/NAME/pis.txt, meta.txt, bad.txt).
                                    (the tests read it), failures by reason
   report.py writes DIR SRV WRITES  every booted Pi's writes are in its image
                                    SRV/pi-SERIAL.img (same rule as pi-boot)
+  report.py memory DIR             each daemon's memory per Pi against what
+                                   its man page says; exit 1 when over
   report.py table OURS0 COMP0 OURS1 COMP1
                                    the side-by-side table, ratios ours /
                                    composition, and the issue's targets
@@ -120,6 +122,11 @@ def summarize(d):
     s["cpu_per_gib"] = s["cpu_total"] / gib if gib else float("nan")
     s["rss"] = {k[4:]: int(num(m, k)) for k in m if k.startswith("rss_")}
     s["hwm"] = {k[4:]: int(num(m, k)) for k in m if k.startswith("hwm_")}
+    s["rss0"] = {k[5:]: int(num(m, k)) for k in m if k.startswith("rss0_")}
+    # What the storm added to each daemon, per Pi (KiB).
+    s["rss_per_pi"] = {k: (v - s["rss0"][k]) / s["pis"]
+                       for k, v in s["rss"].items()
+                       if k in s["rss0"] and s["pis"]}
     s["wall"] = num(m, "wall")
     # The Pi clients run on the same machine: their CPU is the harness's
     # share of what the machine had (cores x wall time).
@@ -165,7 +172,11 @@ def cmd_summary(d):
     print("  socket drops: " + s["drops"])
     print("  cpu s: " + " ".join("%s=%.2f" % kv for kv in s["cpu"].items())
           + "; peak rss KiB: " + " ".join("%s=%d" % kv
-                                          for kv in s["rss"].items()))
+                                          for kv in s["rss"].items())
+          + "; idle rss KiB: " + " ".join("%s=%d" % kv
+                                          for kv in s["rss0"].items())
+          + "; KiB per Pi: " + " ".join("%s=%.1f" % kv
+                                        for kv in s["rss_per_pi"].items()))
     for mode, kv in s["bad"].items():
         print("  bad host %s: %s" % (mode, " ".join(
             "%s=%s" % x for x in kv.items())))
@@ -202,6 +213,44 @@ def cmd_writes(d, srv, writes):
                 checked += 1
     print("writes checked=%d bad=%d" % (checked, bad))
     return 1 if bad else 0
+
+
+# The memory each daemon's man page states it needs per Pi (KiB): a
+# lock-step transfer for tftpd, a connection for nbdd. dhcpproxyd's does
+# not grow with Pis: what the whole storm may add to it (its table of
+# recent clients, touched) is FIXED_KIB.
+PER_PI_KIB = {"tftpd": 256, "nbdd": 768}
+FIXED_KIB = {"dhcpproxyd": 64}
+
+
+def memory_verdicts(s):
+    """(daemon, figure, bound, ok) for each of our daemons measured."""
+    out = []
+    for d, bound in PER_PI_KIB.items():
+        if d in s["rss_per_pi"]:
+            v = s["rss_per_pi"][d]
+            out.append((d, "%.0f KiB per Pi" % v,
+                        "%d KiB per Pi" % bound, v <= bound))
+    for d, bound in FIXED_KIB.items():
+        if d in s["rss"] and d in s["rss0"]:
+            v = s["rss"][d] - s["rss0"][d]
+            out.append((d, "%d KiB in all" % v, "%d KiB in all" % bound,
+                        v <= bound))
+    return out
+
+
+def cmd_memory(d):
+    """Exit 1 when a daemon took more memory than its man page says."""
+    s, _ = summarize(d)
+    verdicts = memory_verdicts(s)
+    for d_, fig, bound, ok in verdicts:
+        print("%s: %s (peak %d KiB, idle %d KiB); its man page: at most "
+              "%s: %s" % (d_, fig, s["rss"][d_], s["rss0"][d_], bound,
+                          "ok" if ok else "OVER"))
+    if len(verdicts) != len(PER_PI_KIB) + len(FIXED_KIB):
+        print("memory figures missing in %s" % d)
+        return 1
+    return 0 if all(v[3] for v in verdicts) else 1
 
 
 def ratio(a, b):
@@ -265,6 +314,12 @@ def cmd_table(d_o0, d_c0, d_o1, d_c1):
         ratio(sum(o0["rss"].values()), sum(c0["rss"].values())),
         sum(o1["rss"].values()), sum(c1["rss"].values()),
         ratio(sum(o1["rss"].values()), sum(c1["rss"].values()))))
+    print("%-34s %s" % ("memory per Pi, KiB: (peak-idle)/Pis", ""))
+    for k in ("dhcpproxyd", "tftpd", "nbdd", "dnsmasq", "nbd-server"):
+        f = lambda st: "%.1f" % st["rss_per_pi"][k] \
+            if k in st["rss_per_pi"] else ""
+        print("  %-32s %9s %9s %8s   %9s %9s" % (
+            k, f(o0), f(c0), "", f(o1), f(c1)))
     print("%-34s %9.1f %9.1f %8s   %9.1f %9.1f" % (
         "storm wall time, s", o0["wall"], c0["wall"], "", o1["wall"],
         c1["wall"]))
@@ -293,6 +348,12 @@ def cmd_table(d_o0, d_c0, d_o1, d_c1):
     print("  p50 with loss <= 1.5 x loss-free  %s" % (
         "%.2fx: %s" % (r, met(r <= 1.5)) if r == r and r != float("inf")
         else "-: NOT MET (the median Pi never reached its root)"))
+    v1 = {v[0]: v for v in memory_verdicts(o1)}
+    for d_, fig, bound, ok in memory_verdicts(o0):
+        b = v1.get(d_)
+        print("  %-33s %-20s %s" % (
+            "%s <= %s" % (d_, bound), "%s: %s" % (fig, met(ok)),
+            "%s: %s" % (b[1], met(b[3])) if b else "-"))
     for s, c in ((o0, c0), (o1, c1)):
         r = s["cpu_per_pi"] / c["cpu_per_pi"] if s["booted"] and \
             c["booted"] else float("nan")
@@ -380,6 +441,8 @@ def main():
         cmd_summary(args[0])
     elif cmd == "writes":
         sys.exit(cmd_writes(*args))
+    elif cmd == "memory":
+        sys.exit(cmd_memory(args[0]))
     elif cmd == "table":
         cmd_table(*args)
     elif cmd == "plot":
