@@ -117,6 +117,12 @@ netns_add() {
 	ip netns add "$ns"
 	NETNS+=("$ns")
 	ip -n "$ns" link set lo up
+	# The benchmarks choose their LAN's TCP congestion control
+	# (tests/bench/run), as they choose its rates.
+	[ -z "${NETNS_TCP_CC:-}" ] ||
+		ip netns exec "$ns" sysctl -q -w \
+		    net.ipv4.tcp_congestion_control="$NETNS_TCP_CC" ||
+		fail "cannot set TCP congestion control $NETNS_TCP_CC in $ns"
 }
 
 # syslog_capture: a stand-in for the machine's syslog daemon, listening on
