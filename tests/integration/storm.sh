@@ -41,9 +41,16 @@ $REPORT summary "$STORM_OUT/ours" | tee "$T/summary.txt" | sed 's/^/# /'
 $REPORT writes "$STORM_OUT/ours" "$SRV" "$STORM_WRITES" >"$T/writes.txt" ||
 	fail "writes missing from images: $(cat "$T/writes.txt")"
 # Each daemon's memory per Pi within what its man page says (MEMORY).
-$REPORT memory "$STORM_OUT/ours" >"$T/memory.txt" ||
-	fail "more memory than documented: $(cat "$T/memory.txt")"
-sed 's/^/# /' "$T/memory.txt"
+# Under AddressSanitizer most of a daemon's memory is the sanitizer's
+# (shadow, quarantine): the figures are shown, not checked.
+if ldd "$BIN/tftpd" 2>/dev/null | grep -q libasan; then
+	$REPORT memory "$STORM_OUT/ours" >"$T/memory.txt" || true
+	sed 's/^/# (sanitizer build, not checked) /' "$T/memory.txt"
+else
+	$REPORT memory "$STORM_OUT/ours" >"$T/memory.txt" ||
+		fail "more memory than documented: $(cat "$T/memory.txt")"
+	sed 's/^/# /' "$T/memory.txt"
+fi
 
 field() { grep -o " $1=[^ ]*" "$T/summary.txt" | head -1 | cut -d= -f2; }
 failed=$(field failed)
