@@ -1159,8 +1159,10 @@ START_TEST(large_write_in)
 	ck_assert_int_eq(tls_read_idle(sv.t, dst, 1 << 20, 5000), 1 << 20);
 	ck_assert(memcmp(src, dst, 1 << 20) == 0);
 	/* GnuTLS reads a record's header, then its body: two recv() per
-	 * 16 KiB record at most. */
-	ck_assert_uint_le(tls_stats(sv.t)->recvs - recvs0, 2 * 64 + 8);
+	 * 16 KiB record, and more only when the reader catches up with the
+	 * writer mid-record (a busy machine); reading in small pieces would
+	 * take thousands. */
+	ck_assert_uint_le(tls_stats(sv.t)->recvs - recvs0, 4 * 64 + 8);
 	finish(&sv, &c);
 	free(src);
 	free(dst);
