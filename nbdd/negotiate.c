@@ -90,8 +90,7 @@ open_status(enum export_status st)
 	case EXPORT_OK:		return OPT_OPEN_OK;
 	case EXPORT_BAD_NAME:	return OPT_OPEN_BAD_NAME;
 	case EXPORT_NOT_FOUND:	return OPT_OPEN_NOT_FOUND;
-	/* An ownership mistake is no policy of ours: the export is not
-	 * available until the administrator fixes it. */
+	case EXPORT_REFUSED:	return OPT_OPEN_UNWRITABLE;
 	default:		return OPT_OPEN_ERROR;
 	}
 }
