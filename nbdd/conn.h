@@ -15,6 +15,8 @@
 /* What every connection shares; owned by main. */
 struct nbdd_ctx {
 	int rootfd;			/* the root directory (-r) */
+	const char *root;		/* its path, for messages */
+	const char *user;		/* the user nbdd runs as, for messages */
 	int timeout;			/* seconds for a handshake or a
 					 * stalled request (-T) */
 	int multi_conn;			/* advertise CAN_MULTI_CONN */

@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <linux/fs.h>
 #include <string.h>
 #include <unistd.h>
@@ -44,8 +46,9 @@ export_open(int rootfd, const char *name, size_t len, struct export *ex,
     const char **why)
 {
 	char path[NAME_MAX + 1];
+	struct image_facts f;
 	struct stat st;
-	int fd, flags;
+	int fd, flags, kind;
 
 	memset(ex, 0, sizeof(*ex));
 	ex->fd = -1;
@@ -60,18 +63,29 @@ export_open(int rootfd, const char *name, size_t len, struct export *ex,
 		return EXPORT_NOT_FOUND;
 	}
 	flags = O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
-	/* No write permission bit at all marks a shared base even for an
-	 * nbdd running as root, whom the bits would not stop. */
+	f = (struct image_facts){ .mode = st.st_mode, .owner = st.st_uid,
+	    .self = geteuid() };
 	fd = -1;
-	errno = EACCES;
-	if ((st.st_mode & 0222) != 0)
-		fd = openat(rootfd, path, O_RDWR | flags);
-	if (fd == -1 && (errno == EACCES || errno == EROFS ||
-	    errno == EPERM || errno == ETXTBSY)) {
-		ex->read_only = 1;
-		fd = openat(rootfd, path, O_RDONLY | flags);
+	if (image_try_write(st.st_mode) &&
+	    (fd = openat(rootfd, path, O_RDWR | flags)) == -1)
+		f.write_errno = errno;
+	if (fd == -1 && f.write_errno != 0) {
+		if ((kind = image_kind(&f)) == -1) {
+			*why = f.write_errno == ENOENT ? "no such export" :
+			    strerror(f.write_errno);
+			return f.write_errno == ENOENT ? EXPORT_NOT_FOUND :
+			    EXPORT_ERROR;
+		}
+		/* Never a base in disguise: the Pi's writes would go with
+		 * its overlay. */
+		memcpy(ex->name, name, len);
+		ex->name[len] = '\0';
+		ex->kind = (enum image_kind)kind;
+		ex->facts = f;
+		*why = "its mode says writable, but nbdd cannot write it";
+		return EXPORT_REFUSED;
 	}
-	if (fd == -1) {
+	if (fd == -1 && (fd = openat(rootfd, path, O_RDONLY | flags)) == -1) {
 		*why = errno == ENOENT ? "no such export" : strerror(errno);
 		return errno == ENOENT ? EXPORT_NOT_FOUND : EXPORT_ERROR;
 	}
@@ -90,9 +104,6 @@ export_open(int rootfd, const char *name, size_t len, struct export *ex,
 		uint64_t sz;
 		int ro = 0;
 
-		/* A read-only device (lvchange -pr, blockdev --setro) still
-		 * opens for writing; only its writes fail. It is a shared
-		 * base. */
 		if (ioctl(fd, BLKGETSIZE64, &sz) == -1 ||
 		    ioctl(fd, BLKROGET, &ro) == -1) {
 			*why = strerror(errno);
@@ -101,10 +112,12 @@ export_open(int rootfd, const char *name, size_t len, struct export *ex,
 		}
 		ex->size = sz;
 		ex->blockdev = 1;
-		if (ro)
-			ex->read_only = 1;
+		f.device_ro = ro != 0;
 	} else
 		ex->size = (uint64_t)st.st_size;
+	ex->kind = (enum image_kind)image_kind(&f);
+	ex->facts = f;
+	ex->read_only = image_kind_is_base(ex->kind);
 	ex->fd = fd;
 	ex->dev = st.st_dev;
 	ex->ino = S_ISBLK(st.st_mode) ? (ino_t)st.st_rdev : st.st_ino;
@@ -113,6 +126,19 @@ export_open(int rootfd, const char *name, size_t len, struct export *ex,
 	memcpy(ex->name, name, len);
 	ex->name[len] = '\0';
 	return EXPORT_OK;
+}
+
+void
+export_refusal(const struct export *ex, const char *root, const char *user,
+    char *why, size_t whylen)
+{
+	char reason[256], fix[PATH_MAX * 2 + 128], path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s%s", root, ex->name,
+	    EXPORT_SUFFIX);
+	image_kind_reason(ex->kind, user, reason, sizeof(reason));
+	image_kind_fix(&ex->facts, ex->kind, user, path, fix, sizeof(fix));
+	snprintf(why, whylen, "%s: %s", reason, fix);
 }
 
 void

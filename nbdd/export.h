@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nbdd/imagekind.h"
+
 #define EXPORT_SUFFIX		".img"
 #define EXPORT_NAME_MAX		(NAME_MAX - 4)	/* room for ".img" */
 
@@ -15,8 +17,10 @@ struct export {
 	int fd;			/* O_RDWR, or O_RDONLY when read_only */
 	char name[EXPORT_NAME_MAX + 1];
 	uint64_t size;
-	int read_only;		/* nbdd may not write it: a shared base,
-				 * served through overlays (overlay.h) */
+	int read_only;		/* a shared base, served through overlays
+				 * (overlay.h) */
+	enum image_kind kind;	/* why it is what it is (imagekind.h) */
+	struct image_facts facts;	/* what that was decided from */
 	int blockdev;		/* a block device (an LVM volume) */
 	dev_t dev;		/* identity of the image, for claims */
 	ino_t ino;
@@ -31,17 +35,26 @@ enum export_status {
 	EXPORT_BAD_NAME,	/* refused before any lookup */
 	EXPORT_NOT_FOUND,	/* no such image, or not a file or device */
 	EXPORT_ERROR,		/* exists but cannot be opened or sized */
+	EXPORT_REFUSED,		/* its mode says writable, but nbdd cannot
+				 * write it: ex->kind and ex->facts say
+				 * why, export_refusal() in words */
 };
 
-/* Opens ROOT/NAME.img (rootfd is the root directory), read-write if the
- * daemon may, else read-only as a shared base: an image nbdd's user
- * cannot open for writing, one with no write permission bit at all (so
- * that root has bases too), or a block device the kernel holds read-only.
- * A symlink is followed: the administrator made it. On failure *why says
- * why, for the log and the client. */
+/* Opens ROOT/NAME.img (rootfd is the root directory): read-write when it
+ * is the host's own disk, read-only when it is a shared base (no write
+ * permission bit at all, or a block device the kernel holds read-only:
+ * imagekind.h). An image whose mode says writable but that nbdd cannot
+ * write is not opened: EXPORT_REFUSED. A symlink is followed: the
+ * administrator made it. On failure *why says why in a few words, for
+ * the log and the client. */
 enum export_status export_open(int rootfd, const char *name, size_t len,
     struct export *ex, const char **why);
 void export_close(struct export *ex);
+
+/* After EXPORT_REFUSED: why, and what to run, naming the user nbdd runs as
+ * and the image's path under root, for the client and the log. */
+void export_refusal(const struct export *ex, const char *root,
+    const char *user, char *why, size_t whylen);
 
 /* Transmission flags that tell the truth about this export served
  * directly (read_only set: as a read-only export; nbdd serves a shared

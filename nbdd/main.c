@@ -5,10 +5,12 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +29,7 @@
 #include "common/signals.h"
 #include "nbdd/bootentry.h"
 #include "nbdd/conn.h"
+#include "nbdd/ovlpolicy.h"
 #include "nbdd/sizearg.h"
 #include "nbdd/sockio.h"
 #include "nbdd/tls.h"
@@ -39,6 +42,7 @@
 #define ACCEPTS_PER_WAKEUP	64
 #define TLS_ADMINS_MAX		64
 #define TLS_MODE_UNSET		(-1)
+#define TOTAL_UNSET		UINT64_MAX
 
 struct worker {
 	struct worker *next;
@@ -63,6 +67,13 @@ struct server {
 	struct ratelimit busy_log;	/* refusals for -m and -c */
 	struct ovl_registry overlays;	/* ctx.overlays, once usable */
 	char no_overlays[PATH_MAX + 128];	/* ... or why not */
+	char user[64];			/* ctx.user */
+};
+
+/* What the start-up listing counted. */
+struct image_census {
+	struct server *s;
+	int own, bases, refused;
 };
 
 struct flags {
@@ -77,6 +88,7 @@ struct flags {
 	const char *boot_dir;		/* -B */
 	const char *overlay_dir;	/* -o; NULL: the root */
 	uint64_t host_max;		/* -q */
+	uint64_t total_max;		/* -Q, or TOTAL_UNSET */
 	long long grace;		/* -g, seconds */
 };
 
@@ -140,6 +152,12 @@ handle_flag(void *ctx, int ch, const char *arg)
 		return NULL;
 	case 'q':
 		if (!size_parse(arg, &f->host_max))
+			return "not a size (bytes, or a number with K, M, G "
+			    "or T)";
+		return NULL;
+	case 'Q':
+		if (!size_parse(arg, &f->total_max) || f->total_max ==
+		    TOTAL_UNSET)
 			return "not a size (bytes, or a number with K, M, G "
 			    "or T)";
 		return NULL;
@@ -513,25 +531,55 @@ serve(struct server *s, int *lfds, int nl, int sigfd, int inetd)
  * root): then only shared bases are refused, and the log says why. In
  * inetd mode each connection is a process of its own, so an overlay
  * cannot outlive it: no grace period there. */
+/* What all overlays together may hold: -Q, or half the space free where
+ * they are made now. *derived says which, for the start-up line. */
+static uint64_t
+total_limit(const struct flags *f, const char *dir, int *derived)
+{
+	struct statvfs sv;
+
+	*derived = f->total_max == TOTAL_UNSET;
+	if (!*derived)
+		return f->total_max;
+	if (statvfs(dir, &sv) == -1)
+		log_fatal("overlay directory %s: %s (nbdd -Q sets the limit "
+		    "of all overlays without looking)", dir, strerror(errno));
+	return ovl_total_default((uint64_t)sv.f_bavail * sv.f_frsize);
+}
+
 static void
 open_overlays(struct server *s, const struct flags *f,
     const struct cmdline *cl)
 {
 	const char *dir = f->overlay_dir != NULL ? f->overlay_dir : cl->root;
-	int64_t grace_ms = cl->inetd ? 0 : f->grace * 1000;
+	/* Every overlay in use has a connection, so -m bounds them; those
+	 * in their grace period count too, and a new host is refused rather
+	 * than one of them discarded early. */
+	struct ovl_limits lim = { .host_max = f->host_max,
+	    .grace_ms = cl->inetd ? 0 : f->grace * 1000,
+	    .max_overlays = (int)s->max_conn };
+	char total[96];
+	int derived;
 
-	if (ovl_registry_init(&s->overlays, dir, f->host_max, grace_ms, NULL,
-	    s->no_overlays, sizeof(s->no_overlays)) == 0) {
+	if (ovl_registry_init(&s->overlays, dir, &lim, NULL, s->no_overlays,
+	    sizeof(s->no_overlays)) == 0) {
 		s->ctx.overlays = &s->overlays;
-		/* Every overlay in use has a connection; those in their
-		 * grace period give way to new hosts beyond that. */
-		s->overlays.max_overlays = (int)s->max_conn;
+		s->overlays.total_max = total_limit(f, dir, &derived);
+		if (s->overlays.total_max == 0)
+			snprintf(total, sizeof(total), "no limit for all hosts "
+			    "together");
+		else
+			snprintf(total, sizeof(total), "%llu MiB for all hosts "
+			    "together (%s)", (unsigned long long)
+			    (s->overlays.total_max >> 20), derived ? "half the "
+			    "space free there now; -Q" : "-Q");
 		if (!cl->inetd)
 			log_info("shared bases: overlays in %s, %llu MiB per "
-			    "host%s, kept %lld s after a host's last "
+			    "host%s, %s, kept %lld s after a host's last "
 			    "connection", dir,
 			    (unsigned long long)(f->host_max >> 20),
-			    f->host_max == 0 ? " (no limit)" : "", f->grace);
+			    f->host_max == 0 ? " (no limit)" : "", total,
+			    f->grace);
 		return;
 	}
 	if (f->overlay_dir != NULL)
@@ -542,6 +590,70 @@ open_overlays(struct server *s, const struct flags *f,
 	    "until -o names a directory where it can make overlays",
 	    s->no_overlays);
 	s->ctx.no_overlays = s->no_overlays;
+}
+
+/* The name of the user nbdd serves as, for the fixes its messages name. */
+static void
+user_setup(struct server *s)
+{
+	struct passwd *pw = getpwuid(geteuid());
+
+	if (pw != NULL)
+		strlcpy(s->user, pw->pw_name, sizeof(s->user));
+	else
+		snprintf(s->user, sizeof(s->user), "%u", (unsigned)geteuid());
+	s->ctx.user = s->user;
+}
+
+static int
+census_one(void *ctx, const char *name, size_t len)
+{
+	struct image_census *ic = ctx;
+	char reason[256], why[PATH_MAX * 2 + 512];
+	const char *what;
+	struct export ex;
+
+	switch (export_open(ic->s->ctx.rootfd, name, len, &ex, &what)) {
+	case EXPORT_OK:
+		if (ex.read_only) {
+			image_kind_reason(ex.kind, ic->s->user, reason,
+			    sizeof(reason));
+			log_info("image %s: a shared base, an overlay for each "
+			    "host (%s)", ex.name, reason);
+			ic->bases++;
+		} else
+			ic->own++;
+		export_close(&ex);
+		break;
+	case EXPORT_REFUSED:
+		export_refusal(&ex, ic->s->ctx.root, ic->s->user, why,
+		    sizeof(why));
+		log_warn("image %s: refused to clients until fixed: %s",
+		    ex.name, why);
+		ic->refused++;
+		break;
+	default:
+		break;		/* gone, or an error each client will see */
+	}
+	return 0;
+}
+
+/* Which images are shared bases and which will be refused, as nbdd sees
+ * them now, so that a mistake of ownership shows before a Pi boots. Advice
+ * only: images are looked up again for every client. */
+static void
+image_census(struct server *s)
+{
+	struct image_census ic = { .s = s };
+
+	if (export_list(s->ctx.rootfd, census_one, &ic) == -1) {
+		log_warn("root %s: listing images: %s", s->ctx.root,
+		    strerror(errno));
+		return;
+	}
+	log_info("images now: %d written directly, %d shared base%s, %d "
+	    "refused (looked up again for every client)", ic.own, ic.bases,
+	    ic.bases == 1 ? "" : "s", ic.refused);
 }
 
 int
@@ -580,6 +692,9 @@ main(int argc, char *argv[])
 		{ 'q', "quota", "SIZE",
 		    "what one host's overlays may hold (default 4G; 0: no "
 		    "limit)" },
+		{ 'Q', "quota-total", "SIZE",
+		    "what all overlays together may hold (default: half the "
+		    "space free in the overlay directory; 0: no limit)" },
 		{ 'g', "grace", "SECONDS",
 		    "keep an overlay this long after its host's last "
 		    "connection (default 60; 0: discard at once)" },
@@ -588,7 +703,7 @@ main(int argc, char *argv[])
 	struct flags f = { .max_conn = DEFAULT_MAX_CONN,
 	    .timeout = DEFAULT_TIMEOUT, .per_host = DEFAULT_PER_HOST,
 	    .tls_mode = TLS_MODE_UNSET,
-	    .host_max = OVL_HOST_MAX_DEFAULT,
+	    .host_max = OVL_HOST_MAX_DEFAULT, .total_max = TOTAL_UNSET,
 	    .grace = OVL_GRACE_MS_DEFAULT / 1000 };
 	const struct cmdline_spec spec = {
 		.progname = "nbdd",
@@ -651,6 +766,8 @@ main(int argc, char *argv[])
 	if ((s.ctx.rootfd = open(cl.root, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1)
 		log_fatal("root %s: %s", cl.root, strerror(errno));
+	s.ctx.root = cl.root;
+	user_setup(&s);
 	boot_dir_setup(&s.ctx, &f, cl.root);
 	if ((s.reapfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
 		log_fatal("eventfd: %s", strerror(errno));
@@ -667,6 +784,7 @@ main(int argc, char *argv[])
 		    "connections, %lld per host) to hosts in: %s", cl.root,
 		    cl.port, s.max_conn, s.per_host, allowed);
 		tls_describe_setup(&s.ctx, &f);
+		image_census(&s);
 	}
 
 	rc = serve(&s, lfds, nl, sigfd, cl.inetd);

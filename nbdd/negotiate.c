@@ -37,6 +37,7 @@ struct hs {
 	uint8_t out[REPLY_BUF];
 	size_t outlen;
 	int send_failed;	/* while listing */
+	int quiet;		/* the refusal was logged, rate-limited */
 };
 
 /* How a handshake ends. */
@@ -89,6 +90,7 @@ open_status(enum export_status st)
 	case EXPORT_OK:		return OPT_OPEN_OK;
 	case EXPORT_BAD_NAME:	return OPT_OPEN_BAD_NAME;
 	case EXPORT_NOT_FOUND:	return OPT_OPEN_NOT_FOUND;
+	case EXPORT_REFUSED:	return OPT_OPEN_UNWRITABLE;
 	default:		return OPT_OPEN_ERROR;
 	}
 }
@@ -133,7 +135,7 @@ take_claim(struct conn *c, char *why, size_t whylen)
 
 /* A shared base to be served: not claimed; the host gets its overlay. */
 static enum opt_open_status
-take_overlay(struct conn *c, char *why, size_t whylen)
+take_overlay(struct conn *c, int *quiet, char *why, size_t whylen)
 {
 	char holder[CLAIM_HOST_MAX];
 
@@ -148,9 +150,16 @@ take_overlay(struct conn *c, char *why, size_t whylen)
 		    c->ex.name, holder);
 		return OPT_OPEN_CLAIMED;
 	}
-	if ((c->ovl = ovl_get(c->ctx->overlays, &c->ex, c->host, why,
-	    whylen)) == NULL)
+	/* Over TLS the identity is part of the owner: two Pis behind one
+	 * address, or one that took a dead Pi's address, never share. */
+	if ((c->ovl = ovl_get(c->ctx->overlays, &c->ex, c->host,
+	    tp_identity(&c->tp), why, whylen)) == NULL) {
+		/* The registry logged it, rate-limited: hosts cycling
+		 * through addresses cause it at will. */
+		if (errno == ENOSPC)
+			*quiet = 1;
 		return OPT_OPEN_ERROR;
+	}
 	return OPT_OPEN_OK;
 }
 
@@ -167,6 +176,11 @@ open_export(struct hs *h, const struct opt_decision *d, struct opt_opened *res,
 
 	memset(res, 0, sizeof(*res));
 	st = export_open(c->ctx->rootfd, d->name, d->namelen, &c->ex, &reason);
+	if (st == EXPORT_REFUSED) {
+		export_refusal(&c->ex, c->ctx->root, c->ctx->user, why,
+		    whylen);
+		reason = why;
+	}
 	if (st != EXPORT_OK) {
 		res->status = open_status(st);
 		res->why = reason;
@@ -179,8 +193,8 @@ open_export(struct hs *h, const struct opt_decision *d, struct opt_opened *res,
 		return;
 	}
 	if (d->claim) {
-		res->status = c->ex.read_only ? take_overlay(c, why, whylen) :
-		    take_claim(c, why, whylen);
+		res->status = c->ex.read_only ? take_overlay(c, &h->quiet,
+		    why, whylen) : take_claim(c, why, whylen);
 		if (res->status != OPT_OPEN_OK) {
 			export_close(&c->ex);
 			res->why = why;
@@ -262,9 +276,15 @@ log_note(struct hs *h, const struct opt_decision *d, uint32_t len)
 	case OPT_NOTE_NONE:
 		break;
 	case OPT_NOTE_REFUSED:
-		HS_LOG(c, "%s: %s refused%s: %s", c->peer,
-		    hs_option_name(d->opt),
-		    d->action == OPT_CLOSE ? ", closing" : "", d->why);
+		if (h->quiet)
+			log_debug("%s: %s refused%s: %s", c->peer,
+			    hs_option_name(d->opt),
+			    d->action == OPT_CLOSE ? ", closing" : "", d->why);
+		else
+			HS_LOG(c, "%s: %s refused%s: %s", c->peer,
+			    hs_option_name(d->opt),
+			    d->action == OPT_CLOSE ? ", closing" : "", d->why);
+		h->quiet = 0;
 		break;
 	case OPT_NOTE_TOO_LONG:
 		HS_LOG(c, "%s: %s option of %u bytes: closing", c->peer,

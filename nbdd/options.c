@@ -413,6 +413,9 @@ open_error(enum opt_open_status status)
 	case OPT_OPEN_BAD_NAME:
 	case OPT_OPEN_CLAIMED:
 	case OPT_OPEN_DENIED:
+	/* Not "unknown" (libnbd shows ENOENT for that): the image is there,
+	 * and it is a matter of permissions. */
+	case OPT_OPEN_UNWRITABLE:
 		return NBD_REP_ERR_POLICY;
 	default:
 		return NBD_REP_ERR_UNKNOWN;

@@ -98,6 +98,9 @@ enum opt_open_status {
 	OPT_OPEN_CLAIMED,	/* another host writes to it */
 	OPT_OPEN_DENIED,	/* the TLS identity may not open it
 				 * (tlsauth.h); why is the rule's reason */
+	OPT_OPEN_UNWRITABLE,	/* its mode says writable, but nbdd cannot
+				 * write it (imagekind.h); why names the
+				 * fix */
 };
 
 struct opt_opened {

@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "nbdd/fdextents.h"
+#include "nbdd/ovlpolicy.h"
 #include "nbdd/ovlpriv.h"
 
 #define ZERO_CHUNK	(1024 * 1024)
@@ -71,8 +72,7 @@ reopen_read_only(int fd)
 }
 
 struct overlay *
-ovl_new(int dirfd, const struct export *ex, struct ovl_host *h,
-    const char *addr)
+ovl_new(int dirfd, const struct export *ex, struct ovl_host *h)
 {
 	struct overlay *o;
 	size_t words = bm_words(ex->size);
@@ -103,7 +103,6 @@ ovl_new(int dirfd, const struct export *ex, struct ovl_host *h,
 		goto fail;
 	}
 	o->host = h;
-	strlcpy(o->addr, addr, sizeof(o->addr));
 	strlcpy(o->name, ex->name, sizeof(o->name));
 	o->base_all_data = ex->blockdev;
 	o->base_dev = ex->dev;
@@ -162,64 +161,128 @@ ovl_account(struct overlay *o)
 		return;		/* keep the last count */
 	now = (uint64_t)st.st_blocks * 512;
 	o->host->allocated = o->host->allocated - o->allocated + now;
+	/* Wraps when it shrinks, and the sum comes out right. */
+	__atomic_add_fetch(&o->host->reg->total_used, now - o->allocated,
+	    __ATOMIC_RELAXED);
 	o->allocated = now;
 }
 
-static int
-over_limit(const struct ovl_host *h, uint64_t need)
+/* Whether need more bytes fit, for the host and for all overlays; when
+ * they do, they are promised at once (the total is shared with other
+ * hosts, which reserve without this host's lock). Under host->lock. */
+static enum ovl_room
+try_reserve(struct overlay *o, uint64_t need)
 {
-	return h->allocated + h->reserved + need > h->max;
+	struct ovl_host *h = o->host;
+	struct ovl_registry *r = h->reg;
+	uint64_t total = __atomic_load_n(&r->total_used, __ATOMIC_RELAXED);
+	enum ovl_room room;
+
+	do {
+		room = ovl_room(h->allocated + h->reserved, h->max, total,
+		    r->total_max, need);
+		if (room != OVL_ROOM_OK)
+			return room;
+	} while (!__atomic_compare_exchange_n(&r->total_used, &total,
+	    total + need, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	h->reserved += need;
+	return OVL_ROOM_OK;
 }
 
-/* Promises the host's room for what the spans may allocate: first at
- * their full size, and near the limit exactly (only holes allocate).
- * *got is what to hand back to unreserve(). 0, or -1 with errno
- * (EDQUOT at the limit). */
+/* Bytes of [off, off + len) that writing may newly allocate: every block
+ * the host never wrote (a hole in the overlay file, whatever the file
+ * system says of holes: one without SEEK_HOLE calls all of it data), and
+ * the holes the file reports among the others (trimmed, zeroed). */
+static int
+may_allocate(struct overlay *o, uint64_t off, uint64_t len, uint64_t *need)
+{
+	uint64_t pos = off, end = off + len, stop, holes;
+	int present;
+
+	while (pos < end) {
+		stop = bm_run(&o->map, pos, end, &present);
+		if (!present)
+			*need += stop - pos;
+		else if (fd_hole_bytes(o->fd, pos, stop - pos, &holes) == -1)
+			return -1;
+		else
+			*need += holes;
+		pos = stop;
+	}
+	return 0;
+}
+
+static void
+log_full(struct overlay *o, enum ovl_room room)
+{
+	struct ovl_registry *r = o->host->reg;
+	uint32_t held;
+	int ok;
+
+	pthread_mutex_lock(&r->log_lock);
+	ok = ratelimit_take(&r->full_log, (uint64_t)r->now_ms(), &held);
+	pthread_mutex_unlock(&r->log_lock);
+	if (!ok)
+		return;
+	if (room == OVL_ROOM_HOST_FULL)
+		log_warn("%s: export %s: the host's overlays are at its limit "
+		    "of %llu KiB (nbdd -q): writes that need more space get "
+		    "ENOSPC%s", o->who, o->name,
+		    (unsigned long long)(o->host->max >> 10),
+		    held > 0 ? " (and lines like it held back)" : "");
+	else
+		log_warn("%s: export %s: the overlays of all hosts together "
+		    "are at their limit of %llu KiB (nbdd -Q): writes that "
+		    "need more space get ENOSPC%s", o->who, o->name,
+		    (unsigned long long)(r->total_max >> 10),
+		    held > 0 ? " (and lines like it held back)" : "");
+}
+
+/* Promises room for what the spans may allocate: first at their full
+ * size, and near a limit exactly. Adds what to hand back to unreserve()
+ * to *got. 0, or -1 with errno (EDQUOT at a limit). */
 static int
 reserve(struct overlay *o, const struct span *sp, int n, uint64_t *got)
 {
 	struct ovl_host *h = o->host;
-	uint64_t need = 0, holes;
-	int e;
+	enum ovl_room room;
+	uint64_t need = 0;
+	int e, say = 0;
 
-	*got = 0;
-	if (h->max == 0)
+	if (!ovl_counted(h->reg))
 		return 0;
 	for (int i = 0; i < n; i++)
 		need += sp[i].len;
 	pthread_mutex_lock(&h->lock);
-	/* The count is as of the last mutation's end (unreserve, or a
-	 * TRIM's); writes in flight since are in reserved. Near the limit,
-	 * look at the file itself before counting holes. */
-	if (over_limit(h, need))
+	/* The counts are as of the last mutation's end (unreserve, or a
+	 * TRIM's); writes in flight since are in reserved. Near a limit,
+	 * look at the file itself before counting what may allocate. */
+	if ((room = try_reserve(o, need)) != OVL_ROOM_OK) {
 		ovl_account(o);
-	if (over_limit(h, need)) {
+		room = try_reserve(o, need);
+	}
+	if (room != OVL_ROOM_OK) {
 		need = 0;
-		for (int i = 0; i < n; i++) {
-			if (fd_hole_bytes(o->fd, sp[i].off, sp[i].len,
-			    &holes) == -1) {
+		for (int i = 0; i < n; i++)
+			if (may_allocate(o, sp[i].off, sp[i].len, &need) ==
+			    -1) {
 				e = errno;
 				pthread_mutex_unlock(&h->lock);
 				errno = e;
 				return -1;
 			}
-			need += holes;
-		}
-		if (need > 0 && over_limit(h, need)) {
-			if (!o->limit_logged)
-				log_warn("%s: export %s: the host's overlays "
-				    "are at its limit of %llu KiB (nbdd -q): "
-				    "writes that need more space get ENOSPC",
-				    o->addr, o->name,
-				    (unsigned long long)(h->max >> 10));
-			o->limit_logged = 1;
-			pthread_mutex_unlock(&h->lock);
-			errno = EDQUOT;
-			return -1;
-		}
+		room = try_reserve(o, need);
 	}
-	h->reserved += need;
-	*got = need;
+	if (room != OVL_ROOM_OK) {
+		say = !(o->limit_logged & (1 << room));
+		o->limit_logged |= 1 << room;
+		pthread_mutex_unlock(&h->lock);
+		if (say)
+			log_full(o, room);
+		errno = EDQUOT;
+		return -1;
+	}
+	*got += need;
 	pthread_mutex_unlock(&h->lock);
 	return 0;
 }
@@ -230,10 +293,11 @@ unreserve(struct overlay *o, uint64_t got)
 {
 	struct ovl_host *h = o->host;
 
-	if (h->max == 0)
+	if (!ovl_counted(h->reg))
 		return;
 	pthread_mutex_lock(&h->lock);
 	h->reserved -= got;
+	__atomic_sub_fetch(&h->reg->total_used, got, __ATOMIC_RELAXED);
 	ovl_account(o);
 	pthread_mutex_unlock(&h->lock);
 }
@@ -483,6 +547,7 @@ ovl_write(struct overlay *o, const void *buf, uint32_t len, uint64_t off,
 	bm_split(&o->map, off, len, &s);
 	sp = rounded(o, off, len);
 	busy_begin(o, &b, off, len);
+	got = 0;
 	if ((rc = reserve(o, &sp, 1, &got)) == 0) {
 		rc = write_split(o, buf, off, &s);
 		e = errno;
@@ -503,7 +568,7 @@ ovl_flush(struct overlay *o)
 static void
 account_now(struct overlay *o)
 {
-	if (o->host->max == 0)
+	if (!ovl_counted(o->host->reg))
 		return;
 	pthread_mutex_lock(&o->host->lock);
 	ovl_account(o);
@@ -556,16 +621,25 @@ zero_allocated(int fd, uint64_t off, uint64_t len)
 	return -1;
 }
 
-/* The whole blocks of a WRITE ZEROES, once room is reserved for them
- * when they may allocate. */
+/* The whole blocks of a WRITE ZEROES: a hole where one will do, and
+ * otherwise zeroes that take space, for which room is reserved first
+ * (added to *got). */
 static int
 zero_whole(struct overlay *o, uint64_t off, uint64_t len, int no_hole,
-    int fast)
+    int fast, uint64_t *got)
 {
-	if (!no_hole && punch(o->fd, off, len) == 0)
-		return 0;
-	if (!no_hole && !unsupported(errno))
-		return -1;
+	struct span sp = { off, len };
+
+	if (!no_hole) {
+		if (punch(o->fd, off, len) == 0)
+			return 0;
+		if (!unsupported(errno))
+			return -1;
+		/* No holes on this file system: the zeroes allocate as
+		 * written bytes do, and count against the limits. */
+		if (reserve(o, &sp, 1, got) == -1)
+			return -1;
+	}
 	if (zero_allocated(o->fd, off, len) == 0)
 		return 0;
 	if (errno != EOPNOTSUPP || fast)
@@ -573,8 +647,9 @@ zero_whole(struct overlay *o, uint64_t off, uint64_t len, int no_hole,
 	return write_zeroes(o->fd, off, len);
 }
 
-/* What a WRITE ZEROES may allocate: its partial blocks, and its whole
- * ones unless a hole will do. Returns how many spans. */
+/* What a WRITE ZEROES may allocate before it knows whether a hole will
+ * do: its partial blocks, and its whole ones with NO_HOLE. Returns how
+ * many spans. */
 static int
 zero_spans(const struct overlay *o, const struct bm_split *s, int no_hole,
     struct span sp[3])
@@ -596,14 +671,15 @@ zero_spans(const struct overlay *o, const struct bm_split *s, int no_hole,
 
 static int
 zero_split(struct overlay *o, const struct bm_split *s, int no_hole,
-    int fast)
+    int fast, uint64_t *got)
 {
 	uint64_t wlen = whole_len(o, s);
 
-	/* The whole blocks first: a FAST_ZERO that cannot be fast changes
-	 * nothing. */
+	/* The whole blocks first: a FAST_ZERO that cannot be fast, or
+	 * zeroes with no room left, change nothing. */
 	if (wlen > 0) {
-		if (zero_whole(o, whole_off(s), wlen, no_hole, fast) == -1)
+		if (zero_whole(o, whole_off(s), wlen, no_hole, fast, got) ==
+		    -1)
 			return -1;
 		bm_set(&o->map, s->first, s->end);
 	}
@@ -621,7 +697,7 @@ ovl_zero(struct overlay *o, uint64_t off, uint32_t len, int no_hole,
 	struct ovl_busy b;
 	struct bm_split s;
 	struct span sp[3];
-	uint64_t got;
+	uint64_t got = 0;
 	int rc, e;
 
 	(void)fua;
@@ -633,7 +709,7 @@ ovl_zero(struct overlay *o, uint64_t off, uint32_t len, int no_hole,
 	busy_begin(o, &b, off, len);
 	if ((rc = reserve(o, sp, zero_spans(o, &s, no_hole, sp), &got)) ==
 	    0) {
-		rc = zero_split(o, &s, no_hole, fast);
+		rc = zero_split(o, &s, no_hole, fast, &got);
 		e = errno;
 		unreserve(o, got);
 		errno = e;

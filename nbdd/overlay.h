@@ -10,15 +10,20 @@
  * wrote sits at its own offset there. In memory it costs one bit per
  * 4 KiB block of the base (nbdd/blockmap.h).
  *
- * The registry: overlays are keyed by (host, export name) and shared by
- * every connection of that host (multi-conn). When the last one closes,
- * the overlay is kept for a grace period, so a host whose client
- * reconnects after a network blip finds its writes again; then it is
- * discarded. The key is the name, not the base file: a host that
- * reconnects, or opens a second connection, after the administrator
- * renamed a new base over the old one must keep the base its overlay was
- * made over, or its connections would see two different disks. A host
- * without an overlay gets one over whatever the name is now.
+ * The registry: overlays are keyed by (owner, export name) and shared by
+ * every connection of that owner (multi-conn). The owner is the client's
+ * address, and over TLS the identity that connected from it too
+ * (ovlpolicy.h): two Pis behind one address never share an overlay, and
+ * one that takes over a dead Pi's address does not get its disk. When
+ * the last connection closes, the overlay is kept for a grace period, so
+ * a host whose client reconnects after a network blip finds its writes
+ * again; then it is discarded. An overlay in its grace period is never
+ * discarded early to make room: a new owner is refused instead. The key
+ * is the name, not the base file: a host that reconnects, or opens a
+ * second connection, after the administrator renamed a new base over the
+ * old one must keep the base its overlay was made over, or its
+ * connections would see two different disks. An owner without an overlay
+ * gets one over whatever the name is now.
  *
  * Thread-safe: connections of one host call the operations on one
  * overlay at once. The operations have the shape of nbdd/blockops.h:
@@ -32,6 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/ratelimit.h"
 #include "nbdd/blockops.h"
 #include "nbdd/claim.h"
 #include "nbdd/export.h"
@@ -40,8 +46,25 @@
 /* As long as keepalive takes to drop a dead peer (nbdd(8), KEEPALIVE). */
 #define OVL_GRACE_MS_DEFAULT	60000
 
+/* A TLS identity is a plain name (tls.h); with the address, an owner
+ * for log lines. */
+#define OVL_IDENTITY_MAX	(NAME_MAX + 1)
+#define OVL_WHO_MAX		(CLAIM_HOST_MAX + OVL_IDENTITY_MAX + 4)
+
 struct overlay;
 struct ovl_host;
+
+/* What overlays may take. */
+struct ovl_limits {
+	uint64_t host_max;		/* bytes one owner's overlays may hold
+					 * on disk (-q); 0: no limit */
+	uint64_t total_max;		/* bytes all of them together may
+					 * (-Q); 0: no limit */
+	int64_t grace_ms;		/* kept this long after the last
+					 * connection; 0: discarded at once */
+	int max_overlays;		/* in use and in their grace period
+					 * together; 0: no limit */
+};
 
 struct ovl_registry {
 	pthread_mutex_t lock;
@@ -49,14 +72,17 @@ struct ovl_registry {
 	struct ovl_host *hosts;
 	int dirfd;			/* where overlay files are made */
 	char dir[PATH_MAX];		/* its name, for messages */
-	uint64_t host_max;		/* bytes one host's overlays may hold
-					 * on disk; 0: no limit */
-	int64_t grace_ms;		/* kept this long after the last
-					 * connection; 0: discarded at once */
-	int max_overlays;		/* in use and in their grace period
-					 * together; 0: no limit. Set after
-					 * init. */
+	uint64_t host_max;		/* struct ovl_limits' */
+	uint64_t total_max;
+	int64_t grace_ms;
+	int max_overlays;
 	int count;			/* overlays now */
+	uint64_t total_used;		/* atomic: bytes every owner's
+					 * overlays hold and have promised to
+					 * writes in flight */
+	pthread_mutex_t log_lock;	/* full_log */
+	struct ratelimit full_log;	/* lines about the limits, which
+					 * hosts cause at will */
 	int64_t (*now_ms)(void);	/* a monotonic clock in ms */
 };
 
@@ -64,23 +90,24 @@ struct ovl_registry {
  * the daemon's clock; tests pass their own. Returns 0, or -1 with errno
  * and why naming the directory. Call it as the user nbdd serves as. */
 int ovl_registry_init(struct ovl_registry *r, const char *dir,
-    uint64_t host_max, int64_t grace_ms, int64_t (*now_ms)(void),
-    char *why, size_t whylen);
+    const struct ovl_limits *lim, int64_t (*now_ms)(void), char *why,
+    size_t whylen);
 /* Discards every overlay; none may be in use. */
 void ovl_registry_destroy(struct ovl_registry *r);
 
-/* The overlay of host for export base->name: its existing one (whatever
- * file the name is now), or a fresh one over base, which must be open
- * (the overlay takes a read-only descriptor of its own; the caller keeps
- * base). Takes a reference. NULL with errno and why on failure. At
- * max_overlays, the overlay whose grace period ends first makes room
- * (hosts cycling through addresses cannot pile up overlays in their grace
- * periods); when every overlay is in use, EBUSY. */
+/* The overlay of the owner (host, and identity: NULL or "" for none) for
+ * export base->name: its existing one (whatever file the name is now),
+ * or a fresh one over base, which must be open (the overlay takes a
+ * read-only descriptor of its own; the caller keeps base). Takes a
+ * reference. NULL with errno and why on failure: ENOSPC when
+ * max_overlays are made already (in use or in their grace periods: none
+ * is discarded early for a newcomer), logged, rate-limited. */
 struct overlay *ovl_get(struct ovl_registry *r, const struct export *base,
-    const char *host, char *why, size_t whylen);
-/* The existing overlay of host for name, with a reference, or NULL. */
+    const char *host, const char *identity, char *why, size_t whylen);
+/* The existing overlay of the owner for name, with a reference, or
+ * NULL. */
 struct overlay *ovl_find(struct ovl_registry *r, const char *name,
-    const char *host);
+    const char *host, const char *identity);
 /* Drops a reference; the last starts the grace period. */
 void ovl_put(struct ovl_registry *r, struct overlay *o);
 /* Drops the reference of a connection whose client said it is done
@@ -113,8 +140,10 @@ uint64_t ovl_blocks(const struct overlay *o);
  * edges are left as they are, as TRIM is advisory. On a file system that
  * cannot punch holes it changes nothing. WRITE ZEROES zeroes the whole
  * range; no_hole keeps it allocated; fast fails with EOPNOTSUPP rather
- * than write zeroes by hand. A write answers EDQUOT when the host's
- * overlays would outgrow the registry's host_max (nothing is written
+ * than write zeroes by hand (on a file system that cannot punch holes,
+ * the zeroes take space as written ones do, and are counted so). A
+ * mutation answers EDQUOT when the owner's overlays would outgrow
+ * host_max, or all overlays together total_max (nothing is written
  * then), ENOSPC when the file system is full (it may have been applied in
  * part, as on any disk); neither ever reaches the base. */
 int ovl_read(struct overlay *o, void *buf, uint32_t len, uint64_t off);

@@ -45,6 +45,7 @@ gdisk                sgdisk, GPT test images
 e2fsprogs            mkfs.ext4 -d and debugfs for root file systems; filefrag
 xfsprogs             mkfs.xfs: per-Pi images as reflink copies on XFS
 btrfs-progs          mkfs.btrfs: per-Pi images as reflink copies on btrfs
+bindfs               a file system without hole punching (FUSE): nbdd's -q there
 qemu-system-x86      the netboot test's virtual machine
 ipxe-qemu            iPXE boot ROM for the virtual machine
 linux-image-amd64    a stock Debian kernel for the netboot test

@@ -49,7 +49,7 @@ start_bg nbdd ip netns exec "$SRV" "$BIN/nbdd" -r "$T/root" -o "$T/ovl" -g $GRAC
 pid=$LAST_PID
 wait_port tcp 10809 "$SRV"
 U=nbd://10.77.0.1/lab
-assert_log "$T/nbdd.log" "shared bases: overlays in $T/ovl, 4096 MiB per host, kept $GRACE s"
+assert_log "$T/nbdd.log" "shared bases: overlays in $T/ovl, 4096 MiB per host, [0-9]+ MiB for all hosts together \(half the space free there now; -Q\), kept $GRACE s"
 
 # A writable disk to every host, multi-conn, TRIM and zeroes.
 on 1 nbdinfo --json "$U" >"$T/info.json" || fail "nbdinfo on a shared base"

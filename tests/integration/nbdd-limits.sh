@@ -67,14 +67,15 @@ start_bg hold2 $RAW "$port" hold pi 1 "$T/never"
 for _ in $(seq 50); do grep -q holding "$T/hold2.log" && break; sleep 0.1; done
 stop_pid "$pid"
 
-# A shared base: an image the daemon's user cannot write. With the
-# overlays' default place, the root, not writable by that user either,
+# A shared base: an image with no write bit (nbdd-ownership.sh has those
+# whose mode says writable). With the overlays' default place, the root,
+# not writable by the daemon's user,
 # nbdd still serves the images it may write, warns at startup, and
 # refuses the base with the reason; with -o naming a directory it may
 # write, the base is a writable disk to the host, the image untouched.
 if id nobody >/dev/null 2>&1; then
 	chmod 755 "$T" "$T/root"
-	chmod 644 "$T/root/pi.img"
+	chmod 444 "$T/root/pi.img"
 	sum=$(sha256sum <"$T/root/pi.img")
 	port=$(free_port tcp)
 	start_bg nbdd-ro "$BIN/nbdd" -r "$T/root" -l 127.0.0.1 -p "$port" -u nobody

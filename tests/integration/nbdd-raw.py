@@ -436,6 +436,48 @@ def sc_go_from(port, name, src, expect):
     print("refused:", flags)
 
 
+def sc_write_from(port, name, src, off, ln, byte, end="nodisc",
+                  expect="ok"):
+    """From source address src: WRITE ln bytes of BYTE (hex) at off, in
+    writes of at most 1 MiB, expecting every one to succeed ('ok'), or
+    some to fail with ENOSPC ('enospc'), or either ('any'); prints how
+    many bytes were written. Then DISC, or just close ('nodisc'), as a Pi
+    whose network drops."""
+    c, size, flags = ready(port, name, src)
+    b = bytes([int(byte, 16)])
+    done, pos, end_at = 0, int(off), int(off) + int(ln)
+    while pos < end_at:
+        n = min(1 << 20, end_at - pos)
+        c.req(CMD_WRITE, pos, n, 0, b * n)
+        err = c.simple()[0]
+        if err == 0:
+            done += n
+        else:
+            check(err == ENOSPC and expect != "ok",
+                  "write at %d from %s: error %d" % (pos, src, err))
+        pos += n
+    check(expect != "enospc" or done < int(ln),
+          "from %s: %s bytes written, no ENOSPC" % (src, ln))
+    print("written", done, flush=True)
+    if end == "disc":
+        c.req(CMD_DISC, 0, 0)
+    c.s.close()
+
+
+def sc_read_from(port, name, src, off, ln, byte, end="disc"):
+    """From source address src: READ ln bytes at off, which must all be
+    BYTE (hex); then DISC, or just close."""
+    c, size, flags = ready(port, name, src)
+    c.req(CMD_READ, int(off), int(ln))
+    err, _, data = c.simple(int(ln))
+    check(err == 0, "read from %s: error %d" % (src, err))
+    check(data == bytes([int(byte, 16)]) * int(ln),
+          "from %s: %s+%s does not read as %s" % (src, off, ln, byte))
+    if end == "disc":
+        c.req(CMD_DISC, 0, 0)
+    c.s.close()
+
+
 def sc_hold(port, name, n, until=""):
     """Opens n connections, completes the handshake on each, holds them
     until the file until exists."""

@@ -1,6 +1,9 @@
 /* Export names, lookup and listing on a scratch root directory. */
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <check.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,8 +119,14 @@ START_TEST(shared_base_by_mode)
 		ck_assert_int_eq(fchmodat(rootfd, "lab.img", cases[i].mode, 0),
 		    0);
 		if (!cases[i].base && geteuid() != 0 &&
-		    (cases[i].mode & 0200) == 0)
-			continue;	/* not ours to write: a base to us */
+		    (cases[i].mode & 0200) == 0) {
+			/* Writable by mode, not by us: refused, not a
+			 * base. */
+			ck_assert_int_eq(export_open(rootfd, "lab", 3, &ex,
+			    &why), EXPORT_REFUSED);
+			ck_assert_int_eq(ex.kind, IMAGE_NOT_OURS);
+			continue;
+		}
 		ck_assert_int_eq(export_open(rootfd, "lab", 3, &ex, &why),
 		    EXPORT_OK);
 		ck_assert_msg(ex.read_only == cases[i].base, "mode %o",
@@ -127,6 +136,113 @@ START_TEST(shared_base_by_mode)
 		ck_assert_uint_eq(ex.size, 1 << 20);
 		export_close(&ex);
 	}
+}
+END_TEST
+
+/* Runs fn as user nobody in a child; its exit status. Root only. */
+static int
+as_nobody(int (*fn)(void))
+{
+	int status;
+	pid_t pid;
+
+	if ((pid = fork()) == 0) {
+		if (setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(3);
+		_exit(fn());
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static int
+nobody_opens(void)
+{
+	struct export ex;
+	const char *why;
+	char text[1024], want[256];
+
+	/* root's, mode 0644: writable by mode, not by nobody. */
+	if (export_open(rootfd, "pi", 2, &ex, &why) != EXPORT_REFUSED ||
+	    ex.kind != IMAGE_NOT_OURS || ex.fd != -1)
+		return 10;
+	export_refusal(&ex, root, "nobody", text, sizeof(text));
+	snprintf(want, sizeof(want), "chown nobody %s/pi.img if it is one "
+	    "Pi's disk, or chmod a-w %s/pi.img to share it as a base", root,
+	    root);
+	if (strstr(text, want) == NULL ||
+	    strstr(text, "nbdd's user nobody cannot write it") == NULL)
+		return 11;
+	/* No write bit: a base, deliberately. */
+	if (export_open(rootfd, "lab", 3, &ex, &why) != EXPORT_OK ||
+	    !ex.read_only || ex.kind != IMAGE_BASE_NO_WRITE_BIT)
+		return 12;
+	export_close(&ex);
+	/* nobody's own, 0644: its own disk. */
+	if (export_open(rootfd, "mine", 4, &ex, &why) != EXPORT_OK ||
+	    ex.read_only || ex.kind != IMAGE_OWN)
+		return 13;
+	export_close(&ex);
+	return 0;
+}
+
+/* An image whose mode says writable but that nbdd's user cannot write
+ * (root's 0644 under -u nobody) is refused with the fix, never served as
+ * a throwaway base; one on a file system mounted read-only likewise. */
+START_TEST(ownership_mistake)
+{
+	char path[128];
+
+	if (geteuid() != 0) {
+		printf("# skipped: needs root to become nobody\n");
+		return;
+	}
+	ck_assert_int_eq(chmod(root, 0755), 0);
+	mkimage("pi.img", 1 << 20);
+	mkimage("lab.img", 1 << 20);
+	ck_assert_int_eq(fchmodat(rootfd, "lab.img", 0444, 0), 0);
+	mkimage("mine.img", 1 << 20);
+	ck_assert_int_eq(fchownat(rootfd, "mine.img", 65534, 65534, 0), 0);
+	ck_assert_int_eq(as_nobody(nobody_opens), 0);
+
+	/* A read-only mount, in a mount namespace of a child's own. */
+	snprintf(path, sizeof(path), "%s/ro", root);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct export ex;
+		const char *why;
+		char img[160];
+		int dfd, fd;
+
+		if (unshare(CLONE_NEWNS) != 0 ||
+		    mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+		    mount("tmpfs", path, "tmpfs", 0, "size=4m") != 0)
+			_exit(3);
+		snprintf(img, sizeof(img), "%s/own.img", path);
+		if ((fd = open(img, O_CREAT | O_WRONLY, 0644)) == -1)
+			_exit(4);
+		close(fd);
+		snprintf(img, sizeof(img), "%s/base.img", path);
+		if ((fd = open(img, O_CREAT | O_WRONLY, 0444)) == -1)
+			_exit(4);
+		close(fd);
+		if (mount(NULL, path, NULL, MS_REMOUNT | MS_RDONLY, NULL) != 0)
+			_exit(5);
+		dfd = open(path, O_RDONLY | O_DIRECTORY);
+		if (export_open(dfd, "own", 3, &ex, &why) != EXPORT_REFUSED ||
+		    ex.kind != IMAGE_READ_ONLY_FS)
+			_exit(6);
+		if (export_open(dfd, "base", 4, &ex, &why) != EXPORT_OK ||
+		    !ex.read_only)
+			_exit(7);
+		_exit(0);
+	}
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "read-only mount: status %d", WEXITSTATUS(status));
 }
 END_TEST
 
@@ -217,6 +333,7 @@ export_suite(void)
 	tcase_add_test(tc, names);
 	tcase_add_test(tc, open_rw_and_missing);
 	tcase_add_test(tc, shared_base_by_mode);
+	tcase_add_test(tc, ownership_mistake);
 	tcase_add_test(tc, symlinks_and_types);
 	tcase_add_test(tc, listing);
 	suite_add_tcase(s, tc);

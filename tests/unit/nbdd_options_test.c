@@ -1093,6 +1093,26 @@ START_TEST(identity_denied)
 }
 END_TEST
 
+/* An image whose mode says writable but that nbdd cannot write: POLICY
+ * (not UNKNOWN: it is there) with the fix, for GO and INFO alike. */
+START_TEST(unwritable_refused)
+{
+	static const char fix[] = "its mode says writable, but nbdd's user "
+	    "nbd cannot write it: chown nbd /srv/pi4.img if it is one Pi's "
+	    "disk, or chmod a-w /srv/pi4.img to share it as a base";
+	char want[sizeof(fix) + 16];
+
+	snprintf(want, sizeof(want), "export \"pi4\": %s", fix);
+	start(NBD_FLAG_C_FIXED_NEWSTYLE, 0, 1);
+	go(NBD_OPT_GO, "pi4");
+	opened(OPT_OPEN_UNWRITABLE, fix, 0, 0);
+	refused_with(NBD_OPT_GO, NBD_REP_ERR_POLICY, want);
+	go(NBD_OPT_INFO, "pi4");
+	opened(OPT_OPEN_UNWRITABLE, fix, 0, 0);
+	refused_with(NBD_OPT_INFO, NBD_REP_ERR_POLICY, want);
+}
+END_TEST
+
 /* A host outside the allowed networks is refused first, TLS or not. */
 START_TEST(tls_refused_host)
 {
@@ -1261,6 +1281,7 @@ options_suite(void)
 	tcase_add_test(tc, tls_required_then_on);
 	tcase_add_test(tc, starttls_forgets);
 	tcase_add_test(tc, identity_denied);
+	tcase_add_test(tc, unwritable_refused);
 	tcase_add_test(tc, tls_refused_host);
 	tcase_add_test(tc, unknown_options);
 	tcase_add_test(tc, abort_option);

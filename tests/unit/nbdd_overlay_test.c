@@ -163,15 +163,18 @@ registry(struct ovl_registry *r, uint64_t host_max, int64_t grace_ms)
 {
 	char why[256];
 
-	ck_assert_msg(ovl_registry_init(r, ovldir, host_max, grace_ms,
-	    test_clock, why, sizeof(why)) == 0, "%s", why);
+	struct ovl_limits lim = { .host_max = host_max,
+	    .grace_ms = grace_ms };
+
+	ck_assert_msg(ovl_registry_init(r, ovldir, &lim, test_clock, why,
+	    sizeof(why)) == 0, "%s", why);
 }
 
 static struct overlay *
 get(struct ovl_registry *r, const struct export *ex, const char *host)
 {
 	char why[256];
-	struct overlay *o = ovl_get(r, ex, host, why, sizeof(why));
+	struct overlay *o = ovl_get(r, ex, host, NULL, why, sizeof(why));
 
 	ck_assert_msg(o != NULL, "ovl_get: %s", why);
 	return o;
@@ -350,8 +353,8 @@ START_TEST(bad_directory)
 	pid_t pid;
 
 	snprintf(dir, sizeof(dir), "%s/missing", root);
-	ck_assert_int_eq(ovl_registry_init(&r, dir, 0, 0, NULL, why,
-	    sizeof(why)), -1);
+	ck_assert_int_eq(ovl_registry_init(&r, dir, &(struct ovl_limits){ 0 },
+	    NULL, why, sizeof(why)), -1);
 	ck_assert_int_eq(errno, ENOENT);
 	ck_assert_ptr_nonnull(strstr(why, dir));
 	ck_assert_ptr_nonnull(strstr(why, "No such file"));
@@ -363,7 +366,8 @@ START_TEST(bad_directory)
 	if ((pid = fork()) == 0) {
 		int rc = -1;
 		if (setgid(65534) == 0 && setuid(65534) == 0)
-			rc = ovl_registry_init(&r, ovldir, 0, 0, NULL, why,
+			rc = ovl_registry_init(&r, ovldir,
+			    &(struct ovl_limits){ 0 }, NULL, why,
 			    sizeof(why));
 		else
 			snprintf(why, sizeof(why), "cannot become nobody");
@@ -728,6 +732,68 @@ START_TEST(host_limit)
 }
 END_TEST
 
+/* The total limit (-Q): what all hosts' overlays hold together, so that
+ * hosts cycling through addresses cannot make nbdd write more than it.
+ * Each new host's writes stop at it (EDQUOT, ENOSPC on the wire);
+ * rewriting, TRIM and discarding give room back. */
+START_TEST(total_limit)
+{
+	const uint64_t total = 64 * 1024;
+	struct ovl_registry r;
+	struct export ex;
+	struct overlay *o[8];
+	uint8_t blk[B];
+	char host[32];
+	uint64_t written = 0;
+	int refused = 0;
+
+	make_base("pi", 1 << 20, 12);
+	registry(&r, 0, 60000);
+	r.total_max = total;
+	open_base("pi", &ex);
+	memset(blk, 0x99, sizeof(blk));
+	/* Eight "hosts", four blocks each: only 16 blocks fit. */
+	for (int h = 0; h < 8; h++) {
+		snprintf(host, sizeof(host), "10.9.0.%d", h + 1);
+		o[h] = get(&r, &ex, host);
+		for (int i = 0; i < 4; i++) {
+			if (ovl_write(o[h], blk, B, (uint64_t)i * B, 0) == 0) {
+				written += B;
+				continue;
+			}
+			ck_assert_int_eq(errno, EDQUOT);
+			refused++;
+		}
+	}
+	ck_assert_uint_le(written, total);
+	ck_assert_uint_ge(written, total - 4 * B);
+	ck_assert_int_gt(refused, 0);
+	ck_assert_uint_le(__atomic_load_n(&r.total_used, __ATOMIC_RELAXED),
+	    total);
+	/* A block already written is rewritten at the limit. */
+	ck_assert_int_eq(ovl_write(o[0], blk, 100, 7, 0), 0);
+	/* Zeroes that need not allocate still go. */
+	ck_assert_int_eq(ovl_zero(o[7], 64 * B, 16 * B, 0, 0, 0), 0);
+	ck_assert_int_eq(ovl_zero(o[7], 96 * B, 16 * B, 1, 0, 0), -1);
+	ck_assert_int_eq(errno, EDQUOT);
+	/* Host 0 trims: room for host 7. */
+	ck_assert_int_eq(ovl_trim(o[0], 0, 4 * B, 0), 0);
+	ck_assert_int_eq(ovl_write(o[7], blk, B, 0, 0), 0);
+	/* Host 1, gone with DISC: its room too. */
+	ovl_put_done(&r, o[1]);
+	ck_assert_int_eq(ovl_write(o[7], blk, B, B, 0), 0);
+	for (int h = 0; h < 8; h++)
+		if (h != 1)
+			ovl_put(&r, o[h]);
+	advance(60000);
+	ck_assert_int_eq(ovl_expire(&r), -1);
+	ck_assert_uint_eq(__atomic_load_n(&r.total_used, __ATOMIC_RELAXED),
+	    0);
+	export_close(&ex);
+	ovl_registry_destroy(&r);
+}
+END_TEST
+
 /* Root only: a mount namespace of the test's own, with a small tmpfs. */
 static int
 private_mounts(void)
@@ -806,8 +872,8 @@ START_TEST(full_file_system)
 	ck_assert_int_eq(mkdir(ovldir, 0700), 0);
 	ck_assert_int_eq(mount("tmpfs", ovldir, "tmpfs", MS_RDONLY,
 	    "size=64k"), 0);
-	ck_assert_int_eq(ovl_registry_init(&r, ovldir, 0, 0, NULL, why,
-	    sizeof(why)), -1);
+	ck_assert_int_eq(ovl_registry_init(&r, ovldir,
+	    &(struct ovl_limits){ 0 }, NULL, why, sizeof(why)), -1);
 	ck_assert_int_eq(errno, EROFS);
 	ck_assert_ptr_nonnull(strstr(why, ovldir));
 	ck_assert_int_eq(umount(ovldir), 0);
@@ -837,7 +903,7 @@ START_TEST(grace_period)
 	ck_assert_ptr_eq(get(&r, &ex, "10.0.0.5"), o);
 	ovl_put(&r, o);
 	ck_assert_int_eq(ovl_expire(&r), -1);
-	ck_assert_ptr_eq(ovl_find(&r, "pi", "10.0.0.5"), o);
+	ck_assert_ptr_eq(ovl_find(&r, "pi", "10.0.0.5", NULL), o);
 	ovl_put(&r, o);
 	ovl_put(&r, o);
 	/* Within the grace period: the same overlay, the same bytes. */
@@ -852,7 +918,7 @@ START_TEST(grace_period)
 	/* After it: discarded; the next connection starts fresh. */
 	advance(60000);
 	ck_assert_int_eq(ovl_expire(&r), -1);
-	ck_assert_ptr_null(ovl_find(&r, "pi", "10.0.0.5"));
+	ck_assert_ptr_null(ovl_find(&r, "pi", "10.0.0.5", NULL));
 	o2 = get(&r, &ex, "10.0.0.5");
 	ck_assert_int_eq(ovl_read(o2, got, 16, 4096), 0);
 	ck_assert_int_eq(memcmp(got, base, 16), 0);
@@ -861,7 +927,7 @@ START_TEST(grace_period)
 	ovl_put(&r, o2);
 	advance(60001);
 	o = get(&r, &ex, "10.0.0.6");
-	ck_assert_ptr_null(ovl_find(&r, "pi", "10.0.0.5"));
+	ck_assert_ptr_null(ovl_find(&r, "pi", "10.0.0.5", NULL));
 	ovl_put(&r, o);
 	export_close(&ex);
 	ovl_registry_destroy(&r);
@@ -892,13 +958,13 @@ START_TEST(clean_disconnect)
 	ck_assert_ptr_eq(get(&r, &ex, "10.0.0.5"), o);
 	/* One connection says goodbye, the other is still there. */
 	ovl_put_done(&r, o);
-	ck_assert_ptr_eq(ovl_find(&r, "pi", "10.0.0.5"), o);
+	ck_assert_ptr_eq(ovl_find(&r, "pi", "10.0.0.5", NULL), o);
 	ovl_put(&r, o);
 	ck_assert_int_eq(ovl_read(o, got, 16, 0), 0);
 	ck_assert_int_eq(memcmp(got, w, 16), 0);
 	/* The last one does: gone at once, the next connection is fresh. */
 	ovl_put_done(&r, o);
-	ck_assert_ptr_null(ovl_find(&r, "pi", "10.0.0.5"));
+	ck_assert_ptr_null(ovl_find(&r, "pi", "10.0.0.5", NULL));
 	ck_assert_int_eq(ovl_expire(&r), -1);
 	ck_assert_int_eq(ovl_base_users(&r, ex.dev, ex.ino), 1);
 	o = get(&r, &ex, "10.0.0.5");
@@ -916,14 +982,16 @@ START_TEST(clean_disconnect)
 }
 END_TEST
 
-/* At max_overlays, an overlay in its grace period makes room for a new
- * host, the one whose grace ends first; with every overlay in use, the
- * new host is refused (EBUSY) and nothing is discarded. */
+/* At max_overlays a new host is refused (ENOSPC), and nothing is
+ * discarded for it: an overlay in its grace period stays, with its
+ * bytes, until that period ends, and its host coming back needs no room.
+ * Room comes back when a grace period ends. */
 START_TEST(overlay_cap)
 {
 	struct ovl_registry r;
 	struct export ex;
 	struct overlay *a, *b, *c, *d;
+	uint8_t w[16], got[16];
 	char why[256];
 
 	make_base("pi", 1 << 20, 6);
@@ -933,27 +1001,108 @@ START_TEST(overlay_cap)
 	a = get(&r, &ex, "10.0.0.1");
 	b = get(&r, &ex, "10.0.0.2");
 	c = get(&r, &ex, "10.0.0.3");
+	memset(w, 0x42, sizeof(w));
+	ck_assert_int_eq(ovl_write(b, w, 16, 4096, 0), 0);
 	ovl_put(&r, b);
 	advance(10);
-	ovl_put(&r, a);		/* b's grace ends first */
-	d = get(&r, &ex, "10.0.0.4");
+	ovl_put(&r, a);
+	/* Two in their grace period, one in use: no room, nothing goes. */
+	ck_assert_ptr_null(ovl_get(&r, &ex, "10.0.0.4", NULL, why,
+	    sizeof(why)));
+	ck_assert_int_eq(errno, ENOSPC);
+	ck_assert_msg(strstr(why, "3 made already") != NULL &&
+	    strstr(why, "2 of them kept for hosts that may come back") !=
+	    NULL, "%s", why);
 	ck_assert_int_eq(r.count, 3);
-	ck_assert_ptr_null(ovl_find(&r, "pi", "10.0.0.2"));
-	a = ovl_find(&r, "pi", "10.0.0.1");
-	ck_assert_ptr_nonnull(a);
-	ck_assert_ptr_null(ovl_get(&r, &ex, "10.0.0.5", why, sizeof(why)));
-	ck_assert_int_eq(errno, EBUSY);
-	ck_assert_ptr_nonnull(strstr(why, "3 overlays in use"));
-	ck_assert_int_eq(r.count, 3);
-	/* One of them coming back does not need room. */
+	/* A host back within its grace period finds its bytes. */
+	b = get(&r, &ex, "10.0.0.2");
+	ck_assert_int_eq(ovl_read(b, got, 16, 4096), 0);
+	ck_assert_int_eq(memcmp(got, w, 16), 0);
 	ck_assert_ptr_eq(get(&r, &ex, "10.0.0.3"), c);
 	ovl_put(&r, c);
+	/* Over TLS an identity is an owner of its own: as new as a host. */
+	ck_assert_ptr_null(ovl_get(&r, &ex, "10.0.0.2", "abcd1234", why,
+	    sizeof(why)));
+	ck_assert_int_eq(errno, ENOSPC);
+	/* a's grace period ends: its room is the newcomer's. */
+	advance(60000);
+	d = get(&r, &ex, "10.0.0.4");
+	ck_assert_int_eq(r.count, 3);
+	ck_assert_ptr_null(ovl_find(&r, "pi", "10.0.0.1", NULL));
+	ovl_put(&r, b);
 	ovl_put(&r, c);
-	ovl_put(&r, a);
 	ovl_put(&r, d);
 	export_close(&ex);
 	ovl_registry_destroy(&r);
 	ck_assert_int_eq(r.count, 0);
+}
+END_TEST
+
+/* Over TLS an overlay belongs to (address, identity): two identities
+ * from one address each get their own, a DISC from one leaves the
+ * other's, the per-host limit is each one's, and a new identity taking
+ * over an address within another's grace period starts from the base.
+ * Without an identity, by address as before. */
+START_TEST(owner_is_address_and_identity)
+{
+	const uint64_t limit = 64 * 1024;
+	struct ovl_registry r;
+	struct export ex;
+	struct overlay *a, *b, *plain, *n;
+	uint8_t wa[B], wb[B], base[B], got[B];
+
+	make_base("lab", 1 << 20, 7);
+	registry(&r, limit, 60000);
+	open_base("lab", &ex);
+	a = get(&r, &ex, "10.0.0.9");
+	ovl_put(&r, a);
+	ck_assert_ptr_null(ovl_find(&r, "lab", "10.0.0.9", "pi-a"));
+	a = ovl_get(&r, &ex, "10.0.0.9", "pi-a", NULL, 0);
+	ck_assert_ptr_nonnull(a);
+	b = ovl_get(&r, &ex, "10.0.0.9", "pi-b", NULL, 0);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_ptr_ne(a, b);
+	plain = ovl_find(&r, "lab", "10.0.0.9", "");
+	ck_assert_ptr_nonnull(plain);
+	ck_assert_ptr_ne(plain, a);
+	ovl_put(&r, plain);
+	ck_assert_int_eq(ovl_read(a, base, B, 0), 0);
+	memset(wa, 0xaa, B);
+	memset(wb, 0xbb, B);
+	ck_assert_int_eq(ovl_write(a, wa, B, 0, 0), 0);
+	ck_assert_int_eq(ovl_read(b, got, B, 0), 0);
+	ck_assert_int_eq(memcmp(got, base, B), 0);
+	ck_assert_int_eq(ovl_write(b, wb, B, 0, 0), 0);
+	/* Each its own -q: a at its limit, b still writes. */
+	for (int i = 1; i < 16; i++)
+		ck_assert_int_eq(ovl_write(a, wa, B, (uint64_t)i * B, 0), 0);
+	ck_assert_int_eq(ovl_write(a, wa, B, 20 * B, 0), -1);
+	ck_assert_int_eq(errno, EDQUOT);
+	ck_assert_int_eq(ovl_write(b, wb, B, 20 * B, 0), 0);
+	/* b says it is done; a's overlay stays, with a's bytes. */
+	ovl_put_done(&r, b);
+	ck_assert_ptr_null(ovl_find(&r, "lab", "10.0.0.9", "pi-b"));
+	ck_assert_ptr_eq(ovl_find(&r, "lab", "10.0.0.9", "pi-a"), a);
+	ovl_put(&r, a);
+	ck_assert_int_eq(ovl_read(a, got, B, 0), 0);
+	ck_assert_int_eq(memcmp(got, wa, B), 0);
+	/* a's connection dies (no DISC); a new Pi takes the address
+	 * within a's grace period: the base, not a's disk. */
+	ovl_put(&r, a);
+	advance(1000);
+	n = ovl_get(&r, &ex, "10.0.0.9", "pi-c", NULL, 0);
+	ck_assert_ptr_nonnull(n);
+	ck_assert_ptr_ne(n, a);
+	ck_assert_int_eq(ovl_read(n, got, B, 0), 0);
+	ck_assert_int_eq(memcmp(got, base, B), 0);
+	ovl_put(&r, n);
+	/* a, back within its grace period, finds its disk. */
+	ck_assert_ptr_eq(ovl_get(&r, &ex, "10.0.0.9", "pi-a", NULL, 0), a);
+	ck_assert_int_eq(ovl_read(a, got, B, 0), 0);
+	ck_assert_int_eq(memcmp(got, wa, B), 0);
+	ovl_put(&r, a);
+	export_close(&ex);
+	ovl_registry_destroy(&r);
 }
 END_TEST
 
@@ -1035,7 +1184,7 @@ churn(void *arg)
 
 	snprintf(host, sizeof(host), "10.0.0.%d", c->id % 3);
 	for (int i = 0; i < 300; i++) {
-		struct overlay *o = ovl_get(c->r, c->ex, host, why,
+		struct overlay *o = ovl_get(c->r, c->ex, host, NULL, why,
 		    sizeof(why));
 		EXPECT(o != NULL, "ovl_get: %s", why);
 		if (o == NULL)
@@ -1157,10 +1306,12 @@ overlay_suite(void)
 	tcase_add_test(tc, block_status);
 	tcase_add_test(tc, source_for_sendfile);
 	tcase_add_test(tc, host_limit);
+	tcase_add_test(tc, total_limit);
 	tcase_add_test(tc, full_file_system);
 	tcase_add_test(tc, grace_period);
 	tcase_add_test(tc, clean_disconnect);
 	tcase_add_test(tc, overlay_cap);
+	tcase_add_test(tc, owner_is_address_and_identity);
 	tcase_add_test(tc, base_renamed_over);
 	tcase_add_test(tc, registry_threads);
 	tcase_add_test(tc, memory_32g);
