@@ -19,6 +19,7 @@
 #include "nbdd/pskfile.h"
 #include "nbdd/sockio.h"
 #include "nbdd/tls.h"
+#include "nbdd/tlsauth.h"
 #include "nbdd/tlshello.h"
 #include "nbdd/tlsrec.h"
 
@@ -281,6 +282,14 @@ parse_psk_text(struct tls_creds *cr, const char *path, const char *text,
 		if (r != PSK_LINE_OK) {
 			snprintf(why, whylen, "%s line %zu: %s", path, lineno,
 			    psk_line_error(r));
+			return -1;
+		}
+		if (tlsauth_name_reserved(e.user)) {
+			snprintf(why, whylen, "%s line %zu: user %s: that is "
+			    "the boot entry of every Pi without one of its own, "
+			    "never a client's name: name each Pi's user after "
+			    "its serial or MAC entry", path, lineno, e.user);
+			explicit_bzero(&e, sizeof(e));
 			return -1;
 		}
 		if (find_user(cr, e.user, strlen(e.user)) != NULL) {
@@ -631,9 +640,17 @@ tls_conn_new(const struct tls_creds *cr, int fd, char *why, size_t whylen)
 		return NULL;
 	}
 	if (cr->x509 != NULL && cr->verify_peer) {
+		/* Only client certificates are identities: the chain must
+		 * allow TLS client authentication (a leaf that lists no
+		 * purpose is refused after the handshake, tlsauth.h). */
+		static gnutls_typed_vdata_st client_purpose = {
+			.type = GNUTLS_DT_KEY_PURPOSE_OID,
+			.data = (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT,
+		};
+
 		gnutls_certificate_server_set_request(t->s,
 		    GNUTLS_CERT_REQUIRE);
-		gnutls_session_set_verify_cert(t->s, NULL, 0);
+		gnutls_session_set_verify_cert2(t->s, &client_purpose, 1, 0);
 		/* Naming our CA in the request would make a client whose
 		 * certificate another CA signed send none at all; sent, it
 		 * is refused with the reason in the log. */
@@ -704,7 +721,7 @@ refused_cert(struct tls_conn *t, char *why, size_t whylen)
 {
 	unsigned int status = gnutls_session_get_verify_cert_status(t->s);
 	gnutls_datum_t out = { NULL, 0 };
-	int r;
+	char text[512];
 
 	if (status == 0)
 		return fail(EACCES, why, whylen, "client certificate "
@@ -713,10 +730,16 @@ refused_cert(struct tls_conn *t, char *why, size_t whylen)
 	    GNUTLS_CRT_X509, &out, 0) < 0)
 		return fail(EACCES, why, whylen, "client certificate "
 		    "refused (status %s)", "unknown");
-	r = fail(EACCES, why, whylen, "client certificate refused: %s",
-	    (const char *)out.data);
+	/* GnuTLS ends its sentences with a space. */
+	while (out.size > 0 && out.data[out.size - 1] == ' ')
+		out.data[--out.size] = '\0';
+	snprintf(text, sizeof(text), "%s%s", (const char *)out.data,
+	    status & GNUTLS_CERT_PURPOSE_MISMATCH ? " (it, or a CA above it, "
+	    "is not for TLS client authentication: clientAuth, certtool's "
+	    "tls_www_client)" : "");
 	gnutls_free(out.data);
-	return r;
+	return fail(EACCES, why, whylen, "client certificate refused: %s",
+	    text);
 }
 
 static int
@@ -765,7 +788,27 @@ handshake_failed(struct tls_conn *t, int r, char *why, size_t whylen)
 	    gnutls_strerror(r));
 }
 
-/* The identity a verified certificate carries: its one common name. */
+/* What the certificate's extended key usage makes of it (tlsauth.h). */
+static enum tlsauth_cert
+cert_purpose(gnutls_x509_crt_t crt)
+{
+	char oid[128];
+	size_t n, len;
+	int client = 0;
+
+	for (n = 0;; n++) {
+		len = sizeof(oid);
+		if (gnutls_x509_crt_get_key_purpose_oid(crt, (unsigned)n, oid,
+		    &len, NULL) < 0)
+			break;
+		if (strcmp(oid, GNUTLS_KP_TLS_WWW_CLIENT) == 0)
+			client = 1;
+	}
+	return tlsauth_cert_purpose(n, client);
+}
+
+/* The identity a verified client certificate carries: its one common
+ * name. */
 static int
 cert_identity(struct tls_conn *t, char *why, size_t whylen)
 {
@@ -774,6 +817,7 @@ cert_identity(struct tls_conn *t, char *why, size_t whylen)
 	gnutls_x509_crt_t crt;
 	char cn[TLS_IDENTITY_MAX + 1], other[TLS_IDENTITY_MAX + 1];
 	size_t len = sizeof(cn), olen = sizeof(other);
+	enum tlsauth_cert purpose;
 	int r;
 
 	if ((certs = gnutls_certificate_get_peers(t->s, &n)) == NULL ||
@@ -786,6 +830,11 @@ cert_identity(struct tls_conn *t, char *why, size_t whylen)
 		gnutls_x509_crt_deinit(crt);
 		return fail(EACCES, why, whylen, "%s", "the client's "
 		    "certificate cannot be parsed");
+	}
+	if ((purpose = cert_purpose(crt)) != TLSAUTH_CERT_CLIENT) {
+		gnutls_x509_crt_deinit(crt);
+		return fail(EACCES, why, whylen, "client certificate refused: "
+		    "%s", tlsauth_cert_describe(purpose));
 	}
 	r = gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME,
 	    0, 0, cn, &len);

@@ -3,7 +3,8 @@
  * client in a thread. Certificates are made at setup (tls_fixture.h):
  * a CA, the server's certificate, clients of each kind (good, another
  * CA, expired, not yet valid, revoked, with no, two or an odd common
- * name), a CRL and a PSK file. */
+ * name, a server's, one with no purpose, one with both), a CRL and a
+ * PSK file. */
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
@@ -40,12 +41,12 @@ path(char *buf, size_t len, const char *name)
 }
 
 static void
-write_client(const char *name, const char *dn, gnutls_x509_crt_t ca,
-    gnutls_x509_privkey_t cakey, time_t from, time_t until, unsigned serial,
-    gnutls_x509_crt_t *out)
+write_cert(const char *name, const char *dn, enum tf_kind kind,
+    gnutls_x509_crt_t ca, gnutls_x509_privkey_t cakey, time_t from,
+    time_t until, unsigned serial, gnutls_x509_crt_t *out)
 {
 	gnutls_x509_privkey_t k = tf_key();
-	gnutls_x509_crt_t c = tf_cert(dn, k, TF_CLIENT, ca, cakey, from, until,
+	gnutls_x509_crt_t c = tf_cert(dn, k, kind, ca, cakey, from, until,
 	    serial);
 	char p[128], f[160];
 
@@ -59,6 +60,14 @@ write_client(const char *name, const char *dn, gnutls_x509_crt_t ca,
 		*out = c;
 	else
 		gnutls_x509_crt_deinit(c);
+}
+
+static void
+write_client(const char *name, const char *dn, gnutls_x509_crt_t ca,
+    gnutls_x509_privkey_t cakey, time_t from, time_t until, unsigned serial,
+    gnutls_x509_crt_t *out)
+{
+	write_cert(name, dn, TF_CLIENT, ca, cakey, from, until, serial, out);
 }
 
 static void
@@ -108,6 +117,15 @@ make_all(void)
 	    now + 30 * day, 16, NULL);
 	write_client("nocn", "O=netboot", ca, cakey, now - day,
 	    now + 30 * day, 17, NULL);
+	/* A server's certificate from the same CA, named like a Pi. */
+	write_cert("server", "CN=abcd1234", TF_SERVER, ca, cakey, now - day,
+	    now + 30 * day, 18, NULL);
+	write_cert("nopurpose", "CN=abcd1234", TF_NO_PURPOSE, ca, cakey,
+	    now - day, now + 30 * day, 19, NULL);
+	write_cert("both", "CN=abcd1234", TF_BOTH, ca, cakey, now - day,
+	    now + 30 * day, 20, NULL);
+	write_client("default", "CN=default", ca, cakey, now - day,
+	    now + 30 * day, 21, NULL);
 	snprintf(p, sizeof(p), "%s/ca-crl.pem", x509dir);
 	tf_write_crl(p, ca, cakey, revoked);
 
@@ -461,6 +479,35 @@ START_TEST(common_names)
 	refused(&x509_verify, &two, EACCES, "more than one common name");
 	refused(&x509_verify, &slash, EACCES, "not a plain name");
 	refused(&x509_verify, &none, EACCES, "no common name");
+}
+END_TEST
+
+/* Only client certificates are identities: a server's certificate from
+ * the same CA is refused, and so is one that says for nothing that it
+ * is a client's; one for both purposes is a client's. */
+START_TEST(client_certificates_only)
+{
+	struct client server = { .cert = "server" },
+	    none = { .cert = "nopurpose" },
+	    both = { .cert = "both", .then = client_echo };
+	struct server sv;
+	const char *name;
+
+	refused(&x509_verify, &server, EACCES, "TLS client authentication");
+	refused(&x509_verify, &none, EACCES, "no extended key usage");
+	start(&sv, &x509_verify, &both);
+	ck_assert_msg(handshake(&sv, 5000) == 0, "%s", sv.why);
+	ck_assert_int_eq(tls_peer(sv.t, &name), TLS_ID_X509);
+	ck_assert_str_eq(name, "abcd1234");
+	talk(&sv);
+	finish(&sv, &both);
+	/* Without -y there are no identities to check. */
+	server = (struct client){ .cert = "server", .then = client_echo };
+	start(&sv, &x509_anon, &server);
+	ck_assert_msg(handshake(&sv, 5000) == 0, "%s", sv.why);
+	ck_assert_int_eq(tls_peer(sv.t, &name), TLS_ID_NONE);
+	talk(&sv);
+	finish(&sv, &server);
 }
 END_TEST
 
@@ -1604,6 +1651,30 @@ copy(const char *from, const char *to)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
+/* A certificate named default is one (tlsauth.h refuses it every
+ * export); a PSK user of that name stops nbdd at start. */
+START_TEST(named_default)
+{
+	struct client c = { .cert = "default", .then = client_echo };
+	struct server sv;
+	const char *name;
+	char f[128];
+	struct tls_config cf = { .psk_file = f };
+
+	start(&sv, &x509_verify, &c);
+	ck_assert_msg(handshake(&sv, 5000) == 0, "%s", sv.why);
+	ck_assert_int_eq(tls_peer(sv.t, &name), TLS_ID_X509);
+	ck_assert_str_eq(name, "default");
+	talk(&sv);
+	finish(&sv, &c);
+	path(f, sizeof(f), "default.psk");
+	put("default.psk", "abcd1234:00112233445566778899aabbccddeeff\n"
+	    "default:00112233445566778899aabbccddeeff\n");
+	ck_assert_int_eq(chmod(f, 0600), 0);
+	load_fails(&cf, "default.psk line 2: user default", "never a client");
+}
+END_TEST
+
 START_TEST(load_errors_name_the_file)
 {
 	char d[128], f[128];
@@ -1704,6 +1775,8 @@ tls_suite(void)
 	tcase_add_test(hs, no_certificate_when_required);
 	tcase_add_test(hs, common_names);
 	tcase_add_test(hs, client_refuses_the_server);
+	tcase_add_test(hs, client_certificates_only);
+	tcase_add_test(hs, named_default);
 	tcase_add_test(hs, psk_right);
 	tcase_add_test(hs, psk_beside_certificates);
 	tcase_add_test(hs, psk_wrong_key);
