@@ -46,6 +46,7 @@
 #define CMD_DISC	2U
 
 static gnutls_session_t sess;
+static gnutls_certificate_credentials_t x509;
 static int fd = -1;
 
 static void
@@ -204,7 +205,6 @@ connect_to(const char *host, const char *port)
 static void
 start_tls(const char *certdir, const char *priority, size_t max_recv)
 {
-	gnutls_certificate_credentials_t x509;
 	char ca[4096], cert[4096], key[4096];
 	const char *err = NULL;
 	uint32_t len;
@@ -372,6 +372,8 @@ main(int argc, char *argv[])
 	request(CMD_DISC, 0, 0, 0);
 	(void)gnutls_bye(sess, GNUTLS_SHUT_WR);
 	gnutls_deinit(sess);
+	gnutls_certificate_free_credentials(x509);
 	close(fd);
+	close(img);
 	return 0;
 }
