@@ -37,10 +37,14 @@ tlsflags_check(const struct tls_flags *f, enum opt_tls *mode,
 	int creds = f->x509 || f->psk;
 	int named = f->nadmins > 0 || f->boot_dir;
 
-	for (size_t i = 0; i < f->nadmins; i++)
-		if (tlsflags_admin(f->admins[i]) != NULL)
+	for (size_t i = 0; i < f->nadmins; i++) {
+		if (tlsauth_name_reserved(f->admins[i]))
 			return "-w default: default is the boot entry of every "
 			    "Pi without one of its own, never a client's name";
+		if (tlsflags_admin(f->admins[i]) != NULL)
+			return "-w: not a plain name (no '/', no control "
+			    "characters)";
+	}
 	if (f->mode == OPT_TLS_OFF && (creds || f->verify || named))
 		return "-x off turns TLS off, so -X, -k, -y, -w and -B would "
 		    "do nothing: drop -x off (TLS is then required), or drop "

@@ -128,7 +128,8 @@ END_TEST
 
 START_TEST(admins_named_default)
 {
-	static const char *const names[] = { "admin", "default" };
+	const char *const *names = (const char *const[]){ "admin",
+	    "default" };
 	struct tls_flags f = flags(TLSFLAGS_MODE_UNSET, 1, 0, 1, 0, 0);
 	enum opt_tls mode;
 	int ids;
@@ -137,6 +138,11 @@ START_TEST(admins_named_default)
 	f.nadmins = 2;
 	ck_assert_ptr_nonnull(strstr(tlsflags_check(&f, &mode, &ids),
 	    "-w default"));
+	names = (const char *const[]){ "a/b" };
+	f.admins = names;
+	f.nadmins = 1;
+	ck_assert_ptr_nonnull(strstr(tlsflags_check(&f, &mode, &ids),
+	    "not a plain name"));
 	ck_assert_ptr_null(tlsflags_admin("admin"));
 	ck_assert_ptr_null(tlsflags_admin("Default"));
 	ck_assert_ptr_nonnull(strstr(tlsflags_admin("default"),
