@@ -90,7 +90,8 @@ enum tlsauth_rule {
 int tlsauth_name_reserved(const char *name);
 
 /* Whether identity (NULL for a session without one) may open the export
- * export_name, whose image is export_id. *rule says which rule decided.
+ * export_name, whose image is export_id (neither is looked at for a
+ * session without one). *rule says which rule decided.
  * The lookup is called at most twice (the identity's entry, then
  * "default" for a Pi's name), and never with a name that is not plain. */
 enum tlsauth_result tlsauth_decide(const struct tlsauth_policy *p,

@@ -136,6 +136,10 @@ for mode in required allowed; do
 	assert_log "$T/anon-$mode.log" "TLS $mode: X.509 from .* \(clients anonymous\)"
 	[ "$(nbdinfo --size "$(uri nocert bookworm)")" = $((4 << 20)) ] ||
 		fail "-x $mode -X: an anonymous client was refused"
+	nbdinfo --list "$(uri nocert "")" >"$T/list" 2>&1 ||
+		fail "-x $mode -X: anonymous LIST: $(cat "$T/list")"
+	[ "$(grep -c 'export=' "$T/list")" = 3 ] ||
+		fail "-x $mode -X: anonymous LIST: $(cat "$T/list")"
 	stop_pid "$pid"
 done
 echo "ok: TLS identities"
