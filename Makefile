@@ -93,10 +93,14 @@ $(BUILD)/tests/%_test: tests/unit/%_test.c $$(call unit_libs,%) tests/unit/check
 		$(BSD_LIBS) $($(call unit_area,$*)_LIBS)
 
 # Test clients of our own (the Pi-like clients): standalone programs that
-# share no code with the daemons they test.
+# share no code with the daemons they test. The one that speaks TLS links
+# GnuTLS.
+$(BUILD)/tools/nbd-tls-client: TOOL_CFLAGS = $(GNUTLS_CFLAGS)
+$(BUILD)/tools/nbd-tls-client: TOOL_LIBS = $(GNUTLS_LIBS)
 $(BUILD)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BSD_LIBS)
+	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+		$(BSD_LIBS) $(TOOL_LIBS)
 
 $(BUILD)/man/%: man/%.scd
 	@mkdir -p $(dir $@)

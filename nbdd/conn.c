@@ -26,12 +26,14 @@ conn_serve(struct nbdd_ctx *ctx, int fd, int refused)
 		const struct tls_stats *st = tls_stats(c.tp.tls);
 
 		log_debug("%s: TLS: %llu records sent in %llu sendmsg, %llu "
-		    "recv, %llu pread, %llu bytes gathered", c.peer,
+		    "recv, %llu pread, %llu bytes gathered, %llu key "
+		    "updates", c.peer,
 		    (unsigned long long)st->records_out,
 		    (unsigned long long)st->sends,
 		    (unsigned long long)st->recvs,
 		    (unsigned long long)st->preads,
-		    (unsigned long long)st->copied);
+		    (unsigned long long)st->copied,
+		    (unsigned long long)st->key_updates);
 	}
 	tp_close(&c.tp);
 	conn_release(&c);

@@ -33,6 +33,7 @@
 #include "nbdd/sizearg.h"
 #include "nbdd/sockio.h"
 #include "nbdd/tls.h"
+#include "nbdd/tlsflags.h"
 
 #define DEFAULT_MAX_CONN	128
 #define DEFAULT_PER_HOST	8
@@ -41,7 +42,6 @@
 #define SHUTDOWN_GRACE_MS	3000
 #define ACCEPTS_PER_WAKEUP	64
 #define TLS_ADMINS_MAX		64
-#define TLS_MODE_UNSET		(-1)
 #define TOTAL_UNSET		UINT64_MAX
 
 struct worker {
@@ -81,7 +81,7 @@ struct flags {
 	long long timeout;
 	long long per_host;
 	struct allowlist allow;
-	int tls_mode;			/* -x, or TLS_MODE_UNSET */
+	int tls_mode;			/* -x, or TLSFLAGS_MODE_UNSET */
 	struct tls_config tls;		/* -X, -k, -y */
 	const char *admins[TLS_ADMINS_MAX];	/* -w */
 	size_t nadmins;
@@ -93,24 +93,12 @@ struct flags {
 };
 
 static const char *
-tls_mode_flag(const char *arg, int *mode)
-{
-	if (strcmp(arg, "off") == 0)
-		*mode = OPT_TLS_OFF;
-	else if (strcmp(arg, "allowed") == 0)
-		*mode = OPT_TLS_ALLOWED;
-	else if (strcmp(arg, "required") == 0)
-		*mode = OPT_TLS_REQUIRED;
-	else
-		return "not off, allowed or required";
-	return NULL;
-}
-
-static const char *
 tls_admin_flag(struct flags *f, const char *arg)
 {
-	if (!plain_name_valid(arg, strlen(arg)))
-		return "not a plain name (no '/', no control characters)";
+	const char *bad;
+
+	if ((bad = tlsflags_admin(arg)) != NULL)
+		return bad;
 	if (f->nadmins == TLS_ADMINS_MAX)
 		return "too many administrators' names";
 	f->admins[f->nadmins++] = arg;
@@ -132,7 +120,7 @@ handle_flag(void *ctx, int ch, const char *arg)
 	case 'A':
 		return allow_add(&f->allow, arg);
 	case 'x':
-		return tls_mode_flag(arg, &f->tls_mode);
+		return tlsflags_mode(arg, &f->tls_mode);
 	case 'X':
 		f->tls.x509_dir = arg;
 		return NULL;
@@ -168,35 +156,34 @@ handle_flag(void *ctx, int ch, const char *arg)
 	}
 }
 
-/* TLS flags that only make sense together: NULL, or what is wrong. */
+/* The TLS flags taken together (tlsflags.h): NULL with the mode set
+ * and whether identities are checked, or what is wrong. */
 static const char *
-tls_flags_check(struct flags *f)
+tls_flags_check(struct flags *f, int *identities)
 {
-	int creds = f->tls.x509_dir != NULL || f->tls.psk_file != NULL;
+	struct tls_flags tf = { .mode = f->tls_mode,
+	    .x509 = f->tls.x509_dir != NULL, .psk = f->tls.psk_file != NULL,
+	    .verify = f->tls.verify_peer, .admins = f->admins,
+	    .nadmins = f->nadmins, .boot_dir = f->boot_dir != NULL };
+	enum opt_tls mode;
+	const char *bad;
 
-	if (f->tls_mode == TLS_MODE_UNSET)
-		f->tls_mode = creds ? OPT_TLS_REQUIRED : OPT_TLS_OFF;
-	if (f->tls_mode != OPT_TLS_OFF && !creds)
-		return "-x allowed or required needs credentials: -X DIR or "
-		    "-k FILE";
-	if (f->tls.verify_peer && f->tls.x509_dir == NULL)
-		return "-y verifies client certificates: it needs -X DIR";
-	if ((f->nadmins > 0 || f->boot_dir != NULL) &&
-	    !f->tls.verify_peer && f->tls.psk_file == NULL)
-		return "-w and -B name TLS identities: they need -y (client "
-		    "certificates) or -k (PSK users)";
+	if ((bad = tlsflags_check(&tf, &mode, identities)) != NULL)
+		return bad;
+	f->tls_mode = (int)mode;
 	return NULL;
 }
 
 /* Loads the TLS credentials (before privileges are dropped: keys are
  * usually readable by root only) into ctx. */
 static void
-tls_setup(struct nbdd_ctx *ctx, const struct flags *f)
+tls_setup(struct nbdd_ctx *ctx, const struct flags *f, int identities)
 {
 	char why[PATH_MAX + 256];
 
 	ctx->tls_mode = (enum opt_tls)f->tls_mode;
 	ctx->bootfd = -1;
+	ctx->auth.identities = identities;
 	ctx->auth.admins = f->admins;
 	ctx->auth.nadmins = f->nadmins;
 	ctx->auth.lookup = bootentry_image;
@@ -702,7 +689,7 @@ main(int argc, char *argv[])
 	};
 	struct flags f = { .max_conn = DEFAULT_MAX_CONN,
 	    .timeout = DEFAULT_TIMEOUT, .per_host = DEFAULT_PER_HOST,
-	    .tls_mode = TLS_MODE_UNSET,
+	    .tls_mode = TLSFLAGS_MODE_UNSET,
 	    .host_max = OVL_HOST_MAX_DEFAULT, .total_max = TOTAL_UNSET,
 	    .grace = OVL_GRACE_MS_DEFAULT / 1000 };
 	const struct cmdline_spec spec = {
@@ -717,12 +704,12 @@ main(int argc, char *argv[])
 	};
 	struct server s;
 	struct cmdline cl;
-	int lfds[LISTEN_MAX_FDS], nl = 0, sigfd, rc;
+	int lfds[LISTEN_MAX_FDS], nl = 0, sigfd, rc, identities;
 	const char *bad;
 
 	allow_init(&f.allow);
 	cmdline_start(&cl, &spec, argc, argv);
-	if ((bad = tls_flags_check(&f)) != NULL) {
+	if ((bad = tls_flags_check(&f, &identities)) != NULL) {
 		log_err("%s", bad);
 		return 2;
 	}
@@ -736,7 +723,7 @@ main(int argc, char *argv[])
 	 * connection from the same host would meet our own lock: no
 	 * multi-conn there. */
 	s.ctx.multi_conn = !cl.inetd;
-	tls_setup(&s.ctx, &f);
+	tls_setup(&s.ctx, &f, identities);
 	if ((sigfd = signals_shutdown_fd()) == -1)
 		return 1;
 	if ((nl = listen_inherited(cl.inetd, lfds, LISTEN_MAX_FDS)) == -1)

@@ -215,17 +215,23 @@ close_export(struct hs *h)
 	conn_release(h->c);
 }
 
-/* LIST over TLS names only what the identity may open. */
+/* LIST over TLS names only what the identity may open: nothing, for a
+ * session without one where identities are checked. */
 static int
 may_list(struct hs *h, const char *name, size_t len)
 {
 	struct conn *c = h->c;
+	enum tlsauth_rule rule;
 	const char *reason;
 	char why[512];
 	int ok;
 
-	if (!tp_is_tls(&c->tp) || tp_identity(&c->tp) == NULL)
+	if (!tp_is_tls(&c->tp))
 		return 1;
+	/* Without an identity the export itself does not matter. */
+	if (tp_identity(&c->tp) == NULL)
+		return tlsauth_decide(&c->ctx->auth, NULL, "", NULL, &rule) ==
+		    TLSAUTH_OK;
 	if (export_open(c->ctx->rootfd, name, len, &c->ex, &reason) !=
 	    EXPORT_OK)
 		return 0;

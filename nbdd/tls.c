@@ -19,6 +19,7 @@
 #include "nbdd/pskfile.h"
 #include "nbdd/sockio.h"
 #include "nbdd/tls.h"
+#include "nbdd/tlsauth.h"
 #include "nbdd/tlshello.h"
 #include "nbdd/tlsrec.h"
 
@@ -46,9 +47,6 @@
 /* A large read's chunk, sealed and sent at once: FILE_BUF in full
  * records, and one more for a short last record. */
 #define SEAL_RECORDS	(FILE_BUF / RECORD_MAX + 1)
-/* TLS 1.3 allows about 2^24.5 AES-GCM records per key; past 2^24 the
- * records go through GnuTLS, which updates the key when it must. */
-#define SEAL_SEQ_MAX	(1ULL << 24)
 /* What one recv() takes in when GnuTLS asks for a record's header or a
  * small record: a client's requests come one per record, so a batch of
  * them costs one system call, not two per request. Larger asks go
@@ -61,6 +59,7 @@ struct tls_creds {
 	gnutls_priority_t prio;		/* AES-128-GCM first */
 	gnutls_priority_t prio_chacha;	/* for clients that ask for it */
 	int verify_peer;
+	uint64_t rekey_records;		/* TLS 1.3: records per sending key */
 	struct psk_entry *users;
 	size_t nusers;
 	char x509_dir[PATH_MAX];
@@ -77,6 +76,15 @@ struct tls_conn {
 	int dontwait;
 	int more;		/* MSG_MORE on the next sendmsg() */
 	int established;	/* the handshake succeeded */
+	int tls13;
+	/* The most plaintext in one record we send: 16 KiB, or what the
+	 * peer asked for (RFC 8449, RFC 6066); 0 when unknown, and then
+	 * every record goes through GnuTLS's record layer. */
+	size_t rec_max;
+	/* The peer asked for a key update (TLS 1.3 KeyUpdate with
+	 * update_requested): GnuTLS sends ours with its next record, and no
+	 * record of ours may go out before it. */
+	int ku_owed;
 	int timed_out;
 	int peer_closed;	/* recv() saw the end of the stream */
 	int io_errno;		/* what the socket last said */
@@ -276,6 +284,14 @@ parse_psk_text(struct tls_creds *cr, const char *path, const char *text,
 			    psk_line_error(r));
 			return -1;
 		}
+		if (tlsauth_name_reserved(e.user)) {
+			snprintf(why, whylen, "%s line %zu: user %s: that is "
+			    "the boot entry of every Pi without one of its own, "
+			    "never a client's name: name each Pi's user after "
+			    "its serial or MAC entry", path, lineno, e.user);
+			explicit_bzero(&e, sizeof(e));
+			return -1;
+		}
 		if (find_user(cr, e.user, strlen(e.user)) != NULL) {
 			snprintf(why, whylen, "%s line %zu: user %s is listed "
 			    "twice", path, lineno, e.user);
@@ -407,6 +423,9 @@ tls_creds_load(const struct tls_config *cf, char *why, size_t whylen)
 		return NULL;
 	}
 	cr->verify_peer = cf->verify_peer;
+	cr->rekey_records = cf->rekey_records > 0 &&
+	    cf->rekey_records < TLS_REKEY_RECORDS ? cf->rekey_records :
+	    TLS_REKEY_RECORDS;
 	if (cf->x509_dir != NULL) {
 		strlcpy(cr->x509_dir, cf->x509_dir, sizeof(cr->x509_dir));
 		if (load_x509(cr, cf->x509_dir, why, whylen) == -1)
@@ -568,19 +587,25 @@ vec_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
 	return n;
 }
 
-/* Before the ClientHello is processed: the client's first choice of
- * cipher decides which of our two orders applies. */
+/* GnuTLS has one hook for handshake messages. Before the ClientHello is
+ * processed, the client's first choice of cipher decides which of our
+ * two orders applies. After a TLS 1.3 KeyUpdate that asks for ours has
+ * been taken in, GnuTLS sends ours with its next record: until then no
+ * record of our own may go out (RFC 8446, 4.6.3). */
 static int
-hello_hook(gnutls_session_t s, unsigned int htype, unsigned int when,
+handshake_hook(gnutls_session_t s, unsigned int htype, unsigned int when,
     unsigned int incoming, const gnutls_datum_t *msg)
 {
 	struct tls_conn *t = gnutls_session_get_ptr(s);
 
-	(void)htype;
-	(void)when;
-	(void)incoming;
-	if (tls_hello_prefers_chacha(msg->data, msg->size))
+	if (!incoming)
+		return 0;
+	if (htype == GNUTLS_HANDSHAKE_CLIENT_HELLO && when == GNUTLS_HOOK_PRE &&
+	    tls_hello_prefers_chacha(msg->data, msg->size))
 		return gnutls_priority_set(s, t->cr->prio_chacha);
+	if (htype == GNUTLS_HANDSHAKE_KEY_UPDATE && when == GNUTLS_HOOK_POST &&
+	    msg->size == 1 && msg->data[0] == 1)
+		t->ku_owed = 1;
 	return 0;
 }
 
@@ -615,9 +640,17 @@ tls_conn_new(const struct tls_creds *cr, int fd, char *why, size_t whylen)
 		return NULL;
 	}
 	if (cr->x509 != NULL && cr->verify_peer) {
+		/* Only client certificates are identities: the chain must
+		 * allow TLS client authentication (a leaf that lists no
+		 * purpose is refused after the handshake, tlsauth.h). */
+		static gnutls_typed_vdata_st client_purpose = {
+			.type = GNUTLS_DT_KEY_PURPOSE_OID,
+			.data = (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT,
+		};
+
 		gnutls_certificate_server_set_request(t->s,
 		    GNUTLS_CERT_REQUIRE);
-		gnutls_session_set_verify_cert(t->s, NULL, 0);
+		gnutls_session_set_verify_cert2(t->s, &client_purpose, 1, 0);
 		/* Naming our CA in the request would make a client whose
 		 * certificate another CA signed send none at all; sent, it
 		 * is refused with the reason in the log. */
@@ -629,8 +662,8 @@ tls_conn_new(const struct tls_creds *cr, int fd, char *why, size_t whylen)
 	gnutls_transport_set_pull_function(t->s, pull);
 	gnutls_transport_set_pull_timeout_function(t->s, pull_timeout);
 	gnutls_transport_set_vec_push_function(t->s, vec_push);
-	gnutls_handshake_set_hook_function(t->s, GNUTLS_HANDSHAKE_CLIENT_HELLO,
-	    GNUTLS_HOOK_PRE, hello_hook);
+	gnutls_handshake_set_hook_function(t->s, GNUTLS_HANDSHAKE_ANY,
+	    GNUTLS_HOOK_BOTH, handshake_hook);
 	/* Our deadline, in pull(), bounds the handshake. */
 	gnutls_handshake_set_timeout(t->s, 0);
 	return t;
@@ -688,7 +721,7 @@ refused_cert(struct tls_conn *t, char *why, size_t whylen)
 {
 	unsigned int status = gnutls_session_get_verify_cert_status(t->s);
 	gnutls_datum_t out = { NULL, 0 };
-	int r;
+	char text[512];
 
 	if (status == 0)
 		return fail(EACCES, why, whylen, "client certificate "
@@ -697,10 +730,16 @@ refused_cert(struct tls_conn *t, char *why, size_t whylen)
 	    GNUTLS_CRT_X509, &out, 0) < 0)
 		return fail(EACCES, why, whylen, "client certificate "
 		    "refused (status %s)", "unknown");
-	r = fail(EACCES, why, whylen, "client certificate refused: %s",
-	    (const char *)out.data);
+	/* GnuTLS ends its sentences with a space. */
+	while (out.size > 0 && out.data[out.size - 1] == ' ')
+		out.data[--out.size] = '\0';
+	snprintf(text, sizeof(text), "%s%s", (const char *)out.data,
+	    status & GNUTLS_CERT_PURPOSE_MISMATCH ? " (it, or a CA above it, "
+	    "is not for TLS client authentication: clientAuth, certtool's "
+	    "tls_www_client)" : "");
 	gnutls_free(out.data);
-	return r;
+	return fail(EACCES, why, whylen, "client certificate refused: %s",
+	    text);
 }
 
 static int
@@ -749,7 +788,27 @@ handshake_failed(struct tls_conn *t, int r, char *why, size_t whylen)
 	    gnutls_strerror(r));
 }
 
-/* The identity a verified certificate carries: its one common name. */
+/* What the certificate's extended key usage makes of it (tlsauth.h). */
+static enum tlsauth_cert
+cert_purpose(gnutls_x509_crt_t crt)
+{
+	char oid[128];
+	size_t n, len;
+	int client = 0;
+
+	for (n = 0;; n++) {
+		len = sizeof(oid);
+		if (gnutls_x509_crt_get_key_purpose_oid(crt, (unsigned)n, oid,
+		    &len, NULL) < 0)
+			break;
+		if (strcmp(oid, GNUTLS_KP_TLS_WWW_CLIENT) == 0)
+			client = 1;
+	}
+	return tlsauth_cert_purpose(n, client);
+}
+
+/* The identity a verified client certificate carries: its one common
+ * name. */
 static int
 cert_identity(struct tls_conn *t, char *why, size_t whylen)
 {
@@ -758,6 +817,7 @@ cert_identity(struct tls_conn *t, char *why, size_t whylen)
 	gnutls_x509_crt_t crt;
 	char cn[TLS_IDENTITY_MAX + 1], other[TLS_IDENTITY_MAX + 1];
 	size_t len = sizeof(cn), olen = sizeof(other);
+	enum tlsauth_cert purpose;
 	int r;
 
 	if ((certs = gnutls_certificate_get_peers(t->s, &n)) == NULL ||
@@ -770,6 +830,11 @@ cert_identity(struct tls_conn *t, char *why, size_t whylen)
 		gnutls_x509_crt_deinit(crt);
 		return fail(EACCES, why, whylen, "%s", "the client's "
 		    "certificate cannot be parsed");
+	}
+	if ((purpose = cert_purpose(crt)) != TLSAUTH_CERT_CLIENT) {
+		gnutls_x509_crt_deinit(crt);
+		return fail(EACCES, why, whylen, "client certificate refused: "
+		    "%s", tlsauth_cert_describe(purpose));
 	}
 	r = gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME,
 	    0, 0, cn, &len);
@@ -823,6 +888,22 @@ peer_identity(struct tls_conn *t, char *why, size_t whylen)
 	}
 }
 
+/* The most plaintext GnuTLS puts in a record it sends: what the peer's
+ * record_size_limit (RFC 8449) or max_fragment_length (RFC 6066) left
+ * of 16 KiB, the content type of TLS 1.3 already taken off. GnuTLS has
+ * no getter for it; splitting a range into records answers with it. 0
+ * when even that fails. */
+static size_t
+record_max(gnutls_session_t s)
+{
+	gnutls_range_st want = { RECORD_MAX, RECORD_MAX }, next, rest;
+
+	if (gnutls_range_split(s, &want, &next, &rest) != 0 ||
+	    next.high == 0 || next.high > RECORD_MAX)
+		return 0;
+	return next.high;
+}
+
 int
 tls_handshake(struct tls_conn *t, int64_t deadline_ms, char *why,
     size_t whylen)
@@ -838,6 +919,8 @@ tls_handshake(struct tls_conn *t, int64_t deadline_ms, char *why,
 	if (r < 0)
 		return handshake_failed(t, r, why, whylen);
 	t->established = 1;
+	t->tls13 = gnutls_protocol_get_version(t->s) == GNUTLS_TLS1_3;
+	t->rec_max = record_max(t->s);
 	if (peer_identity(t, why, whylen) == -1) {
 		/* Tell the client, rather than leave it to guess. */
 		(void)gnutls_alert_send(t->s, GNUTLS_AL_FATAL,
@@ -1040,30 +1123,66 @@ tls_discard_idle(struct tls_conn *t, uint64_t len, int idle_ms)
 	return r;
 }
 
-/* Sends len bytes as full records; the last carries MSG_MORE only when
- * more is set. */
+/* A TLS 1.3 key update of our own, now: 0, or -1 (the stream is
+ * broken). */
+static int
+update_key(struct tls_conn *t)
+{
+	int r;
+
+	do
+		r = gnutls_session_key_update(t->s, 0);
+	while (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED);
+	if (r < 0)
+		return record_failed(t, r);
+	t->st.key_updates++;
+	return 0;
+}
+
+/* Before a record goes out through GnuTLS: under TLS 1.3, a key update
+ * once rekey_records records went under this key (the write sequence
+ * number starts again at 0 with each key), sealed by GnuTLS or by us.
+ * GnuTLS's own update counts only the records it seals, and misses the
+ * moment when ours jump over it. A key update the peer asked for is
+ * GnuTLS's to send. 0, or -1. */
+static int
+rekey_if_due(struct tls_conn *t)
+{
+	unsigned char sq[8];
+
+	if (!t->tls13 || t->ku_owed)
+		return 0;
+	if (gnutls_record_get_state(t->s, 0, NULL, NULL, NULL, sq) < 0) {
+		errno = EPROTO;
+		return -1;
+	}
+	return get64(sq) < t->cr->rekey_records ? 0 : update_key(t);
+}
+
+/* Sends len bytes through GnuTLS's record layer, in records as large as
+ * the peer takes; the last carries MSG_MORE only when more is set. */
 static int
 send_records(struct tls_conn *t, const uint8_t *p, size_t len, int more)
 {
-	size_t max = gnutls_record_get_max_size(t->s);
 	ssize_t r;
 
-	if (max == 0 || max > RECORD_MAX)
-		max = RECORD_MAX;
 	while (len > 0) {
-		size_t n = len < max ? len : max;
+		size_t n = len < RECORD_MAX ? len : RECORD_MAX;
 
+		if (rekey_if_due(t) == -1)
+			return -1;
 		t->more = more || n < len;
-		r = gnutls_record_send(t->s, p, n);
-		if (r == GNUTLS_E_INTERRUPTED || r == GNUTLS_E_AGAIN) {
-			/* GnuTLS keeps the record; it wants to be called
-			 * again with the same arguments. */
-			continue;
-		}
+		/* On EINTR or EAGAIN GnuTLS keeps the record and wants to
+		 * be called again with the same arguments. */
+		do
+			r = gnutls_record_send(t->s, p, n);
+		while (r == GNUTLS_E_INTERRUPTED || r == GNUTLS_E_AGAIN);
 		if (r < 0) {
 			t->more = 0;
 			return record_failed(t, r);
 		}
+		/* A key update the peer asked for went out before it. */
+		t->ku_owed = 0;
 		t->st.records_out++;
 		p += r;
 		len -= (size_t)r;
@@ -1135,7 +1254,8 @@ tls_write_full(struct tls_conn *t, const void *buf, size_t len, int flags)
 
 /* The session's write state, for sealing records ourselves: 0 with k
  * and *seq set and t->seal keyed, or 1 when this session's cipher or
- * version is not one we seal (GnuTLS's record layer sends then). */
+ * version is not one we seal, or the peer's record size is not known
+ * (GnuTLS's record layer sends then). */
 static int
 seal_state(struct tls_conn *t, struct tlsrec_keys *k, uint64_t *seq)
 {
@@ -1146,12 +1266,12 @@ seal_state(struct tls_conn *t, struct tlsrec_keys *k, uint64_t *seq)
 	gnutls_datum_t mac, iv, key;
 	unsigned char sq[8];
 
-	if ((v != GNUTLS_TLS1_2 && v != GNUTLS_TLS1_3) ||
+	if ((v != GNUTLS_TLS1_2 && v != GNUTLS_TLS1_3) || t->rec_max == 0 ||
 	    (!gcm && c != GNUTLS_CIPHER_CHACHA20_POLY1305) ||
 	    gnutls_record_get_state(t->s, 0, &mac, &iv, &key, sq) < 0)
 		return 1;
 	*seq = get64(sq);
-	if (*seq >= SEAL_SEQ_MAX || key.size > sizeof(t->seal_key) ||
+	if (key.size > sizeof(t->seal_key) ||
 	    tlsrec_keys(k, v == GNUTLS_TLS1_3, gcm, iv.data, iv.size) == -1)
 		return 1;
 	/* A TLS 1.3 key update gives the session a new key. */
@@ -1172,33 +1292,39 @@ seal_state(struct tls_conn *t, struct tlsrec_keys *k, uint64_t *seq)
 	return 0;
 }
 
-/* Sends the len bytes at p, which it overwrites, as application-data
- * records sealed in place, all in one sendmsg() (with MSG_MORE when more
- * follows): no copy besides the encryption and the kernel's, and a
- * system call per chunk rather than per record. 0; -1 with errno (the
- * stream is broken); or 1 when these records are not ours to seal:
- * nothing was sent or changed. */
+/* Sends the first of the len bytes at p, which it overwrites, as
+ * application-data records sealed in place, all in one sendmsg() (with
+ * MSG_MORE when more follows): no copy besides the encryption and the
+ * kernel's, and a system call per SEAL_RECORDS records rather than per
+ * record. Under TLS 1.3 the key is updated first if it sealed
+ * rekey_records records, and no more are sealed under it than that. 0
+ * with *done set; -1 with errno (the stream is broken); or 1 when these
+ * records are not ours to seal: nothing was sent or changed. */
 static int
-seal_records(struct tls_conn *t, uint8_t *p, size_t len, int more)
+seal_batch(struct tls_conn *t, uint8_t *p, size_t len, int more,
+    size_t *done)
 {
 	uint8_t prefix[SEAL_RECORDS][TLSREC_PREFIX_MAX];
 	uint8_t tag[SEAL_RECORDS][TLSREC_TAG], inner[SEAL_RECORDS];
 	uint8_t nonce[TLSREC_NONCE], aad[TLSREC_AAD_MAX], sq[8];
 	struct iovec out[4 * SEAL_RECORDS];
-	size_t max = gnutls_record_get_max_size(t->s), nrec, i, off, tl;
+	size_t max = t->rec_max, nrec, i, off, tl;
 	struct tlsrec_keys k;
 	uint64_t seq;
 	int nout = 0;
 
-	if (max == 0 || max > RECORD_MAX)
-		max = RECORD_MAX;
-	if (len == 0 || seal_state(t, &k, &seq) != 0)
+	if (seal_state(t, &k, &seq) != 0)
 		return 1;
-	/* A peer's smaller record size limit counts the inner type. */
-	if (k.tls13 && max < RECORD_MAX)
-		max--;
+	if (k.tls13 && seq >= t->cr->rekey_records) {
+		if (update_key(t) == -1)
+			return -1;
+		if (seal_state(t, &k, &seq) != 0)
+			return 1;
+	}
 	if ((nrec = (len + max - 1) / max) > SEAL_RECORDS)
-		return 1;
+		nrec = SEAL_RECORDS;
+	if (k.tls13 && nrec > t->cr->rekey_records - seq)
+		nrec = (size_t)(t->cr->rekey_records - seq);
 	for (i = 0, off = 0; i < nrec; i++) {
 		size_t n = len - off < max ? len - off : max;
 		giovec_t auth, data[2] = { { p + off, n }, { &inner[i], 1 } };
@@ -1231,19 +1357,35 @@ seal_records(struct tls_conn *t, uint8_t *p, size_t len, int more)
 	}
 	t->st.records_out += nrec;
 	t->st.sends++;
-	return sock_writev_full(t->fd, out, nout, more ? MSG_MORE : 0);
+	*done = off;
+	return sock_writev_full(t->fd, out, nout,
+	    more || off < len ? MSG_MORE : 0);
 }
 
-/* Full records of p: sealed here when the session allows, else through
- * GnuTLS. p may be overwritten. */
+/* Records of p, sealed here when the session allows, else through
+ * GnuTLS; p may be overwritten. A key update the peer asked for goes
+ * first: GnuTLS sends it with its next record, so that record is
+ * GnuTLS's to seal. */
 static int
 send_bulk(struct tls_conn *t, uint8_t *p, size_t len, int more)
 {
-	int r = seal_records(t, p, len, more);
+	size_t n;
+	int r;
 
-	if (r == 1)
-		return send_records(t, p, len, more);
-	return r;
+	while (len > 0) {
+		if (t->ku_owed) {
+			n = len < RECORD_MAX ? len : RECORD_MAX;
+			if (t->rec_max > 0 && n > t->rec_max)
+				n = t->rec_max;
+			r = send_records(t, p, n, more || n < len);
+		} else if ((r = seal_batch(t, p, len, more, &n)) == 1)
+			return send_records(t, p, len, more);
+		if (r == -1)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
 }
 
 int

@@ -26,11 +26,18 @@
 #define TLS_SERVER_KEY		"server-key.pem"
 #define TLS_CA_CRL		"ca-crl.pem"
 
+/* TLS 1.3 allows about 2^24.5 AES-GCM records under one key (RFC 8446,
+ * 5.5): nbdd updates its sending key after this many, well before. */
+#define TLS_REKEY_RECORDS	(1ULL << 23)
+
 struct tls_config {
 	const char *x509_dir;	/* NULL: no certificates */
 	const char *psk_file;	/* NULL: no PSK */
 	int verify_peer;	/* require client certificates signed by
 				 * ca-cert.pem (and not in ca-crl.pem) */
+	uint64_t rekey_records;	/* TLS 1.3: records under one sending
+				 * key; 0 (or more than TLS_REKEY_RECORDS)
+				 * for TLS_REKEY_RECORDS. Tests set it low. */
 };
 
 struct tls_creds;
@@ -61,6 +68,8 @@ struct tls_stats {
 	uint64_t copied;	/* bytes copied in memory besides pread,
 				 * encryption and send (gathering pieces
 				 * smaller than a record) */
+	uint64_t key_updates;	/* TLS 1.3 key updates nbdd made itself,
+				 * at TLS_REKEY_RECORDS */
 };
 
 struct tls_conn;

@@ -36,6 +36,12 @@ by_entry(enum tlsauth_entry e, const struct image_id *entry_id,
 	return TLSAUTH_REFUSED;
 }
 
+int
+tlsauth_name_reserved(const char *name)
+{
+	return strcmp(name, TLSAUTH_DEFAULT_ENTRY) == 0;
+}
+
 enum tlsauth_result
 tlsauth_decide(const struct tlsauth_policy *p, const char *identity,
     const char *export_name, const struct image_id *export_id,
@@ -45,13 +51,19 @@ tlsauth_decide(const struct tlsauth_policy *p, const char *identity,
 	enum tlsauth_entry e;
 
 	if (identity == NULL) {
-		*rule = TLSAUTH_ANONYMOUS;
-		return TLSAUTH_OK;
+		*rule = p->identities ? TLSAUTH_NO_IDENTITY : TLSAUTH_ANONYMOUS;
+		return p->identities ? TLSAUTH_REFUSED : TLSAUTH_OK;
 	}
 	/* A name that could not be an entry or an export matches nothing,
 	 * not even an administrator's name given with odd bytes in it. */
 	if (!plain_name_valid(identity, strlen(identity))) {
 		*rule = TLSAUTH_BAD_IDENTITY;
+		return TLSAUTH_REFUSED;
+	}
+	/* Its entry would be the default entry, and its export the one
+	 * named default: what every Pi without an entry boots. */
+	if (tlsauth_name_reserved(identity)) {
+		*rule = TLSAUTH_RESERVED;
 		return TLSAUTH_REFUSED;
 	}
 	if (is_admin(p, identity)) {
@@ -94,6 +106,14 @@ tlsauth_describe(enum tlsauth_rule rule, const char *identity, char *buf,
 	switch (rule) {
 	case TLSAUTH_ANONYMOUS:
 		return snprintf(buf, len, "no TLS identity to check");
+	case TLSAUTH_NO_IDENTITY:
+		return snprintf(buf, len, "the client has no TLS identity (no "
+		    "client certificate or PSK user), and this server opens "
+		    "nothing without one");
+	case TLSAUTH_RESERVED:
+		return snprintf(buf, len, "identity %s is the name of the "
+		    "boot entry of Pis without one of their own, never a "
+		    "client's: it opens nothing", id);
 	case TLSAUTH_ADMIN:
 		return snprintf(buf, len, "identity %s is an administrator's "
 		    "(-w)", id);
@@ -133,4 +153,39 @@ tlsauth_describe(enum tlsauth_rule rule, const char *identity, char *buf,
 		    "default entry, and no export is named %s", id, id);
 	}
 	return snprintf(buf, len, "unknown rule");
+}
+
+/* A client certificate must say so. An extended key usage that does not
+ * list clientAuth keeps the certificate to its other uses (RFC 5280),
+ * and a server's certificate from the same CA is one of those. A
+ * certificate with no extended key usage at all is, to RFC 5280, good
+ * for anything; but it is also what a sloppy CA gives its servers, and
+ * TLS clients take it as a server's: nothing in it says a client holds
+ * it, so it is no identity either. certtool's tls_www_client (openssl's
+ * extendedKeyUsage = clientAuth) makes one that is. */
+enum tlsauth_cert
+tlsauth_cert_purpose(size_t npurposes, int client_auth)
+{
+	if (npurposes == 0)
+		return TLSAUTH_CERT_NO_PURPOSE;
+	return client_auth ? TLSAUTH_CERT_CLIENT : TLSAUTH_CERT_NOT_CLIENT;
+}
+
+const char *
+tlsauth_cert_describe(enum tlsauth_cert c)
+{
+	switch (c) {
+	case TLSAUTH_CERT_CLIENT:
+		return "a client certificate";
+	case TLSAUTH_CERT_NO_PURPOSE:
+		return "the client's certificate has no extended key usage, so "
+		    "nothing says it is a client's: issue it for TLS client "
+		    "authentication (clientAuth; certtool's tls_www_client)";
+	case TLSAUTH_CERT_NOT_CLIENT:
+		return "the client's certificate is not for TLS client "
+		    "authentication (its extended key usage lacks clientAuth; "
+		    "a server's certificate is no identity): issue it with "
+		    "certtool's tls_www_client";
+	}
+	return "unknown";
 }

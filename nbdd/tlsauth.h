@@ -1,6 +1,6 @@
 /* Who may open which export over TLS, decided from the layout alone: a
- * client's verified identity (its certificate's common name, or its PSK
- * user name) opens
+ * client's verified identity (the common name of its client certificate,
+ * or its PSK user name) opens
  *
  *   - the export whose image its boot entry points at: BOOT/IDENTITY
  *     and ROOT/NAME.img are the same file (or device), so re-pointing a
@@ -14,8 +14,17 @@
  *     Pi whose boot files come from a directory);
  *   - every export, when IDENTITY is one of the administrator's (-w).
  *
- * Nothing else. Pure: the boot directory is asked through a callback, the
- * export's identity is passed in; no files, no errno, no logging. */
+ * Nothing else. Where identities are checked (-y, -k), a session with
+ * none opens nothing; where they are not (-X alone), every session is
+ * anonymous and opens everything. No identity is named "default": that
+ * is the entry of the Pis without one, not a client, so a certificate or
+ * PSK user of that name opens nothing, by any rule.
+ *
+ * Which certificates are identities is decided here too: only client
+ * certificates (tlsauth_cert_purpose).
+ *
+ * Pure: the boot directory is asked through a callback, the export's
+ * identity is passed in; no files, no errno, no logging. */
 #ifndef NBDD_TLSAUTH_H
 #define NBDD_TLSAUTH_H
 
@@ -46,6 +55,7 @@ typedef enum tlsauth_entry (*tlsauth_lookup_fn)(void *ctx, const char *name,
     struct image_id *id);
 
 struct tlsauth_policy {
+	int identities;			/* identities are checked (-y, -k) */
 	const char *const *admins;	/* identities that open everything */
 	size_t nadmins;
 	tlsauth_lookup_fn lookup;
@@ -59,7 +69,9 @@ enum tlsauth_result {
 
 /* The rule that decided, for the log and the client's error message. */
 enum tlsauth_rule {
-	TLSAUTH_ANONYMOUS,		/* no identity: nothing to check */
+	TLSAUTH_ANONYMOUS,		/* no identity, and none is checked */
+	TLSAUTH_NO_IDENTITY,		/* no identity where they are checked */
+	TLSAUTH_RESERVED,		/* named "default" */
 	TLSAUTH_ADMIN,			/* an administrator's identity */
 	TLSAUTH_SAME_NAME,		/* the export named like the identity */
 	TLSAUTH_ENTRY,			/* the image its entry points at */
@@ -74,8 +86,12 @@ enum tlsauth_rule {
 					 * default is not its */
 };
 
+/* Whether name is one no identity may have: "default". */
+int tlsauth_name_reserved(const char *name);
+
 /* Whether identity (NULL for a session without one) may open the export
- * export_name, whose image is export_id. *rule says which rule decided.
+ * export_name, whose image is export_id (neither is looked at for a
+ * session without one). *rule says which rule decided.
  * The lookup is called at most twice (the identity's entry, then
  * "default" for a Pi's name), and never with a name that is not plain. */
 enum tlsauth_result tlsauth_decide(const struct tlsauth_policy *p,
@@ -86,5 +102,21 @@ enum tlsauth_result tlsauth_decide(const struct tlsauth_policy *p,
  * abcd1234 points at another image". Returns what snprintf returns. */
 int tlsauth_describe(enum tlsauth_rule rule, const char *identity,
     char *buf, size_t len);
+
+/* What a client certificate's extended key usage (RFC 5280, 4.2.1.12)
+ * makes of it: npurposes is how many purposes it lists (0 when it has
+ * no such extension), client_auth whether TLS client authentication
+ * (id-kp-clientAuth) is one of them. */
+enum tlsauth_cert {
+	TLSAUTH_CERT_CLIENT,		/* an identity */
+	TLSAUTH_CERT_NO_PURPOSE,	/* says for nothing that it is a
+					 * client's */
+	TLSAUTH_CERT_NOT_CLIENT,	/* for other uses (a server's) */
+};
+
+enum tlsauth_cert tlsauth_cert_purpose(size_t npurposes, int client_auth);
+
+/* Why a certificate is not an identity, for the log: a fixed string. */
+const char *tlsauth_cert_describe(enum tlsauth_cert c);
 
 #endif

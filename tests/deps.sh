@@ -16,7 +16,7 @@ make                 build
 pkg-config           finding libbsd and Check
 libbsd-dev           strlcpy, strtonum, reallocarray (OpenBSD helpers)
 check                unit tests (Check framework)
-libgnutls28-dev      nbdd's NBD over TLS (GnuTLS, as nbd-server, nbdkit and qemu)
+libgnutls28-dev      NBD over TLS: nbdd, and tests/tools/nbd-tls-client (GnuTLS, as nbd-server, nbdkit and qemu)
 scdoc                man pages
 liburing-dev         tftpd's batches of packets (io_uring)
 "

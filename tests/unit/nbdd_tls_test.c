@@ -3,7 +3,8 @@
  * client in a thread. Certificates are made at setup (tls_fixture.h):
  * a CA, the server's certificate, clients of each kind (good, another
  * CA, expired, not yet valid, revoked, with no, two or an odd common
- * name), a CRL and a PSK file. */
+ * name, a server's, one with no purpose, one with both), a CRL and a
+ * PSK file. */
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
@@ -40,12 +41,12 @@ path(char *buf, size_t len, const char *name)
 }
 
 static void
-write_client(const char *name, const char *dn, gnutls_x509_crt_t ca,
-    gnutls_x509_privkey_t cakey, time_t from, time_t until, unsigned serial,
-    gnutls_x509_crt_t *out)
+write_cert(const char *name, const char *dn, enum tf_kind kind,
+    gnutls_x509_crt_t ca, gnutls_x509_privkey_t cakey, time_t from,
+    time_t until, unsigned serial, gnutls_x509_crt_t *out)
 {
 	gnutls_x509_privkey_t k = tf_key();
-	gnutls_x509_crt_t c = tf_cert(dn, k, TF_CLIENT, ca, cakey, from, until,
+	gnutls_x509_crt_t c = tf_cert(dn, k, kind, ca, cakey, from, until,
 	    serial);
 	char p[128], f[160];
 
@@ -59,6 +60,14 @@ write_client(const char *name, const char *dn, gnutls_x509_crt_t ca,
 		*out = c;
 	else
 		gnutls_x509_crt_deinit(c);
+}
+
+static void
+write_client(const char *name, const char *dn, gnutls_x509_crt_t ca,
+    gnutls_x509_privkey_t cakey, time_t from, time_t until, unsigned serial,
+    gnutls_x509_crt_t *out)
+{
+	write_cert(name, dn, TF_CLIENT, ca, cakey, from, until, serial, out);
 }
 
 static void
@@ -108,6 +117,15 @@ make_all(void)
 	    now + 30 * day, 16, NULL);
 	write_client("nocn", "O=netboot", ca, cakey, now - day,
 	    now + 30 * day, 17, NULL);
+	/* A server's certificate from the same CA, named like a Pi. */
+	write_cert("server", "CN=abcd1234", TF_SERVER, ca, cakey, now - day,
+	    now + 30 * day, 18, NULL);
+	write_cert("nopurpose", "CN=abcd1234", TF_NO_PURPOSE, ca, cakey,
+	    now - day, now + 30 * day, 19, NULL);
+	write_cert("both", "CN=abcd1234", TF_BOTH, ca, cakey, now - day,
+	    now + 30 * day, 20, NULL);
+	write_client("default", "CN=default", ca, cakey, now - day,
+	    now + 30 * day, 21, NULL);
 	snprintf(p, sizeof(p), "%s/ca-crl.pem", x509dir);
 	tf_write_crl(p, ca, cakey, revoked);
 
@@ -171,6 +189,7 @@ struct client {
 	const uint8_t *psk_key;
 	size_t psk_len;
 	const char *priority;	/* NULL: GnuTLS's default, with PSK */
+	size_t max_recv;	/* a record size limit to ask for (RFC 8449) */
 	/* After a successful handshake. */
 	void (*then)(gnutls_session_t s, struct client *c);
 	void *arg;
@@ -194,6 +213,9 @@ client_main(void *arg)
 	    0);
 	ck_assert_int_eq(gnutls_priority_set_direct(s, c->priority ?
 	    c->priority : "NORMAL:+ECDHE-PSK:+DHE-PSK", &err), 0);
+	if (c->max_recv > 0)
+		ck_assert_int_ge(gnutls_record_set_max_recv_size(s,
+		    c->max_recv), 0);
 	if (c->psk_user != NULL) {
 		gnutls_datum_t k = { (unsigned char *)c->psk_key,
 		    (unsigned)c->psk_len };
@@ -457,6 +479,35 @@ START_TEST(common_names)
 	refused(&x509_verify, &two, EACCES, "more than one common name");
 	refused(&x509_verify, &slash, EACCES, "not a plain name");
 	refused(&x509_verify, &none, EACCES, "no common name");
+}
+END_TEST
+
+/* Only client certificates are identities: a server's certificate from
+ * the same CA is refused, and so is one that says for nothing that it
+ * is a client's; one for both purposes is a client's. */
+START_TEST(client_certificates_only)
+{
+	struct client server = { .cert = "server" },
+	    none = { .cert = "nopurpose" },
+	    both = { .cert = "both", .then = client_echo };
+	struct server sv;
+	const char *name;
+
+	refused(&x509_verify, &server, EACCES, "TLS client authentication");
+	refused(&x509_verify, &none, EACCES, "no extended key usage");
+	start(&sv, &x509_verify, &both);
+	ck_assert_msg(handshake(&sv, 5000) == 0, "%s", sv.why);
+	ck_assert_int_eq(tls_peer(sv.t, &name), TLS_ID_X509);
+	ck_assert_str_eq(name, "abcd1234");
+	talk(&sv);
+	finish(&sv, &both);
+	/* Without -y there are no identities to check. */
+	server = (struct client){ .cert = "server", .then = client_echo };
+	start(&sv, &x509_anon, &server);
+	ck_assert_msg(handshake(&sv, 5000) == 0, "%s", sv.why);
+	ck_assert_int_eq(tls_peer(sv.t, &name), TLS_ID_NONE);
+	talk(&sv);
+	finish(&sv, &server);
 }
 END_TEST
 
@@ -1096,6 +1147,318 @@ START_TEST(buffer_sealed_in_place)
 }
 END_TEST
 
+/* The read key and the sequence number of the next record, as the
+ * client sees them: how it tells when nbdd's key changed. */
+struct rkey {
+	uint8_t key[32];
+	unsigned size;
+	uint64_t seq;
+};
+
+static void
+read_key(gnutls_session_t s, struct rkey *k)
+{
+	gnutls_datum_t key;
+	unsigned char seq[8];
+
+	ck_assert_int_eq(gnutls_record_get_state(s, 1, NULL, NULL, &key, seq),
+	    0);
+	ck_assert_uint_le(key.size, sizeof(k->key));
+	memcpy(k->key, key.data, key.size);
+	k->size = key.size;
+	k->seq = 0;
+	for (int i = 0; i < 8; i++)
+		k->seq = k->seq << 8 | seq[i];
+}
+
+static int
+same_key(const struct rkey *a, const struct rkey *b)
+{
+	return a->size == b->size && memcmp(a->key, b->key, a->size) == 0;
+}
+
+/* The client asks for a TLS 1.3 key update (GNUTLS_KU_PEER), says so
+ * with a byte, then reads a reply of round bytes; rounds times. */
+#define ASK_ROUNDS	3
+struct asked {
+	struct sink k;
+	size_t round;
+	/* Whether the reply's first record came under nbdd's new key, and
+	 * the records read under that key by then. */
+	int new_key[ASK_ROUNDS];
+	uint64_t seq[ASK_ROUNDS];
+};
+
+static void
+client_asks_key_update(gnutls_session_t s, struct client *c)
+{
+	struct asked *a = c->arg;
+	struct rkey before, after;
+	ssize_t n;
+
+	for (int i = 0; i < ASK_ROUNDS; i++) {
+		size_t end = a->k.got + a->round;
+		int first = 1;
+
+		read_key(s, &before);
+		ck_assert_int_eq(gnutls_session_key_update(s, GNUTLS_KU_PEER),
+		    0);
+		ck_assert_int_eq(gnutls_record_send(s, "k", 1), 1);
+		while (a->k.got < end) {
+			n = gnutls_record_recv(s, a->k.buf + a->k.got,
+			    end - a->k.got);
+			if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+				continue;
+			ck_assert_msg(n > 0, "round %d: %s", i,
+			    gnutls_strerror((int)n));
+			if (first) {
+				read_key(s, &after);
+				a->new_key[i] = !same_key(&before, &after);
+				a->seq[i] = after.seq;
+				first = 0;
+			}
+			a->k.got += (size_t)n;
+		}
+	}
+}
+
+/* RFC 8446, 4.6.3: a KeyUpdate with update_requested is answered with
+ * one of nbdd's own before it sends any more application data: the
+ * first record of the reply that follows (sealed by nbdd, or by GnuTLS)
+ * already comes under the new key. */
+START_TEST(key_update_answered_before_sealed_data)
+{
+	static const char *prio[] = {
+		"NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM",
+		"NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+CHACHA20-POLY1305",
+	};
+	const size_t round = 200000;
+	uint8_t hdr[16], *content, *want, *buf;
+	int fd = image_file(1 << 20, &content), started;
+
+	fill_pattern(hdr, sizeof(hdr), 6);
+	ck_assert_ptr_nonnull(want = malloc(ASK_ROUNDS * round));
+	ck_assert_ptr_nonnull(buf = malloc(round));
+	fill_pattern(want, round, 12);
+	memcpy(want + round, hdr, 16);
+	memcpy(want + round + 16, content + 777, round - 16);
+	fill_pattern(want + 2 * round, round, 13);
+	for (size_t i = 0; i < sizeof(prio) / sizeof(prio[0]); i++) {
+		struct asked a = { .k.want = ASK_ROUNDS * round,
+		    .round = round };
+		struct client c = { .then = client_asks_key_update, .arg = &a,
+		    .priority = prio[i] };
+		struct server sv;
+		char k;
+
+		ck_assert_ptr_nonnull(a.k.buf = malloc(a.k.want));
+		start(&sv, &x509_anon, &c);
+		ck_assert_msg(handshake(&sv, 5000) == 0, "%s", sv.why);
+		/* A batch of replies, sealed in place. */
+		ck_assert_int_eq(tls_read_full(sv.t, &k, 1,
+		    sock_now_ms() + 5000), 1);
+		memcpy(buf, want, round);
+		ck_assert_int_eq(tls_write_buffer(sv.t, buf, round, 0), 0);
+		/* A large read. */
+		ck_assert_int_eq(tls_read_full(sv.t, &k, 1,
+		    sock_now_ms() + 5000), 1);
+		ck_assert_int_eq(tls_send_file(sv.t, hdr, 16, fd, 777,
+		    round - 16, &started), 0);
+		/* Through GnuTLS's record layer. */
+		ck_assert_int_eq(tls_read_full(sv.t, &k, 1,
+		    sock_now_ms() + 5000), 1);
+		ck_assert_int_eq(tls_write_full(sv.t, want + 2 * round, round,
+		    0), 0);
+		finish(&sv, &c);
+		ck_assert_uint_eq(a.k.got, a.k.want);
+		ck_assert_msg(memcmp(a.k.buf, want, a.k.want) == 0, "%s",
+		    prio[i]);
+		for (int r = 0; r < ASK_ROUNDS; r++) {
+			ck_assert_msg(a.new_key[r], "%s, round %d: the reply "
+			    "came under the old key", prio[i], r);
+			ck_assert_msg(a.seq[r] == 1, "%s, round %d: %llu "
+			    "records under the new key by the first", prio[i],
+			    r, (unsigned long long)a.seq[r]);
+		}
+		free(a.k.buf);
+	}
+	free(buf);
+	free(want);
+	free(content);
+	close(fd);
+}
+END_TEST
+
+/* The client reads want bytes, watching its read key: how often nbdd
+ * changed its key, and the most records it sent under one. */
+struct watch {
+	struct sink k;
+	int changes;
+	uint64_t max_seq;
+};
+
+static void
+client_watch(gnutls_session_t s, struct client *c)
+{
+	struct watch *w = c->arg;
+	struct rkey prev, now;
+	ssize_t n;
+
+	read_key(s, &prev);
+	while (w->k.got < w->k.want) {
+		n = gnutls_record_recv(s, w->k.buf + w->k.got,
+		    w->k.want - w->k.got);
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+			continue;
+		ck_assert_msg(n > 0, "%s", gnutls_strerror((int)n));
+		w->k.got += (size_t)n;
+		read_key(s, &now);
+		if (!same_key(&prev, &now))
+			w->changes++;
+		if (now.seq > w->max_seq)
+			w->max_seq = now.seq;
+		prev = now;
+	}
+}
+
+/* RFC 8446, 5.5: one key seals a bounded number of records. The limit
+ * is set low here: nbdd updates its key (TLS 1.3) whenever that many
+ * records went under it, whoever sealed them, and the client reads
+ * every byte right across the changes. TLS 1.2 has no key update. (A
+ * GnuTLS peer takes at most 8 key updates a second: the limit is low,
+ * but not so low as to make more.) */
+START_TEST(key_updated_before_the_limit)
+{
+	static const struct {
+		const char *prio;
+		int tls13;
+	} cases[] = {
+		{ "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM", 1 },
+		{ "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-256-GCM", 1 },
+		{ "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:"
+		    "+CHACHA20-POLY1305", 1 },
+		{ "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM", 0 },
+	};
+	const uint64_t limit = 20;
+	const struct tls_config cf = { .x509_dir = x509dir,
+	    .rekey_records = limit };
+	const size_t flen = 1 << 20, big = 300000, small = 100, nsmall = 40;
+	const size_t total = 16 + flen - 16 + big + nsmall * small;
+	uint8_t hdr[16], *content, *want, *buf;
+	int fd = image_file(flen, &content), started;
+
+	fill_pattern(hdr, sizeof(hdr), 7);
+	ck_assert_ptr_nonnull(want = malloc(total));
+	ck_assert_ptr_nonnull(buf = malloc(big));
+	memcpy(want, hdr, 16);
+	memcpy(want + 16, content, flen - 16);
+	fill_pattern(want + flen, big + nsmall * small, 14);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct watch w = { .k.want = total };
+		struct client c = { .then = client_watch, .arg = &w,
+		    .priority = cases[i].prio };
+		struct server sv;
+		uint64_t records, updates;
+
+		ck_assert_ptr_nonnull(w.k.buf = malloc(total));
+		start(&sv, &cf, &c);
+		ck_assert_msg(handshake(&sv, 5000) == 0, "%s", sv.why);
+		ck_assert_int_eq(tls_send_file(sv.t, hdr, 16, fd, 0, flen - 16,
+		    &started), 0);
+		memcpy(buf, want + flen, big);
+		ck_assert_int_eq(tls_write_buffer(sv.t, buf, big, 0), 0);
+		for (size_t j = 0; j < nsmall; j++)
+			ck_assert_int_eq(tls_write_full(sv.t, want + flen +
+			    big + j * small, small, 0), 0);
+		records = tls_stats(sv.t)->records_out;
+		updates = tls_stats(sv.t)->key_updates;
+		finish(&sv, &c);
+		ck_assert_uint_eq(w.k.got, total);
+		ck_assert_msg(memcmp(w.k.buf, want, total) == 0, "%s",
+		    cases[i].prio);
+		if (cases[i].tls13) {
+			/* A key update itself is a record under the old
+			 * key, after limit records of data. */
+			ck_assert_msg(updates >= records / (limit + 1) &&
+			    updates <= records / limit, "%s: %llu key "
+			    "updates for %llu records", cases[i].prio,
+			    (unsigned long long)updates,
+			    (unsigned long long)records);
+			ck_assert_int_eq(w.changes, (int)updates);
+			ck_assert_uint_le(w.max_seq, limit);
+		} else {
+			ck_assert_uint_eq(updates, 0);
+			ck_assert_int_eq(w.changes, 0);
+		}
+		free(w.k.buf);
+	}
+	free(buf);
+	free(want);
+	free(content);
+	close(fd);
+}
+END_TEST
+
+/* RFC 8449: a client that takes records of at most N bytes gets none
+ * larger, sealed by nbdd or by GnuTLS, in TLS 1.3 (where N counts the
+ * inner content type) and 1.2. */
+START_TEST(peer_record_size_limit)
+{
+	static const struct {
+		const char *prio;
+		size_t max;
+	} cases[] = {
+		{ "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM",
+		    4096 },
+		{ "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:"
+		    "+CHACHA20-POLY1305", 512 },
+		{ "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM",
+		    4096 },
+		{ "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:"
+		    "+CHACHA20-POLY1305", 1000 },
+	};
+	const size_t flen = 1 << 20, a = 300000, b = 200000, d = 50000;
+	const size_t total = 16 + a + b + d;
+	uint8_t hdr[16], *content, *want, *buf;
+	int fd = image_file(flen, &content), started;
+
+	fill_pattern(hdr, sizeof(hdr), 8);
+	ck_assert_ptr_nonnull(want = malloc(total));
+	ck_assert_ptr_nonnull(buf = malloc(b));
+	memcpy(want, hdr, 16);
+	memcpy(want + 16, content + 3, a);
+	fill_pattern(want + 16 + a, b + d, 15);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sink k = { .want = total };
+		struct client c = { .then = client_sink, .arg = &k,
+		    .priority = cases[i].prio, .max_recv = cases[i].max };
+		struct server sv;
+
+		ck_assert_ptr_nonnull(k.buf = malloc(total));
+		start(&sv, &x509_anon, &c);
+		ck_assert_msg(handshake(&sv, 5000) == 0, "%s", sv.why);
+		ck_assert_int_eq(tls_send_file(sv.t, hdr, 16, fd, 3, a,
+		    &started), 0);
+		memcpy(buf, want + 16 + a, b);
+		ck_assert_int_eq(tls_write_buffer(sv.t, buf, b, 0), 0);
+		ck_assert_int_eq(tls_write_full(sv.t, want + 16 + a + b, d, 0),
+		    0);
+		ck_assert_uint_ge(tls_stats(sv.t)->records_out,
+		    total / cases[i].max);
+		finish(&sv, &c);
+		ck_assert_msg(k.got == total, "%s, limit %zu: got %zu of %zu",
+		    cases[i].prio, cases[i].max, k.got, total);
+		ck_assert_msg(memcmp(k.buf, want, total) == 0, "%s",
+		    cases[i].prio);
+		free(k.buf);
+	}
+	free(buf);
+	free(want);
+	free(content);
+	close(fd);
+}
+END_TEST
+
 START_TEST(large_read_past_the_end)
 {
 	uint8_t hdr[16] = { 0 }, *content;
@@ -1288,6 +1651,30 @@ copy(const char *from, const char *to)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
+/* A certificate named default is one (tlsauth.h refuses it every
+ * export); a PSK user of that name stops nbdd at start. */
+START_TEST(named_default)
+{
+	struct client c = { .cert = "default", .then = client_echo };
+	struct server sv;
+	const char *name;
+	char f[128];
+	struct tls_config cf = { .psk_file = f };
+
+	start(&sv, &x509_verify, &c);
+	ck_assert_msg(handshake(&sv, 5000) == 0, "%s", sv.why);
+	ck_assert_int_eq(tls_peer(sv.t, &name), TLS_ID_X509);
+	ck_assert_str_eq(name, "default");
+	talk(&sv);
+	finish(&sv, &c);
+	path(f, sizeof(f), "default.psk");
+	put("default.psk", "abcd1234:00112233445566778899aabbccddeeff\n"
+	    "default:00112233445566778899aabbccddeeff\n");
+	ck_assert_int_eq(chmod(f, 0600), 0);
+	load_fails(&cf, "default.psk line 2: user default", "never a client");
+}
+END_TEST
+
 START_TEST(load_errors_name_the_file)
 {
 	char d[128], f[128];
@@ -1388,6 +1775,8 @@ tls_suite(void)
 	tcase_add_test(hs, no_certificate_when_required);
 	tcase_add_test(hs, common_names);
 	tcase_add_test(hs, client_refuses_the_server);
+	tcase_add_test(hs, client_certificates_only);
+	tcase_add_test(hs, named_default);
 	tcase_add_test(hs, psk_right);
 	tcase_add_test(hs, psk_beside_certificates);
 	tcase_add_test(hs, psk_wrong_key);
@@ -1407,6 +1796,9 @@ tls_suite(void)
 	tcase_add_test(rec, writev_in_full_records);
 	tcase_add_test(rec, large_read_straight_from_the_image);
 	tcase_add_test(rec, large_read_past_the_end);
+	tcase_add_test(rec, key_update_answered_before_sealed_data);
+	tcase_add_test(rec, key_updated_before_the_limit);
+	tcase_add_test(rec, peer_record_size_limit);
 	tcase_add_test(rec, large_write_in);
 	tcase_add_test(rec, transport_plain_and_tls);
 	tcase_add_test(rec, transport_failed_starttls);

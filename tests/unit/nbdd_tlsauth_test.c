@@ -192,6 +192,7 @@ START_TEST(default_only_for_a_pis_name)
 }
 END_TEST
 
+/* -X alone: every session is anonymous, and opens everything. */
 START_TEST(no_identity_is_not_checked)
 {
 	struct fake_dir d = { .entry_name = NULL };
@@ -200,6 +201,83 @@ START_TEST(no_identity_is_not_checked)
 	ck_assert_int_eq(decide(&d, NULL, "jammy", &rule), TLSAUTH_OK);
 	ck_assert_int_eq(rule, TLSAUTH_ANONYMOUS);
 	ck_assert_int_eq(d.calls, 0);
+}
+END_TEST
+
+/* Where identities are checked (-y, -k), a session without one (an
+ * anonymous certificate client) opens nothing, whatever the layout. */
+START_TEST(no_identity_where_identities_are_checked)
+{
+	for (int df = 0; df < F_STATES; df++) {
+		struct fake_dir d = { .entry_name = NULL, .dflt = df };
+		struct tlsauth_policy p = {
+			.identities = 1, .admins = admins, .nadmins = 2,
+			.lookup = fake_lookup, .lookup_ctx = &d,
+		};
+		enum tlsauth_rule rule;
+		char why[256];
+
+		ck_assert_int_eq(tlsauth_decide(&p, NULL, "jammy", &export_id,
+		    &rule), TLSAUTH_REFUSED);
+		ck_assert_int_eq(rule, TLSAUTH_NO_IDENTITY);
+		ck_assert_int_eq(d.calls, 0);
+		tlsauth_describe(rule, NULL, why, sizeof(why));
+		ck_assert_ptr_nonnull(strstr(why, "no TLS identity"));
+	}
+}
+END_TEST
+
+/* "default" is the entry of the Pis without one, not a client: a
+ * certificate or PSK user of that name opens neither what the default
+ * entry points at nor the export named default, nor anything as an
+ * administrator's name. */
+START_TEST(default_is_no_identity)
+{
+	static const char *const with_default[] = { "admin", "default" };
+
+	for (int e = 0; e < F_STATES; e++) {
+		struct fake_dir d = { .entry_name = "default", .entry = e,
+		    .dflt = e };
+		struct tlsauth_policy p = {
+			.identities = 1, .admins = with_default, .nadmins = 2,
+			.lookup = fake_lookup, .lookup_ctx = &d,
+		};
+		enum tlsauth_rule rule;
+		char why[256];
+
+		ck_assert_int_eq(tlsauth_decide(&p, "default", "default",
+		    &export_id, &rule), TLSAUTH_REFUSED);
+		ck_assert_int_eq(rule, TLSAUTH_RESERVED);
+		ck_assert_int_eq(tlsauth_decide(&p, "default", "jammy",
+		    &export_id, &rule), TLSAUTH_REFUSED);
+		ck_assert_int_eq(rule, TLSAUTH_RESERVED);
+		ck_assert_int_eq(d.calls, 0);
+		tlsauth_describe(rule, "default", why, sizeof(why));
+		ck_assert_ptr_nonnull(strstr(why, "identity default"));
+	}
+	ck_assert(tlsauth_name_reserved("default"));
+	ck_assert(!tlsauth_name_reserved("Default"));
+	ck_assert(!tlsauth_name_reserved("defaults"));
+	ck_assert(!tlsauth_name_reserved("abcd1234"));
+}
+END_TEST
+
+/* Only a certificate that lists TLS client authentication among its
+ * purposes is an identity: not one for other purposes only (a server's),
+ * nor one that lists none. */
+START_TEST(client_certificates_only)
+{
+	ck_assert_int_eq(tlsauth_cert_purpose(1, 1), TLSAUTH_CERT_CLIENT);
+	ck_assert_int_eq(tlsauth_cert_purpose(3, 1), TLSAUTH_CERT_CLIENT);
+	ck_assert_int_eq(tlsauth_cert_purpose(1, 0), TLSAUTH_CERT_NOT_CLIENT);
+	ck_assert_int_eq(tlsauth_cert_purpose(4, 0), TLSAUTH_CERT_NOT_CLIENT);
+	ck_assert_int_eq(tlsauth_cert_purpose(0, 0), TLSAUTH_CERT_NO_PURPOSE);
+	ck_assert_ptr_nonnull(strstr(tlsauth_cert_describe(
+	    TLSAUTH_CERT_NOT_CLIENT), "clientAuth"));
+	ck_assert_ptr_nonnull(strstr(tlsauth_cert_describe(
+	    TLSAUTH_CERT_NO_PURPOSE), "no extended key usage"));
+	ck_assert_ptr_nonnull(strstr(tlsauth_cert_describe(
+	    TLSAUTH_CERT_NO_PURPOSE), "tls_www_client"));
 }
 END_TEST
 
@@ -280,7 +358,8 @@ START_TEST(descriptions)
 		ck_assert_int_gt(tlsauth_describe(r, "abcd1234", buf,
 		    sizeof(buf)), 10);
 		ck_assert_ptr_null(strstr(buf, "unknown"));
-		if (r != TLSAUTH_ANONYMOUS && r != TLSAUTH_BAD_IDENTITY)
+		if (r != TLSAUTH_ANONYMOUS && r != TLSAUTH_NO_IDENTITY &&
+		    r != TLSAUTH_BAD_IDENTITY)
 			ck_assert_ptr_nonnull(strstr(buf, "abcd1234"));
 	}
 	/* A name with control characters is never echoed. */
@@ -445,6 +524,16 @@ START_TEST(rule_over_real_layout)
 	    TLSAUTH_REFUSED);
 	ck_assert_int_eq(real_decide("backup", "copy", &rule), TLSAUTH_OK);
 	ck_assert_int_eq(real_decide("copy", "copy", &rule), TLSAUTH_OK);
+
+	/* A client named default has neither what default points at nor
+	 * the export named default. */
+	mkimage("default.img");
+	ck_assert_int_eq(real_decide("default", "jammy", &rule),
+	    TLSAUTH_REFUSED);
+	ck_assert_int_eq(rule, TLSAUTH_RESERVED);
+	ck_assert_int_eq(real_decide("default", "default", &rule),
+	    TLSAUTH_REFUSED);
+	ck_assert_int_eq(rule, TLSAUTH_RESERVED);
 }
 END_TEST
 
@@ -592,6 +681,9 @@ tlsauth_suite(void)
 	tcase_add_test(tc, admins_and_same_name_need_no_entry);
 	tcase_add_test(tc, default_only_for_a_pis_name);
 	tcase_add_test(tc, no_identity_is_not_checked);
+	tcase_add_test(tc, no_identity_where_identities_are_checked);
+	tcase_add_test(tc, default_is_no_identity);
+	tcase_add_test(tc, client_certificates_only);
 	tcase_add_test(tc, names_that_are_not_plain_match_nothing);
 	tcase_add_test(tc, names_match_exactly);
 	tcase_add_test(tc, same_image_means_dev_and_inode);

@@ -14,7 +14,9 @@
 
 #define TF_MAYBE __attribute__((unused))
 
-enum tf_kind { TF_CA, TF_SERVER, TF_CLIENT };
+/* A server's or a client's certificate by its extended key usage; or
+ * one with both purposes, or with no extended key usage at all. */
+enum tf_kind { TF_CA, TF_SERVER, TF_CLIENT, TF_BOTH, TF_NO_PURPOSE };
 
 static TF_MAYBE gnutls_x509_privkey_t
 tf_key(void)
@@ -58,13 +60,18 @@ tf_cert(const char *dn, gnutls_x509_privkey_t key, enum tf_kind kind,
 		break;
 	case TF_SERVER:
 	case TF_CLIENT:
+	case TF_BOTH:
+	case TF_NO_PURPOSE:
 		ck_assert_int_eq(gnutls_x509_crt_set_basic_constraints(c, 0,
 		    -1), 0);
 		ck_assert_int_eq(gnutls_x509_crt_set_key_usage(c,
 		    GNUTLS_KEY_DIGITAL_SIGNATURE), 0);
-		ck_assert_int_eq(gnutls_x509_crt_set_key_purpose_oid(c,
-		    kind == TF_SERVER ? GNUTLS_KP_TLS_WWW_SERVER :
-		    GNUTLS_KP_TLS_WWW_CLIENT, 0), 0);
+		if (kind == TF_SERVER || kind == TF_BOTH)
+			ck_assert_int_eq(gnutls_x509_crt_set_key_purpose_oid(c,
+			    GNUTLS_KP_TLS_WWW_SERVER, 0), 0);
+		if (kind == TF_CLIENT || kind == TF_BOTH)
+			ck_assert_int_eq(gnutls_x509_crt_set_key_purpose_oid(c,
+			    GNUTLS_KP_TLS_WWW_CLIENT, 0), 0);
 		if (kind == TF_SERVER) {
 			ck_assert_int_eq(gnutls_x509_crt_set_subject_alt_name(
 			    c, GNUTLS_SAN_DNSNAME, "nbdd.test", 9,
