@@ -54,12 +54,13 @@ static enum boot_entry_type
 broken(int rootfd, const char *name, const char *reason, int err, char *why,
     size_t whylen)
 {
-	char target[PATH_MAX];
+	char target[PATH_MAX], errbuf[128];
 	const char *hint = "";
 	ssize_t tlen;
 
 	if (reason == NULL) {
-		reason = strerror(err);
+		/* nbdd looks entries up from its connections' threads. */
+		reason = strerror_r(err, errbuf, sizeof(errbuf));
 		if (err == EACCES || err == EPERM)
 			hint = " (netboot(7), OWNERSHIP)";
 	}
