@@ -1,12 +1,17 @@
 #include <sys/stat.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "bootdir.h"
 #include "reopen.h"
+
+#define WHY_SPECIAL	"a FIFO, socket or character device: never opened"
+#define WHY_DIRPART	"a directory: #N picks a partition of an image"
 
 int
 plain_name_valid(const char *name, size_t len)
@@ -41,110 +46,141 @@ split_partition(char *target)
 	return (int)n;
 }
 
-/* An O_PATH descriptor for ROOT/NAME, following the administrator's
- * symlink, or for the target of a link to "IMAGE#N". O_PATH opens nothing:
- * no FIFO blocks, no device driver runs. Returns -1 if there is neither. */
-static int
-lookup_entry(int rootfd, const char *name, char *target, size_t tsize,
-    const char **openedp, int *partp)
+/* BROKEN, with why saying "NAME -> TARGET: reason" for a symlink, else
+ * "NAME: reason". The link is read again here: this is the rare path,
+ * and the message shows the target as the administrator wrote it. Its
+ * bytes go into log lines, so control bytes become '?'. */
+static enum boot_entry_type
+broken(int rootfd, const char *name, const char *reason, int err, char *why,
+    size_t whylen)
 {
+	char target[PATH_MAX], errbuf[128];
+	const char *hint = "";
 	ssize_t tlen;
-	int fd;
 
-	*partp = 0;
-	*openedp = name;
-	if ((fd = openat(rootfd, name, O_PATH | O_CLOEXEC)) != -1)
-		return fd;
-	/* Perhaps a link to "IMAGE#N": the path is then the link's target,
-	 * relative to the root as the link itself would be. */
-	tlen = readlinkat(rootfd, name, target, tsize - 1);
-	if (tlen <= 0)
-		return -1;
-	target[tlen] = '\0';
-	if ((*partp = split_partition(target)) == 0)
-		return -1;
-	*openedp = target;
-	return openat(rootfd, target, O_PATH | O_CLOEXEC);
+	if (reason == NULL) {
+		/* nbdd looks entries up from its connections' threads. */
+		reason = strerror_r(err, errbuf, sizeof(errbuf));
+		if (err == EACCES || err == EPERM)
+			hint = " (netboot(7), OWNERSHIP)";
+	}
+	tlen = readlinkat(rootfd, name, target, sizeof(target) - 1);
+	if (tlen > 0) {
+		target[tlen] = '\0';
+		snprintf(why, whylen, "%s -> %s: %s%s", name, target, reason,
+		    hint);
+	} else {
+		snprintf(why, whylen, "%s: %s%s", name, reason, hint);
+	}
+	for (char *p = why; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return BOOT_ENTRY_BROKEN;
 }
 
-/* Looks ROOT/NAME up with O_PATH and says what it is, without opening it:
- * on DIR or FILE, *pfdp holds the O_PATH descriptor (which the caller
- * closes), *openedp the path that was looked up and *partp the partition
- * picked by a "#N" link. */
+/* Looks ROOT/NAME up with O_PATH and says what it is, without opening it
+ * (O_PATH opens nothing: no FIFO blocks, no device driver runs): on DIR or
+ * FILE, *pfdp holds the O_PATH descriptor (which the caller closes),
+ * *openedp the path that was looked up (path, or the link's target
+ * without "#N" in target) and *partp the partition picked by "#N". */
 static enum boot_entry_type
 entry_type(int rootfd, const char *name, size_t len, char *path,
-    char *target, size_t tsize, int *pfdp, const char **openedp, int *partp)
+    char *target, size_t tsize, int *pfdp, const char **openedp, int *partp,
+    char *why, size_t whylen)
 {
-	enum boot_entry_type type;
 	struct stat st;
-	int pfd;
+	ssize_t tlen;
+	int pfd, e;
 
 	*pfdp = -1;
+	*partp = 0;
+	*openedp = path;
+	why[0] = '\0';
 	/* plain_name_valid refuses NUL, so the copy is the whole name. */
 	if (!plain_name_valid(name, len))
 		return BOOT_ENTRY_NONE;
 	memcpy(path, name, len);
 	path[len] = '\0';
-	if ((pfd = lookup_entry(rootfd, path, target, tsize, openedp,
-	    partp)) == -1)
-		return BOOT_ENTRY_NONE;
+	if ((pfd = openat(rootfd, path, O_PATH | O_CLOEXEC)) == -1) {
+		e = errno;
+		/* A name that is not there is no entry; a symlink that
+		 * leads nowhere is a broken one, unless it is a link to
+		 * "IMAGE#N", whose path is then the link's target, relative
+		 * to the root as the link itself would be. */
+		tlen = readlinkat(rootfd, path, target, tsize - 1);
+		if (tlen == -1 && errno == ENOENT)
+			return BOOT_ENTRY_NONE;
+		if (tlen <= 0)
+			return broken(rootfd, path, NULL, e, why, whylen);
+		target[tlen] = '\0';
+		if ((*partp = split_partition(target)) == 0)
+			return broken(rootfd, path, NULL, e, why, whylen);
+		*openedp = target;
+		if ((pfd = openat(rootfd, target, O_PATH | O_CLOEXEC)) == -1)
+			return broken(rootfd, path, NULL, errno, why, whylen);
+	}
 	/* The type is checked on the looked-up inode: a partition is picked
 	 * only in an image. */
-	if (fstat(pfd, &st) == -1)
-		type = BOOT_ENTRY_NONE;
-	else if (S_ISDIR(st.st_mode) && *partp == 0)
-		type = BOOT_ENTRY_DIR;
-	else if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))
-		type = BOOT_ENTRY_FILE;
-	else
-		type = BOOT_ENTRY_NONE;
-	if (type == BOOT_ENTRY_NONE)
+	if (fstat(pfd, &st) == -1) {
+		e = errno;
 		close(pfd);
-	else
+		return broken(rootfd, path, NULL, e, why, whylen);
+	}
+	if (S_ISDIR(st.st_mode) && *partp == 0) {
 		*pfdp = pfd;
-	return type;
+		return BOOT_ENTRY_DIR;
+	}
+	if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) {
+		*pfdp = pfd;
+		return BOOT_ENTRY_FILE;
+	}
+	close(pfd);
+	return broken(rootfd, path, S_ISDIR(st.st_mode) ? WHY_DIRPART :
+	    WHY_SPECIAL, 0, why, whylen);
 }
 
 enum boot_entry_type
 bootdir_open(int rootfd, const char *name, size_t len, int *fdp,
-    int *partition)
+    int *partition, char *why, size_t whylen)
 {
 	enum boot_entry_type type;
 	char path[NAME_MAX + 1], target[PATH_MAX];
 	const char *opened;
-	int pfd, fd, part;
+	int pfd, fd, part, e;
 
 	*fdp = -1;
 	if (partition)
 		*partition = 0;
 	type = entry_type(rootfd, name, len, path, target, sizeof(target),
-	    &pfd, &opened, &part);
-	if (type == BOOT_ENTRY_NONE)
-		return BOOT_ENTRY_NONE;
+	    &pfd, &opened, &part, why, whylen);
+	if (type != BOOT_ENTRY_DIR && type != BOOT_ENTRY_FILE)
+		return type;
 	/* That very inode is opened: opening a FIFO would block and opening
 	 * a character device can have side effects. */
 	fd = reopen_fd(pfd, O_RDONLY |
 	    (type == BOOT_ENTRY_DIR ? O_DIRECTORY : 0), rootfd, opened, 0);
+	e = errno;
 	close(pfd);
 	if (fd == -1)
-		return BOOT_ENTRY_NONE;
+		return broken(rootfd, path, NULL, e, why, whylen);
 	*fdp = fd;
 	if (partition)
 		*partition = part;
 	return type;
 }
 
-int
-bootdir_has(int rootfd, const char *name)
+enum boot_entry_type
+bootdir_look(int rootfd, const char *name, char *why, size_t whylen)
 {
+	enum boot_entry_type type;
 	char path[NAME_MAX + 1], target[PATH_MAX];
 	const char *opened;
 	int pfd, part;
 
 	/* A look, not an open: dhcpproxyd asks this for every request. */
-	if (entry_type(rootfd, name, strlen(name), path, target,
-	    sizeof(target), &pfd, &opened, &part) == BOOT_ENTRY_NONE)
-		return 0;
-	close(pfd);
-	return 1;
+	type = entry_type(rootfd, name, strlen(name), path, target,
+	    sizeof(target), &pfd, &opened, &part, why, whylen);
+	if (pfd != -1)
+		close(pfd);
+	return type;
 }

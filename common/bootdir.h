@@ -1,16 +1,23 @@
-/* The one lookup of an entry in the boot directory, ROOT/NAME, that tftpd
- * and dhcpproxyd share. NAME is a single plain name; a symlink there was
- * made by the administrator and is followed wherever it points. */
+/* The one lookup of an entry in the boot directory, ROOT/NAME, that tftpd,
+ * dhcpproxyd and nbdd share. NAME is a single plain name; a symlink there
+ * was made by the administrator and is followed wherever it points. */
 #ifndef COMMON_BOOTDIR_H
 #define COMMON_BOOTDIR_H
 
 #include <stddef.h>
 
 enum boot_entry_type {
-	BOOT_ENTRY_NONE,	/* missing, dangling, or not servable */
+	BOOT_ENTRY_NONE,	/* no such name in the root */
 	BOOT_ENTRY_DIR,		/* a directory of boot files */
 	BOOT_ENTRY_FILE,	/* a regular file or block device: a plain
 				 * boot file or an OS image */
+	BOOT_ENTRY_BROKEN,	/* the name is there, but nothing boots from
+				 * it: a symlink that dangles or loops, a
+				 * target that is a FIFO, socket or
+				 * character device, "#N" on a directory, or
+				 * one this process may not open. An entry
+				 * that is there is never passed over for
+				 * another (bootpick.h). */
 };
 
 /* A plain name: 1 to NAME_MAX bytes, no '/', no NUL, no control
@@ -21,20 +28,26 @@ int plain_name_valid(const char *name, size_t len);
 
 /* Opens ROOT/NAME read-only (rootfd is the root directory). On DIR or FILE
  * stores an O_CLOEXEC descriptor in *fdp that the caller closes. FIFOs,
- * sockets and character devices are NONE and are never opened: the entry
- * is looked up with O_PATH, its type checked on that descriptor, and that
- * very inode opened (reopen_fd), so a symlink re-pointed in between
- * cannot slip one in.
+ * sockets and character devices are BROKEN and are never opened: the
+ * entry is looked up with O_PATH, its type checked on that descriptor,
+ * and that very inode opened (reopen_fd), so a symlink re-pointed in
+ * between cannot slip one in. A name that is not plain is NONE.
  *
  * Picking a partition: when NAME is a symlink whose target ends in "#N"
  * (ln -s '../ubuntu.img#2' abcd1234) and the target as written does not
  * exist, the target without the suffix is opened and N (1-128) is stored
  * in *partition; otherwise *partition is 0, "the first FAT partition".
- * partition may be NULL. */
+ * partition may be NULL.
+ *
+ * why (whylen bytes, at least 1) is "" unless the entry is BROKEN; then
+ * it names the entry, its target and the reason, printable:
+ * "abcd1234 -> ../nosuch.img: No such file or directory". */
 enum boot_entry_type bootdir_open(int rootfd, const char *name, size_t len,
-    int *fdp, int *partition);
+    int *fdp, int *partition, char *why, size_t whylen);
 
-/* Whether ROOT/NAME exists as DIR or FILE: looked up, never opened. */
-int bootdir_has(int rootfd, const char *name);
+/* What ROOT/NAME is, as bootdir_open would say, looked up and never
+ * opened: it cannot tell whether another user could read it. */
+enum boot_entry_type bootdir_look(int rootfd, const char *name, char *why,
+    size_t whylen);
 
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/bootpick.h"
 #include "common/cmdline.h"
 #include "decide.h"
 
@@ -102,25 +103,55 @@ reply_type(const struct decide_input *in, struct decision *out)
 	return -1;
 }
 
+/* bootpick's question, asked of the config's callback; the reason of a
+ * broken entry is kept. */
+struct look_ctx {
+	const struct decide_config *c;
+	char why[DECIDE_ENTRY_WHY_LEN];
+};
+
+static enum boot_entry_type
+look(void *ctx, const char *name)
+{
+	struct look_ctx *l = ctx;
+
+	return l->c->look_entry(l->c->entries, name, l->why, sizeof(l->why));
+}
+
 /* Known: the boot directory has an entry for its serial, its MAC or
- * "default". */
+ * "default", tried in that order (bootpick.h). 1 known, 0 not, -1 when
+ * the entry that decides is broken: the client is then not answered at
+ * all, for what it would boot is not what its entry says. */
 static int
 known(const struct decide_config *c, const struct dhcp_msg *m,
     struct decision *out)
 {
 	char mac[MAC_NAME_LEN + 1];
+	const char *names[3];
+	struct look_ctx l;
+	size_t n = 0, picked;
 
 	mac_entry_name(m->chaddr, mac);
-	if (c->has_entry != NULL) {
-		if (out->serial[0] != '\0' &&
-		    c->has_entry(c->entries, out->serial))
-			strlcpy(out->entry, out->serial, sizeof(out->entry));
-		else if (c->has_entry(c->entries, mac))
-			strlcpy(out->entry, mac, sizeof(out->entry));
-		else if (c->has_entry(c->entries, "default"))
-			strlcpy(out->entry, "default", sizeof(out->entry));
-		if (out->entry[0] != '\0')
+	if (c->look_entry != NULL) {
+		if (out->serial[0] != '\0')
+			names[n++] = out->serial;
+		names[n++] = mac;
+		names[n++] = BOOTPICK_DEFAULT;
+		l.c = c;
+		l.why[0] = '\0';
+		switch (bootpick(names, n, look, &l, &picked)) {
+		case BOOT_ENTRY_DIR:
+		case BOOT_ENTRY_FILE:
+			strlcpy(out->entry, names[picked], sizeof(out->entry));
 			return 1;
+		case BOOT_ENTRY_BROKEN:
+			strlcpy(out->entry, names[picked], sizeof(out->entry));
+			snprintf(out->why, sizeof(out->why), "not answered, "
+			    "broken boot entry %s", l.why);
+			return -1;
+		case BOOT_ENTRY_NONE:
+			break;
+		}
 	}
 	if (out->serial[0] != '\0')
 		snprintf(out->why, sizeof(out->why),
@@ -170,10 +201,19 @@ decide(struct decider *d, const struct decide_config *c,
 		strlcpy(out->why, "rate limited", sizeof(out->why));
 		return;
 	}
-	/* Looked up with -a too: the entry names iPXE's script. */
-	if (!known(c, m, out) && !c->answer_all) {
-		out->verdict = DECIDE_IGNORE;
+	/* Looked up with -a too: the entry names iPXE's script. A broken
+	 * one is not answered even with -a: the machine would boot what its
+	 * entry does not say. */
+	switch (known(c, m, out)) {
+	case -1:
+		out->verdict = DECIDE_BROKEN;
 		return;
+	case 0:
+		if (!c->answer_all) {
+			out->verdict = DECIDE_IGNORE;
+			return;
+		}
+		break;
 	}
 	out->why[0] = '\0';
 	out->verdict = DECIDE_ANSWER;

@@ -1,7 +1,7 @@
 /* The decision layer: whether a parsed request gets a proxy reply, which
  * boot file it carries, how often one client may be answered, and which
- * decisions are worth a log line. Pure: no sockets, no files; whether the
- * boot directory has an entry is asked through the config's callback. */
+ * decisions are worth a log line. Pure: no sockets, no files; what the
+ * boot directory's entries are is asked through the config's callback. */
 #ifndef DHCPPROXYD_DECIDE_H
 #define DHCPPROXYD_DECIDE_H
 
@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/bootdir.h"
 #include "common/piid.h"
 #include "dhcp.h"
 
@@ -30,10 +31,15 @@ struct bootfile {
 	char file[DHCP_FILE_LEN];
 };
 
+/* A broken entry's reason, as bootdir.h writes it. */
+#define DECIDE_ENTRY_WHY_LEN	320
+
 struct decide_config {
-	/* Whether the boot directory has an entry NAME (a serial, a MAC
-	 * entry or "default"); NULL when there is no boot directory. */
-	int (*has_entry)(void *ctx, const char *name);
+	/* What the boot directory's entry NAME (a serial, a MAC entry or
+	 * "default") is, as bootdir_look says: on BROKEN, the reason in
+	 * why (whylen bytes). NULL when there is no boot directory. */
+	enum boot_entry_type (*look_entry)(void *ctx, const char *name,
+	    char *why, size_t whylen);
 	void *entries;			/* its ctx */
 	int answer_all;			/* -a */
 	const struct bootfile *bootfiles;
@@ -51,6 +57,8 @@ enum decide_verdict {
 	DECIDE_ANSWER,
 	DECIDE_IGNORE,			/* not for us: no reply */
 	DECIDE_RATE_LIMITED,		/* for us, but too often */
+	DECIDE_BROKEN,			/* its entry is there but broken: no
+					 * reply, -a or not, and a warning */
 };
 
 struct decision {
@@ -58,14 +66,16 @@ struct decision {
 	int quiet;			/* only worth a debug line */
 	uint8_t reply_type;		/* DHCPOFFER or DHCPACK */
 	const char *bootfile;		/* NULL for none */
-	/* The boot directory entry that made the client known: its serial,
-	 * its MAC entry or "default"; "" with -a and no entry. */
+	/* The boot directory entry that made the client known (or, when
+	 * DECIDE_BROKEN, the broken one): its serial, its MAC entry or
+	 * "default"; "" with -a and no entry. */
 	char entry[MAC_NAME_LEN + 1];
 	char bootfile_buf[DHCP_FILE_LEN];
 	char serial[SERIAL_LEN + 1];	/* from option 97, "" if none */
 	/* "abcd1234 dc:a6:32:01:36:c2" or "dc:a6:32:01:36:c2". */
 	char who[SERIAL_LEN + 1 + MAC_NAME_LEN + 1];
-	char why[128];			/* the reason when not answering */
+	/* The reason when not answering. */
+	char why[DECIDE_ENTRY_WHY_LEN + 64];
 };
 
 struct client_slot {

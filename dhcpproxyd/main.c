@@ -56,13 +56,16 @@ struct server {
 	uint16_t relay_port;		/* -p: replies to relays */
 };
 
-/* The decision layer's question, asked of the boot directory. */
-static int
-has_entry(void *ctx, const char *name)
+/* The decision layer's question, asked of the boot directory: a look
+ * (O_PATH) as dhcpproxyd's user, which sees a dangling or looping link
+ * and a target of the wrong type, but not whether tftpd's user may read
+ * the image (tftpd refuses that Pi and says so). */
+static enum boot_entry_type
+look_entry(void *ctx, const char *name, char *why, size_t whylen)
 {
 	const struct server *sv = ctx;
 
-	return bootdir_has(sv->rootfd, name);
+	return bootdir_look(sv->rootfd, name, why, whylen);
 }
 
 static const struct cmdline_extra extras[] = {
@@ -186,7 +189,8 @@ send_reply(int fd, const uint8_t *buf, size_t len, const struct sockaddr_in *to,
 /* Each decision once per client and reason. Only machines with an entry
  * of their own are few; any other client (ignored, or answered through
  * "default" or -a) can be every MAC a flood makes up, so those lines are
- * rate-limited too. */
+ * rate-limited too. So is a broken entry's warning: a broken default is
+ * every MAC's. */
 static void
 log_decision(struct server *sv, const struct dhcp_msg *m,
     const struct decision *d, const char *line, uint64_t now)
@@ -200,11 +204,14 @@ log_decision(struct server *sv, const struct dhcp_msg *m,
 	else if (d->verdict == DECIDE_ANSWER && d->entry[0] != '\0' &&
 	    strcmp(d->entry, "default") != 0)
 		log_info("%s", line);
-	else if (ratelimit_take(&sv->ignored_log, now, &held))
-		log_info(held ? "%s (%u similar lines held back)" : "%s", line,
+	else if (!ratelimit_take(&sv->ignored_log, now, &held))
+		log_debug("%s (held back)", line);
+	else if (d->verdict == DECIDE_BROKEN)
+		log_warn(held ? "%s (%u similar lines held back)" : "%s", line,
 		    held);
 	else
-		log_debug("%s (held back)", line);
+		log_info(held ? "%s (%u similar lines held back)" : "%s", line,
+		    held);
 }
 
 static void
@@ -217,7 +224,7 @@ answer(struct server *sv, int fd, int discovery, const struct dhcp_msg *m,
 	struct dhcp_reply_params p;
 	struct sockaddr_in to;
 	uint8_t out[DHCP_MAX_LEN];
-	char line[256], a[INET_ADDRSTRLEN];
+	char line[sizeof(d.who) + sizeof(d.why) + 128], a[INET_ADDRSTRLEN];
 	size_t len;
 	uint64_t now = monotonic_ms();
 	int bcast;
@@ -438,7 +445,7 @@ main(int argc, char *argv[])
 		log_warn("boot directory %s: %s (answering all with -a)",
 		    cl.root, strerror(errno));
 	} else {
-		sv.dc.has_entry = has_entry;
+		sv.dc.look_entry = look_entry;
 		sv.dc.entries = &sv;
 	}
 

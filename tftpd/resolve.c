@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/bootdir.h"
+#include "common/bootpick.h"
 #include "common/piid.h"
 #include "common/reopen.h"
 #include "tftpd/image.h"
@@ -87,8 +88,11 @@ root_file_open(int rootfd, const char *name, size_t len, int beneath,
 		e = errno;
 		/* A machine without an entry would boot "default". */
 		if (e == ENOENT && piid_names_machine(name, len) &&
-		    bootdir_has(rootfd, "default"))
+		    bootdir_look(rootfd, BOOTPICK_DEFAULT, why, whylen) !=
+		    BOOT_ENTRY_NONE)
 			strlcpy(why, WHY_DEFAULT, whylen);
+		else
+			why[0] = '\0';
 		if (e == EACCES)
 			return SOURCE_DENIED;
 		return SOURCE_NOT_FOUND;
@@ -138,16 +142,36 @@ root_file_open(int rootfd, const char *name, size_t len, int beneath,
 	return filesource_new(fd, name, out, why, whylen);
 }
 
+/* bootpick's question: the entry opened, and kept for the caller. */
+struct entry_open {
+	int rootfd;
+	int fd;
+	int partition;
+	char *why;
+	size_t whylen;
+};
+
+static enum boot_entry_type
+open_entry(void *ctx, const char *name)
+{
+	struct entry_open *eo = ctx;
+
+	return bootdir_open(eo->rootfd, name, strlen(name), &eo->fd,
+	    &eo->partition, eo->why, eo->whylen);
+}
+
 enum source_status
 resolve_open(int rootfd, const char *name, size_t len, struct source **out,
     char *why, size_t whylen)
 {
-	char path[TFTPD_PATH_MAX + 1];
-	const char *slash, *rest;
+	char path[TFTPD_PATH_MAX + 1], entry[NAME_MAX + 1];
+	char entry_why[SOURCE_WHY_LEN - 32];
+	const char *slash, *rest, *names[2];
+	struct entry_open eo = { rootfd, -1, 0, entry_why,
+	    sizeof(entry_why) };
 	enum boot_entry_type type;
 	enum source_status st;
-	size_t first_len;
-	int fd, partition;
+	size_t first_len, picked;
 
 	*out = NULL;
 	why[0] = '\0';
@@ -173,29 +197,35 @@ resolve_open(int rootfd, const char *name, size_t len, struct source **out,
 		return root_file_open(rootfd, path, first_len, slash != NULL,
 		    out, why, whylen);
 	}
+	if (first_len > NAME_MAX)
+		return SOURCE_NOT_FOUND;
 
-	type = bootdir_open(rootfd, path, first_len, &fd, &partition);
 	/* A machine without an entry of its own boots the "default" entry,
-	 * as dhcpproxyd answers it through that entry. */
-	if (type == BOOT_ENTRY_NONE && piid_names_machine(path, first_len))
-		type = bootdir_open(rootfd, "default", 7, &fd, &partition);
+	 * as dhcpproxyd answers it through that entry; one whose entry is
+	 * broken boots nothing. */
+	memcpy(entry, path, first_len);
+	entry[first_len] = '\0';
+	names[0] = entry;
+	names[1] = BOOTPICK_DEFAULT;
+	type = bootpick(names, piid_names_machine(entry, first_len) ? 2 : 1,
+	    open_entry, &eo, &picked);
+	if (type == BOOT_ENTRY_BROKEN) {
+		snprintf(why, whylen, "broken boot entry %s", entry_why);
+		return SOURCE_BROKEN;
+	}
 	if (type == BOOT_ENTRY_NONE)
 		return SOURCE_NOT_FOUND;
 	while (*rest == '/')
 		rest++;
 	if (type == BOOT_ENTRY_DIR) {
-		st = dirsource_open(fd, rest, path, out, why, whylen);
+		st = dirsource_open(eo.fd, rest, path, out, why, whylen);
 	} else {
-		char image_name[NAME_MAX + 1];
-
-		memcpy(image_name, path, first_len);
-		image_name[first_len] = '\0';
-		st = image_source_open(fd, partition, image_name, rest, out,
+		st = image_source_open(eo.fd, eo.partition, entry, rest, out,
 		    why, whylen);
 		if (st == SOURCE_OK)
 			strlcpy((*out)->name, path, sizeof((*out)->name));
 	}
-	close(fd);
+	close(eo.fd);
 	/* A source's name goes into its transfer's log lines: a file a Pi
 	 * made beneath its entry may have a newline in its name. */
 	if (st == SOURCE_OK)

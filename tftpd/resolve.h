@@ -1,10 +1,12 @@
 /* From a requested file name to a source: the layout's rules. The first
  * component names an entry of the root (bootdir_open: an administrator's
  * symlink there is followed); the rest is resolved beneath a directory
- * entry, or inside an image entry's FAT partition. A request of one
- * component gets only a plain file of the root: an entry is never sent as
- * a file. Nothing is cached: each request looks again, so re-pointing a
- * symlink takes effect at once. */
+ * entry, or inside an image entry's FAT partition. A serial or MAC entry's
+ * name with no entry of its own is served from "default"; one whose entry
+ * is broken is refused, never served from default (bootpick.h). A request
+ * of one component gets only a plain file of the root: an entry is never
+ * sent as a file. Nothing is cached: each request looks again, so
+ * re-pointing a symlink takes effect at once. */
 #ifndef TFTPD_RESOLVE_H
 #define TFTPD_RESOLVE_H
 

@@ -37,9 +37,12 @@ enum source_status {
 	SOURCE_NOT_FOUND,	/* no such file; with a reason, something that
 				 * is there but never served as a file (an
 				 * entry, a FIFO in the root): refused */
-	SOURCE_BROKEN,		/* the entry cannot be read as an image (a
-				 * damaged table or FAT, a partition that is
-				 * not there): the reason names it */
+	SOURCE_BROKEN,		/* the entry is broken (a symlink that
+				 * dangles, an image this user may not
+				 * read: bootdir.h) or cannot be read as an
+				 * image (a damaged table or FAT, a
+				 * partition that is not there): the reason
+				 * names it */
 	SOURCE_DENIED,		/* a path that may not be followed */
 	SOURCE_ERROR,		/* the server's own failure (I/O, memory) */
 };

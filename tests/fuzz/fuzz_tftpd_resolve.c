@@ -11,6 +11,10 @@
  *   root/fw.bin -> ../outside/sentinel    root symlinks to files (an
  *   root/passwd -> /etc/passwd            entry, never followed whole)
  *   root/fifo, mnt/pi/fifo, root/null, mnt/pi/null   FIFOs and devices
+ *   root/aaaa0001 -> ../nosuch.img        broken entries: dangling, the
+ *   root/aaaa0005 -> pi.img               wrong way, a loop, to a FIFO;
+ *   root/aaaa0002 -> aaaa0002             a Pi's name, so a fallback to
+ *   root/aaaa0003 -> ../outside/fifo      default would serve its files
  *   outside/sentinel                      never to be served
  *
  * The image is an MBR with a FAT16 boot partition and a second partition;
@@ -20,7 +24,8 @@
  * too. For each input (a requested name, any bytes) resolve_open must
  * return no source, or one whose bytes are exactly one of the files that
  * may be sent (bootcode.bin, the directory entry's files, the image's FAT
- * files) and hold no marker. The FIFOs and devices must never be opened
+ * files) and hold no marker; a name beneath a broken entry gets nothing
+ * at all (never default's files). The FIFOs and devices must never be opened
  * (an inotify watch on each; a writer is held on each FIFO so that a
  * wrong open shows instead of hanging). */
 #include <sys/inotify.h>
@@ -236,7 +241,10 @@ build_tree(void)
 	make_fifo("mnt/pi/fifo");
 	make_fifo("outside/fifo");
 	run("ln -s ../outside/fifo root/fifolink && "
-	    "ln -s ../../outside/fifo mnt/pi/fifolink");
+	    "ln -s ../../outside/fifo mnt/pi/fifolink && "
+	    "ln -s ../nosuch.img root/aaaa0001 && "
+	    "ln -s pi.img root/aaaa0005 && ln -s aaaa0002 root/aaaa0002 && "
+	    "ln -s ../outside/fifo root/aaaa0003");
 	make_chr("root/null");
 	make_chr("mnt/pi/null");
 
@@ -284,6 +292,26 @@ check_source(struct source *src, const char *name, size_t len)
 	abort();
 }
 
+/* Whether the request's first component (after any leading '/') is one
+ * of the broken entries. */
+static int
+beneath_broken_entry(const uint8_t *data, size_t size)
+{
+	static const char *const broken[] = {
+		"aaaa0001", "aaaa0005", "aaaa0002", "aaaa0003",
+	};
+
+	while (size > 0 && *data == '/') {
+		data++;
+		size--;
+	}
+	for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++)
+		if (size >= 8 && memcmp(data, broken[i], 8) == 0 &&
+		    (size == 8 || data[8] == '/'))
+			return 1;
+	return 0;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -299,6 +327,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (st == SOURCE_OK) {
 		if (src == NULL)
 			abort();
+		if (beneath_broken_entry(data, size)) {
+			fprintf(stderr, "%.*s: served beneath a broken entry\n",
+			    (int)size, (const char *)data);
+			abort();
+		}
 		check_source(src, (const char *)data, size);
 		source_close(src);
 	} else if (src != NULL) {

@@ -1,4 +1,5 @@
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -20,8 +21,9 @@ static int rootfd = -1;
  *   dc-a6-32-01-36-c2/            (directory)
  *   bootcode.bin                  (plain file)
  *   part -> img/os.img#2          (image, partition 2)
- *   dangling -> nowhere
- *   fifo                          (never opened)
+ *   badpart -> img/os.img#999     (no such partition number: dangling)
+ *   dangling -> nowhere           (broken)
+ *   fifo                          (broken, never opened)
  *   hashfile -> img/x#3           (a file literally named x#3 wins) */
 static void
 setup(void)
@@ -56,16 +58,26 @@ teardown(void)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
+static char why[1024];
+
+/* bootdir_open, with what must hold whatever the answer: a descriptor for
+ * DIR and FILE only, a reason for BROKEN only, and the same type from a
+ * look wherever opening cannot fail. */
 static enum boot_entry_type
 lookup(const char *name, int *part)
 {
+	char lwhy[sizeof(why)];
 	int fd;
 	enum boot_entry_type t = bootdir_open(rootfd, name, strlen(name), &fd,
-	    part);
+	    part, why, sizeof(why));
 
-	ck_assert_int_eq(t == BOOT_ENTRY_NONE, fd == -1);
+	ck_assert_int_eq(t == BOOT_ENTRY_DIR || t == BOOT_ENTRY_FILE,
+	    fd != -1);
+	ck_assert_int_eq(t == BOOT_ENTRY_BROKEN, why[0] != '\0');
 	if (fd != -1)
 		close(fd);
+	ck_assert_int_eq(bootdir_look(rootfd, name, lwhy, sizeof(lwhy)), t);
+	ck_assert_str_eq(lwhy, why);
 	return t;
 }
 
@@ -78,10 +90,13 @@ START_TEST(kinds)
 	ck_assert_int_eq(lookup("dc-a6-32-01-36-c2", NULL), BOOT_ENTRY_DIR);
 	ck_assert_int_eq(lookup("bootcode.bin", NULL), BOOT_ENTRY_FILE);
 	ck_assert_int_eq(lookup("missing", NULL), BOOT_ENTRY_NONE);
-	ck_assert_int_eq(lookup("dangling", NULL), BOOT_ENTRY_NONE);
-	ck_assert_int_eq(lookup("fifo", NULL), BOOT_ENTRY_NONE);
-	ck_assert(bootdir_has(rootfd, "abcd1234"));
-	ck_assert(!bootdir_has(rootfd, "missing"));
+	ck_assert_str_eq(why, "");
+	/* There, but nothing boots from it: broken, never "missing". */
+	ck_assert_int_eq(lookup("dangling", NULL), BOOT_ENTRY_BROKEN);
+	ck_assert_str_eq(why, "dangling -> nowhere: No such file or directory");
+	ck_assert_int_eq(lookup("fifo", NULL), BOOT_ENTRY_BROKEN);
+	ck_assert_str_eq(why, "fifo: a FIFO, socket or character device: "
+	    "never opened");
 }
 END_TEST
 
@@ -91,7 +106,10 @@ START_TEST(partition_suffix)
 
 	ck_assert_int_eq(lookup("part", &part), BOOT_ENTRY_FILE);
 	ck_assert_int_eq(part, 2);
-	ck_assert_int_eq(lookup("badpart", &part), BOOT_ENTRY_NONE);
+	ck_assert_int_eq(lookup("badpart", &part), BOOT_ENTRY_BROKEN);
+	ck_assert_str_eq(why, "badpart -> img/os.img#999: No such file or "
+	    "directory");
+	ck_assert_int_eq(part, 0);
 	ck_assert_int_eq(lookup("hashfile", &part), BOOT_ENTRY_FILE);
 	ck_assert_int_eq(part, 0);
 }
@@ -116,13 +134,14 @@ START_TEST(bad_names)
 	ck_assert(plain_name_valid("...", 3));
 	ck_assert(plain_name_valid("abcd1234", 8));
 	/* An embedded NUL must not truncate "abcd1234\0/x" to a valid name. */
-	ck_assert_int_eq(bootdir_open(rootfd, "abcd1234\0x", 10, &fd, NULL),
-	    BOOT_ENTRY_NONE);
+	ck_assert_int_eq(bootdir_open(rootfd, "abcd1234\0x", 10, &fd, NULL,
+	    why, sizeof(why)), BOOT_ENTRY_NONE);
 	ck_assert_int_eq(fd, -1);
-	ck_assert_int_eq(bootdir_open(rootfd, "img/os.img", 10, &fd, NULL),
-	    BOOT_ENTRY_NONE);
-	ck_assert_int_eq(bootdir_open(rootfd, "..", 2, &fd, NULL),
-	    BOOT_ENTRY_NONE);
+	ck_assert_int_eq(bootdir_open(rootfd, "img/os.img", 10, &fd, NULL,
+	    why, sizeof(why)), BOOT_ENTRY_NONE);
+	ck_assert_int_eq(bootdir_open(rootfd, "..", 2, &fd, NULL, why,
+	    sizeof(why)), BOOT_ENTRY_NONE);
+	ck_assert_str_eq(why, "");
 }
 END_TEST
 
@@ -134,9 +153,85 @@ START_TEST(repointed_link)
 	ck_assert_int_eq(unlinkat(rootfd, "abcd1234", 0), 0);
 	ck_assert_int_eq(symlinkat("dc-a6-32-01-36-c2", rootfd, "abcd1234"),
 	    0);
-	ck_assert_int_eq(bootdir_open(rootfd, "abcd1234", 8, &fd, NULL),
-	    BOOT_ENTRY_DIR);
+	ck_assert_int_eq(bootdir_open(rootfd, "abcd1234", 8, &fd, NULL, why,
+	    sizeof(why)), BOOT_ENTRY_DIR);
 	close(fd);
+	/* Re-pointed at nothing: broken from the next lookup. */
+	ck_assert_int_eq(unlinkat(rootfd, "abcd1234", 0), 0);
+	ck_assert_int_eq(symlinkat("../nosuch.img", rootfd, "abcd1234"), 0);
+	ck_assert_int_eq(lookup("abcd1234", NULL), BOOT_ENTRY_BROKEN);
+	ck_assert_str_eq(why, "abcd1234 -> ../nosuch.img: No such file or "
+	    "directory");
+}
+END_TEST
+
+/* The ways an entry is there and broken, each named with its target and
+ * the reason; and a reason is printable whatever the target holds. */
+START_TEST(broken_entries_say_why)
+{
+	char small[12];
+	int fd;
+
+	ck_assert_int_eq(symlinkat("loop", rootfd, "loop"), 0);
+	ck_assert_int_eq(lookup("loop", NULL), BOOT_ENTRY_BROKEN);
+	ck_assert_str_eq(why, "loop -> loop: Too many levels of symbolic "
+	    "links");
+	/* "Points the wrong way": relative to the link, not to the shell's
+	 * directory when it was made. */
+	ck_assert_int_eq(symlinkat("os.img", rootfd, "aaaa0005"), 0);
+	ck_assert_int_eq(lookup("aaaa0005", NULL), BOOT_ENTRY_BROKEN);
+	ck_assert_str_eq(why, "aaaa0005 -> os.img: No such file or directory");
+	/* Through a file, as if it were a directory. */
+	ck_assert_int_eq(symlinkat("bootcode.bin/x", rootfd, "notdir"), 0);
+	ck_assert_int_eq(lookup("notdir", NULL), BOOT_ENTRY_BROKEN);
+	ck_assert_str_eq(why, "notdir -> bootcode.bin/x: Not a directory");
+	ck_assert_int_eq(symlinkat("no\nsuch\x7f", rootfd, "ctl"), 0);
+	ck_assert_int_eq(lookup("ctl", NULL), BOOT_ENTRY_BROKEN);
+	ck_assert_str_eq(why, "ctl -> no?such?: No such file or directory");
+	/* A reason cut to the buffer is still a string. */
+	ck_assert_int_eq(bootdir_open(rootfd, "dangling", 8, &fd, NULL, small,
+	    sizeof(small)), BOOT_ENTRY_BROKEN);
+	ck_assert_str_eq(small, "dangling ->");
+}
+END_TEST
+
+/* An image the process's user may not read: a look finds it (a look
+ * opens nothing), an open says it is broken and why. As root, a child
+ * that runs as nobody looks. */
+START_TEST(unreadable_image_is_broken)
+{
+	char path[PATH_MAX];
+	pid_t pid;
+	int status;
+
+	ck_assert_int_eq(chmod(tmpl, 0755), 0);
+	ck_assert_int_eq(fchmodat(rootfd, "img", 0755, 0), 0);
+	snprintf(path, sizeof(path), "%s/img/os.img", tmpl);
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	if ((pid = fork()) == 0) {
+		enum boot_entry_type t;
+		int fd;
+
+		if (geteuid() == 0 && setresuid(65534, 65534, 65534) == -1)
+			_exit(10);
+		if (bootdir_look(rootfd, "abcd1234", why, sizeof(why)) !=
+		    BOOT_ENTRY_FILE || why[0] != '\0')
+			_exit(11);
+		t = bootdir_open(rootfd, "abcd1234", 8, &fd, NULL, why,
+		    sizeof(why));
+		if (t != BOOT_ENTRY_BROKEN || fd != -1)
+			_exit(12);
+		if (strcmp(why, "abcd1234 -> img/os.img: Permission denied "
+		    "(netboot(7), OWNERSHIP)") != 0) {
+			fprintf(stderr, "why: %s\n", why);
+			_exit(13);
+		}
+		_exit(0);
+	}
+	ck_assert_int_ne(pid, -1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
 }
 END_TEST
 
@@ -165,8 +260,7 @@ START_TEST(special_nodes_never_opened)
 		snprintf(path, sizeof(path), "%s/%s", tmpl, name);
 		ck_assert_int_eq(node_make(path, (enum node_kind)k), 0);
 		in = node_watch(path, usable);
-		ck_assert_int_eq(lookup(name, &part), BOOT_ENTRY_NONE);
-		ck_assert(!bootdir_has(rootfd, name));
+		ck_assert_int_eq(lookup(name, &part), BOOT_ENTRY_BROKEN);
 		node_assert_unopened(in, name);
 
 		snprintf(path, sizeof(path), "%s/spec/%s", tmpl, kind);
@@ -174,14 +268,13 @@ START_TEST(special_nodes_never_opened)
 		snprintf(name, sizeof(name), "link-%s", kind);
 		snprintf(target, sizeof(target), "spec/%s", kind);
 		ck_assert_int_eq(symlinkat(target, rootfd, name), 0);
-		ck_assert_int_eq(lookup(name, &part), BOOT_ENTRY_NONE);
-		ck_assert(!bootdir_has(rootfd, name));
+		ck_assert_int_eq(lookup(name, &part), BOOT_ENTRY_BROKEN);
 		snprintf(name, sizeof(name), "part-%s", kind);
 		snprintf(target, sizeof(target), "spec/%s#2", kind);
 		ck_assert_int_eq(symlinkat(target, rootfd, name), 0);
-		ck_assert_int_eq(lookup(name, &part), BOOT_ENTRY_NONE);
+		ck_assert_int_eq(lookup(name, &part), BOOT_ENTRY_BROKEN);
 		ck_assert_int_eq(bootdir_open(rootfd, name, strlen(name), &fd,
-		    &part), BOOT_ENTRY_NONE);
+		    &part, why, sizeof(why)), BOOT_ENTRY_BROKEN);
 		ck_assert_int_eq(fd, -1);
 		ck_assert_int_eq(part, 0);
 		node_assert_unopened(in, target);
@@ -189,7 +282,9 @@ START_TEST(special_nodes_never_opened)
 	/* A partition of a directory is nothing either. */
 	ck_assert_int_eq(symlinkat("dc-a6-32-01-36-c2#1", rootfd, "dirpart"),
 	    0);
-	ck_assert_int_eq(lookup("dirpart", &part), BOOT_ENTRY_NONE);
+	ck_assert_int_eq(lookup("dirpart", &part), BOOT_ENTRY_BROKEN);
+	ck_assert_str_eq(why, "dirpart -> dc-a6-32-01-36-c2#1: a directory: "
+	    "#N picks a partition of an image");
 }
 END_TEST
 
@@ -202,8 +297,8 @@ START_TEST(descriptor_is_usable)
 	ck_assert_int_ne(fd = openat(rootfd, "img/os.img", O_WRONLY), -1);
 	ck_assert_int_eq(pwrite(fd, "OS", 2, 0), 2);
 	close(fd);
-	ck_assert_int_eq(bootdir_open(rootfd, "abcd1234", 8, &fd, &part),
-	    BOOT_ENTRY_FILE);
+	ck_assert_int_eq(bootdir_open(rootfd, "abcd1234", 8, &fd, &part, why,
+	    sizeof(why)), BOOT_ENTRY_FILE);
 	char buf[2];
 	ck_assert_int_eq(pread(fd, buf, 2, 0), 2);
 	ck_assert(memcmp(buf, "OS", 2) == 0);
@@ -211,7 +306,7 @@ START_TEST(descriptor_is_usable)
 	    O_RDONLY);
 	close(fd);
 	ck_assert_int_eq(bootdir_open(rootfd, "dc-a6-32-01-36-c2", 17, &fd,
-	    NULL), BOOT_ENTRY_DIR);
+	    NULL, why, sizeof(why)), BOOT_ENTRY_DIR);
 	ck_assert_int_ne(fd2 = openat(fd, ".", O_RDONLY | O_DIRECTORY), -1);
 	close(fd2);
 	close(fd);
@@ -262,8 +357,14 @@ START_TEST(repointed_at_a_device_while_opening)
 	in = node_watch(path, usable);
 	ck_assert_int_eq(pthread_create(&th, NULL, flip, &f), 0);
 	for (int i = 0; i < 20000; i++) {
-		enum boot_entry_type t = lookup("race", &part);
-		ck_assert(t == BOOT_ENTRY_NONE || t == BOOT_ENTRY_FILE);
+		int fd;
+		enum boot_entry_type t = bootdir_open(rootfd, "race", 4, &fd,
+		    &part, why, sizeof(why));
+
+		ck_assert(t == BOOT_ENTRY_NONE || t == BOOT_ENTRY_BROKEN ||
+		    t == BOOT_ENTRY_FILE);
+		if (fd != -1)
+			close(fd);
 		files += t == BOOT_ENTRY_FILE;
 	}
 	f.stop = 1;
@@ -285,6 +386,8 @@ bootdir_suite(void)
 	tcase_add_test(tc, partition_suffix);
 	tcase_add_test(tc, bad_names);
 	tcase_add_test(tc, repointed_link);
+	tcase_add_test(tc, broken_entries_say_why);
+	tcase_add_test(tc, unreadable_image_is_broken);
 	tcase_add_test(tc, special_nodes_never_opened);
 	tcase_add_test(tc, descriptor_is_usable);
 	tcase_add_test(tc, repointed_at_a_device_while_opening);

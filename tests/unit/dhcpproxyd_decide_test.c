@@ -2,6 +2,7 @@
  * boot files by architecture. */
 #include <arpa/inet.h>
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,20 +14,28 @@ static struct dhcp_msg *m;
 static struct decider *d;
 
 /* The boot directory as the decision layer sees it: the names that have
- * an entry (common_bootdir_test covers what counts as one on disk). */
+ * an entry, and those whose entry is broken (common_bootdir_test covers
+ * what counts as either on disk). */
 static const char *entries[8];
+static const char *broken[4];
 static int lookups;
 
-static int
-fake_has_entry(void *ctx, const char *name)
+static enum boot_entry_type
+fake_look_entry(void *ctx, const char *name, char *why, size_t whylen)
 {
 	const char **e = ctx;
 
 	lookups++;
+	for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++)
+		if (broken[i] != NULL && strcmp(broken[i], name) == 0) {
+			snprintf(why, whylen, "%s -> ../nosuch.img: No such "
+			    "file or directory", name);
+			return BOOT_ENTRY_BROKEN;
+		}
 	for (; *e != NULL; e++)
 		if (strcmp(*e, name) == 0)
-			return 1;
-	return 0;
+			return BOOT_ENTRY_DIR;
+	return BOOT_ENTRY_NONE;
 }
 
 static void
@@ -49,6 +58,7 @@ setup(void)
 	ck_assert_ptr_nonnull(d);
 	decider_init(d);
 	memset(entries, 0, sizeof(entries));
+	memset(broken, 0, sizeof(broken));
 	lookups = 0;
 	/* A serial's entry and a MAC's. */
 	add_entry("abcd1234");
@@ -65,7 +75,7 @@ teardown(void)
 static struct decide_config
 config(void)
 {
-	struct decide_config c = { .has_entry = fake_has_entry,
+	struct decide_config c = { .look_entry = fake_look_entry,
 	    .entries = entries };
 
 	return c;
@@ -135,6 +145,57 @@ START_TEST(known_by_mac_or_default)
 }
 END_TEST
 
+/* An entry that is there but broken is never passed over: not for the
+ * MAC entry, not for default, not with -a. The Pi is not answered (its
+ * boot would fail at tftpd, or boot what its entry does not say), and
+ * the reason names the entry, its target and why. */
+START_TEST(broken_entry_never_falls_back)
+{
+	static const uint8_t mac9[6] = { 0xdc, 0xa6, 0x32, 0x01, 0x36, 0xc9 };
+	struct decide_config c = config();
+	struct decision out;
+	struct pkt p;
+
+	add_entry("default");
+	broken[0] = "abcd1234";
+	/* Its serial's entry is broken; its MAC has a good one. */
+	pkt_pi_discover(&p, mac9, 0, 0xabcd1234);
+	run(&p, &c, 0, 1000, &out);
+	ck_assert_int_eq(out.verdict, DECIDE_BROKEN);
+	ck_assert(!out.quiet);
+	ck_assert_str_eq(out.entry, "abcd1234");
+	ck_assert_str_eq(out.why, "not answered, broken boot entry abcd1234 "
+	    "-> ../nosuch.img: No such file or directory");
+	ck_assert_int_eq(lookups, 1);
+	c.answer_all = 1;
+	run(&p, &c, 0, 1000, &out);
+	ck_assert_int_eq(out.verdict, DECIDE_BROKEN);
+	c.answer_all = 0;
+
+	/* A broken MAC entry, and default there. */
+	broken[0] = "dc-a6-32-01-36-c2";
+	pkt_pi_discover(&p, test_mac, 0, 0x11223344);
+	lookups = 0;
+	run(&p, &c, 0, 1000, &out);
+	ck_assert_int_eq(out.verdict, DECIDE_BROKEN);
+	ck_assert_str_eq(out.entry, "dc-a6-32-01-36-c2");
+	ck_assert_int_eq(lookups, 2);
+
+	/* A broken default: every Pi without an entry of its own. */
+	broken[0] = "default";
+	run(&p, &c, 0, 1000, &out);
+	ck_assert_int_eq(out.verdict, DECIDE_BROKEN);
+	ck_assert_str_eq(out.entry, "default");
+	ck_assert_str_eq(out.why, "not answered, broken boot entry default "
+	    "-> ../nosuch.img: No such file or directory");
+	/* ... but a Pi with a good entry of its own still boots. */
+	pkt_pi_discover(&p, mac9, 0, 0x99999999);
+	run(&p, &c, 0, 1000, &out);
+	ck_assert_int_eq(out.verdict, DECIDE_ANSWER);
+	ck_assert_str_eq(out.entry, "dc-a6-32-01-36-c9");
+}
+END_TEST
+
 START_TEST(answer_all)
 {
 	struct decide_config c = config();
@@ -145,7 +206,7 @@ START_TEST(answer_all)
 	run(&p, &c, 0, 1000, &out);
 	ck_assert_int_eq(out.verdict, DECIDE_IGNORE);
 	c.answer_all = 1;
-	c.has_entry = NULL;
+	c.look_entry = NULL;
 	run(&p, &c, 0, 1000, &out);
 	ck_assert_int_eq(out.verdict, DECIDE_ANSWER);
 	/* Without option 97 the MAC alone names it. */
@@ -154,7 +215,7 @@ START_TEST(answer_all)
 	pkt_opt(&p, OPT_VENDOR_CLASS, "PXEClient", 9);
 	pkt_end(&p);
 	c.answer_all = 0;
-	c.has_entry = fake_has_entry;
+	c.look_entry = fake_look_entry;
 	run(&p, &c, 0, 1000, &out);
 	ck_assert_int_eq(out.verdict, DECIDE_IGNORE);
 	ck_assert_str_eq(out.who, "dc:a6:32:01:36:c2");
@@ -476,6 +537,7 @@ decide_suite(void)
 	tcase_add_test(tc, known_by_serial);
 	tcase_add_test(tc, known_by_mac_or_default);
 	tcase_add_test(tc, answer_all);
+	tcase_add_test(tc, broken_entry_never_falls_back);
 	tcase_add_test(tc, not_pxe);
 	tcase_add_test(tc, message_types);
 	tcase_add_test(tc, rate_limit);

@@ -447,10 +447,11 @@ START_TEST(bootentry_lookups)
 	ck_assert(id.dev == bookworm.dev && id.ino == bookworm.ino);
 	ck_assert_int_eq(bootentry_image(&bootfd, "dirpi", &id),
 	    TLSAUTH_ENTRY_OTHER);
+	/* There but broken: never "no entry" (nbdd_bootentry_test). */
 	ck_assert_int_eq(bootentry_image(&bootfd, "dangling", &id),
-	    TLSAUTH_ENTRY_NONE);
+	    TLSAUTH_ENTRY_OTHER);
 	ck_assert_int_eq(bootentry_image(&bootfd, "fifo", &id),
-	    TLSAUTH_ENTRY_NONE);
+	    TLSAUTH_ENTRY_OTHER);
 	ck_assert_int_eq(bootentry_image(&bootfd, "12345678", &id),
 	    TLSAUTH_ENTRY_NONE);
 	ck_assert_int_eq(bootentry_image(&bootfd, "default", &id),

@@ -5,6 +5,7 @@
  * device, a directory), in any spelling, never a FIFO, socket or device
  * anywhere, only a plain file of the root that is not an image. */
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <check.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -130,9 +131,16 @@ get(const char *name, char *out, size_t outsz)
 #define ASSERT_REFUSED(name) do {					\
 	char b_[256];							\
 	enum source_status s_ = get(name, b_, sizeof(b_));		\
-	ck_assert_msg(s_ == SOURCE_NOT_FOUND || s_ == SOURCE_DENIED,	\
-	    "%s: status %d, read \"%s\"", name, s_, b_);		\
+	ck_assert_msg(s_ == SOURCE_NOT_FOUND || s_ == SOURCE_DENIED ||	\
+	    s_ == SOURCE_BROKEN, "%s: status %d, read \"%s\"", name, s_,	\
+	    b_);							\
 	ck_assert(strstr(b_, "secret") == NULL);			\
+} while (0)
+
+#define ASSERT_BROKEN(name, want_why) do {				\
+	char b_[256];							\
+	ck_assert_int_eq(get(name, b_, sizeof(b_)), SOURCE_BROKEN);	\
+	ck_assert_str_eq(last_why, want_why);				\
 } while (0)
 
 START_TEST(serves_the_layout)
@@ -236,9 +244,11 @@ START_TEST(repointing_takes_effect)
 	ASSERT_GET("abcd1234/start4.elf", "other start4\n");
 	link_("../mnt/pi", "root/abcd1234");
 	ASSERT_GET("abcd1234/start4.elf", "start4\n");
-	/* A dangling entry is simply not there. */
+	/* A dangling entry is broken, and says so. */
 	link_("../mnt/gone", "root/abcd1234");
-	ASSERT_REFUSED("abcd1234/start4.elf");
+	ASSERT_BROKEN("abcd1234/start4.elf",
+	    "broken boot entry abcd1234 -> ../mnt/gone: No such file or "
+	    "directory");
 }
 END_TEST
 
@@ -508,6 +518,73 @@ START_TEST(machine_without_entry_never_gets_default_whole)
 }
 END_TEST
 
+/* An entry that is there never falls back to default, however it is
+ * broken: it dangles, it points the wrong way (relative to the link),
+ * it loops, it leads to a FIFO, or its image is one this user may not
+ * read. The Pi gets "file not found" and the reason names the entry,
+ * its target and why. A broken default is named as such. */
+START_TEST(broken_entry_never_boots_default)
+{
+	char p[PATH_MAX * 2];
+	pid_t pid;
+	int status;
+
+	link_("../mnt/other", "root/default");
+	ASSERT_GET("1234beef/start4.elf", "other start4\n");
+	link_("../nosuch.img", "root/aaaa0001");
+	ASSERT_BROKEN("aaaa0001/start4.elf", "broken boot entry aaaa0001 -> "
+	    "../nosuch.img: No such file or directory");
+	put("pi-05.img", "an image beside root, not in it\n");
+	link_("pi-05.img", "root/aaaa0005");
+	ASSERT_BROKEN("aaaa0005/start4.elf", "broken boot entry aaaa0005 -> "
+	    "pi-05.img: No such file or directory");
+	link_("aaaa0002", "root/aaaa0002");
+	ASSERT_BROKEN("aaaa0002/start4.elf", "broken boot entry aaaa0002 -> "
+	    "aaaa0002: Too many levels of symbolic links");
+	link_("../mnt/pi/fifo", "root/dc-a6-32-aa-aa-03");
+	ASSERT_BROKEN("dc-a6-32-aa-aa-03/start4.elf", "broken boot entry "
+	    "dc-a6-32-aa-aa-03 -> ../mnt/pi/fifo: a FIFO, socket or "
+	    "character device: never opened");
+	/* As a whole name, still an entry and never a file. */
+	assert_refused_every_spelling("aaaa0001", "boot entry");
+
+	/* Readable to root, not to nobody: as nobody, a child asks. */
+	snprintf(p, sizeof(p), "%s/mnt/other", top);
+	ck_assert_int_eq(chmod(p, 0700), 0);
+	ck_assert_int_eq(chmod(top, 0755), 0);
+	link_("../mnt/other", "root/aaaa0007");
+	if ((pid = fork()) == 0) {
+		char b[64];
+
+		if (geteuid() == 0 && setresuid(65534, 65534, 65534) == -1)
+			_exit(10);
+		if (get("aaaa0007/start4.elf", b, sizeof(b)) != SOURCE_BROKEN)
+			_exit(11);
+		if (strcmp(last_why, "broken boot entry aaaa0007 -> "
+		    "../mnt/other: Permission denied (netboot(7), "
+		    "OWNERSHIP)") != 0) {
+			fprintf(stderr, "why: %s\n", last_why);
+			_exit(12);
+		}
+		_exit(0);
+	}
+	ck_assert_int_ne(pid, -1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_int_eq(chmod(p, 0755), 0);
+
+	/* A broken default: a Pi without an entry gets nothing, and the
+	 * reason names default. */
+	link_("../mnt/gone", "root/default");
+	ASSERT_BROKEN("1234beef/start4.elf", "broken boot entry default -> "
+	    "../mnt/gone: No such file or directory");
+	/* A name that is not a machine's never asked for default. */
+	ASSERT_QUIET_MISS("notaserial/start4.elf");
+	ASSERT_GET("abcd1234/start4.elf", "start4\n");
+}
+END_TEST
+
 /* In the root, a symlink is an entry, never a file: not followed for a
  * request of one component, wherever it points. */
 START_TEST(root_symlink_is_not_followed)
@@ -692,6 +769,7 @@ resolve_suite(void)
 	tcase_add_checked_fixture(tc, setup_images, teardown);
 	tcase_add_test(tc, entries_are_never_files);
 	tcase_add_test(tc, machine_without_entry_never_gets_default_whole);
+	tcase_add_test(tc, broken_entry_never_boots_default);
 	tcase_add_test(tc, root_symlink_is_not_followed);
 	tcase_add_test(tc, images_and_entry_names_in_the_root);
 	tcase_add_test(tc, plain_files_still_served);
