@@ -105,7 +105,9 @@ class TLS:
 class Client:
     def __init__(self, port, src=None,
                  host=os.environ.get("NBD_HOST", "127.0.0.1")):
-        self.s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.s = socket.socket(socket.AF_INET6 if ":" in host else
+                               socket.AF_INET, socket.SOCK_STREAM)
+        src = src or os.environ.get("NBD_SRC")
         if src:
             self.s.bind((src, 0))
         self.s.settimeout(20)
