@@ -9,6 +9,7 @@
 #include "nbdd/export.h"
 #include "nbdd/options.h"
 #include "nbdd/overlay.h"
+#include "nbdd/paybuf.h"
 #include "nbdd/request.h"
 #include "nbdd/tlsauth.h"
 #include "nbdd/transport.h"
@@ -29,6 +30,8 @@ struct nbdd_ctx {
 	 * used (shared bases are then refused). */
 	struct ovl_registry *overlays;
 	const char *no_overlays;	/* why not, for the refusal */
+	/* Buffers for payloads held whole, within a budget. */
+	struct paybufs *payloads;
 };
 
 struct conn {

@@ -62,6 +62,7 @@ struct server {
 	int reapfd;			/* eventfd: a worker finished */
 	struct access access;		/* -A */
 	struct turnaways turnaways;	/* hosts outside -A told why */
+	struct paybufs payloads;	/* ctx.payloads */
 	struct ratelimit busy_log;	/* refusals for the limits */
 	struct ovl_registry overlays;	/* ctx.overlays, once usable */
 	char no_overlays[PATH_MAX + 128];	/* ... or why not */
@@ -631,6 +632,25 @@ open_overlays(struct server *s, const struct flags *f,
 	s->ctx.no_overlays = s->no_overlays;
 }
 
+/* The budget for payloads held whole (budget.h), from the server's
+ * memory. */
+static void
+payloads_setup(struct server *s, int inetd)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	uint64_t total = budget_default(pages > 0 && page > 0 ?
+	    (uint64_t)pages * (uint64_t)page : 0);
+
+	if (paybufs_init(&s->payloads, total) == -1)
+		log_fatal("payload buffers: %s", strerror(errno));
+	s->ctx.payloads = &s->payloads;
+	if (!inetd)
+		log_info("long WRITEs are held whole before they are written: "
+		    "at most %llu MiB of them at once, %llu MiB from one host",
+		    (unsigned long long)(total >> 20),
+		    (unsigned long long)(s->payloads.budget.host_max >> 20));
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -744,6 +764,7 @@ main(int argc, char *argv[])
 	if (claims_init(&s.ctx.claims) == -1)
 		log_fatal("mutex: %s", strerror(errno));
 	open_overlays(&s, &f, &cl);
+	payloads_setup(&s, cl.inetd);
 	if ((rc = pthread_mutex_init(&s.lock, NULL)) != 0)
 		log_fatal("mutex: %s", strerror(rc));
 	if (!cl.inetd) {
@@ -769,6 +790,7 @@ main(int argc, char *argv[])
 	if (s.ctx.overlays != NULL)
 		ovl_registry_destroy(s.ctx.overlays);
 	claims_destroy(&s.ctx.claims);
+	paybufs_destroy(&s.payloads);
 	pthread_mutex_destroy(&s.lock);
 	return rc;
 }
