@@ -530,6 +530,53 @@ def sc_small_requests(port, name, src, until, timeout):
     print("answered", n, flush=True)
 
 
+def sc_hold_sockets(port, src, n, how, until):
+    """Opens n connections from src that never finish the handshake: each
+    connects and then 'silent' sends nothing, 'flags' sends its flags,
+    'starttls' its flags and STARTTLS (and reads the ACK) and then no
+    ClientHello. Prints how many the server took in (sent the greeting,
+    and the ACK for 'starttls') and how many it closed at once; holds
+    the rest until the file until exists, then prints how many of those
+    the server had closed meanwhile."""
+    held, refused = [], 0
+    for _ in range(int(n)):
+        try:
+            c = Client(port, src)
+            c.s.settimeout(5)
+            c.recv(18)
+            if how in ("flags", "starttls"):
+                c.s.sendall(struct.pack(">I", 3))
+            if how == "starttls":
+                c.opt(OPT_STARTTLS)
+                _, typ, _ = c.reply()
+                check(typ == REP_ACK, "STARTTLS: %#x" % typ)
+            held.append(c)
+        except (EOFError, ConnectionResetError, BrokenPipeError):
+            refused += 1
+    print("admitted %d refused %d" % (len(held), refused), flush=True)
+    while not os.path.exists(until):
+        time.sleep(0.05)
+    closed = sum(1 for c in held if c.closed(0.2))
+    print("closed %d" % closed, flush=True)
+
+
+def sc_tls_serve_until(port, certdir, name, src, until):
+    """GO over TLS from src, then a READ every 50 ms, each answered, until
+    the file until exists; prints how many."""
+    c, size, _ = ready(port, name, src or None, certdir)
+    c.s.settimeout(30)
+    print("holding", flush=True)
+    n = 0
+    while n < 3 or not os.path.exists(until):
+        c.req(CMD_READ, 4096 * (n % 64), 4096)
+        err, _, _ = c.simple(4096)
+        check(err == 0, "READ %d: error %d" % (n, err))
+        n += 1
+        time.sleep(0.05)
+    c.req(CMD_DISC, 0, 0)
+    print("answered", n, flush=True)
+
+
 def sc_list(port, *names):
     c = Client(port)
     c.greet()
