@@ -37,7 +37,8 @@ option(uint32_t opt, const void *payload, uint32_t len)
 	put64(sent + nsent, NBD_IHAVEOPT);
 	put32(sent + nsent + 8, opt);
 	put32(sent + nsent + 12, len);
-	memcpy(sent + nsent + 16, payload, len);
+	if (len > 0)
+		memcpy(sent + nsent + 16, payload, len);
 	nsent += 16 + len;
 }
 
