@@ -1,7 +1,8 @@
 /* The handshake's decisions, option by option: what is answered, what
  * the I/O layer is asked to do, and what is refused, for fixed and
  * non-fixed newstyle clients (hosts outside the allowed networks never
- * get here: nbdd_refusal_test.c). Opening and listing are faked: the decisions never touch a file. */
+ * get here: nbdd_refusal_test.c). Opening and listing are faked: the
+ * decisions never touch a file. */
 #include <check.h>
 #include <string.h>
 
