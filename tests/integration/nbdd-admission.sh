@@ -75,7 +75,7 @@ tls_make "$T/tls"
 C=$TLS_CLIENT
 truncate -s 4M "$T/root/other.img"
 port=$(free_port tcp)
-start_bg nbdd-tls "$BIN/nbdd" -r "$T/root" -l 127.0.0.1 -p "$port" -m 8 -T 20 \
+start_bg nbdd-tls "$BIN/nbdd" -r "$T/root" -l 127.0.0.1 -p "$port" -m 8 -T 60 \
 	-X "$TLS_SERVER" -y -w admin -v
 pid=$LAST_PID
 wait_port tcp "$port"
@@ -95,8 +95,9 @@ nbdinfo --size "nbds://127.0.0.1:$port/other?tls-certificates=$C/admin" >"$T/siz
 	fail "a new TLS client was locked out by the flood: $(cat "$T/size")"
 [ "$(cat "$T/size")" = 4194304 ] || fail "nbdinfo: $(cat "$T/size")"
 # Another, stalling after STARTTLS's ACK with no ClientHello, fills the
-# handshakes (half of -m 8): newcomers wait for those to time out (-T),
-# but the slots of the clients being served stay theirs.
+# handshakes (half of -m 8): newcomers are refused until -T drops those
+# (-T 60 here, longer than this test), but the slots of the clients being
+# served stay theirs.
 start_bg flood4 $RAW "$port" hold-sockets 127.0.0.4 4 starttls "$T/stop"
 for _ in $(seq 100); do grep -q admitted "$T/flood4.log" && break; sleep 0.1; done
 grep -q 'admitted 2 refused 2' "$T/flood4.log" || fail "flood from 127.0.0.4: $(cat "$T/flood4.log")"
