@@ -102,6 +102,35 @@ access_describe(const struct allowlist *al, char *out, size_t outlen)
 	}
 }
 
+/* The interfaces' networks, read again when they are old. */
+static void
+refresh_ifaces(struct access *a, uint64_t now_ms)
+{
+	uint32_t held;
+	int n;
+
+	if (a->ifaces_valid && now_ms - a->ifaces_read_ms < ACCESS_IFACES_MS)
+		return;
+	if ((n = interface_networks(a->ifaces, ACCESS_IFACES_MAX)) == -1) {
+		/* Keep what we knew; say so once in a while. */
+		if (ratelimit_take(&a->log_limit, now_ms, &held))
+			log_warn("reading the interfaces' networks: %s",
+			    strerror(errno));
+	} else {
+		a->nifaces = (size_t)n;
+		a->ifaces_valid = 1;
+	}
+	a->ifaces_read_ms = now_ms;
+}
+
+const struct netaddr *
+access_local_networks(struct access *a, uint64_t now_ms, size_t *n)
+{
+	refresh_ifaces(a, now_ms);
+	*n = a->nifaces;
+	return a->ifaces;
+}
+
 int
 access_check(struct access *a, const struct sockaddr *peer, socklen_t plen,
     const char *peer_str, const char *what, uint64_t now_ms)
@@ -109,24 +138,11 @@ access_check(struct access *a, const struct sockaddr *peer, socklen_t plen,
 	struct netaddr host;
 	char hint[NETADDR_STR_LEN + 24], list[160];
 	uint32_t held;
-	int n;
 
 	if (netaddr_from_sockaddr(peer, plen, &host) == -1)
 		return 0;
-	if (a->list.local && (!a->ifaces_valid ||
-	    now_ms - a->ifaces_read_ms >= ACCESS_IFACES_MS)) {
-		if ((n = interface_networks(a->ifaces,
-		    ACCESS_IFACES_MAX)) == -1) {
-			/* Keep what we knew; say so once in a while. */
-			if (ratelimit_take(&a->log_limit, now_ms, &held))
-				log_warn("reading the interfaces' networks: "
-				    "%s", strerror(errno));
-		} else {
-			a->nifaces = (size_t)n;
-			a->ifaces_valid = 1;
-		}
-		a->ifaces_read_ms = now_ms;
-	}
+	if (a->list.local)
+		refresh_ifaces(a, now_ms);
 	if (allow_match(&a->list, &host, a->ifaces, a->nifaces))
 		return 1;
 	if (ratelimit_take(&a->log_limit, now_ms, &held)) {

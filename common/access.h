@@ -36,6 +36,13 @@ int access_check(struct access *a, const struct sockaddr *peer,
     socklen_t plen, const char *peer_str, const char *what,
     uint64_t now_ms);
 
+/* The networks of the server's own interfaces (loopback among them), as
+ * access_check reads them, read again when older than ACCESS_IFACES_MS,
+ * whether or not the list holds "local": for decisions that depend on
+ * whether a host is on one of them. *n is how many. */
+const struct netaddr *access_local_networks(struct access *a,
+    uint64_t now_ms, size_t *n);
+
 /* Reads the networks of every interface address (loopback included) into
  * out: returns how many, or -1 with errno. */
 int interface_networks(struct netaddr *out, size_t max);

@@ -6,7 +6,7 @@
 #include "nbdd/sockio.h"
 
 void
-conn_serve(struct nbdd_ctx *ctx, int fd, int refused)
+conn_serve(struct nbdd_ctx *ctx, int fd, const struct conn_start *st)
 {
 	struct conn c;
 
@@ -15,7 +15,7 @@ conn_serve(struct nbdd_ctx *ctx, int fd, int refused)
 	c.fd = fd;
 	tp_init(&c.tp, fd);
 	c.ex.fd = -1;
-	c.refused = refused;
+	c.start = st;
 	sock_peer(fd, c.host, sizeof(c.host), c.peer, sizeof(c.peer));
 	if (sock_tune(fd) == -1)
 		log_warn("%s: socket options: %s", c.peer, strerror(errno));

@@ -3,11 +3,13 @@
 #ifndef NBDD_CONN_H
 #define NBDD_CONN_H
 
+#include "common/allow.h"
 #include "nbdd/backend.h"
 #include "nbdd/claim.h"
 #include "nbdd/export.h"
 #include "nbdd/options.h"
 #include "nbdd/overlay.h"
+#include "nbdd/paybuf.h"
 #include "nbdd/request.h"
 #include "nbdd/tlsauth.h"
 #include "nbdd/transport.h"
@@ -30,6 +32,8 @@ struct nbdd_ctx {
 	 * used (shared bases are then refused). */
 	struct ovl_registry *overlays;
 	const char *no_overlays;	/* why not, for the refusal */
+	/* Buffers for payloads held whole, within a budget. */
+	struct paybufs *payloads;
 };
 
 struct conn {
@@ -42,14 +46,25 @@ struct conn {
 	struct claim *claim;		/* NULL for shared bases */
 	struct overlay *ovl;		/* the host's, over a shared base */
 	struct req_export caps;		/* what was negotiated for it */
-	int refused;			/* not in the allowed networks */
+	const struct conn_start *start;	/* its host; the end of its
+					 * handshake, told */
 	int disc;			/* the client ended with NBD_CMD_DISC */
 };
 
+/* Who accepted a connection, for the connection: its host as the limits
+ * count it, and a call when its handshake is over, made before the client
+ * is told (the limits on connections in the handshake are main's). */
+struct conn_start {
+	struct netaddr host;		/* admission.h's key */
+	void (*established)(void *arg);
+	void *arg;
+};
+
 /* Serves the client on fd until it goes or the socket is shut down. Does
- * not close fd: whoever accepted it does, after this returns. A refused
- * client (outside the allowed networks) is told so and dropped. */
-void conn_serve(struct nbdd_ctx *ctx, int fd, int refused);
+ * not close fd: whoever accepted it does, after this returns. Only hosts
+ * in the allowed networks get here (turnaway.c tells the others). */
+void conn_serve(struct nbdd_ctx *ctx, int fd,
+    const struct conn_start *st);
 
 /* The handshake: 0 to go on to transmission (c->ex open and claimed, or
  * c->ovl held for a shared base; c->caps set), -1 when the client left or

@@ -27,6 +27,7 @@
 #include "common/privdrop.h"
 #include "common/ratelimit.h"
 #include "common/signals.h"
+#include "nbdd/admission.h"
 #include "nbdd/bootentry.h"
 #include "nbdd/conn.h"
 #include "nbdd/ovlpolicy.h"
@@ -34,6 +35,7 @@
 #include "nbdd/sockio.h"
 #include "nbdd/tls.h"
 #include "nbdd/tlsflags.h"
+#include "nbdd/turnaway.h"
 
 #define DEFAULT_MAX_CONN	128
 #define DEFAULT_PER_HOST	8
@@ -49,22 +51,23 @@ struct worker {
 	struct server *srv;
 	pthread_t tid;
 	int fd;
-	int refused;			/* not in the allowed networks */
-	struct netaddr host;		/* for the per-host limit */
+	struct conn_start start;	/* its host, for the limits per host */
+	int handshaking;		/* transmission has not begun */
 	int done;
 };
 
 /* main's loop state. */
 struct server {
 	struct nbdd_ctx ctx;
-	pthread_mutex_t lock;		/* guards workers and done flags */
+	pthread_mutex_t lock;		/* guards workers' flags */
 	struct worker *workers;
 	int nworkers;
-	long long max_conn;		/* -m */
-	long long per_host;		/* -c */
+	struct adm_limits limits;	/* -m, -c, handshakes, turnaways */
 	int reapfd;			/* eventfd: a worker finished */
 	struct access access;		/* -A */
-	struct ratelimit busy_log;	/* refusals for -m and -c */
+	struct turnaways turnaways;	/* hosts outside -A told why */
+	struct paybufs payloads;	/* ctx.payloads */
+	struct ratelimit busy_log;	/* refusals for the limits */
 	struct ovl_registry overlays;	/* ctx.overlays, once usable */
 	char no_overlays[PATH_MAX + 128];	/* ... or why not */
 	char user[64];			/* ctx.user */
@@ -237,6 +240,18 @@ tls_describe_setup(const struct nbdd_ctx *ctx, const struct flags *f)
 	    "; administrators (-w): " : "", admins);
 }
 
+/* The handshake is over: the connection no longer counts against the
+ * limits on handshakes. */
+static void
+worker_established(void *arg)
+{
+	struct worker *w = arg;
+
+	pthread_mutex_lock(&w->srv->lock);
+	w->handshaking = 0;
+	pthread_mutex_unlock(&w->srv->lock);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -244,7 +259,7 @@ worker_main(void *arg)
 	struct server *s = w->srv;
 	uint64_t one = 1;
 
-	conn_serve(&s->ctx, w->fd, w->refused);
+	conn_serve(&s->ctx, w->fd, &w->start);
 	pthread_mutex_lock(&s->lock);
 	w->done = 1;
 	pthread_mutex_unlock(&s->lock);
@@ -254,8 +269,7 @@ worker_main(void *arg)
 }
 
 static int
-start_worker(struct server *s, int fd, const struct netaddr *host,
-    int refused)
+start_worker(struct server *s, int fd, const struct netaddr *host)
 {
 	pthread_attr_t attr;
 	struct worker *w;
@@ -267,8 +281,10 @@ start_worker(struct server *s, int fd, const struct netaddr *host,
 	}
 	w->srv = s;
 	w->fd = fd;
-	w->host = *host;
-	w->refused = refused;
+	w->start.host = *host;
+	w->start.established = worker_established;
+	w->start.arg = w;
+	w->handshaking = 1;
 	pthread_attr_init(&attr);
 	/* Small stacks: nothing big lives on them, and an idle connection
 	 * should cost little. */
@@ -317,74 +333,128 @@ reap(struct server *s)
 	}
 }
 
-/* Connections from host now. Only the main thread adds and removes
- * workers; the lock is for the done flags the workers set. */
-static long long
-host_connections(struct server *s, const struct netaddr *host)
+/* What is open now, for host (admission.h's key). Only the main thread
+ * adds and removes workers and turnaways; the lock is for the flags the
+ * workers set. */
+static void
+count_open(struct server *s, const struct netaddr *host,
+    struct adm_counts *c)
 {
-	long long n = 0;
+	int mine;
 
+	memset(c, 0, sizeof(*c));
 	pthread_mutex_lock(&s->lock);
-	for (struct worker *w = s->workers; w != NULL; w = w->next)
-		if (!w->done && netaddr_contains(&w->host, host))
-			n++;
+	for (struct worker *w = s->workers; w != NULL; w = w->next) {
+		if (w->done)
+			continue;
+		mine = adm_same_host(&w->start.host, host);
+		c->conns++;
+		c->host_conns += mine;
+		if (w->handshaking) {
+			c->handshakes++;
+			c->host_handshakes += mine;
+		}
+	}
 	pthread_mutex_unlock(&s->lock);
-	return n;
+	c->refusing = s->turnaways.n;
+	c->host_refusing = turnaway_count(&s->turnaways, host);
 }
 
-/* A refusal that a remote host causes: logged, but a flood gets a few
- * lines and a count. what ends in the flag and its value. */
+/* A refusal for one of the limits, which a remote host causes: logged,
+ * but a flood gets a few lines and a count. */
 static void
-log_busy(struct server *s, const char *peer, long long n, const char *what,
-    long long limit)
+log_busy(struct server *s, const char *peer, const struct netaddr *host,
+    const struct adm_decision *d)
 {
+	char net[NETADDR_STR_LEN], who[NETADDR_STR_LEN + 8];
+	char why[NETADDR_STR_LEN + 128];
+	const char *plural = d->count == 1 ? "" : "s";
 	uint32_t held;
 
 	if (!ratelimit_take(&s->busy_log, (uint64_t)sock_now_ms(), &held))
 		return;
+	/* An IPv6 host counted by its /64 is named so. */
+	if (host->family == AF_INET6 && host->prefix == ADM_V6_HOST_PREFIX) {
+		netaddr_str(host, net);
+		snprintf(who, sizeof(who), "from %s", net);
+	} else
+		strlcpy(who, "from this host", sizeof(who));
+	switch (d->verdict) {
+	case ADM_FULL:
+		snprintf(why, sizeof(why), "already %lld connection%s (-m "
+		    "%lld)", d->count, plural, d->limit);
+		break;
+	case ADM_HOST_FULL:
+		snprintf(why, sizeof(why), "already %lld connection%s %s (-c "
+		    "%lld)", d->count, plural, who, d->limit);
+		break;
+	case ADM_HANDSHAKES_FULL:
+		snprintf(why, sizeof(why), "already %lld connection%s in the "
+		    "handshake (at most %lld: half of -m)", d->count, plural,
+		    d->limit);
+		break;
+	case ADM_HOST_HANDSHAKES_FULL:
+		snprintf(why, sizeof(why), "already %lld connection%s %s in "
+		    "the handshake (at most %lld)", d->count, plural, who,
+		    d->limit);
+		break;
+	default:
+		return;
+	}
 	if (held > 0)
-		log_warn("%s: refused: already %lld connections%s %lld) (%u "
-		    "similar lines held back)", peer, n, what, limit, held);
+		log_warn("%s: refused: %s (%u similar lines held back)", peer,
+		    why, held);
 	else
-		log_warn("%s: refused: already %lld connections%s %lld)",
-		    peer, n, what, limit);
+		log_warn("%s: refused: %s", peer, why);
 }
 
-/* Starts serving the connection on fd: a host outside the allowed
- * networks is still answered, with a refusal to its first option, so its
- * user reads why. 0, or -1 when fd was closed. */
+/* Starts serving the connection on fd, within the limits: a host outside
+ * the allowed networks takes no worker and no slot, and is told why
+ * from the main loop (turnaway.c), so its user reads it. 0, or -1 when fd
+ * was closed. */
 static int
 admit(struct server *s, int fd, const struct sockaddr *sa, socklen_t sl)
 {
-	char host[CLAIM_HOST_MAX], peer[CLAIM_HOST_MAX + 8];
-	struct netaddr who;
+	char addr[CLAIM_HOST_MAX], peer[CLAIM_HOST_MAX + 8];
+	struct netaddr who, host;
+	const struct netaddr *local;
+	struct adm_counts counts;
+	struct adm_decision d;
+	int64_t now = sock_now_ms();
+	size_t nlocal;
 	int allowed;
 
-	sock_peer(fd, host, sizeof(host), peer, sizeof(peer));
+	sock_peer(fd, addr, sizeof(addr), peer, sizeof(peer));
 	if (netaddr_from_sockaddr(sa, sl, &who) == -1) {
 		log_warn("%s: refused: not an IPv4 or IPv6 peer", peer);
 		close(fd);
 		return -1;
 	}
 	allowed = access_check(&s->access, sa, sl, peer, "NBD connection",
-	    (uint64_t)sock_now_ms());
-	long long mine = host_connections(s, &who);
-
-	if (s->nworkers >= s->max_conn) {
-		log_busy(s, peer, s->nworkers, " (-m", s->max_conn);
-		close(fd);
-		return -1;
+	    (uint64_t)now);
+	local = access_local_networks(&s->access, (uint64_t)now, &nlocal);
+	adm_host_key(&who, local, nlocal, &host);
+	count_open(s, &host, &counts);
+	adm_decide(&s->limits, allowed, &counts, &d);
+	switch (d.verdict) {
+	case ADM_SERVE:
+		if (start_worker(s, fd, &host) == 0)
+			return 0;
+		break;
+	case ADM_TELL:
+		return turnaway_start(&s->turnaways, fd, &host, addr, peer,
+		    now + (s->ctx.timeout * 1000 < TURNAWAY_MS ?
+		    s->ctx.timeout * 1000 : TURNAWAY_MS));
+	case ADM_DROP_REFUSED:
+		/* access_check said why (rate-limited); there is no more
+		 * room to tell the host itself. */
+		break;
+	default:
+		log_busy(s, peer, &host, &d);
+		break;
 	}
-	if (mine >= s->per_host) {
-		log_busy(s, peer, mine, " from this host (-c", s->per_host);
-		close(fd);
-		return -1;
-	}
-	if (start_worker(s, fd, &who, !allowed) == -1) {
-		close(fd);
-		return -1;
-	}
-	return 0;
+	close(fd);
+	return -1;
 }
 
 /* Takes every connection waiting on lfd, up to a bound so the signal and
@@ -463,11 +533,26 @@ expiry_timeout(struct server *s)
 	return next > INT_MAX ? INT_MAX : (int)next;
 }
 
+/* The poll timeout: the sooner of the next overlay's expiry and the next
+ * turnaway's deadline. */
+static int
+loop_timeout(struct server *s)
+{
+	int a = expiry_timeout(s),
+	    b = turnaway_timeout(&s->turnaways, sock_now_ms());
+
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
+
 static int
 serve(struct server *s, int *lfds, int nl, int sigfd, int inetd)
 {
-	struct pollfd pfd[LISTEN_MAX_FDS + 2];
-	int n, sig;
+	struct pollfd pfd[LISTEN_MAX_FDS + 2 + ADM_REFUSING_MAX];
+	int n, nt, sig;
 
 	if (inetd) {
 		struct sockaddr_storage ss;
@@ -486,8 +571,9 @@ serve(struct server *s, int *lfds, int nl, int sigfd, int inetd)
 		for (int i = 0; i < nl; i++)
 			pfd[2 + i] = (struct pollfd){ .fd = lfds[i],
 			    .events = POLLIN };
-		if ((n = poll(pfd, (nfds_t)(2 + nl),
-		    expiry_timeout(s))) == -1) {
+		nt = turnaway_pollfds(&s->turnaways, pfd + 2 + nl);
+		if ((n = poll(pfd, (nfds_t)(2 + nl + nt),
+		    loop_timeout(s))) == -1) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %s", strerror(errno));
@@ -499,15 +585,17 @@ serve(struct server *s, int *lfds, int nl, int sigfd, int inetd)
 				break;
 			}
 		}
-		if (pfd[1].revents & POLLIN) {
+		/* Before any accept: the entries are the turnaways' now. */
+		turnaway_events(&s->turnaways, pfd + 2 + nl, nt, sock_now_ms());
+		if (pfd[1].revents & POLLIN)
 			reap(s);
-			if (inetd && s->nworkers == 0)
-				return 0;
-		}
+		if (inetd && s->nworkers == 0 && s->turnaways.n == 0)
+			return 0;
 		for (int i = 0; i < nl; i++)
 			if (pfd[2 + i].revents & POLLIN)
 				accept_waiting(s, lfds[i]);
 	}
+	turnaways_close(&s->turnaways);
 	shutdown_workers(s);
 	return 0;
 }
@@ -544,7 +632,7 @@ open_overlays(struct server *s, const struct flags *f,
 	 * than one of them discarded early. */
 	struct ovl_limits lim = { .host_max = f->host_max,
 	    .grace_ms = cl->inetd ? 0 : f->grace * 1000,
-	    .max_overlays = (int)s->max_conn };
+	    .max_overlays = (int)s->limits.max_conn };
 	char total[96];
 	int derived;
 
@@ -643,6 +731,25 @@ image_census(struct server *s)
 	    ic.bases == 1 ? "" : "s", ic.refused);
 }
 
+/* The budget for payloads held whole (budget.h), from the server's
+ * memory. */
+static void
+payloads_setup(struct server *s, int inetd)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	uint64_t total = budget_default(pages > 0 && page > 0 ?
+	    (uint64_t)pages * (uint64_t)page : 0);
+
+	if (paybufs_init(&s->payloads, total) == -1)
+		log_fatal("payload buffers: %s", strerror(errno));
+	s->ctx.payloads = &s->payloads;
+	if (!inetd)
+		log_info("long WRITEs are held whole before they are written: "
+		    "at most %llu MiB of them at once, %llu MiB from one host",
+		    (unsigned long long)(total >> 20),
+		    (unsigned long long)(s->payloads.budget.host_max >> 20));
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -715,8 +822,8 @@ main(int argc, char *argv[])
 	}
 
 	memset(&s, 0, sizeof(s));
-	s.max_conn = f.max_conn;
-	s.per_host = f.per_host;
+	adm_limits_init(&s.limits, f.max_conn, f.per_host);
+	turnaways_init(&s.turnaways);
 	access_init(&s.access, &f.allow);
 	s.ctx.timeout = (int)f.timeout;
 	/* In inetd mode each connection is its own process, so a second
@@ -761,6 +868,7 @@ main(int argc, char *argv[])
 	if (claims_init(&s.ctx.claims) == -1)
 		log_fatal("mutex: %s", strerror(errno));
 	open_overlays(&s, &f, &cl);
+	payloads_setup(&s, cl.inetd);
 	if ((rc = pthread_mutex_init(&s.lock, NULL)) != 0)
 		log_fatal("mutex: %s", strerror(rc));
 	if (!cl.inetd) {
@@ -769,7 +877,7 @@ main(int argc, char *argv[])
 		access_describe(&f.allow, allowed, sizeof(allowed));
 		log_info("serving %s/*.img on port %u (at most %lld "
 		    "connections, %lld per host) to hosts in: %s", cl.root,
-		    cl.port, s.max_conn, s.per_host, allowed);
+		    cl.port, s.limits.max_conn, s.limits.per_host, allowed);
 		tls_describe_setup(&s.ctx, &f);
 		image_census(&s);
 	}
@@ -787,6 +895,7 @@ main(int argc, char *argv[])
 	if (s.ctx.overlays != NULL)
 		ovl_registry_destroy(s.ctx.overlays);
 	claims_destroy(&s.ctx.claims);
+	paybufs_destroy(&s.payloads);
 	pthread_mutex_destroy(&s.lock);
 	return rc;
 }

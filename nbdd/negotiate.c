@@ -20,14 +20,7 @@
 #include "nbdd/tlsauth.h"
 #include "nbdd/transport.h"
 
-/* Lines about a host outside the allowed networks are debug only: it was
- * logged, rate-limited, when it connected, and a scan must not get a line
- * per try. */
-#define HS_LOG(c, ...)	((c)->refused ? log_debug(__VA_ARGS__) :	\
-			    log_info(__VA_ARGS__))
-
 #define REPLY_BUF	8192
-#define REFUSED_TIMEOUT_S	5
 
 struct hs {
 	struct conn *c;
@@ -53,7 +46,7 @@ hs_flush(struct hs *h)
 	if (h->outlen == 0)
 		return 0;
 	if (tp_write_full(&h->c->tp, h->out, h->outlen, 0) == -1) {
-		HS_LOG(h->c, "%s: handshake: sending: %s", h->c->peer,
+		log_info("%s: handshake: sending: %s", h->c->peer,
 		    tp_strerror(&h->c->tp, errno));
 		return -1;
 	}
@@ -287,13 +280,13 @@ log_note(struct hs *h, const struct opt_decision *d, uint32_t len)
 			    hs_option_name(d->opt),
 			    d->action == OPT_CLOSE ? ", closing" : "", d->why);
 		else
-			HS_LOG(c, "%s: %s refused%s: %s", c->peer,
+			log_info("%s: %s refused%s: %s", c->peer,
 			    hs_option_name(d->opt),
 			    d->action == OPT_CLOSE ? ", closing" : "", d->why);
 		h->quiet = 0;
 		break;
 	case OPT_NOTE_TOO_LONG:
-		HS_LOG(c, "%s: %s option of %u bytes: closing", c->peer,
+		log_info("%s: %s option of %u bytes: closing", c->peer,
 		    hs_option_name(d->opt), len);
 		break;
 	case OPT_NOTE_NOT_FIXED:
@@ -331,19 +324,19 @@ start_tls(struct hs *h)
 	ssize_t junk;
 
 	if ((junk = sock_drain(c->fd, NBDD_MAX_DISCARD)) == -1) {
-		HS_LOG(c, "%s: STARTTLS: %s: closing", c->peer,
+		log_info("%s: STARTTLS: %s: closing", c->peer,
 		    errno == EMSGSIZE ? "a flood of plaintext after it" :
 		    strerror(errno));
 		return HS_CLOSE;
 	}
 	if (junk > 0)
-		HS_LOG(c, "%s: STARTTLS: %zd bytes of plaintext sent after it, "
+		log_info("%s: STARTTLS: %zd bytes of plaintext sent after it, "
 		    "before TLS began: thrown away unread", c->peer, junk);
 	if (hs_flush(h) == -1)
 		return HS_CLOSE;
 	if (tp_starttls(&c->tp, c->ctx->tls, h->deadline, why,
 	    sizeof(why)) == -1) {
-		HS_LOG(c, "%s: TLS: %s: closing", c->peer, why);
+		log_info("%s: TLS: %s: closing", c->peer, why);
 		return HS_CLOSE;
 	}
 	opt_tls_started(&h->st);
@@ -367,7 +360,7 @@ carry_out(struct hs *h, struct opt_decision *d, uint32_t len)
 	for (;;) {
 		if (d->discard > 0 && tp_discard(&c->tp, d->discard,
 		    h->deadline) == -1) {
-			HS_LOG(c, "%s: handshake: %s", c->peer,
+			log_info("%s: handshake: %s", c->peer,
 			    read_error(h, -1));
 			return HS_CLOSE;
 		}
@@ -382,6 +375,10 @@ carry_out(struct hs *h, struct opt_decision *d, uint32_t len)
 		case OPT_STARTTLS:
 			return start_tls(h);
 		case OPT_TRANSMIT:
+			/* Before the client reads that it is in: it may
+			 * open its next connection at once. */
+			if (c->start->established != NULL)
+				c->start->established(c->start->arg);
 			if (hs_flush(h) == -1)
 				return HS_CLOSE;
 			log_export(h, d->opt);
@@ -415,7 +412,7 @@ option(struct hs *h, const struct hs_option *o)
 	if (o->len <= NBDD_MAX_OPTION) {
 		if (o->len > 0 && (n = tp_read_full(&c->tp, h->payload,
 		    o->len, h->deadline)) != (ssize_t)o->len) {
-			HS_LOG(c, "%s: handshake: %s in the middle of %s",
+			log_info("%s: handshake: %s in the middle of %s",
 			    c->peer, read_error(h, n), hs_option_name(o->opt));
 			return HS_CLOSE;
 		}
@@ -430,8 +427,8 @@ option(struct hs *h, const struct hs_option *o)
 int
 negotiate(struct conn *c)
 {
-	struct opt_config cfg = { .host = c->host, .refused = c->refused,
-	    .multi_conn = c->ctx->multi_conn, .tls = c->ctx->tls_mode };
+	struct opt_config cfg = { .multi_conn = c->ctx->multi_conn,
+	    .tls = c->ctx->tls_mode };
 	struct hs *h;
 	uint8_t b[HS_OPTION_HDR_SIZE];
 	struct hs_option o;
@@ -448,32 +445,29 @@ negotiate(struct conn *c)
 	h->c = c;
 	opt_init(&h->st, &cfg);
 	h->deadline = sock_now_ms() + (int64_t)c->ctx->timeout * 1000;
-	/* A refused host gets a short while to read why, no more. */
-	if (c->refused && c->ctx->timeout > REFUSED_TIMEOUT_S)
-		h->deadline = sock_now_ms() + REFUSED_TIMEOUT_S * 1000;
 	h->outlen = hs_greeting(h->out);
 	if (hs_flush(h) == -1)
 		goto out;
 	if ((n = tp_read_full(&c->tp, b, 4, h->deadline)) != 4) {
-		HS_LOG(c, "%s: handshake: no client flags (%s); an oldstyle "
+		log_info("%s: handshake: no client flags (%s); an oldstyle "
 		    "client? nbdd speaks fixed newstyle only", c->peer,
 		    read_error(h, n));
 		goto out;
 	}
 	if (opt_client_flags(&h->st, b, &cflags) == -1) {
-		HS_LOG(c, "%s: handshake: unknown client flags %#x "
+		log_info("%s: handshake: unknown client flags %#x "
 		    "(oldstyle or broken client): closing", c->peer, cflags);
 		goto out;
 	}
 	for (;;) {
 		if ((n = tp_read_full(&c->tp, b, sizeof(b), h->deadline)) !=
 		    sizeof(b)) {
-			HS_LOG(c, "%s: handshake: %s", c->peer,
+			log_info("%s: handshake: %s", c->peer,
 			    read_error(h, n));
 			break;
 		}
 		if (hs_parse_option(b, &o) == -1) {
-			HS_LOG(c, "%s: handshake: bad option magic: closing",
+			log_info("%s: handshake: bad option magic: closing",
 			    c->peer);
 			break;
 		}

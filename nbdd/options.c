@@ -17,8 +17,6 @@ opt_init(struct opt_state *st, const struct opt_config *cfg)
 {
 	memset(st, 0, sizeof(*st));
 	st->cfg = *cfg;
-	if (st->cfg.host == NULL)
-		st->cfg.host = "?";
 	st->pending.action = OPT_HAGGLE;
 }
 
@@ -245,22 +243,6 @@ opt_meta(struct opt_state *st, const uint8_t *p, uint32_t len, uint8_t *out,
 	st->pending.meta_found = found;
 }
 
-/* A host outside the allowed networks: every option gets the reason, so
- * a client that goes on to GO (as libnbd does) shows it to its user; a
- * few are enough, and EXPORT_NAME, which has no error reply, or ABORT
- * ends it. */
-static void
-opt_refused_host(struct opt_state *st, uint8_t *out, struct opt_decision *d)
-{
-	if (d->opt == NBD_OPT_EXPORT_NAME || d->opt == NBD_OPT_ABORT ||
-	    ++st->refusals > OPT_REFUSALS_MAX) {
-		d->action = OPT_CLOSE;
-		return;
-	}
-	refuse(st, d, out, NBD_REP_ERR_POLICY, "host %s is not in the "
-	    "networks this server allows (nbdd -A)", st->cfg.host);
-}
-
 /* In required mode, before TLS, only STARTTLS and ABORT are answered. */
 static int
 needs_tls(const struct opt_state *st, uint32_t opt)
@@ -345,10 +327,6 @@ opt_decide(struct opt_state *st, uint32_t opt, const uint8_t *payload,
 			opt_too_long(st, len, out, d);
 		else
 			d->action = OPT_CLOSE;	/* a caller's mistake */
-		return;
-	}
-	if (st->cfg.refused) {
-		opt_refused_host(st, out, d);
 		return;
 	}
 	if (!st->fixed && opt != NBD_OPT_EXPORT_NAME) {

@@ -15,9 +15,6 @@
 
 /* Every call writes at most this many reply bytes into its out buffer. */
 #define OPT_REPLY_MAX		1024
-/* Options answered to a host outside the allowed networks before it is
- * dropped: enough for a client to show its user why. */
-#define OPT_REFUSALS_MAX	8
 
 /* NBD over TLS, as doc/proto.md's server modes. */
 enum opt_tls {
@@ -31,8 +28,6 @@ enum opt_tls {
 
 /* What the handshake knows before the first option. */
 struct opt_config {
-	const char *host;	/* the client's address, for refusals */
-	int refused;		/* outside the networks the server allows */
 	int multi_conn;		/* CAN_MULTI_CONN may be advertised */
 	enum opt_tls tls;
 };
@@ -137,7 +132,6 @@ struct opt_state {
 	struct opt_config cfg;
 	int fixed;		/* fixed newstyle client */
 	int no_zeroes;
-	int refusals;		/* options answered to a refused host */
 	int tls;		/* TLS is up (opt_tls_started) */
 	int structured;		/* structured replies negotiated */
 	int meta;		/* base:allocation selected ... */

@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "nbdd/backend.h"
 #include "nbdd/conn.h"
+#include "nbdd/paybuf.h"
 #include "nbdd/plan.h"
 #include "nbdd/proto.h"
 #include "nbdd/request.h"
@@ -39,8 +40,6 @@ struct xmit {
 	size_t in_start, in_end;	/* unparsed bytes */
 	uint8_t *out;
 	size_t out_len;
-	uint8_t *big;			/* for payloads beyond IN_SIZE */
-	size_t big_cap;
 	int pending;			/* replies queued in out */
 };
 
@@ -181,20 +180,32 @@ reply_outcome(struct xmit *x, const struct nbd_request *r, int e)
 	return reply(x, r, req_errno(r, e), strerror(e));
 }
 
+/* A buffer from the budget for a payload held whole (paybuf.h), or NULL
+ * (logged) when the memory cannot be had. The replies queued go out
+ * before it waits its turn: never wait while the client waits on us. */
 static uint8_t *
-big_buffer(struct xmit *x, size_t len)
+big_buffer(struct xmit *x, size_t len, size_t *size)
 {
-	if (x->big_cap < len) {
-		free(x->big);
-		x->big_cap = 0;
-		if ((x->big = malloc(len)) == NULL) {
-			log_err("%s: out of memory for %zu bytes", x->c->peer,
-			    len);
+	struct paybufs *pb = x->c->ctx->payloads;
+	const struct netaddr *host = &x->c->start->host;
+	uint8_t *buf;
+
+	if ((buf = paybuf_take(pb, host, len, 0, size)) == NULL &&
+	    errno == EAGAIN) {
+		if (flush_out(x, 0) == -1)
 			return NULL;
-		}
-		x->big_cap = len;
+		buf = paybuf_take(pb, host, len, 1, size);
 	}
-	return x->big;
+	if (buf == NULL)
+		log_err("%s: export %s: no memory for a payload of %zu bytes: "
+		    "%s", x->c->peer, x->c->ex.name, len, strerror(errno));
+	return buf;
+}
+
+static void
+big_buffer_done(struct xmit *x, uint8_t *buf, size_t size)
+{
+	paybuf_give(x->c->ctx->payloads, &x->c->start->host, buf, size);
 }
 
 /* A large read, all of it from one file (use_sendfile): the replies
@@ -250,6 +261,8 @@ do_read(struct xmit *x, const struct nbd_request *r)
 	size_t hdr = plan_read_header_len(&x->re);
 	uint8_t h[REQ_READ_CHUNK_SIZE], *o, *data;
 	struct iovec iov[2];
+	size_t size;
+	int rc;
 
 	if (use_sendfile(x, r))
 		return read_sendfile(x, r);
@@ -263,20 +276,21 @@ do_read(struct xmit *x, const struct nbd_request *r)
 		x->out_len += hdr + r->len;
 		return 0;
 	}
-	if ((data = big_buffer(x, r->len)) == NULL)
+	if ((data = big_buffer(x, r->len, &size)) == NULL)
 		return reply(x, r, NBD_ENOMEM, "out of memory");
-	if (x->be->read(x->bs, data, r->len, r->offset) == -1)
-		return reply_outcome(x, r, errno);
-	if (flush_out(x, MSG_MORE) == -1)
-		return -1;
+	if (x->be->read(x->bs, data, r->len, r->offset) == -1) {
+		rc = reply_outcome(x, r, errno);
+		big_buffer_done(x, data, size);
+		return rc;
+	}
+	rc = flush_out(x, MSG_MORE);
 	iov[0] = (struct iovec){ h, plan_read_header(h, r, &x->re) };
 	iov[1] = (struct iovec){ data, r->len };
-	if (tp_writev_full(&x->c->tp, iov, 2, 0) == -1) {
+	if (rc == 0 && (rc = tp_writev_full(&x->c->tp, iov, 2, 0)) == -1)
 		log_info("%s: export %s: sending: %s", x->c->peer,
 		    x->c->ex.name, tp_strerror(&x->c->tp, errno));
-		return -1;
-	}
-	return 0;
+	big_buffer_done(x, data, size);
+	return rc;
 }
 
 static int
@@ -338,15 +352,20 @@ command(struct xmit *x, const struct nbd_request *r, const struct plan *p,
 	return reply_outcome(x, r, rc == -1 ? errno : 0);
 }
 
-/* A WRITE whose payload does not fit the input buffer. */
+/* A WRITE whose payload does not fit the input buffer: held whole in a
+ * buffer from the budget, then written, so that one cut short writes
+ * nothing. Its payload is not read before there is room for it. */
 static int
 big_write(struct xmit *x, const struct nbd_request *r, const struct plan *p)
 {
-	size_t have = avail(x);
+	size_t have = avail(x), size;
 	uint8_t *buf;
 	ssize_t n;
+	int rc;
 
-	if ((buf = big_buffer(x, p->len)) == NULL) {
+	if (flush_out(x, 0) == -1)
+		return -1;
+	if ((buf = big_buffer(x, p->len, &size)) == NULL) {
 		/* Keep in step: throw the payload away, then answer. */
 		x->in_start = x->in_end;
 		if (tp_discard_idle(&x->c->tp, p->len - have,
@@ -356,8 +375,6 @@ big_write(struct xmit *x, const struct nbd_request *r, const struct plan *p)
 	}
 	memcpy(buf, x->in + x->in_start, have);
 	x->in_start = x->in_end = 0;
-	if (flush_out(x, 0) == -1)
-		return -1;
 	if ((n = tp_read_idle(&x->c->tp, buf + have, p->len - have,
 	    stall_ms(x))) != (ssize_t)(p->len - have)) {
 		log_info("%s: export %s: WRITE of %u bytes at %llu cut short "
@@ -366,9 +383,12 @@ big_write(struct xmit *x, const struct nbd_request *r, const struct plan *p)
 		    n == 0 || errno == ECONNRESET ? "closed" :
 		    errno == ETIMEDOUT ? "stalled" :
 		    tp_strerror(&x->c->tp, errno));
+		big_buffer_done(x, buf, size);
 		return -1;
 	}
-	return command(x, r, p, buf);
+	rc = command(x, r, p, buf);
+	big_buffer_done(x, buf, size);
+	return rc;
 }
 
 /* Throws away the payload of a refused WRITE, then answers. */
@@ -502,5 +522,4 @@ transmit(struct conn *c)
 out:
 	free(x.in);
 	free(x.out);
-	free(x.big);
 }

@@ -5,7 +5,8 @@
  *
  * The first byte picks the mode. Bit 0 clear: a handshake, then 4 bytes
  * of client flags and options as on the wire (16-byte header, payload);
- * bit 1 makes the host one outside the allowed networks, bit 2 offers
+ * bit 1 makes the host one outside the allowed networks (the same bytes
+ * then go through refusal.c, cut where the next bytes say), bit 2 offers
  * multi-conn, bits 3-4 pick the TLS mode (off, allowed, required; an
  * acknowledged STARTTLS is taken as a successful handshake). When the layer asks for an export to be opened, the next
  * byte picks the result (status, read-only) and 8 more its size; when it
@@ -24,6 +25,7 @@
 #include "nbdd/options.h"
 #include "nbdd/plan.h"
 #include "nbdd/proto.h"
+#include "nbdd/refusal.h"
 #include "nbdd/request.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -202,7 +204,7 @@ one_option(struct input *in, struct opt_state *st)
 	/* Required mode before TLS: nothing but STARTTLS and ABORT gets
 	 * anything but TLS_REQD, and nothing is opened or listed. */
 	if (st->cfg.tls == OPT_TLS_REQUIRED && !tls_before &&
-	    !st->cfg.refused && o.opt != NBD_OPT_STARTTLS &&
+	    o.opt != NBD_OPT_STARTTLS &&
 	    o.opt != NBD_OPT_ABORT && d.action != OPT_CLOSE) {
 		CHECK(d.action == OPT_HAGGLE);
 		CHECK(d.replylen >= HS_REPLY_HDR_SIZE &&
@@ -211,8 +213,7 @@ one_option(struct input *in, struct opt_state *st)
 	if (d.action == OPT_STARTTLS) {
 		/* One ACK, only when TLS is offered and not yet on. */
 		CHECK(o.opt == NBD_OPT_STARTTLS && o.len == 0);
-		CHECK(st->cfg.tls != OPT_TLS_OFF && !st->tls &&
-		    !st->cfg.refused);
+		CHECK(st->cfg.tls != OPT_TLS_OFF && !st->tls);
 		CHECK(d.replylen == HS_REPLY_HDR_SIZE &&
 		    get32(out + 12) == NBD_REP_ACK);
 		opt_tls_started(st);
@@ -233,9 +234,7 @@ one_option(struct input *in, struct opt_state *st)
 		if (d.action != OPT_OPEN && d.action != OPT_LIST)
 			break;
 		CHECK(d.replylen == 0);
-		/* A host outside the allowed networks never gets an export
-		 * opened or listed; an export is opened once per option. */
-		CHECK(!st->cfg.refused);
+		/* An export is opened once per option. */
 		if (d.action == OPT_LIST) {
 			CHECK(o.opt == NBD_OPT_LIST && o.len == 0);
 			fake_list(in, st, &d);
@@ -265,8 +264,6 @@ one_option(struct input *in, struct opt_state *st)
 		}
 	}
 	check_replies(st, o.opt, &d);
-	CHECK(!st->cfg.refused || d.action == OPT_HAGGLE ||
-	    d.action == OPT_CLOSE);
 	if (d.action == OPT_CLOSE)
 		return -1;
 	return d.action == OPT_TRANSMIT ? 1 : 0;
@@ -376,11 +373,46 @@ requests(struct input *in, const struct req_export *e)
 	}
 }
 
+/* A host outside the allowed networks: whatever it sends, in whatever
+ * pieces, it gets only POLICY refusals that name it, one per option up
+ * to the limit, each a whole reply, and never more bytes than it was
+ * given to answer. */
+static void
+refused(struct input *in)
+{
+	static const char why[] = "host 192.0.2.7 is not in the networks "
+	    "this server allows (nbdd -A)";
+	uint8_t reply[REFUSAL_REPLY_MAX];
+	struct refusal r;
+	size_t used, len, outlen;
+	int answered = 0;
+
+	refusal_init(&r, "192.0.2.7");
+	while (in->n > 0 && !refusal_over(&r)) {
+		len = take_byte(in, 1);
+		len = len < in->n ? len : in->n;
+		used = refusal_feed(&r, in->p, len, reply, &outlen);
+		CHECK(used <= len);
+		CHECK(used > 0 || outlen > 0 || refusal_over(&r) || len == 0);
+		if (outlen > 0) {
+			CHECK(outlen == HS_REPLY_HDR_SIZE + sizeof(why) - 1);
+			CHECK(get64(reply) == NBD_REP_MAGIC);
+			CHECK(get32(reply + 12) == NBD_REP_ERR_POLICY);
+			CHECK(get32(reply + 8) != NBD_OPT_EXPORT_NAME &&
+			    get32(reply + 8) != NBD_OPT_ABORT);
+			CHECK(memcmp(reply + HS_REPLY_HDR_SIZE, why,
+			    sizeof(why) - 1) == 0);
+			CHECK(++answered <= REFUSAL_OPTIONS_MAX);
+		}
+		in->p += used;
+		in->n -= used;
+	}
+}
+
 static void
 handshake(struct input *in, uint8_t mode)
 {
-	struct opt_config cfg = { .host = "192.0.2.7",
-	    .refused = (mode >> 1) & 1, .multi_conn = (mode >> 2) & 1,
+	struct opt_config cfg = { .multi_conn = (mode >> 2) & 1,
 	    .tls = (enum opt_tls)(((mode >> 3) & 3) % 3) };
 	struct opt_state st;
 	struct req_export caps;
@@ -394,7 +426,6 @@ handshake(struct input *in, uint8_t mode)
 	while ((rc = one_option(in, &st)) == 0)
 		;
 	if (rc == 1) {
-		CHECK(!cfg.refused);
 		opt_caps(&st, &caps);
 		CHECK(caps.size == st.size && !caps.read_only);
 		CHECK(!caps.meta_allocation || caps.structured);
@@ -411,6 +442,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
+	if (!(data[0] & 1) && (data[0] & 2)) {
+		refused(&in);
+		return 0;
+	}
 	if (!(data[0] & 1)) {
 		handshake(&in, data[0]);
 		return 0;

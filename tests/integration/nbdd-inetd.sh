@@ -66,3 +66,17 @@ wait "$inetd" || fail "nbdd in inetd mode did not exit 0: $(cat "$T/inetd.log")"
 [ "$(grep -c 'nbdd exited 0' "$T/inetd.log")" = 6 ] || fail "$(cat "$T/inetd.log")"
 # The connection whose stderr was the socket logged to syslog instead.
 assert_log "$T/syslog" 'nbdd\[[0-9]+\]: 127\.0\.0\.1:[0-9]+: export pi '
+
+# A host outside -A: told why (the main loop answers it, no worker), and
+# nbdd exits 0 once it is done.
+port=$(free_port tcp)
+start_bg inetd-refused /usr/bin/python3 "$T/inetd.py" "$port" 1 "$BIN/nbdd" -i -v -r "$T/root" -A 127.0.0.2
+inetd=$LAST_PID
+wait_port tcp "$port"
+LIBNBD_DEBUG=1 nbdinfo "nbd://127.0.0.1:$port/pi" >"$T/refused" 2>&1 &&
+	fail "inetd mode served a host outside -A"
+grep -q 'server error message: host 127.0.0.1 is not in the networks this server allows (nbdd -A)' "$T/refused" ||
+	fail "inetd mode: the refused host was not told why: $(tail -5 "$T/refused")"
+wait "$inetd" || fail "nbdd in inetd mode, refusing: $(cat "$T/inetd-refused.log")"
+assert_log "$T/inetd-refused.log" 'NBD connection refused: not in the allowed networks \(127\.0\.0\.2\)'
+assert_log "$T/inetd-refused.log" 'nbdd exited 0'

@@ -105,7 +105,9 @@ class TLS:
 class Client:
     def __init__(self, port, src=None,
                  host=os.environ.get("NBD_HOST", "127.0.0.1")):
-        self.s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.s = socket.socket(socket.AF_INET6 if ":" in host else
+                               socket.AF_INET, socket.SOCK_STREAM)
+        src = src or os.environ.get("NBD_SRC")
         if src:
             self.s.bind((src, 0))
         self.s.settimeout(20)
@@ -497,6 +499,124 @@ def sc_expect_refused(port, src=None):
     except (EOFError, ConnectionResetError):
         return
     check(c.closed(), "connection beyond the limit was served")
+
+
+def sc_write_flood(port, hosts, per_host, mib, done_path):
+    """From each of the source addresses in hosts (comma-separated), opens
+    per_host connections to the export named after the address's last
+    number ("w3" for 127.0.0.3), one after the other. Then every one sends
+    a WRITE of mib MiB at offset 0, its payload filled with that number,
+    all at once: all but the last 64 KiB of each, then, once every one got
+    that far (or 10 s passed: a server may not read them all at once), the
+    rest. Each WRITE must be answered with success; the file done_path is
+    made when all are."""
+    import threading
+    conns = []
+    for src in hosts.split(","):
+        tag = int(src.rsplit(".", 1)[1])
+        for _ in range(int(per_host)):
+            c, size, _ = ready(port, "w%d" % tag, src)
+            c.s.settimeout(300)
+            conns.append((c, tag))
+    print("connected", len(conns), flush=True)
+    ln = int(mib) << 20
+    cut = ln - 65536
+    payloads = {tag: memoryview(bytes([tag]) * ln) for _, tag in conns}
+    most = threading.Barrier(len(conns), timeout=10)
+    errors = []
+
+    def write(c, tag):
+        try:
+            c.s.sendall(struct.pack(">IHHQQI", REQMAGIC, 0, CMD_WRITE, 1, 0,
+                                    ln))
+            c.s.sendall(payloads[tag][:cut])
+            try:
+                most.wait()
+            except threading.BrokenBarrierError:
+                pass
+            c.s.sendall(payloads[tag][cut:])
+            err, _, _ = c.simple()
+            if err != 0:
+                errors.append("WRITE from %d: error %d" % (tag, err))
+            c.req(CMD_DISC, 0, 0)
+        except Exception as e:
+            errors.append("WRITE from %d: %r" % (tag, e))
+    threads = [threading.Thread(target=write, args=ct) for ct in conns]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(not errors, "; ".join(errors[:5]))
+    open(done_path, "w").close()
+    print("written", len(conns), flush=True)
+
+
+def sc_small_requests(port, name, src, until, timeout):
+    """From src, small READs and WRITEs, one at a time, each answered
+    within timeout seconds, until the file until exists (and at least
+    ten); prints how many."""
+    c, size, _ = ready(port, name, src)
+    c.s.settimeout(float(timeout))
+    n = 0
+    while n < 10 or not os.path.exists(until):
+        data = bytes([n % 251]) * 4096
+        c.req(CMD_WRITE, 4096 * (n % 16), 4096, 0, data)
+        err, _, _ = c.simple()
+        check(err == 0, "small WRITE %d: error %d" % (n, err))
+        c.req(CMD_READ, 4096 * (n % 16), 4096)
+        err, _, got = c.simple(4096)
+        check(err == 0 and got == data, "small READ %d" % n)
+        n += 1
+        time.sleep(0.05)
+    c.req(CMD_DISC, 0, 0)
+    print("answered", n, flush=True)
+
+
+def sc_hold_sockets(port, src, n, how, until):
+    """Opens n connections from src that never finish the handshake: each
+    connects and then 'silent' sends nothing, 'flags' sends its flags,
+    'starttls' its flags and STARTTLS (and reads the ACK) and then no
+    ClientHello. Prints how many the server took in (sent the greeting,
+    and the ACK for 'starttls') and how many it closed at once; holds
+    the rest until the file until exists, then prints how many of those
+    the server had closed meanwhile."""
+    held, refused = [], 0
+    for _ in range(int(n)):
+        try:
+            c = Client(port, src)
+            c.s.settimeout(5)
+            c.recv(18)
+            if how in ("flags", "starttls"):
+                c.s.sendall(struct.pack(">I", 3))
+            if how == "starttls":
+                c.opt(OPT_STARTTLS)
+                _, typ, _ = c.reply()
+                check(typ == REP_ACK, "STARTTLS: %#x" % typ)
+            held.append(c)
+        except (EOFError, ConnectionResetError, BrokenPipeError):
+            refused += 1
+    print("admitted %d refused %d" % (len(held), refused), flush=True)
+    while not os.path.exists(until):
+        time.sleep(0.05)
+    closed = sum(1 for c in held if c.closed(0.2))
+    print("closed %d" % closed, flush=True)
+
+
+def sc_tls_serve_until(port, certdir, name, src, until):
+    """GO over TLS from src, then a READ every 50 ms, each answered, until
+    the file until exists; prints how many."""
+    c, size, _ = ready(port, name, src or None, certdir)
+    c.s.settimeout(30)
+    print("holding", flush=True)
+    n = 0
+    while n < 3 or not os.path.exists(until):
+        c.req(CMD_READ, 4096 * (n % 64), 4096)
+        err, _, _ = c.simple(4096)
+        check(err == 0, "READ %d: error %d" % (n, err))
+        n += 1
+        time.sleep(0.05)
+    c.req(CMD_DISC, 0, 0)
+    print("answered", n, flush=True)
 
 
 def sc_list(port, *names):

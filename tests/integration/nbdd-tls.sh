@@ -45,9 +45,11 @@ assert_log "$T/nbdd.log" 'STARTTLS: 48 bytes of plaintext sent after it, before 
 $RAW "$port" tls-inject-late || fail "plaintext for a ClientHello"
 assert_log "$T/nbdd.log" 'TLS: TLS handshake failed: .*: closing'
 # Stalls, at once: the handshake timeout (-T 2) holds for TLS's too.
+# (A host has at most two connections in the handshake at once.)
 $RAW "$port" tls-stall 2 silent >"$T/stall1" 2>&1 & s1=$!
 $RAW "$port" tls-stall 2 partial >"$T/stall2" 2>&1 & s2=$!
-$RAW "$port" tls-stall-record "$C/abcd1234" jammy 2 >"$T/stall3" 2>&1 & s3=$!
+NBD_SRC=127.0.0.2 $RAW "$port" tls-stall-record "$C/abcd1234" jammy 2 \
+	>"$T/stall3" 2>&1 & s3=$!
 wait $s1 || fail "silent TLS handshake: $(cat "$T/stall1")"
 wait $s2 || fail "half a ClientHello: $(cat "$T/stall2")"
 wait $s3 || fail "a TLS record cut short: $(cat "$T/stall3")"
