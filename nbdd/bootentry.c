@@ -19,7 +19,7 @@ bootentry_image(void *ctx, const char *name, struct image_id *id)
 	if (type == BOOT_ENTRY_NONE)
 		return TLSAUTH_ENTRY_NONE;
 	if (type == BOOT_ENTRY_BROKEN)
-		return TLSAUTH_ENTRY_OTHER;
+		return TLSAUTH_ENTRY_BROKEN;
 	ok = fstat(fd, &st) == 0;
 	close(fd);
 	if (!ok || type == BOOT_ENTRY_DIR)

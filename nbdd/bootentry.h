@@ -9,7 +9,7 @@
 /* A tlsauth_lookup_fn; ctx points at the boot directory's descriptor
  * (an int). An entry pointing at "IMAGE#N" names IMAGE. A broken entry
  * (dangling, a FIFO, an image nbdd's user cannot open: bootdir.h) is
- * OTHER, not NONE: it is there, so the identity it names must not fall
+ * BROKEN, not NONE: it is there, so the identity it names must not fall
  * back to what default boots, as tftpd and dhcpproxyd refuse that Pi. */
 enum tlsauth_entry bootentry_image(void *ctx, const char *name,
     struct image_id *id);

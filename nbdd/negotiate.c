@@ -7,10 +7,13 @@
  * only plaintext there can be is what waits in the socket, and that is
  * thrown away unread. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "common/bootdir.h"
 #include "common/log.h"
 #include "nbdd/conn.h"
 #include "nbdd/handshake.h"
@@ -88,6 +91,23 @@ open_status(enum export_status st)
 	}
 }
 
+/* Why a boot entry is broken (its target and the error), for the log
+ * only: the client is told that it is, not where it points. */
+static void
+log_broken_entry(struct conn *c, const char *name)
+{
+	char why[PATH_MAX + 256];
+	int fd;
+
+	if (bootdir_open(c->ctx->bootfd, name, strlen(name), &fd, NULL, why,
+	    sizeof(why)) != BOOT_ENTRY_BROKEN) {
+		if (fd != -1)
+			close(fd);
+		return;		/* mended since */
+	}
+	log_warn("%s: broken boot entry %s", c->peer, why);
+}
+
 /* Over TLS, whether the client's identity may open the export now open
  * in c->ex (tlsauth.h): 1, or 0 with the rule's reason in why. */
 static int
@@ -103,6 +123,9 @@ identity_may_open(struct conn *c, char *why, size_t whylen)
 	    TLSAUTH_OK)
 		return 1;
 	(void)tlsauth_describe(rule, who, why, whylen);
+	if (rule == TLSAUTH_ENTRY_IS_BROKEN || rule == TLSAUTH_DEFAULT_IS_BROKEN)
+		log_broken_entry(c, rule == TLSAUTH_ENTRY_IS_BROKEN ? who :
+		    TLSAUTH_DEFAULT_ENTRY);
 	return 0;
 }
 

@@ -26,13 +26,18 @@ static enum tlsauth_result
 by_entry(enum tlsauth_entry e, const struct image_id *entry_id,
     const struct image_id *export_id, enum tlsauth_rule allow,
     enum tlsauth_rule elsewhere, enum tlsauth_rule not_image,
-    enum tlsauth_rule *rule)
+    enum tlsauth_rule broken, enum tlsauth_rule *rule)
 {
 	if (e == TLSAUTH_ENTRY_IMAGE && same_image(entry_id, export_id)) {
 		*rule = allow;
 		return TLSAUTH_OK;
 	}
-	*rule = e == TLSAUTH_ENTRY_IMAGE ? elsewhere : not_image;
+	if (e == TLSAUTH_ENTRY_IMAGE)
+		*rule = elsewhere;
+	else if (e == TLSAUTH_ENTRY_BROKEN)
+		*rule = broken;
+	else
+		*rule = not_image;
 	return TLSAUTH_REFUSED;
 }
 
@@ -78,7 +83,8 @@ tlsauth_decide(const struct tlsauth_policy *p, const char *identity,
 	e = p->lookup(p->lookup_ctx, identity, &id);
 	if (e != TLSAUTH_ENTRY_NONE)
 		return by_entry(e, &id, export_id, TLSAUTH_ENTRY,
-		    TLSAUTH_ENTRY_ELSEWHERE, TLSAUTH_ENTRY_NOT_IMAGE, rule);
+		    TLSAUTH_ENTRY_ELSEWHERE, TLSAUTH_ENTRY_NOT_IMAGE,
+		    TLSAUTH_ENTRY_IS_BROKEN, rule);
 	/* No entry of its own: a Pi boots the default entry, so that is
 	 * the root it may have. Any other name (a laptop's) gets nothing
 	 * from default, as tftpd gives it nothing. */
@@ -93,7 +99,8 @@ tlsauth_decide(const struct tlsauth_policy *p, const char *identity,
 		return TLSAUTH_REFUSED;
 	}
 	return by_entry(e, &id, export_id, TLSAUTH_DEFAULT,
-	    TLSAUTH_DEFAULT_ELSEWHERE, TLSAUTH_DEFAULT_NOT_IMAGE, rule);
+	    TLSAUTH_DEFAULT_ELSEWHERE, TLSAUTH_DEFAULT_NOT_IMAGE,
+	    TLSAUTH_DEFAULT_IS_BROKEN, rule);
 }
 
 int
@@ -135,6 +142,10 @@ tlsauth_describe(enum tlsauth_rule rule, const char *identity, char *buf,
 	case TLSAUTH_ENTRY_NOT_IMAGE:
 		return snprintf(buf, len, "boot entry %s is not an image, and "
 		    "no export is named %s", id, id);
+	case TLSAUTH_ENTRY_IS_BROKEN:
+		return snprintf(buf, len, "boot entry %s is broken, so it "
+		    "boots nothing (nbdd's log says why), and no export is "
+		    "named %s", id, id);
 	case TLSAUTH_DEFAULT_ELSEWHERE:
 		return snprintf(buf, len, "identity %s has no boot entry, the "
 		    "default entry points at another image, and no export is "
@@ -143,6 +154,10 @@ tlsauth_describe(enum tlsauth_rule rule, const char *identity, char *buf,
 		return snprintf(buf, len, "identity %s has no boot entry, the "
 		    "default entry is not an image, and no export is named %s",
 		    id, id);
+	case TLSAUTH_DEFAULT_IS_BROKEN:
+		return snprintf(buf, len, "identity %s has no boot entry, the "
+		    "default entry is broken (nbdd's log says why), and no "
+		    "export is named %s", id, id);
 	case TLSAUTH_NO_ENTRY:
 		return snprintf(buf, len, "identity %s has no boot entry, "
 		    "there is no default entry, and no export is named %s", id,

@@ -46,8 +46,10 @@ enum tlsauth_entry {
 	TLSAUTH_ENTRY_IMAGE,	/* an image file or block device: *id set */
 	TLSAUTH_ENTRY_OTHER,	/* there, but not an image (a directory of
 				 * boot files) */
-	TLSAUTH_ENTRY_NONE,	/* no such entry, or one nothing would boot
-				 * from (dangling, a FIFO) */
+	TLSAUTH_ENTRY_BROKEN,	/* there, but it boots nothing (dangling, a
+				 * FIFO, an image nbdd's user cannot open):
+				 * never a reason to fall back to default */
+	TLSAUTH_ENTRY_NONE,	/* no such entry */
 };
 
 /* Looks up the boot entry NAME (a plain name) and says what it is. */
@@ -79,8 +81,10 @@ enum tlsauth_rule {
 	TLSAUTH_BAD_IDENTITY,		/* not a plain name: matches nothing */
 	TLSAUTH_ENTRY_ELSEWHERE,	/* its entry points at another image */
 	TLSAUTH_ENTRY_NOT_IMAGE,	/* its entry is a directory */
+	TLSAUTH_ENTRY_IS_BROKEN,	/* its entry is broken */
 	TLSAUTH_DEFAULT_ELSEWHERE,	/* no entry; default points elsewhere */
 	TLSAUTH_DEFAULT_NOT_IMAGE,	/* no entry; default is a directory */
+	TLSAUTH_DEFAULT_IS_BROKEN,	/* no entry; default is broken */
 	TLSAUTH_NO_ENTRY,		/* neither an entry nor a default */
 	TLSAUTH_NOT_A_PI,		/* no entry, and not named like a Pi:
 					 * default is not its */

@@ -153,7 +153,9 @@ wait_port tcp "$NPORT"
 $NBDRAW "$NPORT" tls-go "$TLS_CLIENT/abcd1234" lab "" ok >/dev/null ||
 	fail "a Pi without an entry could not open what default boots"
 $NBDRAW "$NPORT" tls-go "$TLS_CLIENT/dc-a6-32-01-36-c2" lab "" \
-	"refused:boot entry dc-a6-32-01-36-c2 is not an image" >"$T/go.out" ||
+	"refused:boot entry dc-a6-32-01-36-c2 is broken" >"$T/go.out" ||
 	fail "a Pi whose entry is broken opened what default boots: $(cat "$T/go.out")"
+# The client is told that its entry is broken; the log says where it points.
+assert_log "$T/nbdd.log" "broken boot entry dc-a6-32-01-36-c2 -> \.\./pi-05\.img\.gone: No such file or directory"
 stop_pid "$NBDD_PID"
 echo ok

@@ -98,11 +98,11 @@ START_TEST(broken_entry_never_opens_default)
 	/* ...a Pi whose entry is there but broken does not. */
 	for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
 		ck_assert_int_eq(bootentry_image(&bootfd, broken[i], &id),
-		    TLSAUTH_ENTRY_OTHER);
+		    TLSAUTH_ENTRY_BROKEN);
 		ck_assert_msg(decide(broken[i], "lab.img", &rule) ==
 		    TLSAUTH_REFUSED, "%s opened what default boots",
 		    broken[i]);
-		ck_assert_int_eq(rule, TLSAUTH_ENTRY_NOT_IMAGE);
+		ck_assert_int_eq(rule, TLSAUTH_ENTRY_IS_BROKEN);
 	}
 	/* A good entry still opens its own image. */
 	ck_assert_int_eq(decide("aaaa0006", "pi-05.img", &rule), TLSAUTH_OK);
@@ -112,6 +112,7 @@ START_TEST(broken_entry_never_opens_default)
 	ck_assert_int_eq(symlinkat("../gone.img", bootfd, "default"), 0);
 	ck_assert_int_eq(decide("aaaa0009", "lab.img", &rule),
 	    TLSAUTH_REFUSED);
+	ck_assert_int_eq(rule, TLSAUTH_DEFAULT_IS_BROKEN);
 }
 END_TEST
 
@@ -129,7 +130,7 @@ START_TEST(unreadable_image_never_opens_default)
 		if (geteuid() == 0 && setresuid(65534, 65534, 65534) == -1)
 			_exit(10);
 		if (bootentry_image(&bootfd, "aaaa0006", &id) !=
-		    TLSAUTH_ENTRY_OTHER)
+		    TLSAUTH_ENTRY_BROKEN)
 			_exit(11);
 		if (decide("aaaa0006", "lab.img", &rule) != TLSAUTH_REFUSED)
 			_exit(12);

@@ -20,7 +20,7 @@
 
 /* --- a fake boot directory ------------------------------------------- */
 
-enum fake_state { F_NONE, F_DIR, F_SAME, F_OTHER, F_STATES };
+enum fake_state { F_NONE, F_DIR, F_SAME, F_OTHER, F_BROKEN, F_STATES };
 
 static const struct image_id export_id = { 8, 1234 };
 static const struct image_id other_id = { 8, 999 };
@@ -39,6 +39,8 @@ fake_state_entry(enum fake_state st, struct image_id *id)
 	switch (st) {
 	case F_DIR:
 		return TLSAUTH_ENTRY_OTHER;
+	case F_BROKEN:
+		return TLSAUTH_ENTRY_BROKEN;
 	case F_SAME:
 		*id = export_id;
 		return TLSAUTH_ENTRY_IMAGE;
@@ -91,12 +93,14 @@ expected(enum fake_state entry, enum fake_state dflt,
 		[F_DIR] = TLSAUTH_ENTRY_NOT_IMAGE,
 		[F_SAME] = TLSAUTH_ENTRY,
 		[F_OTHER] = TLSAUTH_ENTRY_ELSEWHERE,
+		[F_BROKEN] = TLSAUTH_ENTRY_IS_BROKEN,
 	};
 	static const enum tlsauth_rule by_default[F_STATES] = {
 		[F_NONE] = TLSAUTH_NO_ENTRY,
 		[F_DIR] = TLSAUTH_DEFAULT_NOT_IMAGE,
 		[F_SAME] = TLSAUTH_DEFAULT,
 		[F_OTHER] = TLSAUTH_DEFAULT_ELSEWHERE,
+		[F_BROKEN] = TLSAUTH_DEFAULT_IS_BROKEN,
 	};
 
 	*rule = entry != F_NONE ? by_entry[entry] : by_default[dflt];
@@ -449,9 +453,9 @@ START_TEST(bootentry_lookups)
 	    TLSAUTH_ENTRY_OTHER);
 	/* There but broken: never "no entry" (nbdd_bootentry_test). */
 	ck_assert_int_eq(bootentry_image(&bootfd, "dangling", &id),
-	    TLSAUTH_ENTRY_OTHER);
+	    TLSAUTH_ENTRY_BROKEN);
 	ck_assert_int_eq(bootentry_image(&bootfd, "fifo", &id),
-	    TLSAUTH_ENTRY_OTHER);
+	    TLSAUTH_ENTRY_BROKEN);
 	ck_assert_int_eq(bootentry_image(&bootfd, "12345678", &id),
 	    TLSAUTH_ENTRY_NONE);
 	ck_assert_int_eq(bootentry_image(&bootfd, "default", &id),
