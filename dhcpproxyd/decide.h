@@ -66,6 +66,8 @@ struct decision {
 	/* "abcd1234 dc:a6:32:01:36:c2" or "dc:a6:32:01:36:c2". */
 	char who[SERIAL_LEN + 1 + MAC_NAME_LEN + 1];
 	char why[128];			/* the reason when not answering */
+	/* Ignored because no entry names it: a machine to enrol (-U). */
+	int no_entry;
 };
 
 struct client_slot {
