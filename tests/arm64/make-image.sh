@@ -1,0 +1,123 @@
+#!/bin/bash
+# Builds a Debian arm64 Raspberry Pi image from Debian's own packages, as
+# Debian's raspi images (raspi.debian.net, salsa raspi-team/image-specs)
+# are made, for the arm64 guest test (tests/integration/prep-arm64.sh):
+#
+#   MBR
+#   partition 1  FAT32 "RASPIFIRM"  what raspi-firmware's hooks put in
+#                                   /boot/firmware: firmware, device trees,
+#                                   vmlinuz-VERSION, initrd.img-VERSION,
+#                                   config.txt and cmdline.txt
+#   partition 2  ext4 "RASPIROOT"   bookworm (minbase, systemd, udev,
+#                                   linux-image-arm64, raspi-firmware,
+#                                   initramfs-tools), no nbd-client
+#
+# fstab and /etc/default/raspi-firmware name the partitions by label, as
+# the image-specs do; cmdline.txt is the one raspi-firmware's kernel hook
+# writes. The image has no nbd-client: netboot-prep must add it. Beside
+# it, debs/ holds the arm64 nbd-client and the packages it needs that the
+# image lacks, for netboot-prep --deb (so that a test run needs no
+# network once the image is built), and root-check.service, a unit the
+# guest runs after booting to report what it sees and power off.
+#
+# Needs root, mmdebstrap, qemu-user-static with binfmt_misc (an arm64
+# host needs neither), mtools, dosfstools, e2fsprogs, fdisk. Everything
+# the Pi runs is emulated, so the build takes many minutes; the result is
+# cached in OUTDIR keyed by this script's contents (older images there
+# are removed), and a second run only prints the path.
+#
+# Debian's default initramfs (MODULES=most) takes 20 minutes and more to
+# build under emulation, MODULES=list about half of that; the image uses
+# list, naming the virtual board's bus drivers that "most" would have
+# brought (a Pi's are built into its kernel). Nothing else differs.
+#
+# usage: tests/arm64/make-image.sh OUTDIR     prints the path of the image
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+out=${1:?usage: make-image.sh OUTDIR}
+SUITE=bookworm
+MIRROR=${ARM64_MIRROR:-http://deb.debian.org/debian}
+
+key=$(cat "$here/make-image.sh" "$here/root-check" "$here/root-check.service" |
+	sha256sum | cut -c1-12)
+dir=$out/$SUITE-$key
+img=$dir/raspi.img
+if [ -s "$img" ] && [ -e "$dir/ok" ]; then
+	echo "$img"
+	exit 0
+fi
+
+die() { echo "make-image: $*" >&2; exit 1; }
+for c in mmdebstrap mkfs.vfat mcopy mkfs.ext4 sfdisk; do
+	command -v "$c" >/dev/null || die "$c not installed (tests/deps.sh)"
+done
+if [ "$(dpkg --print-architecture)" != arm64 ]; then
+	[ -e /proc/sys/fs/binfmt_misc/status ] ||
+		die "binfmt_misc is not mounted: mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc"
+	[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] ||
+		die "no binfmt_misc entry qemu-aarch64: install qemu-user-static, or register /usr/lib/binfmt.d/qemu-aarch64.conf"
+fi
+
+mkdir -p "$out"
+work=$(mktemp -d "$out/.build.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+root=$work/root
+
+start=$(date +%s)
+echo "make-image: mmdebstrap arm64 $SUITE (emulated; many minutes)" >&2
+# setup: the initramfs configuration and raspi-firmware's defaults exist
+# before the packages that read them are configured.
+mmdebstrap --arch=arm64 --variant=minbase --components=main,non-free-firmware \
+	--include=systemd-sysv,udev,kmod,initramfs-tools,linux-image-arm64,raspi-firmware,e2fsprogs,zstd \
+	--dpkgopt=force-confold \
+	--setup-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" "$1/etc/default" "$1/boot/firmware"' \
+	--setup-hook='printf "MODULES=list\n" > "$1/etc/initramfs-tools/conf.d/modules-list.conf"' \
+	--setup-hook='mkdir -p "$1/etc/initramfs-tools" && printf "virtio_pci\nvirtio_mmio\n" > "$1/etc/initramfs-tools/modules"' \
+	--customize-hook='sed -i "s/^#\?ROOTPART=.*/ROOTPART=LABEL=RASPIROOT/" "$1/etc/default/raspi-firmware"' \
+	--customize-hook='grep -q "^ROOTPART=LABEL=RASPIROOT" "$1/etc/default/raspi-firmware"' \
+	--customize-hook='chroot "$1" /etc/kernel/postinst.d/z50-raspi-firmware "$(ls "$1"/lib/modules | sort -V | tail -1)"' \
+	--customize-hook="mkdir -p $work/debs && chroot \"\$1\" apt-get install -y -q --download-only nbd-client >&2 && cp \"\$1\"/var/cache/apt/archives/*.deb $work/debs/" \
+	"$SUITE" "$root" "$MIRROR" >&2 || die "mmdebstrap failed"
+echo "make-image: root built in $(( $(date +%s) - start )) s" >&2
+
+printf 'LABEL=RASPIROOT / ext4 rw 0 1\nLABEL=RASPIFIRM /boot/firmware vfat rw 0 2\n' > "$root/etc/fstab"
+echo raspi > "$root/etc/hostname"
+install -m 755 "$here/root-check" "$root/usr/local/sbin/root-check"
+install -m 644 "$here/root-check.service" "$root/etc/systemd/system/root-check.service"
+ln -s /etc/systemd/system/root-check.service "$root/etc/systemd/system/multi-user.target.wants/root-check.service"
+passwd -R "$root" -d root >/dev/null 2>&1 || true
+
+# The boot partition gets what the hooks left in /boot/firmware.
+fw=$work/firmware
+mv "$root/boot/firmware" "$fw"
+mkdir "$root/boot/firmware"
+ls "$fw" > "$work/fw.list"
+grep -q '^cmdline.txt$' "$work/fw.list" || die "raspi-firmware wrote no cmdline.txt"
+grep -q '^initrd.img-' "$work/fw.list" || die "no initrd.img-VERSION in /boot/firmware"
+
+fat_mib=256
+root_mib=$(( $(du -sm "$root" | cut -f1) * 13 / 10 + 64 ))
+img_mib=$(( 4 + fat_mib + root_mib ))
+truncate -s "${img_mib}M" "$work/raspi.img"
+sfdisk -q "$work/raspi.img" <<PT
+label: dos
+start=4MiB, size=${fat_mib}MiB, type=c
+start=$(( 4 + fat_mib ))MiB, type=83
+PT
+mkfs.vfat -F 32 -n RASPIFIRM --offset $(( 4 * 2048 )) "$work/raspi.img" $(( fat_mib * 1024 )) >/dev/null
+mcopy -s -i "$work/raspi.img@@4M" "$fw"/* ::/
+mkfs.ext4 -q -F -L RASPIROOT -d "$root" "$work/root.ext4" "${root_mib}M"
+dd if="$work/root.ext4" of="$work/raspi.img" bs=1M seek=$(( 4 + fat_mib )) conv=notrunc,sparse status=none
+
+for old in "$out"/*/raspi.img; do
+	[ -e "$old" ] && [ "$old" != "$img" ] && rm -rf "$(dirname "$old")"
+done
+rm -rf "$dir"
+mkdir -p "$dir"
+mv "$work/debs" "$dir/debs"
+cp "$fw/cmdline.txt" "$dir/cmdline.txt.orig"
+mv "$work/raspi.img" "$img"
+touch "$dir/ok"
+echo "make-image: built $img ($img_mib MiB) in $(( $(date +%s) - start )) s" >&2
+echo "$img"
