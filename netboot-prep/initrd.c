@@ -180,16 +180,21 @@ read_initrd(struct prep *p, const char *fname, struct initrd *r)
 			const char *argv[] = { tool, "-dc", NULL };
 			struct run_io io = { .in = r->raw + off, .out_fd = -1 };
 
-			/* Padding after the stream is the kernel's to skip. */
-			while (clen > 0 && r->raw[off + clen - 1] == 0)
-				clen--;
 			io.inlen = clen;
 			if (r->nplain == 4)
 				prep_fail(p, "nbd-client", "%s: too many "
 				    "compressed archives", fname);
-			if (run(argv, &io, why, sizeof(why)) == -1)
-				prep_fail(p, "nbd-client", "%s: %s data: %s "
-				    "(is %s installed?)", fname, comp, why, tool);
+			/* Zeros after the stream are the kernel's to skip,
+			 * and some decompressors' to refuse. */
+			if (run(argv, &io, why, sizeof(why)) == -1) {
+				while (clen > 0 && r->raw[off + clen - 1] == 0)
+					clen--;
+				io.inlen = clen;
+				if (clen == end - off || run(argv, &io, why,
+				    sizeof(why)) == -1)
+					prep_fail(p, "nbd-client", "%s: %s data: "
+					    "%s", fname, comp, why);
+			}
 			r->plain[r->nplain++] = io.out;
 			if (parse_archives(p, r, io.out, io.outlen) < 0)
 				prep_fail(p, "nbd-client", "%s: a damaged cpio "
@@ -208,10 +213,6 @@ read_initrd(struct prep *p, const char *fname, struct initrd *r)
 		r->plain[r->nplain++] = io.out;
 		parse_archives(p, r, io.out, io.outlen);
 	}
-	/* Later archives win, as in the kernel: keep the last of a name. */
-	for (size_t i = 0; i < r->n; i++)
-		for (size_t j = i + 1; j < r->n && 0; j++)
-			;
 	qsort(r->e, r->n, sizeof(*r->e), ientry_cmp);
 	for (size_t i = 0; i < r->n; i++) {
 		const char *n = r->e[i].name, *m = NULL;
@@ -391,11 +392,11 @@ add_program(struct prep *p, struct initrd *r, struct adds *a,
 		}
 		for (size_t i = 0; i < d.nneeded; i++) {
 			const char *dirs[] = { "/lib/", "/usr/lib/", "/lib/",
-			    "/usr/lib/" };
+			    "/usr/lib/", "/lib64/", "/usr/lib64/" };
 			char path[PATH_MAX];
 			int found = 0, dup = 0;
 
-			for (int k = 0; k < 4 && !found; k++) {
+			for (int k = 0; k < 6 && !found; k++) {
 				if (k < 2)
 					snprintf(path, sizeof(path), "%s%s/%s",
 					    dirs[k], triplet(d.machine, d.is64),
@@ -489,7 +490,7 @@ write_tree_file(const char *base, const char *rel, const void *data,
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", base, rel);
-	for (s = path + strlen(base) + 1; (s = strchr(s, '/')) != NULL; s++) {
+	for (s = path + 1; (s = strchr(s, '/')) != NULL; s++) {
 		*s = '\0';
 		if (mkdir(path, 0755) == -1 && errno != EEXIST)
 			return -1;
@@ -969,7 +970,9 @@ initrd_prepare(struct prep *p, char names[][FAT_FILE_NAME], size_t n)
 		    (uint8_t *)order, strlen(order));
 		add_modules(p, &r, &a);
 		gz = make_archive(p, &r, &a, &gzlen);
-		nlen = ((r.orig_len + 3) & ~(size_t)3) + gzlen;
+		/* The kernel needs no alignment before a compressed
+		 * archive (init/initramfs.c), only before a plain one. */
+		nlen = r.orig_len + gzlen;
 		if ((nb = calloc(1, nlen)) == NULL)
 			prep_fail(p, "nbd-client", "out of memory");
 		memcpy(nb, r.raw, r.orig_len);

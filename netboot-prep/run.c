@@ -108,6 +108,9 @@ run(const char *const argv[], struct run_io *io, char *why, size_t whylen)
 		close(pin[0]);
 	if (pout[1] >= 0)
 		close(pout[1]);
+	/* Never block on the child's stdin while it waits for us to read. */
+	if (pin[1] >= 0)
+		(void)fcntl(pin[1], F_SETFL, O_NONBLOCK);
 	if (pin[1] >= 0 && io->inlen == 0) {
 		close(pin[1]);
 		pin[1] = -1;
@@ -183,6 +186,8 @@ run(const char *const argv[], struct run_io *io, char *why, size_t whylen)
 			if (chunk > 65536)
 				chunk = 65536;
 			n = write(pin[1], (const uint8_t *)io->in + inoff, chunk);
+			if (n == -1 && (errno == EAGAIN || errno == EINTR))
+				continue;
 			if (n <= 0) {
 				close(pin[1]);
 				pin[1] = -1;
