@@ -41,6 +41,12 @@ MIRROR=${ARM64_MIRROR:-http://deb.debian.org/debian}
 
 key=$(cat "$here/make-image.sh" "$here/root-check" "$here/root-check.service" |
 	sha256sum | cut -c1-12)
+# The root file system alone (the long part) is kept apart, keyed by the
+# mmdebstrap command below, so that a change to the assembly does not
+# build it again.
+rootkey=$(sed -n '/^mmdebstrap /,/>&2 ||/p' "$here/make-image.sh" | sha256sum | cut -c1-12)
+roottar=$out/root-$SUITE-$rootkey.tar
+debs=$out/debs-$SUITE-$rootkey
 dir=$out/$SUITE-$key
 img=$dir/raspi.img
 if [ -s "$img" ] && [ -e "$dir/ok" ]; then
@@ -65,21 +71,35 @@ trap 'rm -rf "$work"' EXIT
 root=$work/root
 
 start=$(date +%s)
-echo "make-image: mmdebstrap arm64 $SUITE (emulated; many minutes)" >&2
-# setup: the initramfs configuration and raspi-firmware's defaults exist
-# before the packages that read them are configured.
+if [ ! -s "$roottar" ]; then
+	echo "make-image: mmdebstrap arm64 $SUITE (emulated; many minutes)" >&2
+	debs_tmp=$out/.debs.tmp
+	rm -rf "$debs_tmp" "$out/.root.tmp" "$out/.root.tmp.tar"
+	mkdir -p "$debs_tmp"
+	# setup: the initramfs configuration exists before the packages
+	# that read it are configured.
 mmdebstrap --arch=arm64 --variant=minbase --components=main,non-free-firmware \
 	--include=systemd-sysv,udev,kmod,initramfs-tools,linux-image-arm64,raspi-firmware,e2fsprogs,zstd \
 	--dpkgopt=force-confold \
-	--setup-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" "$1/etc/default" "$1/boot/firmware"' \
+	--setup-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" "$1/boot/firmware"' \
 	--setup-hook='printf "MODULES=list\n" > "$1/etc/initramfs-tools/conf.d/modules-list.conf"' \
-	--setup-hook='mkdir -p "$1/etc/initramfs-tools" && printf "virtio_pci\nvirtio_mmio\n" > "$1/etc/initramfs-tools/modules"' \
+	--setup-hook='printf "virtio_pci\nvirtio_mmio\n" > "$1/etc/initramfs-tools/modules"' \
 	--customize-hook='sed -i "s/^#\?ROOTPART=.*/ROOTPART=LABEL=RASPIROOT/" "$1/etc/default/raspi-firmware"' \
 	--customize-hook='grep -q "^ROOTPART=LABEL=RASPIROOT" "$1/etc/default/raspi-firmware"' \
 	--customize-hook='chroot "$1" /etc/kernel/postinst.d/z50-raspi-firmware "$(ls "$1"/lib/modules | sort -V | tail -1)"' \
-	--customize-hook="mkdir -p $work/debs && chroot \"\$1\" apt-get install -y -q --download-only nbd-client >&2 && cp \"\$1\"/var/cache/apt/archives/*.deb $work/debs/" \
-	"$SUITE" "$root" "$MIRROR" >&2 || die "mmdebstrap failed"
-echo "make-image: root built in $(( $(date +%s) - start )) s" >&2
+	--customize-hook="chroot \"\$1\" apt-get install -y -q --download-only nbd-client >&2 && cp \"\$1\"/var/cache/apt/archives/*.deb $debs_tmp/" \
+	"$SUITE" "$out/.root.tmp" "$MIRROR" >&2 || die "mmdebstrap failed"
+	tar -C "$out/.root.tmp" --numeric-owner -cf "$out/.root.tmp.tar" . ||
+		die "tar of the root failed"
+	rm -rf "$out/.root.tmp"
+	# Roots and packages of older versions of this script go.
+	rm -rf "$out"/root-*.tar "$out"/debs-*
+	mv "$debs_tmp" "$debs"
+	mv "$out/.root.tmp.tar" "$roottar"
+	echo "make-image: root built in $(( $(date +%s) - start )) s" >&2
+fi
+mkdir -p "$root"
+tar -C "$root" --numeric-owner -xf "$roottar"
 
 printf 'LABEL=RASPIROOT / ext4 rw 0 1\nLABEL=RASPIFIRM /boot/firmware vfat rw 0 2\n' > "$root/etc/fstab"
 echo raspi > "$root/etc/hostname"
@@ -105,8 +125,8 @@ label: dos
 start=4MiB, size=${fat_mib}MiB, type=c
 start=$(( 4 + fat_mib ))MiB, type=83
 PT
-mkfs.vfat -F 32 -n RASPIFIRM --offset $(( 4 * 2048 )) "$work/raspi.img" $(( fat_mib * 1024 )) >/dev/null
-mcopy -s -i "$work/raspi.img@@4M" "$fw"/* ::/
+mkfs.vfat -F 32 -S 512 -s 1 -n RASPIFIRM --offset $(( 4 * 2048 )) "$work/raspi.img" $(( fat_mib * 1024 )) >/dev/null 2>&1
+mcopy -s -i "$work/raspi.img@@$(( 4 << 20 ))" "$fw"/* ::/
 mkfs.ext4 -q -F -L RASPIROOT -d "$root" "$work/root.ext4" "${root_mib}M"
 dd if="$work/root.ext4" of="$work/raspi.img" bs=1M seek=$(( 4 + fat_mib )) conv=notrunc,sparse status=none
 
@@ -115,7 +135,7 @@ for old in "$out"/*/raspi.img; do
 done
 rm -rf "$dir"
 mkdir -p "$dir"
-mv "$work/debs" "$dir/debs"
+cp -a "$debs" "$dir/debs"
 cp "$fw/cmdline.txt" "$dir/cmdline.txt.orig"
 mv "$work/raspi.img" "$img"
 touch "$dir/ok"
