@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -20,6 +21,24 @@
 #include "prep.h"
 
 #define UNKNOWN_DEFAULT	"/run/dhcpproxyd/unknown"
+
+/* The preparation under way, for the signal handler alone: an
+ * interrupted run must not leave the image's root mounted or a loop
+ * device attached. */
+static struct prep *interrupted_prep;
+
+static void
+on_signal(int sig)
+{
+	static const char msg[] = "netboot-prep: interrupted: undoing the "
+	    "work\n";
+
+	(void)!write(2, msg, sizeof(msg) - 1);
+	signal(sig, SIG_DFL);
+	if (interrupted_prep != NULL)
+		prep_cleanup(interrupted_prep);
+	_exit(128 + sig);
+}
 
 static void
 usage(FILE *f)
@@ -294,6 +313,10 @@ main(int argc, char *argv[])
 	    NULL)
 		log_fatal("no IPv4 address on this server to put in nbdroot=: "
 		    "give the Pis' server with -s");
+	interrupted_prep = &p;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 	step_check(&p);
 	step_copy(&p);
 	step_partitions(&p);
