@@ -32,6 +32,8 @@ fstab_rewrite(const char *in, size_t len, int root_part, int boot_part,
 	memset(rep, 0, sizeof(*rep));
 	if (outlen)
 		out[0] = '\0';
+	if (memchr(in, '\0', len) != NULL)
+		return FSTAB_BAD;
 	while (i < len) {
 		const char *line = in + i, *nl = memchr(line, '\n', len - i);
 		size_t ll = nl ? (size_t)(nl - line) : len - i;

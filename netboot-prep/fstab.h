@@ -21,6 +21,7 @@ enum fstab_result {
 	FSTAB_OK,
 	FSTAB_TOO_LONG,
 	FSTAB_NO_ROOT,		/* no line mounts "/" */
+	FSTAB_BAD,		/* a NUL byte: not a text file */
 };
 
 enum fstab_result fstab_rewrite(const char *in, size_t len, int root_part,

@@ -44,6 +44,8 @@ shvar_set(const char *in, size_t len, const char *var, const char *value,
 	size_t i = 0, pos = 0;
 	int done = 0, live, n;
 
+	if (memchr(in, '\0', len) != NULL)
+		return -1;
 	n = snprintf(mine, sizeof(mine), "%s=\"%s\"", var, value);
 	if (n < 0 || (size_t)n >= sizeof(mine))
 		return -1;

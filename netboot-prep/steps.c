@@ -100,6 +100,7 @@ step_cmdline(struct prep *p)
 			prep_fail(p, "cmdline", "/etc/default/raspi-firmware: "
 			    "%s", strerror(errno));
 		nbd_partition(p->root.number, dev);
+		snprintf(why, sizeof(why), "not a text file, or too long");
 		if (shvar_set((char *)def, dl, "ROOTPART", dev, buf, 65536) ==
 		    -1 || root_write_file(p, "/etc/default/raspi-firmware",
 		    buf, strlen(buf), 0644, why, sizeof(why)) == -1)
@@ -146,6 +147,9 @@ step_fstab(struct prep *p)
 	case FSTAB_NO_ROOT:
 		prep_fail(p, "fstab", "/etc/fstab has no line for \"/\": "
 		    "not the root file system of a Pi image");
+	case FSTAB_BAD:
+		prep_fail(p, "fstab", "/etc/fstab holds a NUL byte: not a "
+		    "text file");
 	}
 	free(in);
 	if (rep.boot_line == 0)

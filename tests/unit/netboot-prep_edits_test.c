@@ -165,6 +165,11 @@ START_TEST(fstab_no_root)
 	ck_assert_int_eq(rep.boot_line, 0);
 	ck_assert_int_eq(fstab_rewrite("LABEL=r / ext4 rw 0 1\n", 22, 2, 1,
 	    out, 10, &rep), FSTAB_TOO_LONG);
+	/* A NUL would cut the file short when it is written back. */
+	ck_assert_int_eq(fstab_rewrite("LABEL=r / ext4\0 rw 0 1\n", 23, 2, 1,
+	    out, sizeof(out), &rep), FSTAB_BAD);
+	ck_assert_int_eq(shvar_set("A=1\0\n", 5, "ROOTPART", "x", out,
+	    sizeof(out)), -1);
 }
 END_TEST
 
