@@ -86,7 +86,6 @@ mmdebstrap --arch=arm64 --variant=minbase --components=main,non-free-firmware \
 	--setup-hook='printf "virtio_pci\nvirtio_mmio\n" > "$1/etc/initramfs-tools/modules"' \
 	--customize-hook='sed -i "s/^#\?ROOTPART=.*/ROOTPART=LABEL=RASPIROOT/" "$1/etc/default/raspi-firmware"' \
 	--customize-hook='grep -q "^ROOTPART=LABEL=RASPIROOT" "$1/etc/default/raspi-firmware"' \
-	--customize-hook='chroot "$1" /etc/kernel/postinst.d/z50-raspi-firmware "$(ls "$1"/lib/modules | sort -V | tail -1)"' \
 	--customize-hook="chroot \"\$1\" apt-get install -y -q --download-only nbd-client >&2 && cp \"\$1\"/var/cache/apt/archives/*.deb $debs_tmp/" \
 	"$SUITE" "$out/.root.tmp" "$MIRROR" >&2 || die "mmdebstrap failed"
 	tar -C "$out/.root.tmp" --numeric-owner -cf "$out/.root.tmp.tar" . ||
@@ -100,6 +99,22 @@ mmdebstrap --arch=arm64 --variant=minbase --components=main,non-free-firmware \
 fi
 mkdir -p "$root"
 tar -C "$root" --numeric-owner -xf "$roottar"
+# raspi-firmware's kernel hook as a kernel install runs it, now that
+# ROOTPART is set: kernel, initramfs and device trees into /boot/firmware,
+# config.txt and cmdline.txt written from /etc/default/raspi-firmware.
+mount -t proc proc "$root/proc"
+DEB_MAINT_PARAMS=configure chroot "$root" /etc/kernel/postinst.d/z50-raspi-firmware >&2 ||
+	{ umount "$root/proc"; die "raspi-firmware's kernel hook failed"; }
+umount "$root/proc"
+# The packages nbd-client needs that the image lacks (apt's cache held
+# every package mmdebstrap installed).
+mkdir -p "$work/debs"
+for d in "$debs"/*.deb; do
+	pkg=$(dpkg-deb -f "$d" Package)
+	dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${Status}' "$pkg" 2>/dev/null |
+		grep -q ' installed$' || cp "$d" "$work/debs/"
+done
+ls "$work/debs"/nbd-client_*.deb >/dev/null 2>&1 || die "no nbd-client package among $debs"
 
 printf 'LABEL=RASPIROOT / ext4 rw 0 1\nLABEL=RASPIFIRM /boot/firmware vfat rw 0 2\n' > "$root/etc/fstab"
 echo raspi > "$root/etc/hostname"
@@ -135,7 +150,7 @@ for old in "$out"/*/raspi.img; do
 done
 rm -rf "$dir"
 mkdir -p "$dir"
-cp -a "$debs" "$dir/debs"
+mv "$work/debs" "$dir/debs"
 cp "$fw/cmdline.txt" "$dir/cmdline.txt.orig"
 mv "$work/raspi.img" "$img"
 touch "$dir/ok"
