@@ -112,3 +112,154 @@ order_with_nbd(const char *order, size_t len, char *out, size_t outlen)
 	out[pos] = '\0';
 	return 0;
 }
+
+void
+module_name(const char *path, size_t len, char *out, size_t outlen)
+{
+	const char *b = path;
+	size_t n, o = 0;
+
+	for (size_t i = 0; i < len; i++)
+		if (path[i] == '/')
+			b = path + i + 1;
+	n = len - (size_t)(b - path);
+	for (size_t i = 0; i + 2 < n; i++)
+		if (memcmp(b + i, ".ko", 3) == 0 && (i + 3 == n ||
+		    b[i + 3] == '.')) {
+			n = i;
+			break;
+		}
+	for (size_t i = 0; i < n && o + 1 < outlen; i++)
+		out[o++] = b[i] == '-' ? '_' : b[i];
+	if (outlen)
+		out[o] = '\0';
+}
+
+static int
+name_eq(const char *a, size_t al, const char *b)
+{
+	size_t bl = strlen(b);
+
+	if (al != bl)
+		return 0;
+	for (size_t i = 0; i < al; i++) {
+		char x = a[i] == '-' ? '_' : a[i], y = b[i] == '-' ? '_' : b[i];
+
+		if (x != y)
+			return 0;
+	}
+	return 1;
+}
+
+/* The words of a line after its first n (space-separated). */
+static void
+words_after(const char *l, size_t ll, int skip,
+    void (*cb)(void *ctx, const char *w, size_t wl), void *ctx)
+{
+	size_t j = 0;
+	int k = 0;
+
+	while (j < ll) {
+		size_t s;
+
+		while (j < ll && (l[j] == ' ' || l[j] == '\t'))
+			j++;
+		s = j;
+		while (j < ll && l[j] != ' ' && l[j] != '\t')
+			j++;
+		if (j == s)
+			break;
+		if (k++ < skip)
+			continue;
+		if ((j - s == 4 && memcmp(l + s, "pre:", 4) == 0) ||
+		    (j - s == 5 && memcmp(l + s, "post:", 5) == 0))
+			continue;
+		cb(ctx, l + s, j - s);
+	}
+}
+
+/* The second word of a line, and where it ends. */
+static int
+second_word(const char *l, size_t ll, const char *first, const char **w,
+    size_t *wl)
+{
+	size_t fl = strlen(first), j;
+
+	if (ll <= fl || memcmp(l, first, fl) != 0 || (l[fl] != ' ' &&
+	    l[fl] != '\t'))
+		return 0;
+	j = fl;
+	while (j < ll && (l[j] == ' ' || l[j] == '\t'))
+		j++;
+	*w = l + j;
+	while (j < ll && l[j] != ' ' && l[j] != '\t')
+		j++;
+	*wl = (size_t)(l + j - *w);
+	return *wl > 0;
+}
+
+void
+modules_softdeps(const char *softdep, size_t len, const char *name,
+    void (*cb)(void *ctx, const char *dep, size_t dlen), void *ctx)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		const char *l = softdep + i, *nl = memchr(l, '\n', len - i), *w;
+		size_t ll = nl ? (size_t)(nl - l) : len - i, wl;
+
+		i += ll + (nl ? 1 : 0);
+		if (second_word(l, ll, "softdep", &w, &wl) &&
+		    name_eq(w, wl, name))
+			words_after(l, ll, 2, cb, ctx);
+	}
+}
+
+void
+modules_resolve(const char *dep, size_t deplen, const char *alias,
+    size_t aliaslen, const char *name,
+    void (*cb)(void *ctx, const char *path, size_t plen), void *ctx)
+{
+	char target[128];
+	size_t i = 0;
+	int aliased = 0;
+
+	/* An alias first: "alias crc32c crc32c_generic". */
+	while (i < aliaslen) {
+		const char *l = alias + i, *nl = memchr(l, '\n', aliaslen - i);
+		const char *w, *m;
+		size_t ll = nl ? (size_t)(nl - l) : aliaslen - i, wl, ml, j;
+
+		i += ll + (nl ? 1 : 0);
+		if (!second_word(l, ll, "alias", &w, &wl) ||
+		    !name_eq(w, wl, name))
+			continue;
+		j = (size_t)(w + wl - l);
+		while (j < ll && (l[j] == ' ' || l[j] == '\t'))
+			j++;
+		m = l + j;
+		ml = ll - j;
+		if (ml == 0 || ml >= sizeof(target))
+			continue;
+		memcpy(target, m, ml);
+		target[ml] = '\0';
+		aliased = 1;
+		modules_resolve(dep, deplen, NULL, 0, target, cb, ctx);
+	}
+	if (aliased)
+		return;
+	i = 0;
+	while (i < deplen) {
+		const char *l = dep + i, *nl = memchr(l, '\n', deplen - i);
+		size_t ll = nl ? (size_t)(nl - l) : deplen - i;
+		const char *colon = memchr(l, ':', ll);
+		char mn[128];
+
+		i += ll + (nl ? 1 : 0);
+		if (colon == NULL)
+			continue;
+		module_name(l, (size_t)(colon - l), mn, sizeof(mn));
+		if (name_eq(mn, strlen(mn), name))
+			cb(ctx, l, (size_t)(colon - l));
+	}
+}

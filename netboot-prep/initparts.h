@@ -18,6 +18,22 @@ int net_module_excluded(const char *rel);
 int modules_dep_of(const char *dep, size_t len, const char *module,
     void (*cb)(void *ctx, const char *path, size_t plen), void *ctx);
 
+/* A module's name from its path: "kernel/fs/ext4/ext4.ko.xz" gives
+ * "ext4", with '-' as '_' as modprobe compares them. */
+void module_name(const char *path, size_t len, char *out, size_t outlen);
+
+/* The modules a module wants loaded with it but does not link against
+ * (modules.softdep: "softdep ext4 pre: crypto-crc32c"): cb gets each
+ * name or alias. */
+void modules_softdeps(const char *softdep, size_t len, const char *name,
+    void (*cb)(void *ctx, const char *dep, size_t dlen), void *ctx);
+
+/* The path modules.dep gives a module name or an alias of modules.alias
+ * ("alias crypto-crc32c crc32c_generic"); cb gets each. */
+void modules_resolve(const char *dep, size_t deplen, const char *alias,
+    size_t aliaslen, const char *name,
+    void (*cb)(void *ctx, const char *path, size_t plen), void *ctx);
+
 /* scripts/local-top/ORDER with nbd first: initramfs-tools runs a
  * directory's scripts in the order that file gives, so a script that
  * is not in it does not run. Any nbd line already there is dropped.

@@ -453,6 +453,25 @@ mod_dep_cb(void *ctx, const char *path, size_t len)
 	mod_push(ctx, path, len);
 }
 
+struct softwalk {
+	struct modwalk *w;
+	const char *dep;
+	size_t deplen;
+	const char *alias;
+	size_t aliaslen;
+};
+
+static void
+soft_cb(void *ctx, const char *name, size_t len)
+{
+	struct softwalk *sw = ctx;
+	char n[128];
+
+	snprintf(n, sizeof(n), "%.*s", (int)len, name);
+	modules_resolve(sw->dep, sw->deplen, sw->alias, sw->aliaslen, n,
+	    mod_dep_cb, sw->w);
+}
+
 /* Modules under dir (relative to the modules directory). */
 static void
 walk_net(struct modwalk *w, const char *moddir, const char *rel)
@@ -528,28 +547,60 @@ add_modules(struct prep *p, struct initrd *r, struct adds *a)
 	if ((dep = root_read_file(p, c, &deplen)) == NULL)
 		prep_fail(p, "nbd-client", "%s: %s", c, strerror(errno));
 	walk_net(&w, moddir, "kernel/drivers/net");
-	{
-		static const char *const nbd[] = { "kernel/drivers/block/nbd.ko",
-		    "kernel/drivers/block/nbd.ko.xz",
-		    "kernel/drivers/block/nbd.ko.zst",
-		    "kernel/drivers/block/nbd.ko.gz" };
-		int found = 0;
-
-		for (size_t i = 0; i < 4 && !found; i++) {
-			snprintf(c, sizeof(c), "%s/%s", rootmod, nbd[i]);
-			if (root_exists(p, c)) {
-				mod_push(&w, nbd[i], strlen(nbd[i]));
-				found = 1;
-			}
-		}
-		/* Built in: modules.builtin names it. */
-		if (!found)
-			log_info("nbd-client: no nbd module in %s: the kernel "
-			    "must have it built in", rootmod);
-	}
 	nmods = w.n;
-	for (size_t i = 0; i < w.n; i++)
-		modules_dep_of((char *)dep, deplen, w.mods[i], mod_dep_cb, &w);
+	/* nbd, and ext4 for the root itself: an initramfs built with
+	 * MODULES=list or dep elsewhere may lack the module of a root it
+	 * never had to mount. Either may be built into the kernel. */
+	{
+		static const char *const want[] = {
+			"kernel/drivers/block/nbd.ko", "kernel/fs/ext4/ext4.ko",
+		};
+		static const char *const ext[] = { "", ".xz", ".zst", ".gz" };
+
+		for (size_t k = 0; k < 2; k++) {
+			int found = 0;
+
+			for (size_t i = 0; i < 4 && !found; i++) {
+				char rel[128];
+
+				snprintf(rel, sizeof(rel), "%s%s", want[k], ext[i]);
+				snprintf(c, sizeof(c), "%s/%s", rootmod, rel);
+				if (root_exists(p, c)) {
+					mod_push(&w, rel, strlen(rel));
+					found = 1;
+				}
+			}
+			if (!found)
+				log_debug("nbd-client: no %s in %s: built into "
+				    "the kernel", want[k], rootmod);
+		}
+	}
+	/* What they link against, and what they want loaded first
+	 * (ext4 and jbd2 want crc32c): modules.dep, modules.softdep. */
+	{
+		uint8_t *soft, *alias;
+		size_t softlen = 0, aliaslen = 0;
+
+		snprintf(c, sizeof(c), "%s/modules.softdep", rootmod);
+		soft = root_read_file(p, c, &softlen);
+		snprintf(c, sizeof(c), "%s/modules.alias", rootmod);
+		alias = root_read_file(p, c, &aliaslen);
+		for (size_t i = 0; i < w.n; i++) {
+			struct softwalk sw = { &w, (char *)dep, deplen,
+			    (char *)alias, aliaslen };
+			char name[128];
+
+			modules_dep_of((char *)dep, deplen, w.mods[i],
+			    mod_dep_cb, &w);
+			module_name(w.mods[i], strlen(w.mods[i]), name,
+			    sizeof(name));
+			if (soft)
+				modules_softdeps((char *)soft, softlen, name,
+				    soft_cb, &sw);
+		}
+		free(soft);
+		free(alias);
+	}
 	free(dep);
 
 	/* The initramfs's module tree and the new modules, for depmod. */
@@ -643,9 +694,9 @@ add_modules(struct prep *p, struct initrd *r, struct adds *a)
 		snprintf(c, sizeof(c), "%s/%s/%s", prefix, r->kver, indexes[i]);
 		adds_put(p, a, c, 0100644, data, (size_t)st.st_size);
 	}
-	log_info("nbd-client: %s: the nbd module and %zu network drivers "
-	    "(%zu with what they need)", r->kver, nmods - 1 + (nmods == 0),
-	    w.n);
+	log_info("nbd-client: %s: nbd, ext4 and %zu network driver modules "
+	    "(%zu with what they need; those the initramfs lacked go in)",
+	    r->kver, nmods, w.n);
 	free(w.mods);
 }
 

@@ -127,7 +127,9 @@ kcmdline_rewrite(const char *in, size_t len, const struct kcmdline_edit *e,
 		}
 		put(&o, in + start, n);
 	}
-	if (ntok == 0)
+	/* An empty cmdline.txt is no kernel command line; an empty
+	 * raspi-extra-cmdline (no root= to place) just gets ours. */
+	if (ntok == 0 && e->root_part > 0)
 		return KCMDLINE_BAD;
 	if (!placed)
 		put_ours(&o, e);

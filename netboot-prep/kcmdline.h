@@ -13,7 +13,9 @@
 struct kcmdline_edit {
 	const char *server;	/* nbdroot=SERVER/EXPORT */
 	const char *export;
-	int root_part;		/* root=/dev/nbd0pN; 0: leave root= out */
+	int root_part;		/* root=/dev/nbd0pN; 0: leave root= out (the
+				 * extra words of raspi-extra-cmdline, which
+				 * may be empty) */
 };
 
 enum kcmdline_result {

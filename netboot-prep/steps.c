@@ -110,11 +110,9 @@ step_cmdline(struct prep *p)
 		extra = root_read_file(p, "/etc/default/raspi-extra-cmdline",
 		    &el);
 		if (kcmdline_rewrite(extra ? (char *)extra : "", el, &ex, eout,
-		    sizeof(eout), erem, sizeof(erem)) != KCMDLINE_OK &&
-		    kcmdline_rewrite(" ", 1, &ex, eout, sizeof(eout), erem,
-		    sizeof(erem)) != KCMDLINE_OK)
+		    sizeof(eout), erem, sizeof(erem)) != KCMDLINE_OK)
 			prep_fail(p, "cmdline", "/etc/default/raspi-extra-"
-			    "cmdline: cannot be rewritten");
+			    "cmdline: control characters, or too long");
 		free(extra);
 		if (root_write_file(p, "/etc/default/raspi-extra-cmdline",
 		    eout, strlen(eout), 0644, why, sizeof(why)) == -1)

@@ -118,8 +118,10 @@ grep -q "^REPLY from=$SERVER:" "$T/dhcp1.out" && fail "dhcpproxyd answered a Pi 
 grep -q "^$SERIAL dc-a6-32-64-7e-57 " "$T/list" || fail "-L does not list the Pi: $(cat "$T/list")"
 
 # --- prepare ----------------------------------------------------------------
+debargs=()
+for d in "$debs"/*.deb; do debargs+=(-d "$d"); done
 t0=$(date +%s)
-"$PREP" -r "$T/srv" -s "$SERVER" -S 3G -u root -g root -d "$debs"/*.deb \
+"$PREP" -r "$T/srv" -s "$SERVER" -S 3G -u root -g root "${debargs[@]}" \
 	-P "10000000$SERIAL" "$img" "$NAME" > "$T/prep.log" 2>&1 ||
 	fail "netboot-prep: $(tail -5 "$T/prep.log")"
 prep_secs=$(( $(date +%s) - t0 ))
@@ -137,6 +139,8 @@ boot_once() {
 	pi_dhcp > "$T/dhcp.out"
 	grep -q "^REPLY from=$SERVER:.* type=OFFER" "$T/dhcp.out" ||
 		fail "dhcpproxyd did not answer the enrolled Pi: $(cat "$T/dhcp.out")"
+	# The address the LAN's DHCP server offered, as the Pi takes it.
+	ip -n "$CL" addr replace 10.78.0.50/24 dev eth0
 	rm -rf "$T/tftp" && mkdir "$T/tftp"
 	for f in config.txt cmdline.txt; do
 		ip netns exec "$CL" curl -sS --max-time 30 -o "$T/tftp/$f" \
@@ -161,6 +165,7 @@ boot_once() {
 		-netdev tap,id=n0,ifname=tap0,script=no,downscript=no \
 		-device "virtio-net-pci,netdev=n0,mac=$MAC"
 	local pid=$LAST_PID
+	CONSOLE_SHOWN=$console
 	while kill -0 "$pid" 2>/dev/null; do
 		if [ $(( $(date +%s) - t0 )) -ge "$TIMEOUT" ]; then
 			kill -KILL "$pid"; wait "$pid" 2>/dev/null
@@ -171,14 +176,15 @@ boot_once() {
 	wait "$pid" || qrc=$?
 	vm_secs=$(( $(date +%s) - t0 ))
 	[ "$qrc" = 0 ] || fail "QEMU exited with status $qrc"
-	if ! grep -aq "^root-check: written, token $token" "$console"; then
+	[ -z "${ARM64_KEEP:-}" ] || cp "$console" "$ARM64_KEEP/"
+	if ! grep -aq "root-check: written, token $token" "$console"; then
 		fail "the VM stopped after $vm_secs s without its report: $(tr -d '\r' < "$console" |
-			grep -a -E 'nbd|ALERT|panic|root-check|Begin|mount' | tail -15)"
+			grep -a -E 'nbd|ALERT|panic|root-check|Begin|mount|Failed' | tail -15)"
 	fi
 	local root_at
 	root_at=$(tr -d '\r' < "$console" | grep -a -m1 -o '^\[ *[0-9.]*\] EXT4-fs (nbd0p2): mounted' | grep -o '[0-9.]*' | head -1 || true)
 	note "booted in $vm_secs s (root mounted ${root_at:-?} s after the kernel started)"
-	assert_log "$console" "^root-check: root=/dev/nbd0p2 firmware=/dev/nbd0p1 "
+	assert_log "$console" "root-check: root=/dev/nbd0p2 firmware=/dev/nbd0p1 "
 }
 
 # stop_daemons: each must exit 0; then the image is read offline.

@@ -93,6 +93,10 @@ START_TEST(extra_cmdline_without_root)
 	ck_assert_int_eq(kcmdline_rewrite("cma=64M nbdroot=1.2.3.4/x\n", 26,
 	    &ex, out, sizeof(out), removed, sizeof(removed)), KCMDLINE_OK);
 	ck_assert_str_eq(out, "cma=64M nbdroot=192.168.0.4/lab ip=dhcp\n");
+	/* None yet: ours alone. */
+	ck_assert_int_eq(kcmdline_rewrite("", 0, &ex, out, sizeof(out),
+	    removed, sizeof(removed)), KCMDLINE_OK);
+	ck_assert_str_eq(out, "nbdroot=192.168.0.4/lab ip=dhcp\n");
 }
 END_TEST
 

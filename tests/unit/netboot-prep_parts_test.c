@@ -252,6 +252,38 @@ START_TEST(modules_and_order)
 }
 END_TEST
 
+START_TEST(softdeps_and_aliases)
+{
+	const char *soft = "# Soft dependencies\nsoftdep ext4 pre: crypto-crc32c\n"
+	    "softdep cifs gcm\nsoftdep jbd2 pre: crypto-crc32c post: x\n";
+	const char *alias = "alias crypto-crc32c crc32c_generic\n"
+	    "alias crc32c crc32c_generic\n";
+	const char *dep = "kernel/crypto/crc32c_generic.ko:\n"
+	    "kernel/fs/ext4/ext4.ko: kernel/lib/crc16.ko\n"
+	    "kernel/drivers/net/net-failover.ko.xz: x\n";
+	char got[256] = "", name[64];
+
+	modules_softdeps(soft, strlen(soft), "ext4", count_dep, got);
+	ck_assert_str_eq(got, "crypto-crc32c;");
+	got[0] = '\0';
+	modules_softdeps(soft, strlen(soft), "jbd2", count_dep, got);
+	ck_assert_str_eq(got, "crypto-crc32c;x;");
+	got[0] = '\0';
+	modules_resolve(dep, strlen(dep), alias, strlen(alias), "crypto-crc32c",
+	    count_dep, got);
+	ck_assert_str_eq(got, "kernel/crypto/crc32c_generic.ko;");
+	got[0] = '\0';
+	modules_resolve(dep, strlen(dep), alias, strlen(alias), "net_failover",
+	    count_dep, got);
+	ck_assert_str_eq(got, "kernel/drivers/net/net-failover.ko.xz;");
+	module_name("kernel/drivers/net/net-failover.ko.xz", 37, name,
+	    sizeof(name));
+	ck_assert_str_eq(name, "net_failover");
+	module_name("ext4.ko", 7, name, sizeof(name));
+	ck_assert_str_eq(name, "ext4");
+}
+END_TEST
+
 static Suite *
 parts_suite(void)
 {
@@ -265,6 +297,7 @@ parts_suite(void)
 	tcase_add_test(tc, gzip_name);
 	tcase_add_test(tc, elf_of_this_program);
 	tcase_add_test(tc, modules_and_order);
+	tcase_add_test(tc, softdeps_and_aliases);
 	suite_add_tcase(s, tc);
 	return s;
 }
