@@ -28,8 +28,10 @@
 #
 # Debian's default initramfs (MODULES=most) takes 20 minutes and more to
 # build under emulation, MODULES=list about half of that; the image uses
-# list, naming the virtual board's bus drivers that "most" would have
-# brought (a Pi's are built into its kernel). Nothing else differs.
+# list, naming what "most" would have brought that the boot needs: the
+# virtual board's bus drivers (a Pi's are built into its kernel) and
+# ext4. busybox is there as an install with Recommends has it (mmdebstrap
+# leaves Recommends out): initramfs-tools takes its tools from it.
 #
 # usage: tests/arm64/make-image.sh OUTDIR     prints the path of the image
 set -euo pipefail
@@ -79,11 +81,11 @@ if [ ! -s "$roottar" ]; then
 	# setup: the initramfs configuration exists before the packages
 	# that read it are configured.
 mmdebstrap --arch=arm64 --variant=minbase --components=main,non-free-firmware \
-	--include=systemd-sysv,udev,kmod,initramfs-tools,linux-image-arm64,raspi-firmware,e2fsprogs,zstd \
+	--include=systemd-sysv,udev,kmod,initramfs-tools,linux-image-arm64,raspi-firmware,e2fsprogs,zstd,busybox \
 	--dpkgopt=force-confold \
 	--setup-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" "$1/boot/firmware"' \
 	--setup-hook='printf "MODULES=list\n" > "$1/etc/initramfs-tools/conf.d/modules-list.conf"' \
-	--setup-hook='printf "virtio_pci\nvirtio_mmio\n" > "$1/etc/initramfs-tools/modules"' \
+	--setup-hook='printf "virtio_pci\nvirtio_mmio\next4\n" > "$1/etc/initramfs-tools/modules"' \
 	--customize-hook='sed -i "s/^#\?ROOTPART=.*/ROOTPART=LABEL=RASPIROOT/" "$1/etc/default/raspi-firmware"' \
 	--customize-hook='grep -q "^ROOTPART=LABEL=RASPIROOT" "$1/etc/default/raspi-firmware"' \
 	--customize-hook="chroot \"\$1\" apt-get install -y -q --download-only nbd-client >&2 && cp \"\$1\"/var/cache/apt/archives/*.deb $debs_tmp/" \
