@@ -35,7 +35,10 @@
 . "$(dirname "$0")/../lib.sh"
 
 need_root
-need mmdebstrap qemu-system-aarch64 dnsmasq curl mcopy mtype debugfs sfdisk
+# Missing tools fail the test rather than skip it: the proof must run.
+for c in mmdebstrap qemu-system-aarch64 dnsmasq curl mcopy mtype debugfs sfdisk; do
+	command -v "$c" >/dev/null || fail "$c is not installed (tests/deps.sh installs it)"
+done
 [ -e /dev/net/tun ] || fail "no /dev/net/tun for the VM's tap device"
 PREP=$BIN/netboot-prep
 for d in dhcpproxyd tftpd nbdd netboot-prep; do
