@@ -16,6 +16,9 @@ BUILD ?= build
 MAKEFLAGS += --no-print-directory
 
 DAEMONS = dhcpproxyd tftpd nbdd
+# Every program of the suite: the daemons and the tool that prepares an
+# image for them (netboot-prep(8)). One directory each.
+PROGRAMS = $(DAEMONS) netboot-prep
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -45,7 +48,7 @@ LIBCOMMON = $(BUILD)/libcommon.a
 
 lib_src = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
 
-BINS = $(DAEMONS:%=$(BUILD)/%)
+BINS = $(PROGRAMS:%=$(BUILD)/%)
 MAN_SRC = $(wildcard man/*.scd)
 MANS = $(MAN_SRC:man/%.scd=$(BUILD)/man/%)
 UNIT_SRC = $(wildcard tests/unit/*_test.c)
@@ -69,7 +72,7 @@ $(LIBCOMMON): $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-# Each daemon: its library (everything but main.c) and the binary.
+# Each program: its library (everything but main.c) and the binary.
 define daemon_rules
 $(BUILD)/lib$(1).a: $(patsubst %.c,$(BUILD)/obj/%.o,$(call lib_src,$(1)))
 	@mkdir -p $$(dir $$@)
@@ -78,7 +81,7 @@ $(BUILD)/lib$(1).a: $(patsubst %.c,$(BUILD)/obj/%.o,$(call lib_src,$(1)))
 $(BUILD)/$(1): $(BUILD)/obj/$(1)/main.o $(BUILD)/lib$(1).a $(LIBCOMMON)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $$@ $$^ $(BSD_LIBS) $$($(1)_LIBS)
 endef
-$(foreach d,$(DAEMONS),$(eval $(call daemon_rules,$(d))))
+$(foreach d,$(PROGRAMS),$(eval $(call daemon_rules,$(d))))
 
 # Unit tests: tests/unit/AREA_NAME_test.c links AREA's library (common for
 # common_*), libcommon and Check.

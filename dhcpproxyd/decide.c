@@ -153,6 +153,7 @@ known(const struct decide_config *c, const struct dhcp_msg *m,
 			break;
 		}
 	}
+	out->no_entry = 1;
 	if (out->serial[0] != '\0')
 		snprintf(out->why, sizeof(out->why),
 		    "ignored, no boot entry for %s or %s", out->serial, mac);

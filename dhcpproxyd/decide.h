@@ -76,6 +76,8 @@ struct decision {
 	char who[SERIAL_LEN + 1 + MAC_NAME_LEN + 1];
 	/* The reason when not answering. */
 	char why[DECIDE_ENTRY_WHY_LEN + 64];
+	/* Ignored because no entry names it: a machine to enrol (-U). */
+	int no_entry;
 };
 
 struct client_slot {

@@ -26,6 +26,7 @@
 #include "common/signals.h"
 #include "decide.h"
 #include "dhcp.h"
+#include "unknown.h"
 
 #define MAX_IFACES	16
 #define MAX_SOCKETS	(2 * LISTEN_MAX_FDS)
@@ -40,6 +41,7 @@ struct flags {
 	const char *ifaces[MAX_IFACES];		/* -I */
 	size_t nifaces;
 	long long discovery_port;		/* -P, 0 disables */
+	const char *unknown_path;		/* -U */
 };
 
 /* main's loop state. */
@@ -54,6 +56,7 @@ struct server {
 	int nfds;
 	uint16_t client_port;		/* -p + 1: replies to clients */
 	uint16_t relay_port;		/* -p: replies to relays */
+	struct unknown_record unknown;	/* -U */
 };
 
 /* The decision layer's question, asked of the boot directory: a look
@@ -80,6 +83,8 @@ static const struct cmdline_extra extras[] = {
 	    "default all)" },
 	{ 'P', "discovery-port", "PORT",
 	    "PXE boot server discovery port (default 4011, 0 off)" },
+	{ 'U', "unknown", "FILE",
+	    "record machines that ask and have no entry (netboot-prep -L)" },
 	{ 0, NULL, NULL, NULL },
 };
 
@@ -124,6 +129,11 @@ handle_flag(void *ctx, int ch, const char *arg)
 		return NULL;
 	case 'P':
 		return cmdline_count(arg, 0, 65535, &o->discovery_port);
+	case 'U':
+		if (*arg == '\0')
+			return "not a file name";
+		o->unknown_path = arg;
+		return NULL;
 	}
 	return "unknown flag";
 }
@@ -235,6 +245,8 @@ answer(struct server *sv, int fd, int discovery, const struct dhcp_msg *m,
 	in.server_id = o->tftp_addr ? o->tftp_addr : local;
 	in.now_ms = now;
 	decide(&sv->dec, &sv->dc, &in, &d);
+	if (d.no_entry)
+		unknown_note(&sv->unknown, d.serial, m->chaddr);
 	if (d.verdict != DECIDE_ANSWER) {
 		snprintf(line, sizeof(line), "%s: %s", d.who, d.why);
 		log_decision(sv, m, &d, line, now);
@@ -421,6 +433,7 @@ main(int argc, char *argv[])
 	};
 	struct pollfd pfd[MAX_SOCKETS + 1];
 	struct cmdline cl;
+	char why[256];
 	int sigfd, i, sig = 0;
 
 	cmdline_start(&cl, &spec, argc, argv);
@@ -448,6 +461,11 @@ main(int argc, char *argv[])
 		sv.dc.look_entry = look_entry;
 		sv.dc.entries = &sv;
 	}
+
+	sv.unknown.fd = -1;
+	if (o.unknown_path != NULL && unknown_open(&sv.unknown, o.unknown_path,
+	    why, sizeof(why)) == -1)
+		log_fatal("-U %s: %s", o.unknown_path, why);
 
 	if ((sigfd = signals_shutdown_fd()) == -1)
 		exit(1);
@@ -479,5 +497,7 @@ main(int argc, char *argv[])
 	close(sigfd);
 	if (sv.rootfd != -1)
 		close(sv.rootfd);
+	if (sv.unknown.fd != -1)
+		close(sv.unknown.fd);
 	return 0;
 }

@@ -60,6 +60,13 @@ bc                   rates in the demo and benchmarks
 systemd              systemd-socket-activate for socket activation tests
 nftables             the boot storm's packet loss (netdev ingress/egress drop rules)
 xfsprogs             mkfs.xfs: the boot storm's per-Pi images as reflink copies
+kmod                 depmod: netboot-prep indexes the modules it adds to an initramfs
+xz-utils             netboot-prep reads .img.xz images
+zstd                 netboot-prep reads zstd-compressed initramfs files
+mmdebstrap           the arm64 guest test builds a Debian raspi image from packages
+qemu-user-static     the arm64 image's dpkg in a chroot (through binfmt_misc)
+arch-test            mmdebstrap's check that arm64 programs run here
+qemu-system-arm      qemu-system-aarch64: the arm64 guest that boots a prepared image
 "
 bench_pkgs="
 tftpd-hpa            TFTP peer (in.tftpd) in benchmarks

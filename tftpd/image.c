@@ -19,9 +19,9 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "tftpd/fat.h"
+#include "common/fat.h"
 #include "tftpd/image.h"
-#include "tftpd/part.h"
+#include "common/part.h"
 
 /* Re-read the links of about this many bytes of clusters at a time. */
 #define RECHECK_BYTES	(1024 * 1024)

@@ -12,7 +12,7 @@
 #include "common/reopen.h"
 #include "tftpd/image.h"
 #include "tftpd/packet.h"
-#include "tftpd/part.h"
+#include "common/part.h"
 #include "tftpd/proto.h"
 #include "tftpd/resolve.h"
 

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tftpd/fat.h"
-#include "tftpd/part.h"
+#include "common/fat.h"
+#include "common/part.h"
 
 #define MAX_RECORDS 512
 #define MAX_DEVICE (1ull << 40)

@@ -1,4 +1,4 @@
-/* Helpers shared by the image-mode unit tests (tftpd_part, tftpd_fat,
+/* Helpers shared by the image-mode unit tests (common_part, common_fat,
  * tftpd_image): test images are built with the real tools (sfdisk, fdisk,
  * sgdisk, mkfs.vfat, mkfs.ext4, mtools) in a scratch directory, damaged by
  * patching bytes, and files are compared with what mcopy extracts. */
@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tftpd/part.h"
+#include "common/part.h"
 
 /* Not every test file uses every helper. */
 #define FX_MAYBE __attribute__((unused))

@@ -335,7 +335,7 @@ END_TEST
 static Suite *
 part_suite(void)
 {
-	Suite *s = suite_create("tftpd_part");
+	Suite *s = suite_create("common_part");
 	TCase *tc = tcase_create("part");
 
 	tcase_add_unchecked_fixture(tc, setup, teardown);

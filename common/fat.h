@@ -2,13 +2,13 @@
  * sector, FAT entries, directories with VFAT long names, cluster chains.
  * Pure: no file descriptors, no globals, so unit tests and fuzzers drive it
  * with a buffer. Nothing outside [base, base + len) is ever read. */
-#ifndef TFTPD_FAT_H
-#define TFTPD_FAT_H
+#ifndef COMMON_FAT_H
+#define COMMON_FAT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tftpd/part.h"
+#include "common/part.h"
 
 #define FAT_WINDOW	8192	/* bytes of the FAT read at a time */
 #define FAT_NAME_MAX	(255 * 3 + 1)	/* a long name in UTF-8, with NUL */

@@ -2,8 +2,8 @@
  * partitions), GPT behind its protective MBR, or none at all (a bare FAT
  * file system, a "superfloppy"). Pure: every byte comes through the read
  * callback, so unit tests and fuzzers drive it with a buffer. */
-#ifndef TFTPD_PART_H
-#define TFTPD_PART_H
+#ifndef COMMON_PART_H
+#define COMMON_PART_H
 
 #include <stddef.h>
 #include <stdint.h>

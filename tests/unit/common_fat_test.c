@@ -4,7 +4,7 @@
  * each kind of damage is refused with a reason. */
 #include "tests/unit/tftpd_image_fixture.h"
 #include "tests/unit/check_main.h"
-#include "tftpd/fat.h"
+#include "common/fat.h"
 
 #define LONG_NAME "A long file name with spaces.txt"
 #define UTF8_NAME "\xc3\xbc" "berl\xc3\xa4nge-\xc3\xb1" "ame.dtb"
@@ -602,7 +602,7 @@ END_TEST
 static Suite *
 fat_suite(void)
 {
-	Suite *s = suite_create("tftpd_fat");
+	Suite *s = suite_create("common_fat");
 	TCase *tc = tcase_create("fat");
 
 	tcase_add_unchecked_fixture(tc, setup, teardown);

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "common/byteorder.h"
-#include "tftpd/fat.h"
+#include "common/fat.h"
 
 #define DIRENT_SIZE	32
 #define LFN_UNITS	13	/* UTF-16 units in one long-name entry */

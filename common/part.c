@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "common/byteorder.h"
-#include "tftpd/fat.h"
-#include "tftpd/part.h"
+#include "common/fat.h"
+#include "common/part.h"
 
 #define MBR_SIG_OFF	510
 #define MBR_TABLE_OFF	446
