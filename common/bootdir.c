@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "bootdir.h"
+#include "rbdlink.h"
 #include "reopen.h"
 
 #define WHY_SPECIAL	"a FIFO, socket or character device: never opened"
@@ -78,6 +79,37 @@ broken(int rootfd, const char *name, const char *reason, int err, char *why,
 	return BOOT_ENTRY_BROKEN;
 }
 
+/* A dangling entry that leads to an image in Ceph: RBD with the image in
+ * *t and the partition "#N" picked (on the entry's target, or on the rbd:
+ * name itself), BROKEN when the rbd: name is not one, NONE when the
+ * entry leads elsewhere. target is what the entry's link says. */
+static enum boot_entry_type
+rbd_entry(int rootfd, const char *path, const char *target, int *partp,
+    struct rbd_target *t, char *why, size_t whylen)
+{
+	char spec[RBD_TARGET_MAX + 8], image[PATH_MAX], reason[RBD_TARGET_MAX + 256];
+	const char *bad;
+	int part = 0, r;
+
+	if ((r = rbdlink_read(rootfd, path, spec, sizeof(spec))) == 0) {
+		strlcpy(image, target, sizeof(image));
+		if ((part = split_partition(image)) == 0)
+			return BOOT_ENTRY_NONE;
+		r = rbdlink_read(rootfd, image, spec, sizeof(spec));
+	}
+	if (r != 1)
+		return BOOT_ENTRY_NONE;
+	if (part == 0)
+		part = split_partition(spec);
+	if ((bad = rbd_target_parse(spec, strlen(spec), t)) != NULL) {
+		snprintf(reason, sizeof(reason), "leads to %.*s, not "
+		    "rbd:POOL/IMAGE[@SNAP]: %s", (int)RBD_TARGET_MAX, spec, bad);
+		return broken(rootfd, path, reason, 0, why, whylen);
+	}
+	*partp = part;
+	return BOOT_ENTRY_RBD;
+}
+
 /* Looks ROOT/NAME up with O_PATH and says what it is, without opening it
  * (O_PATH opens nothing: no FIFO blocks, no device driver runs): on DIR or
  * FILE, *pfdp holds the O_PATH descriptor (which the caller closes),
@@ -86,8 +118,9 @@ broken(int rootfd, const char *name, const char *reason, int err, char *why,
 static enum boot_entry_type
 entry_type(int rootfd, const char *name, size_t len, char *path,
     char *target, size_t tsize, int *pfdp, const char **openedp, int *partp,
-    char *why, size_t whylen)
+    struct rbd_target *t, char *why, size_t whylen)
 {
+	enum boot_entry_type type;
 	struct stat st;
 	ssize_t tlen;
 	int pfd, e;
@@ -113,6 +146,9 @@ entry_type(int rootfd, const char *name, size_t len, char *path,
 		if (tlen <= 0)
 			return broken(rootfd, path, NULL, e, why, whylen);
 		target[tlen] = '\0';
+		if (e == ENOENT && (type = rbd_entry(rootfd, path, target,
+		    partp, t, why, whylen)) != BOOT_ENTRY_NONE)
+			return type;
 		if ((*partp = split_partition(target)) == 0)
 			return broken(rootfd, path, NULL, e, why, whylen);
 		*openedp = target;
@@ -145,6 +181,7 @@ bootdir_open(int rootfd, const char *name, size_t len, int *fdp,
 {
 	enum boot_entry_type type;
 	char path[NAME_MAX + 1], target[PATH_MAX];
+	struct rbd_target t;
 	const char *opened;
 	int pfd, fd, part, e;
 
@@ -152,7 +189,9 @@ bootdir_open(int rootfd, const char *name, size_t len, int *fdp,
 	if (partition)
 		*partition = 0;
 	type = entry_type(rootfd, name, len, path, target, sizeof(target),
-	    &pfd, &opened, &part, why, whylen);
+	    &pfd, &opened, &part, &t, why, whylen);
+	if (type == BOOT_ENTRY_RBD && partition)
+		*partition = part;
 	if (type != BOOT_ENTRY_DIR && type != BOOT_ENTRY_FILE)
 		return type;
 	/* That very inode is opened: opening a FIFO would block and opening
@@ -174,13 +213,32 @@ bootdir_look(int rootfd, const char *name, char *why, size_t whylen)
 {
 	enum boot_entry_type type;
 	char path[NAME_MAX + 1], target[PATH_MAX];
+	struct rbd_target t;
 	const char *opened;
 	int pfd, part;
 
 	/* A look, not an open: dhcpproxyd asks this for every request. */
 	type = entry_type(rootfd, name, strlen(name), path, target,
-	    sizeof(target), &pfd, &opened, &part, why, whylen);
+	    sizeof(target), &pfd, &opened, &part, &t, why, whylen);
 	if (pfd != -1)
 		close(pfd);
+	return type;
+}
+
+enum boot_entry_type
+bootdir_rbd(int rootfd, const char *name, size_t len, struct rbd_target *t,
+    int *partition, char *why, size_t whylen)
+{
+	enum boot_entry_type type;
+	char path[NAME_MAX + 1], target[PATH_MAX];
+	const char *opened;
+	int pfd, part;
+
+	type = entry_type(rootfd, name, len, path, target, sizeof(target),
+	    &pfd, &opened, &part, t, why, whylen);
+	if (pfd != -1)
+		close(pfd);
+	if (partition)
+		*partition = type == BOOT_ENTRY_RBD ? part : 0;
 	return type;
 }

@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "common/rbdname.h"
+
 enum boot_entry_type {
 	BOOT_ENTRY_NONE,	/* no such name in the root */
 	BOOT_ENTRY_DIR,		/* a directory of boot files */
@@ -18,6 +20,11 @@ enum boot_entry_type {
 				 * one this process may not open. An entry
 				 * that is there is never passed over for
 				 * another (bootpick.h). */
+	BOOT_ENTRY_RBD,		/* an image in Ceph: the entry leads, link by
+				 * link, to a symlink whose target is
+				 * rbd:POOL/IMAGE[@SNAP] (rbdname.h), dangling
+				 * as a file on purpose; bootdir_rbd says
+				 * which */
 };
 
 /* A plain name: 1 to NAME_MAX bytes, no '/', no NUL, no control
@@ -37,13 +44,22 @@ int plain_name_valid(const char *name, size_t len);
  * (ln -s '../ubuntu.img#2' abcd1234) and the target as written does not
  * exist, the target without the suffix is opened and N (1-128) is stored
  * in *partition; otherwise *partition is 0, "the first FAT partition".
- * partition may be NULL.
+ * partition may be NULL. On RBD, *fdp is -1 (bootdir_rbd names the
+ * image) and *partition is set as for a file.
  *
  * why (whylen bytes, at least 1) is "" unless the entry is BROKEN; then
  * it names the entry, its target and the reason, printable:
  * "abcd1234 -> ../nosuch.img: No such file or directory". */
 enum boot_entry_type bootdir_open(int rootfd, const char *name, size_t len,
     int *fdp, int *partition, char *why, size_t whylen);
+
+/* ROOT/NAME when it is an image in Ceph (BOOT_ENTRY_RBD, as bootdir_open
+ * says): the image in *t, and the partition picked by "#N" in *partition
+ * (as bootdir_open; may be NULL). An entry that leads to "rbd:" but names
+ * no image as rbdname.h has it is BROKEN, why saying so. Any other answer
+ * is what bootdir_open would say, the entry having changed meanwhile. */
+enum boot_entry_type bootdir_rbd(int rootfd, const char *name, size_t len,
+    struct rbd_target *t, int *partition, char *why, size_t whylen);
 
 /* What ROOT/NAME is, as bootdir_open would say, looked up and never
  * opened: it cannot tell whether another user could read it. */

@@ -142,6 +142,7 @@ known(const struct decide_config *c, const struct dhcp_msg *m,
 		switch (bootpick(names, n, look, &l, &picked)) {
 		case BOOT_ENTRY_DIR:
 		case BOOT_ENTRY_FILE:
+		case BOOT_ENTRY_RBD:	/* tftpd reads it through librbd */
 			strlcpy(out->entry, names[picked], sizeof(out->entry));
 			return 1;
 		case BOOT_ENTRY_BROKEN:

@@ -19,6 +19,7 @@ check                unit tests (Check framework)
 libgnutls28-dev      NBD over TLS: nbdd, and tests/tools/nbd-tls-client (GnuTLS, as nbd-server, nbdkit and qemu)
 scdoc                man pages
 liburing-dev         tftpd's batches of packets (io_uring)
+librbd-dev           images in Ceph: librbd's and librados' headers (the daemons load librbd1 at run time, only with -C)
 "
 check_pkgs="
 clang                fuzz harnesses (libFuzzer)
@@ -67,11 +68,16 @@ mmdebstrap           the arm64 guest test builds a Debian raspi image from packa
 qemu-user-static     the arm64 image's dpkg in a chroot (through binfmt_misc)
 arch-test            mmdebstrap's check that arm64 programs run here
 qemu-system-arm      qemu-system-aarch64: the arm64 guest that boots a prepared image
+ceph-mon             the RBD tests' single-node Ceph cluster: its monitor
+ceph-osd             ... and its OSD (memstore)
+ceph-common          ceph and rbd commands: the cluster made, images and snapshots written and read
+librbd1              librbd, which nbdd and tftpd load with -C
 "
 bench_pkgs="
 tftpd-hpa            TFTP peer (in.tftpd) in benchmarks
 fio                  NBD random I/O benchmark (nbd engine)
 gnuplot-nox          the boot storm benchmark's PNG of every Pi's phases
+qemu-block-extra     qemu-nbd's rbd driver: the peer for nbdd over RBD
 "
 
 # DEPS_EXTRA adds "package  reason" lines (the tests use it to check what

@@ -375,6 +375,79 @@ START_TEST(repointed_at_a_device_while_opening)
 }
 END_TEST
 
+/* Entries that lead to an image in Ceph: the chain of links is followed
+ * from each link's own directory, and the rbd: name is never a path.
+ *   lab.img -> rbd:rbd/lab@v2      (in the parent: ../lab.img)
+ *   boot/aaaa0001 -> ../lab.img    (through the parent)
+ *   boot/aaaa0002 -> '../lab.img#2'
+ *   boot/aaaa0003 -> rbd:rbd/pi3   (directly)
+ *   boot/aaaa0004 -> rbd:rbd/pi4#3
+ *   boot/aaaa0005 -> chain -> ../lab.img
+ *   boot/aaaa0006 -> rbd:nopool    (no image named: broken)
+ *   boot/aaaa0007 -> ../gone.img   (dangling elsewhere: broken) */
+START_TEST(rbd_entries)
+{
+	struct rbd_target t;
+	char rwhy[512];
+	int bfd, fd, part;
+
+	ck_assert_int_eq(symlinkat("rbd:rbd/lab@v2", rootfd, "lab.img"), 0);
+	ck_assert_int_eq(mkdirat(rootfd, "boot", 0755), 0);
+	bfd = openat(rootfd, "boot", O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ge(bfd, 0);
+	ck_assert_int_eq(symlinkat("../lab.img", bfd, "aaaa0001"), 0);
+	ck_assert_int_eq(symlinkat("../lab.img#2", bfd, "aaaa0002"), 0);
+	ck_assert_int_eq(symlinkat("rbd:rbd/pi3", bfd, "aaaa0003"), 0);
+	ck_assert_int_eq(symlinkat("rbd:rbd/pi4#3", bfd, "aaaa0004"), 0);
+	ck_assert_int_eq(symlinkat("../lab.img", bfd, "chain"), 0);
+	ck_assert_int_eq(symlinkat("chain", bfd, "aaaa0005"), 0);
+	ck_assert_int_eq(symlinkat("rbd:nopool", bfd, "aaaa0006"), 0);
+	ck_assert_int_eq(symlinkat("../gone.img", bfd, "aaaa0007"), 0);
+
+	part = -1;
+	ck_assert_int_eq(bootdir_open(bfd, "aaaa0001", 8, &fd, &part, why,
+	    sizeof(why)), BOOT_ENTRY_RBD);
+	ck_assert_int_eq(fd, -1);
+	ck_assert_int_eq(part, 0);
+	ck_assert_int_eq(bootdir_rbd(bfd, "aaaa0001", 8, &t, &part, rwhy,
+	    sizeof(rwhy)), BOOT_ENTRY_RBD);
+	ck_assert_str_eq(t.pool, "rbd");
+	ck_assert_str_eq(t.image, "lab");
+	ck_assert_str_eq(t.snap, "v2");
+	ck_assert_int_eq(bootdir_rbd(bfd, "aaaa0002", 8, &t, &part, rwhy,
+	    sizeof(rwhy)), BOOT_ENTRY_RBD);
+	ck_assert_int_eq(part, 2);
+	ck_assert_str_eq(t.image, "lab");
+	ck_assert_int_eq(bootdir_rbd(bfd, "aaaa0003", 8, &t, &part, rwhy,
+	    sizeof(rwhy)), BOOT_ENTRY_RBD);
+	ck_assert_str_eq(t.image, "pi3");
+	ck_assert_int_eq(part, 0);
+	ck_assert_int_eq(bootdir_rbd(bfd, "aaaa0004", 8, &t, &part, rwhy,
+	    sizeof(rwhy)), BOOT_ENTRY_RBD);
+	ck_assert_str_eq(t.image, "pi4");
+	ck_assert_int_eq(part, 3);
+	ck_assert_int_eq(bootdir_rbd(bfd, "aaaa0005", 8, &t, &part, rwhy,
+	    sizeof(rwhy)), BOOT_ENTRY_RBD);
+	ck_assert_str_eq(t.snap, "v2");
+	ck_assert_int_eq(bootdir_look(bfd, "aaaa0005", rwhy, sizeof(rwhy)),
+	    BOOT_ENTRY_RBD);
+	ck_assert_int_eq(bootdir_look(bfd, "aaaa0006", rwhy, sizeof(rwhy)),
+	    BOOT_ENTRY_BROKEN);
+	ck_assert_str_eq(rwhy, "aaaa0006 -> rbd:nopool: leads to rbd:nopool, "
+	    "not rbd:POOL/IMAGE[@SNAP]: no '/' between pool and image "
+	    "(rbd:POOL/IMAGE)");
+	ck_assert_int_eq(bootdir_look(bfd, "aaaa0007", rwhy, sizeof(rwhy)),
+	    BOOT_ENTRY_BROKEN);
+	ck_assert_str_eq(rwhy, "aaaa0007 -> ../gone.img: No such file or "
+	    "directory");
+	/* An image file is what it always was. */
+	ck_assert_int_eq(bootdir_rbd(rootfd, "abcd1234", 8, &t, &part, rwhy,
+	    sizeof(rwhy)), BOOT_ENTRY_FILE);
+	ck_assert_int_eq(part, 0);
+	close(bfd);
+}
+END_TEST
+
 static Suite *
 bootdir_suite(void)
 {
@@ -391,6 +464,7 @@ bootdir_suite(void)
 	tcase_add_test(tc, special_nodes_never_opened);
 	tcase_add_test(tc, descriptor_is_usable);
 	tcase_add_test(tc, repointed_at_a_device_while_opening);
+	tcase_add_test(tc, rbd_entries);
 	suite_add_tcase(s, tc);
 	return s;
 }
