@@ -38,7 +38,7 @@ rbdlib_load(struct rbdlib *lib, char *why, size_t whylen)
 		SYM(rbd_aio_write_zeroes), SYM(rbd_diff_iterate2),
 		SYM(rbd_lock_acquire), SYM(rbd_lock_release),
 		SYM(rbd_list_lockers), SYM(rbd_metadata_get),
-		SYM(rbd_metadata_set),
+		SYM(rbd_metadata_set), SYM(rbd_metadata_remove),
 	};
 	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
 		(void)dlerror();

@@ -48,6 +48,7 @@ struct rbdlib {
 	RBDLIB_FN(rbd_list_lockers);
 	RBDLIB_FN(rbd_metadata_get);
 	RBDLIB_FN(rbd_metadata_set);
+	RBDLIB_FN(rbd_metadata_remove);
 };
 
 /* Loads librbd (and through it librados) and every call above. 0, or -1

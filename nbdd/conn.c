@@ -3,6 +3,7 @@
 
 #include "common/log.h"
 #include "nbdd/conn.h"
+#include "nbdd/rbdxmit.h"
 #include "nbdd/sockio.h"
 
 void
@@ -20,8 +21,12 @@ conn_serve(struct nbdd_ctx *ctx, int fd, const struct conn_start *st)
 	if (sock_tune(fd) == -1)
 		log_warn("%s: socket options: %s", c.peer, strerror(errno));
 	log_debug("%s: connected", c.peer);
-	if (negotiate(&c) == 0)
-		transmit(&c);
+	if (negotiate(&c) == 0) {
+		if (c.rbd_claim != NULL)
+			rbd_transmit(&c);
+		else
+			transmit(&c);
+	}
 	if (tp_is_tls(&c.tp)) {
 		const struct tls_stats *st = tls_stats(c.tp.tls);
 
@@ -52,5 +57,7 @@ conn_release(struct conn *c)
 	}
 	claim_release(&c->ctx->claims, c->claim);
 	c->claim = NULL;
+	rbd_claim_release(&c->ctx->rbd_claims, c->rbd_claim);
+	c->rbd_claim = NULL;
 	export_close(&c->ex);
 }

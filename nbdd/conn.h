@@ -10,6 +10,7 @@
 #include "nbdd/options.h"
 #include "nbdd/overlay.h"
 #include "nbdd/paybuf.h"
+#include "nbdd/rbdclaim.h"
 #include "nbdd/request.h"
 #include "nbdd/tlsauth.h"
 #include "nbdd/transport.h"
@@ -23,6 +24,9 @@ struct nbdd_ctx {
 					 * stalled request (-T) */
 	int multi_conn;			/* advertise CAN_MULTI_CONN */
 	struct claims claims;
+	/* Images in Ceph (-C): the cluster, or NULL; their claims. */
+	struct rbd_cluster *rbd;
+	struct rbd_claims rbd_claims;
 	/* NBD over TLS (-x, -X, -k, -y, -w, -B). */
 	enum opt_tls tls_mode;
 	struct tls_creds *tls;		/* NULL when TLS is off */
@@ -44,6 +48,7 @@ struct conn {
 	char peer[CLAIM_HOST_MAX + 8];	/* host and port, for log lines */
 	struct export ex;		/* valid once negotiated */
 	struct claim *claim;		/* NULL for shared bases */
+	struct rbd_claim *rbd_claim;	/* an image in Ceph, written */
 	struct overlay *ovl;		/* the host's, over a shared base */
 	struct req_export caps;		/* what was negotiated for it */
 	const struct conn_start *start;	/* its host; the end of its

@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include "common/bootdir.h"
+#include "common/rbdlink.h"
 #include "nbdd/export.h"
 #include "nbdd/options.h"
+#include "nbdd/rbdexport.h"
 
 int
 export_name_valid(const char *name, size_t len)
@@ -41,6 +43,30 @@ image_path(char out[NAME_MAX + 1], const char *name, size_t len)
 	memcpy(out + len, EXPORT_SUFFIX, sizeof(EXPORT_SUFFIX));
 }
 
+/* ROOT/NAME.img, which is not there as a file: an image in Ceph when its
+ * link leads to an rbd: name. */
+static enum export_status
+in_ceph(int rootfd, const char *path, const char *name, size_t len,
+    struct export *ex, const char **why)
+{
+	char spec[RBD_TARGET_MAX + 8];
+
+	if (rbdlink_read(rootfd, path, spec, sizeof(spec)) != 1) {
+		*why = "no such export";
+		return EXPORT_NOT_FOUND;
+	}
+	if (rbd_target_parse(spec, strlen(spec), &ex->rbd_target) != NULL) {
+		*why = "its link leads to rbd: but names no image "
+		    "(rbd:POOL/IMAGE[@SNAP])";
+		return EXPORT_ERROR;
+	}
+	memcpy(ex->name, name, len);
+	ex->name[len] = '\0';
+	ex->dev = EXPORT_RBD_DEV;
+	ex->ino = (ino_t)rbd_target_key(&ex->rbd_target);
+	return EXPORT_IN_CEPH;
+}
+
 enum export_status
 export_open(int rootfd, const char *name, size_t len, struct export *ex,
     const char **why)
@@ -58,7 +84,13 @@ export_open(int rootfd, const char *name, size_t len, struct export *ex,
 	}
 	image_path(path, name, len);
 	/* Look before opening: opening a FIFO would block. */
-	if (fstatat(rootfd, path, &st, 0) == -1 || !servable(&st)) {
+	if (fstatat(rootfd, path, &st, 0) == -1) {
+		if (errno == ENOENT)
+			return in_ceph(rootfd, path, name, len, ex, why);
+		*why = "no such export";
+		return EXPORT_NOT_FOUND;
+	}
+	if (!servable(&st)) {
 		*why = "no such export";
 		return EXPORT_NOT_FOUND;
 	}
@@ -147,6 +179,8 @@ export_close(struct export *ex)
 	if (ex->fd != -1)
 		close(ex->fd);
 	ex->fd = -1;
+	rbdx_close(ex->rbd);
+	ex->rbd = NULL;
 }
 
 uint16_t
@@ -181,8 +215,13 @@ export_list(int rootfd, int (*fn)(void *ctx, const char *name, size_t len),
 			continue;
 		if (!export_name_valid(de->d_name, len - slen))
 			continue;
-		if (fstatat(rootfd, de->d_name, &st, 0) == -1 ||
-		    !servable(&st))
+		if (fstatat(rootfd, de->d_name, &st, 0) == -1) {
+			char spec[RBD_TARGET_MAX + 8];
+
+			if (errno != ENOENT || rbdlink_read(rootfd, de->d_name,
+			    spec, sizeof(spec)) != 1)
+				continue;
+		} else if (!servable(&st))
 			continue;
 		if (fn(ctx, de->d_name, len - slen) != 0)
 			break;

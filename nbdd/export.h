@@ -8,10 +8,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/rbdname.h"
 #include "nbdd/imagekind.h"
 
 #define EXPORT_SUFFIX		".img"
 #define EXPORT_NAME_MAX		(NAME_MAX - 4)	/* room for ".img" */
+/* An image in Ceph is (EXPORT_RBD_DEV, rbd_target_key()) where a file is
+ * (st_dev, st_ino): no file system has this device number. */
+#define EXPORT_RBD_DEV		((dev_t)-1)
+
+struct rbd_export;
 
 struct export {
 	int fd;			/* O_RDWR, or O_RDONLY when read_only */
@@ -24,6 +30,10 @@ struct export {
 	int blockdev;		/* a block device (an LVM volume) */
 	dev_t dev;		/* identity of the image, for claims */
 	ino_t ino;
+	/* An image in Ceph (NAME.img -> rbd:POOL/IMAGE[@SNAP]): which, and
+	 * once opened there (rbdexport.h), how; fd is -1. */
+	struct rbd_target rbd_target;
+	struct rbd_export *rbd;
 };
 
 /* An export name nbdd accepts: plain_name_valid() (no '/', NUL, control
@@ -38,6 +48,10 @@ enum export_status {
 	EXPORT_REFUSED,		/* its mode says writable, but nbdd cannot
 				 * write it: ex->kind and ex->facts say
 				 * why, export_refusal() in words */
+	EXPORT_IN_CEPH,		/* a symlink to rbd:POOL/IMAGE[@SNAP]:
+				 * ex->name, ex->rbd_target, ex->dev and
+				 * ex->ino set, nothing opened; rbdx_open
+				 * opens it in the cluster */
 };
 
 /* Opens ROOT/NAME.img (rootfd is the root directory): read-write when it
@@ -45,7 +59,8 @@ enum export_status {
  * permission bit at all, or a block device the kernel holds read-only:
  * imagekind.h). An image whose mode says writable but that nbdd cannot
  * write is not opened: EXPORT_REFUSED. A symlink is followed: the
- * administrator made it. On failure *why says why in a few words, for
+ * administrator made it; one that dangles on purpose, to an image in
+ * Ceph, is EXPORT_IN_CEPH. On failure *why says why in a few words, for
  * the log and the client. */
 enum export_status export_open(int rootfd, const char *name, size_t len,
     struct export *ex, const char **why);
@@ -62,7 +77,8 @@ void export_refusal(const struct export *ex, const char *root,
 uint16_t export_flags(const struct export *ex, int structured,
     int multi_conn);
 
-/* Calls fn for every NAME.img in the root now, in directory order;
+/* Calls fn for every NAME.img in the root now (images in Ceph too), in
+ * directory order;
  * stops early when fn returns non-zero. Returns 0, or -1 (errno set) if
  * the root cannot be read. */
 int export_list(int rootfd, int (*fn)(void *ctx, const char *name,

@@ -42,7 +42,8 @@ image_kind(const struct image_facts *f)
 int
 image_kind_is_base(enum image_kind k)
 {
-	return k == IMAGE_BASE_NO_WRITE_BIT || k == IMAGE_BASE_DEVICE_RO;
+	return k == IMAGE_BASE_NO_WRITE_BIT || k == IMAGE_BASE_DEVICE_RO ||
+	    k == IMAGE_BASE_SNAPSHOT;
 }
 
 int
@@ -65,6 +66,9 @@ image_kind_reason(enum image_kind k, const char *user, char *out,
 	case IMAGE_BASE_DEVICE_RO:
 		snprintf(out, outlen, "a block device the kernel holds "
 		    "read-only");
+		break;
+	case IMAGE_BASE_SNAPSHOT:
+		snprintf(out, outlen, "a snapshot in Ceph, read-only there");
 		break;
 	case IMAGE_NOT_OURS:
 		snprintf(out, outlen, "its mode says writable, but nbdd's "

@@ -18,6 +18,8 @@ enum image_kind {
 	IMAGE_OWN,		/* written directly: one writer at a time */
 	IMAGE_BASE_NO_WRITE_BIT,	/* a shared base: chmod a-w */
 	IMAGE_BASE_DEVICE_RO,	/* a shared base: blockdev --setro */
+	IMAGE_BASE_SNAPSHOT,	/* a shared base: an RBD snapshot
+				 * (rbd:POOL/IMAGE@SNAP), read-only in Ceph */
 	/* Refused: the mode says writable, but nbdd cannot write it. */
 	IMAGE_NOT_OURS,		/* its user may not (EACCES) */
 	IMAGE_READ_ONLY_FS,	/* on a file system mounted read-only */

@@ -25,6 +25,7 @@
 #include "common/listen.h"
 #include "common/log.h"
 #include "common/privdrop.h"
+#include "common/rbdcluster.h"
 #include "common/ratelimit.h"
 #include "common/signals.h"
 #include "nbdd/admission.h"
@@ -71,12 +72,13 @@ struct server {
 	struct ovl_registry overlays;	/* ctx.overlays, once usable */
 	char no_overlays[PATH_MAX + 128];	/* ... or why not */
 	char user[64];			/* ctx.user */
+	struct rbd_cluster rbd;		/* ctx.rbd, with -C */
 };
 
 /* What the start-up listing counted. */
 struct image_census {
 	struct server *s;
-	int own, bases, refused;
+	int own, bases, refused, ceph;
 };
 
 struct flags {
@@ -93,6 +95,7 @@ struct flags {
 	uint64_t host_max;		/* -q */
 	uint64_t total_max;		/* -Q, or TOTAL_UNSET */
 	long long grace;		/* -g, seconds */
+	const char *ceph;		/* -C [ID@]CONF */
 };
 
 static const char *
@@ -154,6 +157,12 @@ handle_flag(void *ctx, int ch, const char *arg)
 		return NULL;
 	case 'g':
 		return cmdline_count(arg, 0, 86400, &f->grace);
+	case 'C': {
+		struct rbd_client_arg a;
+
+		f->ceph = arg;
+		return rbd_client_arg_parse(arg, &a);
+	}
 	default:
 		return "unknown flag";
 	}
@@ -684,7 +693,7 @@ static int
 census_one(void *ctx, const char *name, size_t len)
 {
 	struct image_census *ic = ctx;
-	char reason[256], why[PATH_MAX * 2 + 512];
+	char reason[RBD_TARGET_MAX + 256], why[PATH_MAX * 2 + 512];
 	const char *what;
 	struct export ex;
 
@@ -707,6 +716,14 @@ census_one(void *ctx, const char *name, size_t len)
 		    ex.name, why);
 		ic->refused++;
 		break;
+	case EXPORT_IN_CEPH:
+		/* Looked up in the cluster when a client asks. */
+		rbd_target_str(&ex.rbd_target, reason, sizeof(reason));
+		if (ic->s->ctx.rbd == NULL)
+			log_warn("image %s: in Ceph (%s), refused to clients: "
+			    "nbdd has no -C [ID@]CONF", ex.name, reason);
+		ic->ceph++;
+		break;
 	default:
 		break;		/* gone, or an error each client will see */
 	}
@@ -727,8 +744,27 @@ image_census(struct server *s)
 		return;
 	}
 	log_info("images now: %d written directly, %d shared base%s, %d "
-	    "refused (looked up again for every client)", ic.own, ic.bases,
-	    ic.bases == 1 ? "" : "s", ic.refused);
+	    "refused, %d in Ceph (looked up again for every client)", ic.own,
+	    ic.bases, ic.bases == 1 ? "" : "s", ic.refused, ic.ceph);
+}
+
+/* The Ceph cluster of -C, connected by a thread of its own: nbdd does not
+ * wait for it, and serves its files whether it answers or not. */
+static void
+rbd_setup(struct server *s, const struct flags *f)
+{
+	char why[RBDC_WHY_MAX];
+	int usage;
+
+	if (f->ceph == NULL)
+		return;
+	/* The argument was checked with the other flags: what fails here
+	 * is the machine's. */
+	if (rbdc_init(&s->rbd, f->ceph, 0, &usage, why, sizeof(why)) == -1)
+		log_fatal("-C %s: %s", f->ceph, why);
+	if (rbdc_start(&s->rbd, s->user, why, sizeof(why)) == -1)
+		log_fatal("-C %s: %s", f->ceph, why);
+	s->ctx.rbd = &s->rbd;
 }
 
 /* The budget for payloads held whole (budget.h), from the server's
@@ -792,6 +828,9 @@ main(int argc, char *argv[])
 		{ 'g', "grace", "SECONDS",
 		    "keep an overlay this long after its host's last "
 		    "connection (default 60; 0: discard at once)" },
+		{ 'C', "ceph", "[ID@]CONF",
+		    "serve images in Ceph (NAME.img -> rbd:POOL/IMAGE) as "
+		    "client.ID (default admin) of the cluster CONF names" },
 		{ 0, NULL, NULL, NULL },
 	};
 	struct flags f = { .max_conn = DEFAULT_MAX_CONN,
@@ -862,10 +901,12 @@ main(int argc, char *argv[])
 		log_fatal("root %s: %s", cl.root, strerror(errno));
 	s.ctx.root = cl.root;
 	user_setup(&s);
+	rbd_setup(&s, &f);
 	boot_dir_setup(&s.ctx, &f, cl.root);
 	if ((s.reapfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
 		log_fatal("eventfd: %s", strerror(errno));
-	if (claims_init(&s.ctx.claims) == -1)
+	if (claims_init(&s.ctx.claims) == -1 ||
+	    rbd_claims_init(&s.ctx.rbd_claims) == -1)
 		log_fatal("mutex: %s", strerror(errno));
 	open_overlays(&s, &f, &cl);
 	payloads_setup(&s, cl.inetd);
@@ -895,6 +936,9 @@ main(int argc, char *argv[])
 	if (s.ctx.overlays != NULL)
 		ovl_registry_destroy(s.ctx.overlays);
 	claims_destroy(&s.ctx.claims);
+	rbd_claims_destroy(&s.ctx.rbd_claims);
+	if (s.ctx.rbd != NULL)
+		rbdc_destroy(s.ctx.rbd);
 	paybufs_destroy(&s.payloads);
 	pthread_mutex_destroy(&s.lock);
 	return rc;

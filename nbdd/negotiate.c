@@ -19,6 +19,7 @@
 #include "nbdd/handshake.h"
 #include "nbdd/options.h"
 #include "nbdd/proto.h"
+#include "nbdd/rbdexport.h"
 #include "nbdd/sockio.h"
 #include "nbdd/tlsauth.h"
 #include "nbdd/transport.h"
@@ -143,6 +144,12 @@ take_claim(struct conn *c, char *why, size_t whylen)
 		    "until they are gone", c->ex.name, n, n == 1 ? "" : "s");
 		return OPT_OPEN_CLAIMED;
 	}
+	if (c->ex.rbd != NULL) {
+		if ((c->rbd_claim = rbd_claim_take(&c->ctx->rbd_claims, &c->ex,
+		    c->host, why, whylen)) == NULL)
+			return OPT_OPEN_CLAIMED;
+		return OPT_OPEN_OK;
+	}
 	if ((c->claim = claim_take(&c->ctx->claims, &c->ex, c->host, why,
 	    whylen)) == NULL)
 		return OPT_OPEN_CLAIMED;
@@ -158,6 +165,12 @@ take_overlay(struct conn *c, int *quiet, char *why, size_t whylen)
 	if (c->ctx->overlays == NULL) {
 		snprintf(why, whylen, "a shared base, but %s",
 		    c->ctx->no_overlays);
+		return OPT_OPEN_ERROR;
+	}
+	if (c->ex.rbd != NULL) {
+		snprintf(why, whylen, "image %.64s is a snapshot in Ceph "
+		    "(%.200s): overlays over snapshots are not served yet",
+		    c->ex.name, c->ex.rbd->str);
 		return OPT_OPEN_ERROR;
 	}
 	if (claim_holder(&c->ctx->claims, &c->ex, holder, sizeof(holder))) {
@@ -192,6 +205,10 @@ open_export(struct hs *h, const struct opt_decision *d, struct opt_opened *res,
 
 	memset(res, 0, sizeof(*res));
 	st = export_open(c->ctx->rootfd, d->name, d->namelen, &c->ex, &reason);
+	if (st == EXPORT_IN_CEPH) {
+		st = rbdx_open(c->ctx->rbd, &c->ex, why, whylen);
+		reason = why;
+	}
 	if (st == EXPORT_REFUSED) {
 		export_refusal(&c->ex, c->ctx->root, c->ctx->user, why,
 		    whylen);
@@ -248,9 +265,13 @@ may_list(struct hs *h, const char *name, size_t len)
 	if (tp_identity(&c->tp) == NULL)
 		return tlsauth_decide(&c->ctx->auth, NULL, "", NULL, &rule) ==
 		    TLSAUTH_OK;
-	if (export_open(c->ctx->rootfd, name, len, &c->ex, &reason) !=
-	    EXPORT_OK)
+	switch (export_open(c->ctx->rootfd, name, len, &c->ex, &reason)) {
+	case EXPORT_OK:
+	case EXPORT_IN_CEPH:	/* named, as a file is, without opening */
+		break;
+	default:
 		return 0;
+	}
 	ok = identity_may_open(c, why, sizeof(why));
 	export_close(&c->ex);
 	return ok;
@@ -327,9 +348,11 @@ log_export(struct hs *h, uint32_t opt)
 {
 	struct conn *c = h->c;
 
-	log_info("%s: export %s (%s, %llu bytes%s%s) via %s", c->peer,
+	log_info("%s: export %s (%s%s%s, %llu bytes%s%s) via %s", c->peer,
 	    c->ex.name, c->ovl != NULL ? "shared base, through the host's "
-	    "overlay" : "read-write", (unsigned long long)h->st.size,
+	    "overlay" : "read-write", c->ex.rbd != NULL ? ", in Ceph as " :
+	    "", c->ex.rbd != NULL ? c->ex.rbd->str : "",
+	    (unsigned long long)h->st.size,
 	    h->st.structured ? ", structured replies" : "",
 	    h->st.meta ? ", base:allocation" : "", hs_option_name(opt));
 }

@@ -82,6 +82,11 @@ START_TEST(words)
 	ck_assert_str_eq(out, "its mode has no write permission bit");
 	image_kind_reason(IMAGE_BASE_DEVICE_RO, "nbd", out, sizeof(out));
 	ck_assert_str_eq(out, "a block device the kernel holds read-only");
+	/* A snapshot in Ceph: a base by what it is, never a refusal. */
+	ck_assert(image_kind_is_base(IMAGE_BASE_SNAPSHOT));
+	ck_assert(!image_kind_is_refused(IMAGE_BASE_SNAPSHOT));
+	image_kind_reason(IMAGE_BASE_SNAPSHOT, "nbd", out, sizeof(out));
+	ck_assert_str_eq(out, "a snapshot in Ceph, read-only there");
 	/* Nothing to fix on a base or an own disk. */
 	image_kind_fix(&f, IMAGE_BASE_NO_WRITE_BIT, "nbd", "/srv/lab.img",
 	    out, sizeof(out));

@@ -1,0 +1,230 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "nbdd/rbdclaim.h"
+#include "nbdd/rbdexport.h"
+
+#define LOCKERS_MAX	4096
+
+struct rbd_claim {
+	struct rbd_claim *next;
+	uint64_t key;
+	char str[RBD_TARGET_MAX + 1];
+	char host[CLAIM_HOST_MAX];
+	char name[EXPORT_NAME_MAX + 1];
+	int refs;
+	struct rbd_writer w;
+};
+
+int
+rbd_claims_init(struct rbd_claims *cs)
+{
+	int e;
+
+	cs->list = NULL;
+	if ((e = pthread_mutex_init(&cs->lock, NULL)) != 0) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+void
+rbd_claims_destroy(struct rbd_claims *cs)
+{
+	pthread_mutex_destroy(&cs->lock);
+}
+
+const struct rbd_writer *
+rbd_claim_writer(const struct rbd_claim *c)
+{
+	return &c->w;
+}
+
+/* Who holds the lock, as far as Ceph says: the locker's client and
+ * address, and the host nbdd recorded when the record is that locker's. */
+static void
+describe_holder(const struct rbdlib *lib, rbd_image_t img, char *out,
+    size_t outlen)
+{
+	char tag[128], clients[LOCKERS_MAX], cookies[LOCKERS_MAX];
+	char addrs[LOCKERS_MAX], rec[512], who[512];
+	size_t tl = sizeof(tag), cl = sizeof(clients), kl = sizeof(cookies);
+	size_t al = sizeof(addrs), rl = sizeof(rec) - 1;
+	int exclusive;
+	ssize_t n;
+
+	n = lib->rbd_list_lockers(img, &exclusive, tag, &tl, clients, &cl,
+	    cookies, &kl, addrs, &al);
+	if (n <= 0) {
+		snprintf(out, outlen, "a holder Ceph does not name (it may "
+		    "have just gone)");
+		return;
+	}
+	/* Each list is NUL-separated; the first entry is the holder. */
+	snprintf(who, sizeof(who), "%.200s at %.200s", clients, addrs);
+	memset(rec, 0, sizeof(rec));
+	if (lib->rbd_metadata_get(img, RBD_HOLDER_KEY, rec, &rl) == 0 &&
+	    strstr(rec, who) != NULL)
+		snprintf(out, outlen, "%s", rec);
+	else
+		snprintf(out, outlen, "Ceph %.500s", who);
+}
+
+/* The image opened for writing and locked, into w: 0, or -1 with why. */
+static int
+lock_image(struct rbd_cluster *cl, const struct export *ex,
+    const char *host, struct rbd_writer *w, char *why, size_t whylen)
+{
+	const struct rbd_target *t = &ex->rbd_target;
+	const char *str = ex->rbd->str;
+	char reason[RBDC_WHY_MAX], holder[1024], rec[512], server[256];
+	char cache[16] = "";
+	uint64_t features;
+	rados_ioctx_t io;
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	w->cl = cl;
+	if (rbdc_pool(cl, t->pool, RBDX_CONNECT_WAIT_MS, &w->inst, &io, reason,
+	    sizeof(reason)) == -1) {
+		snprintf(why, whylen, "%s: %s", str, reason);
+		return -1;
+	}
+	if ((rc = rbdx_result(cl, w->inst, cl->lib.rbd_open(io, t->image,
+	    &w->image, NULL))) < 0) {
+		snprintf(why, whylen, "opening %s for writing: %s", str,
+		    strerror(-rc));
+		w->image = NULL;
+		goto fail;
+	}
+	if ((rc = cl->lib.rbd_get_features(w->image, &features)) < 0) {
+		snprintf(why, whylen, "%s: %s", str, strerror(-rc));
+		goto fail;
+	}
+	if (!(features & RBD_FEATURE_EXCLUSIVE_LOCK)) {
+		snprintf(why, whylen, "image %s (%s) has no exclusive lock, so "
+		    "one writer across servers cannot be promised: rbd feature "
+		    "enable %s/%s exclusive-lock", ex->name, str, t->pool,
+		    t->image);
+		goto fail;
+	}
+	rc = rbdx_result(cl, w->inst, cl->lib.rbd_lock_acquire(w->image,
+	    RBD_LOCK_MODE_EXCLUSIVE));
+	if (rc == -EROFS || rc == -EBUSY || rc == -EAGAIN) {
+		describe_holder(&cl->lib, w->image, holder, sizeof(holder));
+		snprintf(why, whylen, "image %s is in use by %s through "
+		    "another server (%s; one writer per image)", ex->name,
+		    holder, str);
+		goto fail;
+	}
+	if (rc < 0) {
+		snprintf(why, whylen, "locking %s: %s", str, strerror(-rc));
+		goto fail;
+	}
+	/* Who holds it, for the refusal another server gives. */
+	if (gethostname(server, sizeof(server)) == -1)
+		strlcpy(server, "?", sizeof(server));
+	server[sizeof(server) - 1] = '\0';
+	snprintf(rec, sizeof(rec), "%s through nbdd on %s, Ceph %s", host,
+	    server, w->inst->who);
+	if ((rc = cl->lib.rbd_metadata_set(w->image, RBD_HOLDER_KEY, rec)) < 0)
+		log_debug("%s: recording the holder: %s", str, strerror(-rc));
+	if (cl->lib.rados_conf_get(w->inst->rados, "rbd_cache", cache,
+	    sizeof(cache)) != 0 || strcmp(cache, "false") != 0)
+		w->cached = 1;
+	return 0;
+fail:
+	if (w->image != NULL)
+		(void)cl->lib.rbd_close(w->image);
+	rbdc_put(cl, w->inst);
+	return -1;
+}
+
+static void
+unlock_image(struct rbd_writer *w)
+{
+	const struct rbdlib *lib = &w->cl->lib;
+
+	if (!w->inst->dead) {
+		(void)lib->rbd_metadata_remove(w->image, RBD_HOLDER_KEY);
+		(void)lib->rbd_lock_release(w->image);
+	}
+	(void)lib->rbd_close(w->image);
+	rbdc_put(w->cl, w->inst);
+}
+
+struct rbd_claim *
+rbd_claim_take(struct rbd_claims *cs, const struct export *ex,
+    const char *host, char *why, size_t whylen)
+{
+	uint64_t key = rbd_target_key(&ex->rbd_target);
+	struct rbd_claim *c;
+
+	pthread_mutex_lock(&cs->lock);
+	for (c = cs->list; c != NULL; c = c->next)
+		if (c->key == key && strcmp(c->str, ex->rbd->str) == 0)
+			break;
+	if (c != NULL && c->w.inst->dead) {
+		/* Cut off: what it holds is lost; the host's connections go
+		 * as their I/O fails. A new claim is not made alongside. */
+		snprintf(why, whylen, "image %s: this server was cut off by "
+		    "the Ceph cluster while %s wrote it; try again when its "
+		    "connections are gone", ex->name, c->host);
+		c = NULL;
+	} else if (c != NULL) {
+		if (strcmp(c->host, host) != 0) {
+			snprintf(why, whylen, "image %s is in use by %s (one "
+			    "writer per image)", c->name, c->host);
+			c = NULL;
+		} else
+			c->refs++;
+	} else if ((c = calloc(1, sizeof(*c))) == NULL) {
+		snprintf(why, whylen, "out of memory");
+	} else if (lock_image(ex->rbd->cl, ex, host, &c->w, why,
+	    whylen) == -1) {
+		free(c);
+		c = NULL;
+	} else {
+		c->key = key;
+		strlcpy(c->str, ex->rbd->str, sizeof(c->str));
+		strlcpy(c->host, host, sizeof(c->host));
+		strlcpy(c->name, ex->name, sizeof(c->name));
+		c->refs = 1;
+		c->next = cs->list;
+		cs->list = c;
+		log_info("%s claims image %s (%s, locked in Ceph as %s)", host,
+		    ex->name, c->str, c->w.inst->who);
+	}
+	pthread_mutex_unlock(&cs->lock);
+	return c;
+}
+
+void
+rbd_claim_release(struct rbd_claims *cs, struct rbd_claim *c)
+{
+	struct rbd_claim **pp;
+
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&cs->lock);
+	if (--c->refs > 0) {
+		pthread_mutex_unlock(&cs->lock);
+		return;
+	}
+	for (pp = &cs->list; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	/* Still under the lock: a new claim of the image from this server
+	 * must not race its own release in the cluster. */
+	unlock_image(&c->w);
+	pthread_mutex_unlock(&cs->lock);
+	log_info("%s releases image %s", c->host, c->name);
+	free(c);
+}

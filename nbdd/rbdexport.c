@@ -1,0 +1,103 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nbdd/rbdexport.h"
+
+int
+rbdx_result(struct rbd_cluster *cl, struct rbdc_instance *inst, int rc)
+{
+	if (rbdc_cut_off(rc))
+		rbdc_failed(cl, inst);
+	return rc;
+}
+
+/* Why librbd could not open the image, and the status for it. */
+static enum export_status
+open_failed(const struct rbd_export *rx, const struct rbd_target *t, int rc,
+    char *why, size_t whylen)
+{
+	if (rc == -ENOENT && t->snap[0] != '\0') {
+		snprintf(why, whylen, "%s: no image %s with a snapshot %s in "
+		    "pool %s of the Ceph cluster", rx->str, t->image, t->snap,
+		    t->pool);
+		return EXPORT_NOT_FOUND;
+	}
+	if (rc == -ENOENT) {
+		snprintf(why, whylen, "%s: no image %s in pool %s of the Ceph "
+		    "cluster", rx->str, t->image, t->pool);
+		return EXPORT_NOT_FOUND;
+	}
+	if (rbdc_cut_off(rc))
+		snprintf(why, whylen, "%s: the Ceph cluster cut this server "
+		    "off; connecting anew", rx->str);
+	else if (rc == -EPERM || rc == -EACCES)
+		snprintf(why, whylen, "%s: %s (client.%s's caps: mon 'profile "
+		    "rbd', osd 'profile rbd pool=%s')", rx->str, strerror(-rc),
+		    rx->cl->arg.id, t->pool);
+	else
+		snprintf(why, whylen, "%s: %s", rx->str, strerror(-rc));
+	return EXPORT_ERROR;
+}
+
+enum export_status
+rbdx_open(struct rbd_cluster *cl, struct export *ex, char *why,
+    size_t whylen)
+{
+	const struct rbd_target *t = &ex->rbd_target;
+	struct rbd_export *rx;
+	enum export_status st;
+	char reason[RBDC_WHY_MAX];
+	int rc;
+
+	if ((rx = calloc(1, sizeof(*rx))) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return EXPORT_ERROR;
+	}
+	rbd_target_str(t, rx->str, sizeof(rx->str));
+	if (cl == NULL) {
+		snprintf(why, whylen, "an image in Ceph (%s), but nbdd was "
+		    "started without -C [ID@]CONF (the cluster's ceph.conf "
+		    "and client id)", rx->str);
+		free(rx);
+		return EXPORT_ERROR;
+	}
+	rx->cl = cl;
+	if (rbdc_pool(cl, t->pool, RBDX_CONNECT_WAIT_MS, &rx->inst, &rx->io,
+	    reason, sizeof(reason)) == -1) {
+		snprintf(why, whylen, "%s: %s", rx->str, reason);
+		free(rx);
+		return errno == ENOENT ? EXPORT_NOT_FOUND : EXPORT_ERROR;
+	}
+	rc = cl->lib.rbd_open_read_only(rx->io, t->image, &rx->image,
+	    t->snap[0] ? t->snap : NULL);
+	if (rbdx_result(cl, rx->inst, rc) < 0) {
+		st = open_failed(rx, t, rc, why, whylen);
+		rbdc_put(cl, rx->inst);
+		free(rx);
+		return st;
+	}
+	if ((rc = cl->lib.rbd_get_size(rx->image, &ex->size)) < 0 ||
+	    (rc = cl->lib.rbd_get_features(rx->image, &rx->features)) < 0) {
+		(void)rbdx_result(cl, rx->inst, rc);
+		snprintf(why, whylen, "%s: %s", rx->str, strerror(-rc));
+		rbdx_close(rx);
+		return EXPORT_ERROR;
+	}
+	ex->kind = t->snap[0] ? IMAGE_BASE_SNAPSHOT : IMAGE_OWN;
+	ex->read_only = image_kind_is_base(ex->kind);
+	ex->rbd = rx;
+	return EXPORT_OK;
+}
+
+void
+rbdx_close(struct rbd_export *rx)
+{
+	if (rx == NULL)
+		return;
+	if (rx->image != NULL)
+		(void)rx->cl->lib.rbd_close(rx->image);
+	rbdc_put(rx->cl, rx->inst);
+	free(rx);
+}

@@ -1,0 +1,44 @@
+/* Exports whose image is in Ceph: NAME.img -> rbd:POOL/IMAGE is the
+ * host's own disk, written by one host at a time across every server
+ * (rbdclaim.h), and NAME.img -> rbd:POOL/IMAGE@SNAP is a shared base,
+ * served through each host's overlay (overlay.h) like a file without a
+ * write bit. Opened read-only here, for the size and the kind: nothing is
+ * locked and nothing written by opening. */
+#ifndef NBDD_RBDEXPORT_H
+#define NBDD_RBDEXPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/rbdcluster.h"
+#include "nbdd/export.h"
+
+/* How long a handshake waits for nbdd's first connection attempt, when a
+ * client asks for an image in Ceph at once after nbdd started. */
+#define RBDX_CONNECT_WAIT_MS	5000
+
+struct rbd_export {
+	struct rbd_cluster *cl;
+	struct rbdc_instance *inst;	/* a reference, until closed */
+	rados_ioctx_t io;		/* its pool */
+	rbd_image_t image;		/* opened read-only */
+	uint64_t features;
+	char str[RBD_TARGET_MAX + 1];	/* rbd:POOL/IMAGE[@SNAP] */
+};
+
+/* Opens ex (EXPORT_IN_CEPH from export_open) in the cluster: ex->size,
+ * ex->kind (IMAGE_OWN, or IMAGE_BASE_SNAPSHOT with ex->read_only) and
+ * ex->rbd set. Without -C (cl NULL), with the cluster not connected, a
+ * pool, image or snapshot not there: refused, why saying which and what
+ * to do (EXPORT_NOT_FOUND for a name Ceph does not have, else
+ * EXPORT_ERROR). */
+enum export_status rbdx_open(struct rbd_cluster *cl, struct export *ex,
+    char *why, size_t whylen);
+void rbdx_close(struct rbd_export *rx);
+
+/* An operation's result (a negative errno of librbd's, or >= 0), seen by
+ * whoever holds an image of rx's instance: tells the cluster when Ceph cut
+ * this server off. Returns rc. */
+int rbdx_result(struct rbd_cluster *cl, struct rbdc_instance *inst, int rc);
+
+#endif
