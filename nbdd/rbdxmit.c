@@ -83,25 +83,28 @@ struct rxmit {
 	int disc;
 };
 
-/* librbd's thread: the request is done. */
+/* librbd's thread: the request is done. The completion is let go here,
+ * while librbd holds it for this call; the wake is sent under the lock,
+ * because once the op is on the list the connection may end and free x
+ * at any moment after the lock is released. */
 static void
 completed(rbd_completion_t comp, void *arg)
 {
 	struct rx_op *op = arg;
 	struct rxmit *x = op->x;
 	uint64_t one = 1;
-	int wake;
 
 	op->rc = (long)x->lib->rbd_aio_get_return_value(comp);
+	x->lib->rbd_aio_release(comp);
+	op->comp = NULL;
 	op->next = NULL;
 	pthread_mutex_lock(&x->lock);
-	wake = x->done == NULL;
+	if (x->done == NULL && write(x->efd, &one, sizeof(one)) == -1)
+		log_err("%s: waking the connection: %s", x->c->peer,
+		    strerror(errno));
 	*x->done_tail = op;
 	x->done_tail = &op->next;
 	pthread_mutex_unlock(&x->lock);
-	if (wake && write(x->efd, &one, sizeof(one)) == -1)
-		log_err("%s: waking the connection: %s", x->c->peer,
-		    strerror(errno));
 }
 
 static size_t
@@ -349,8 +352,6 @@ done_op(struct rxmit *x, struct rx_op *op)
 		if (op->p.fua && x->w->cached && !op->flushing) {
 			/* Stable before the reply: librbd's cache holds
 			 * changes until a flush. */
-			x->lib->rbd_aio_release(op->comp);
-			op->comp = NULL;
 			op->flushing = 1;
 			submit(x, op);
 			return;

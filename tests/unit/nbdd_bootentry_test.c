@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "nbdd/bootentry.h"
+#include "nbdd/export.h"
 #include "nbdd/tlsauth.h"
 #include "tests/unit/check_main.h"
 
@@ -25,7 +26,10 @@ static int rootfd = -1, bootfd = -1;
  *   aaaa0005 -> pi-05.img         the wrong way: relative to boot/
  *   aaaa0002 -> aaaa0002          a loop
  *   aaaa0003 -> ../fifo           a FIFO
- *   aaaa0006 -> ../pi-05.img      a good entry */
+ *   aaaa0006 -> ../pi-05.img      a good entry
+ * and two images in Ceph, dangling on purpose:
+ *   pi-07.img -> rbd:pis/pi-07, class.img -> rbd:pis/class@v2
+ *   aaaa0007 -> ../pi-07.img, aaaa0008 -> ../class.img */
 static void
 setup(void)
 {
@@ -51,6 +55,11 @@ setup(void)
 	ck_assert_int_eq(symlinkat("aaaa0002", bootfd, "aaaa0002"), 0);
 	ck_assert_int_eq(symlinkat("../fifo", bootfd, "aaaa0003"), 0);
 	ck_assert_int_eq(symlinkat("../pi-05.img", bootfd, "aaaa0006"), 0);
+	ck_assert_int_eq(symlinkat("rbd:pis/pi-07", rootfd, "pi-07.img"), 0);
+	ck_assert_int_eq(symlinkat("rbd:pis/class@v2", rootfd, "class.img"),
+	    0);
+	ck_assert_int_eq(symlinkat("../pi-07.img", bootfd, "aaaa0007"), 0);
+	ck_assert_int_eq(symlinkat("../class.img", bootfd, "aaaa0008"), 0);
 }
 
 static void
@@ -143,6 +152,46 @@ START_TEST(unreadable_image_never_opens_default)
 }
 END_TEST
 
+/* An identity bound to an image in Ceph by its boot entry opens that
+ * image, named as export.c names it when a client asks, and no other. */
+START_TEST(entry_in_ceph)
+{
+	struct tlsauth_policy p = { .admins = NULL, .nadmins = 0,
+	    .lookup = bootentry_image, .lookup_ctx = &bootfd };
+	struct export pi07, cls;
+	struct image_id id, file = id_of("pi-05.img");
+	enum tlsauth_rule rule;
+	const char *why;
+
+	ck_assert_int_eq(export_open(rootfd, "pi-07", 5, &pi07, &why),
+	    EXPORT_IN_CEPH);
+	ck_assert_int_eq(export_open(rootfd, "class", 5, &cls, &why),
+	    EXPORT_IN_CEPH);
+	ck_assert_int_eq(bootentry_image(&bootfd, "aaaa0007", &id),
+	    TLSAUTH_ENTRY_IMAGE);
+	ck_assert_uint_eq(id.dev, (uint64_t)pi07.dev);
+	ck_assert_uint_eq(id.ino, (uint64_t)pi07.ino);
+	/* The snapshot is another image than the one it was taken of. */
+	ck_assert_int_eq(bootentry_image(&bootfd, "aaaa0008", &id),
+	    TLSAUTH_ENTRY_IMAGE);
+	ck_assert_uint_eq(id.ino, (uint64_t)cls.ino);
+	ck_assert_uint_ne(id.ino, (uint64_t)pi07.ino);
+	id = (struct image_id){ (uint64_t)pi07.dev, (uint64_t)pi07.ino };
+	ck_assert_int_eq(tlsauth_decide(&p, "aaaa0007", "pi-07", &id, &rule),
+	    TLSAUTH_OK);
+	ck_assert_int_eq(rule, TLSAUTH_ENTRY);
+	/* Not another Pi's, nor a file's through the Ceph entry. */
+	ck_assert_int_eq(tlsauth_decide(&p, "aaaa0006", "pi-07", &id, &rule),
+	    TLSAUTH_REFUSED);
+	ck_assert_int_eq(tlsauth_decide(&p, "aaaa0008", "pi-07", &id, &rule),
+	    TLSAUTH_REFUSED);
+	ck_assert_int_eq(tlsauth_decide(&p, "aaaa0007", "pi-05", &file,
+	    &rule), TLSAUTH_REFUSED);
+	export_close(&pi07);
+	export_close(&cls);
+}
+END_TEST
+
 static Suite *
 bootentry_suite(void)
 {
@@ -152,6 +201,7 @@ bootentry_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, broken_entry_never_opens_default);
 	tcase_add_test(tc, unreadable_image_never_opens_default);
+	tcase_add_test(tc, entry_in_ceph);
 	suite_add_tcase(s, tc);
 	return s;
 }
