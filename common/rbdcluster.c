@@ -322,6 +322,14 @@ rbdc_put(struct rbd_cluster *c, struct rbdc_instance *in)
 }
 
 void
+rbdc_hold(struct rbd_cluster *c, struct rbdc_instance *in)
+{
+	pthread_mutex_lock(&c->lock);
+	in->refs++;
+	pthread_mutex_unlock(&c->lock);
+}
+
+void
 rbdc_failed(struct rbd_cluster *c, struct rbdc_instance *in)
 {
 	int last = 0;

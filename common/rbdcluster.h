@@ -89,6 +89,8 @@ int rbdc_pool(struct rbd_cluster *c, const char *pool, int wait_ms,
     struct rbdc_instance **inst, rados_ioctx_t *io, char *why,
     size_t whylen);
 void rbdc_put(struct rbd_cluster *c, struct rbdc_instance *inst);
+/* One more reference on an instance the caller holds one on already. */
+void rbdc_hold(struct rbd_cluster *c, struct rbdc_instance *inst);
 
 /* An operation through inst failed with ESHUTDOWN: Ceph cut it off.
  * Logged once; a new instance is made. */

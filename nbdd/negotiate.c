@@ -167,12 +167,6 @@ take_overlay(struct conn *c, int *quiet, char *why, size_t whylen)
 		    c->ctx->no_overlays);
 		return OPT_OPEN_ERROR;
 	}
-	if (c->ex.rbd != NULL) {
-		snprintf(why, whylen, "image %.64s is a snapshot in Ceph "
-		    "(%.200s): overlays over snapshots are not served yet",
-		    c->ex.name, c->ex.rbd->str);
-		return OPT_OPEN_ERROR;
-	}
 	if (claim_holder(&c->ctx->claims, &c->ex, holder, sizeof(holder))) {
 		snprintf(why, whylen, "image %s is in use by %s, which writes "
 		    "it directly: it is a shared base once that host is gone",

@@ -14,6 +14,7 @@
 #include "nbdd/fdextents.h"
 #include "nbdd/ovlpolicy.h"
 #include "nbdd/ovlpriv.h"
+#include "nbdd/rbdexport.h"
 
 #define ZERO_CHUNK	(1024 * 1024)
 #define EXTENTS_MAX	256	/* per list asked of a file */
@@ -90,7 +91,9 @@ ovl_new(int dirfd, const struct export *ex, struct ovl_host *h)
 		goto fail;
 	bm_init(&o->map, ex->size, bits);
 	if ((o->fd = ovl_tmpfile(dirfd, 1)) == -1 ||
-	    ftruncate(o->fd, (off_t)ex->size) == -1 ||
+	    ftruncate(o->fd, (off_t)ex->size) == -1)
+		goto fail;
+	if (ex->rbd != NULL ? rbdx_base_open(ex->rbd, &o->base_rbd) == -1 :
 	    (o->base_fd = reopen_read_only(ex->fd)) == -1)
 		goto fail;
 	if ((e = pthread_mutex_init(&o->lock, NULL)) != 0) {
@@ -114,6 +117,7 @@ fail:
 		close(o->fd);
 	if (o->base_fd != -1)
 		close(o->base_fd);
+	rbdx_base_close(o->base_rbd);
 	free(o->map.bits);
 	free(o);
 	errno = e;
@@ -126,7 +130,9 @@ ovl_free(struct overlay *o)
 	pthread_cond_destroy(&o->idle);
 	pthread_mutex_destroy(&o->lock);
 	close(o->fd);
-	close(o->base_fd);
+	if (o->base_fd != -1)
+		close(o->base_fd);
+	rbdx_base_close(o->base_rbd);
 	free(o->map.bits);
 	free(o);
 }
@@ -365,6 +371,15 @@ pread_full(int fd, void *buf, uint64_t len, uint64_t off)
 	return 0;
 }
 
+/* Bytes of the base: from its file, or from Ceph. */
+static int
+base_read(struct overlay *o, void *buf, size_t len, uint64_t off)
+{
+	if (o->base_rbd != NULL)
+		return rbdx_base_read(o->base_rbd, buf, len, off);
+	return pread_full(o->base_fd, buf, len, off);
+}
+
 static int
 pwrite_full(int fd, const void *buf, uint64_t len, uint64_t off)
 {
@@ -440,7 +455,7 @@ put_partial(struct overlay *o, const struct bm_piece *p, const void *data)
 		memset(blk, 0, p->len);
 		return pwrite_full(o->fd, blk, p->len, p->off);
 	}
-	if (pread_full(o->base_fd, blk, end - start, start) == -1)
+	if (base_read(o, blk, end - start, start) == -1)
 		return -1;
 	if (data != NULL)
 		memcpy(blk + (p->off - start), data, p->len);
@@ -490,8 +505,9 @@ ovl_read(struct overlay *o, void *buf, uint32_t len, uint64_t off)
 		return -1;
 	while (pos < end) {
 		stop = bm_run(&o->map, pos, end, &present);
-		if (pread_full(present ? o->fd : o->base_fd,
-		    (uint8_t *)buf + (pos - off), stop - pos, pos) == -1)
+		if ((present ? pread_full(o->fd, (uint8_t *)buf + (pos - off),
+		    stop - pos, pos) : base_read(o, (uint8_t *)buf + (pos -
+		    off), stop - pos, pos)) == -1)
 			return -1;
 		pos = stop;
 	}
@@ -506,6 +522,10 @@ ovl_source(struct overlay *o, uint64_t off, uint32_t len, uint32_t *run)
 	if (len == 0 || !range_ok(o, off, len))
 		return -1;
 	*run = (uint32_t)(bm_run(&o->map, off, off + len, &present) - off);
+	if (!present && o->base_fd == -1) {
+		errno = ENOTSUP;	/* in Ceph: read, not sent from a file */
+		return -1;
+	}
 	return present ? o->fd : o->base_fd;
 }
 
@@ -728,9 +748,12 @@ ovl_cache(struct overlay *o, uint64_t off, uint32_t len)
 		return -1;
 	while (pos < end) {
 		stop = bm_run(&o->map, pos, end, &present);
-		/* Advice only: a failure here loses nothing. */
-		(void)posix_fadvise(present ? o->fd : o->base_fd, (off_t)pos,
-		    (off_t)(stop - pos), POSIX_FADV_WILLNEED);
+		/* Advice only: a failure here loses nothing (nor is any
+		 * given to Ceph, which reads ahead by itself). */
+		if (present || o->base_fd != -1)
+			(void)posix_fadvise(present ? o->fd : o->base_fd,
+			    (off_t)pos, (off_t)(stop - pos),
+			    POSIX_FADV_WILLNEED);
 		pos = stop;
 	}
 	return 0;
@@ -753,8 +776,10 @@ ovl_extents(struct overlay *o, uint64_t off, uint32_t len,
 	if ((!one || present) && (novl = fd_extents(o->fd, 0, off, len, ovl,
 	    EXTENTS_MAX)) == -1)
 		return -1;
-	if ((!one || !present) && (nbase = fd_extents(o->base_fd,
-	    o->base_all_data, off, len, base, EXTENTS_MAX)) == -1)
+	if ((!one || !present) && (nbase = o->base_rbd != NULL ?
+	    rbdx_base_extents(o->base_rbd, off, len, base, EXTENTS_MAX) :
+	    fd_extents(o->base_fd, o->base_all_data, off, len, base,
+	    EXTENTS_MAX)) == -1)
 		return -1;
 	n = bm_merge_extents(&o->map, off, len, ovl, novl, base, nbase,
 	    merged, max < EXTENTS_MAX ? max : EXTENTS_MAX);

@@ -40,7 +40,8 @@ struct overlay {
 	int refs;			/* connections; under the registry's
 					 * lock */
 	int64_t expires_ms;		/* once refs is 0 */
-	int base_fd;			/* read-only */
+	int base_fd;			/* read-only; -1 for a base in Ceph */
+	struct rbd_base *base_rbd;	/* ... which is read through this */
 	int base_all_data;		/* a device: no holes to report */
 	dev_t base_dev;
 	ino_t base_ino;

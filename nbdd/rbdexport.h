@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "common/rbdcluster.h"
+#include "nbdd/blockmap.h"
 #include "nbdd/export.h"
 
 /* How long a handshake waits for nbdd's first connection attempt, when a
@@ -23,6 +24,7 @@ struct rbd_export {
 	rados_ioctx_t io;		/* its pool */
 	rbd_image_t image;		/* opened read-only */
 	uint64_t features;
+	struct rbd_target t;
 	char str[RBD_TARGET_MAX + 1];	/* rbd:POOL/IMAGE[@SNAP] */
 };
 
@@ -35,6 +37,20 @@ struct rbd_export {
 enum export_status rbdx_open(struct rbd_cluster *cl, struct export *ex,
     char *why, size_t whylen);
 void rbdx_close(struct rbd_export *rx);
+
+/* A shared base in Ceph (a snapshot) as a host's overlay reads it
+ * (overlay.c): a handle of its own on the snapshot, so that the overlay
+ * keeps it through its grace period, after the export that made it is
+ * closed. Each call returns 0 (or a count), or -1 with errno: a read that
+ * fails fails the client's request, as a file's would. */
+struct rbd_base;
+int rbdx_base_open(const struct rbd_export *rx, struct rbd_base **out);
+int rbdx_base_read(struct rbd_base *b, void *buf, size_t len, uint64_t off);
+/* As fd_extents (fdextents.h) has it for a file: up to max extents of
+ * [off, off + len), at least 1. */
+int rbdx_base_extents(struct rbd_base *b, uint64_t off, uint32_t len,
+    struct bm_extent *out, int max);
+void rbdx_base_close(struct rbd_base *b);
 
 /* An operation's result (a negative errno of librbd's, or >= 0), seen by
  * whoever holds an image of rx's instance: tells the cluster when Ceph cut
