@@ -1,0 +1,847 @@
+/* The transmission driver over an image in Ceph (rbdxmit.c), claimed
+ * through rbdclaim.c, against a fake librbd (the struct rbdlib table)
+ * whose asynchronous calls complete on a thread of their own, in an
+ * order of its choosing, over an image in memory; the client is the test,
+ * on the other end of a socketpair. Many requests in flight and each
+ * answered once, with the bytes written; a FUA write answered only after
+ * a flush that followed it; requests sent before the client closed all
+ * answered; DISC after everything in flight is answered; librbd's errors
+ * as NBD errors; and a change Ceph refuses because the server was cut
+ * off never answered: the client is dropped instead. */
+#include <sys/socket.h>
+#include <check.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/byteorder.h"
+#include "common/log.h"
+#include "nbdd/conn.h"
+#include "nbdd/proto.h"
+#include "nbdd/rbdexport.h"
+#include "nbdd/rbdplan.h"
+#include "nbdd/rbdxmit.h"
+#include "tests/unit/check_main.h"
+
+#define SIZE	(48u << 20)
+
+/* --- the fake librbd ------------------------------------------------- */
+
+enum { J_READ, J_WRITE, J_FLUSH, J_DISCARD, J_ZERO };
+
+struct fcomp {
+	rbd_callback_t cb;
+	void *arg;
+	ssize_t rc;
+};
+
+struct job {
+	struct job *next;
+	struct fcomp *c;
+	int kind;
+	uint64_t off;
+	size_t len;
+	char *buf;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t thread;
+	struct job *q;
+	int nq, held, stop;
+	int inflight, max_inflight;
+	int write_rc, read_rc;	/* 0, or what they fail with */
+	int writes, flushes, releases;
+	long seq, last_write_seq, last_flush_seq;
+	unsigned seed;
+	uint8_t *bytes;
+	int locked, opens;
+} fk;
+
+static int
+f_create(void *arg, rbd_callback_t cb, rbd_completion_t *c)
+{
+	struct fcomp *f = calloc(1, sizeof(*f));
+
+	ck_assert_ptr_nonnull(f);
+	f->cb = cb;
+	f->arg = arg;
+	*c = f;
+	return 0;
+}
+
+static ssize_t
+f_rv(rbd_completion_t c)
+{
+	return ((struct fcomp *)c)->rc;
+}
+
+static void
+f_release(rbd_completion_t c)
+{
+	__atomic_add_fetch(&fk.releases, 1, __ATOMIC_RELAXED);
+	free(c);
+}
+
+static int
+queue(int kind, uint64_t off, size_t len, char *buf, rbd_completion_t c)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	ck_assert_ptr_nonnull(j);
+	*j = (struct job){ NULL, c, kind, off, len, buf };
+	pthread_mutex_lock(&fk.lock);
+	j->next = fk.q;
+	fk.q = j;
+	fk.nq++;
+	if (++fk.inflight > fk.max_inflight)
+		fk.max_inflight = fk.inflight;
+	pthread_cond_broadcast(&fk.cond);
+	pthread_mutex_unlock(&fk.lock);
+	return 0;
+}
+
+static int
+f_read(rbd_image_t i, uint64_t off, size_t len, char *buf, rbd_completion_t c)
+{
+	(void)i;
+	return queue(J_READ, off, len, buf, c);
+}
+
+static int
+f_write(rbd_image_t i, uint64_t off, size_t len, const char *buf,
+    rbd_completion_t c)
+{
+	(void)i;
+	return queue(J_WRITE, off, len, (char *)buf, c);
+}
+
+static int
+f_flush(rbd_image_t i, rbd_completion_t c)
+{
+	(void)i;
+	return queue(J_FLUSH, 0, 0, NULL, c);
+}
+
+static int
+f_discard(rbd_image_t i, uint64_t off, uint64_t len, rbd_completion_t c)
+{
+	(void)i;
+	return queue(J_DISCARD, off, len, NULL, c);
+}
+
+static int
+f_zero(rbd_image_t i, uint64_t off, size_t len, rbd_completion_t c, int zf,
+    int of)
+{
+	(void)i;
+	(void)zf;
+	(void)of;
+	return queue(J_ZERO, off, len, NULL, c);
+}
+
+/* librbd's thread: completes queued calls in an order of its own. */
+static void *
+worker(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&fk.lock);
+	for (;;) {
+		struct job **pp, *j;
+		int pick;
+
+		while (!fk.stop && (fk.nq == 0 || fk.held))
+			pthread_cond_wait(&fk.cond, &fk.lock);
+		if (fk.stop && fk.nq == 0)
+			break;
+		pick = (int)(rand_r(&fk.seed) % (unsigned)fk.nq);
+		for (pp = &fk.q; pick-- > 0; pp = &(*pp)->next)
+			;
+		j = *pp;
+		*pp = j->next;
+		fk.nq--;
+		j->c->rc = 0;
+		switch (j->kind) {
+		case J_READ:
+			if (fk.read_rc != 0)
+				j->c->rc = fk.read_rc;
+			else
+				memcpy(j->buf, fk.bytes + j->off, j->len);
+			break;
+		case J_WRITE:
+			if (fk.write_rc != 0) {
+				j->c->rc = fk.write_rc;
+				break;
+			}
+			memcpy(fk.bytes + j->off, j->buf, j->len);
+			fk.writes++;
+			fk.last_write_seq = ++fk.seq;
+			break;
+		case J_FLUSH:
+			fk.flushes++;
+			fk.last_flush_seq = ++fk.seq;
+			break;
+		default:
+			if (fk.write_rc != 0)
+				j->c->rc = fk.write_rc;
+			else
+				memset(fk.bytes + j->off, 0, j->len);
+			break;
+		}
+		fk.inflight--;
+		pthread_mutex_unlock(&fk.lock);
+		j->c->cb(j->c, j->c->arg);
+		free(j);
+		pthread_mutex_lock(&fk.lock);
+	}
+	pthread_mutex_unlock(&fk.lock);
+	return NULL;
+}
+
+static int
+f_ioctx_create(rados_t r, const char *pool, rados_ioctx_t *io)
+{
+	(void)r;
+	ck_assert_str_eq(pool, "pis");
+	*io = &fk;
+	return 0;
+}
+
+static void
+f_ioctx_destroy(rados_ioctx_t io)
+{
+	(void)io;
+}
+
+static void
+f_shutdown(rados_t r)
+{
+	(void)r;
+}
+
+static int
+f_conf_get(rados_t r, const char *opt, char *buf, size_t len)
+{
+	(void)r;
+	if (strcmp(opt, "rbd_cache") != 0)
+		return -ENOENT;
+	strlcpy(buf, "true", len);
+	return 0;
+}
+
+static int
+f_open(rados_ioctx_t io, const char *name, rbd_image_t *img, const char *s)
+{
+	(void)io;
+	ck_assert_str_eq(name, "pi");
+	ck_assert_ptr_null(s);
+	fk.opens++;
+	*img = &fk;
+	return 0;
+}
+
+static int
+f_close(rbd_image_t img)
+{
+	(void)img;
+	fk.opens--;
+	return 0;
+}
+
+static int
+f_features(rbd_image_t img, uint64_t *f)
+{
+	(void)img;
+	*f = RBD_FEATURE_LAYERING | RBD_FEATURE_EXCLUSIVE_LOCK;
+	return 0;
+}
+
+static int
+f_lock(rbd_image_t img, rbd_lock_mode_t mode)
+{
+	(void)img;
+	ck_assert_int_eq(mode, RBD_LOCK_MODE_EXCLUSIVE);
+	if (fk.locked)
+		return -EROFS;
+	fk.locked = 1;
+	return 0;
+}
+
+static int
+f_unlock(rbd_image_t img)
+{
+	(void)img;
+	fk.locked = 0;
+	return 0;
+}
+
+static int
+f_meta_set(rbd_image_t img, const char *k, const char *v)
+{
+	(void)img;
+	(void)k;
+	(void)v;
+	return 0;
+}
+
+static int
+f_meta_remove(rbd_image_t img, const char *k)
+{
+	(void)img;
+	(void)k;
+	return 0;
+}
+
+static int
+f_diff(rbd_image_t img, const char *from, uint64_t off, uint64_t len,
+    uint8_t parent, uint8_t whole, int (*cb)(uint64_t, size_t, int, void *),
+    void *arg)
+{
+	(void)img;
+	(void)from;
+	(void)parent;
+	(void)whole;
+	/* Data in the first MiB only. */
+	if (off < (1u << 20))
+		return cb(0, 1u << 20, 1, arg) < 0 ? -ECANCELED : 0;
+	(void)len;
+	return 0;
+}
+
+/* --- the server side ------------------------------------------------- */
+
+static struct rbd_cluster cl;
+static struct rbdc_instance *inst;
+static struct paybufs pb;
+static struct nbdd_ctx ctx;
+static struct conn_start start;
+static struct conn c;
+static pthread_t server;
+static int sv[2];
+
+static void *
+serve(void *arg)
+{
+	(void)arg;
+	rbd_transmit(&c);
+	/* As conn_serve's caller: the socket goes. */
+	close(sv[0]);
+	return NULL;
+}
+
+static void
+setup(void)
+{
+	struct rbd_export *rx;
+	char why[512];
+
+	log_init("rbdxmit-test", 0, -1);
+	memset(&fk, 0, sizeof(fk));
+	ck_assert_int_eq(pthread_mutex_init(&fk.lock, NULL), 0);
+	ck_assert_int_eq(pthread_cond_init(&fk.cond, NULL), 0);
+	fk.seed = 7;
+	ck_assert_ptr_nonnull(fk.bytes = calloc(1, SIZE));
+	ck_assert_int_eq(pthread_create(&fk.thread, NULL, worker, NULL), 0);
+
+	memset(&cl, 0, sizeof(cl));
+	ck_assert_int_eq(pthread_mutex_init(&cl.lock, NULL), 0);
+	ck_assert_int_eq(pthread_cond_init(&cl.changed, NULL), 0);
+	cl.lib.rados_ioctx_create = f_ioctx_create;
+	cl.lib.rados_ioctx_destroy = f_ioctx_destroy;
+	cl.lib.rados_shutdown = f_shutdown;
+	cl.lib.rados_conf_get = f_conf_get;
+	cl.lib.rbd_open = f_open;
+	cl.lib.rbd_close = f_close;
+	cl.lib.rbd_get_features = f_features;
+	cl.lib.rbd_lock_acquire = f_lock;
+	cl.lib.rbd_lock_release = f_unlock;
+	cl.lib.rbd_metadata_set = f_meta_set;
+	cl.lib.rbd_metadata_remove = f_meta_remove;
+	cl.lib.rbd_aio_create_completion = f_create;
+	cl.lib.rbd_aio_get_return_value = f_rv;
+	cl.lib.rbd_aio_release = f_release;
+	cl.lib.rbd_aio_read = f_read;
+	cl.lib.rbd_aio_write = f_write;
+	cl.lib.rbd_aio_flush = f_flush;
+	cl.lib.rbd_aio_discard = f_discard;
+	cl.lib.rbd_aio_write_zeroes = f_zero;
+	cl.lib.rbd_diff_iterate2 = f_diff;
+	strlcpy(cl.arg.id, "admin", sizeof(cl.arg.id));
+	ck_assert_ptr_nonnull(inst = calloc(1, sizeof(*inst)));
+	inst->refs = 1;			/* the cluster's own, while current */
+	strlcpy(inst->who, "client.4100 at 127.0.0.1:0/1", sizeof(inst->who));
+	cl.cur = inst;
+	cl.attempts = 1;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.timeout = 5;
+	ctx.rbd = &cl;
+	ck_assert_int_eq(rbd_claims_init(&ctx.rbd_claims), 0);
+	ck_assert_int_eq(paybufs_init(&pb, 64u << 20), 0);
+	ctx.payloads = &pb;
+
+	memset(&c, 0, sizeof(c));
+	c.ctx = &ctx;
+	start.host.family = AF_INET;
+	c.start = &start;
+	strlcpy(c.host, "10.0.0.5", sizeof(c.host));
+	strlcpy(c.peer, "10.0.0.5:1000", sizeof(c.peer));
+	c.ex.fd = -1;
+	strlcpy(c.ex.name, "pi", sizeof(c.ex.name));
+	ck_assert_ptr_null(rbd_target_parse("rbd:pis/pi", 10,
+	    &c.ex.rbd_target));
+	c.ex.size = SIZE;
+	ck_assert_ptr_nonnull(rx = calloc(1, sizeof(*rx)));
+	rx->cl = &cl;
+	rx->t = c.ex.rbd_target;
+	rbd_target_str(&rx->t, rx->str, sizeof(rx->str));
+	c.ex.rbd = rx;
+	c.caps = (struct req_export){ .size = SIZE };
+	c.rbd_claim = rbd_claim_take(&ctx.rbd_claims, &c.ex, c.host, why,
+	    sizeof(why));
+	ck_assert_msg(c.rbd_claim != NULL, "%s", why);
+	ck_assert_int_eq(fk.locked, 1);
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+	    sv), 0);
+	c.fd = sv[0];
+	tp_init(&c.tp, sv[0]);
+}
+
+static void
+start_server(void)
+{
+	ck_assert_int_eq(pthread_create(&server, NULL, serve, NULL), 0);
+}
+
+static void
+teardown(void)
+{
+	close(sv[1]);
+	rbd_claim_release(&ctx.rbd_claims, c.rbd_claim);
+	free(c.ex.rbd);
+	pthread_mutex_lock(&fk.lock);
+	fk.stop = 1;
+	fk.held = 0;
+	pthread_cond_broadcast(&fk.cond);
+	pthread_mutex_unlock(&fk.lock);
+	pthread_join(fk.thread, NULL);
+	if (cl.cur != NULL)
+		rbdc_put(&cl, cl.cur);
+	rbd_claims_destroy(&ctx.rbd_claims);
+	paybufs_destroy(&pb);
+	free(fk.bytes);
+}
+
+/* --- the client side ------------------------------------------------- */
+
+static void
+send_all(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = send(sv[1], p, len, MSG_NOSIGNAL);
+
+		ck_assert_msg(n > 0, "send: %s", strerror(errno));
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void
+request(uint16_t type, uint16_t flags, uint64_t handle, uint64_t off,
+    uint32_t len, const void *payload)
+{
+	uint8_t h[NBD_REQUEST_SIZE];
+
+	put32(h, NBD_REQUEST_MAGIC);
+	put16(h + 4, flags);
+	put16(h + 6, type);
+	put64(h + 8, handle);
+	put64(h + 16, off);
+	put32(h + 24, len);
+	send_all(h, sizeof(h));
+	if (payload != NULL)
+		send_all(payload, len);
+}
+
+/* len bytes, or -1 at the end of the stream. Fails the test after 20 s
+ * of silence: nothing may hang. */
+static int
+recv_all(void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	struct pollfd pfd = { .fd = sv[1], .events = POLLIN };
+
+	while (len > 0) {
+		ssize_t n;
+
+		ck_assert_msg(poll(&pfd, 1, 20000) == 1, "no reply in 20 s");
+		if ((n = recv(sv[1], p, len, 0)) == 0)
+			return -1;
+		ck_assert_msg(n > 0, "recv: %s", strerror(errno));
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* A simple reply's header: 0 (handle and error set), or -1 at the end. */
+static int
+reply(uint64_t *handle, uint32_t *err)
+{
+	uint8_t h[NBD_SIMPLE_REPLY_SIZE];
+
+	if (recv_all(h, sizeof(h)) == -1)
+		return -1;
+	ck_assert_uint_eq(get32(h), NBD_SIMPLE_REPLY_MAGIC);
+	*err = get32(h + 4);
+	*handle = get64(h + 8);
+	return 0;
+}
+
+static void
+finish(void)
+{
+	pthread_join(server, NULL);
+}
+
+/* --- tests ------------------------------------------------------------- */
+
+#define NREQ	300
+
+/* Writes of every size class, all sent before any reply is read (a
+ * thread of their own, since the server stops reading while it waits on
+ * librbd), then reads of the same ranges the same way: each answered
+ * once, the bytes as written, many at the cluster at once. */
+struct batch {
+	int type;
+	uint64_t off[NREQ];
+	uint32_t len[NREQ];
+	uint8_t *data;		/* what was written, by offset */
+	int close_after;	/* SHUT_WR once all is sent */
+	int disc_after;		/* NBD_CMD_DISC once all is sent */
+};
+
+static uint32_t
+size_of(int i)
+{
+	/* Small, just over the small bound, and large (the budget's). */
+	return i % 10 == 3 ? RBDP_SMALL_MAX + 4096 : i % 10 == 7 ? 1u << 20 :
+	    4096u * (1 + (uint32_t)i % 4);
+}
+
+static void *
+sender(void *arg)
+{
+	struct batch *b = arg;
+
+	for (int i = 0; i < NREQ; i++)
+		request((uint16_t)b->type, 0, (uint64_t)i, b->off[i], b->len[i],
+		    b->type == NBD_CMD_WRITE ? b->data + b->off[i] : NULL);
+	if (b->disc_after)
+		request(NBD_CMD_DISC, 0, 999999, 0, 0, NULL);
+	if (b->close_after)
+		shutdown(sv[1], SHUT_WR);
+	return NULL;
+}
+
+static void
+layout(struct batch *b, uint8_t *data)
+{
+	uint64_t off = 0;
+
+	for (int i = 0; i < NREQ; i++) {
+		b->off[i] = off;
+		b->len[i] = size_of(i);
+		off += b->len[i];
+	}
+	ck_assert_uint_le(off, SIZE);
+	b->data = data;
+}
+
+/* Sends the batch and checks every reply; returns the largest number of
+ * calls librbd had at once. */
+static int
+run_batch(struct batch *b, int hold_ms)
+{
+	static uint8_t buf[1u << 20];
+	char seen[NREQ] = { 0 };
+	pthread_t t;
+	uint64_t handle;
+	uint32_t err;
+
+	if (hold_ms > 0) {
+		pthread_mutex_lock(&fk.lock);
+		fk.held = 1;
+		pthread_mutex_unlock(&fk.lock);
+	}
+	ck_assert_int_eq(pthread_create(&t, NULL, sender, b), 0);
+	if (hold_ms > 0) {
+		/* Until several are at librbd, however slow the machine. */
+		for (int ms = 0; ms < 10000 && (ms < hold_ms ||
+		    __atomic_load_n(&fk.inflight, __ATOMIC_RELAXED) < 2); ms++)
+			usleep(1000);
+		pthread_mutex_lock(&fk.lock);
+		fk.held = 0;
+		pthread_cond_broadcast(&fk.cond);
+		pthread_mutex_unlock(&fk.lock);
+	}
+	for (int n = 0; n < NREQ; n++) {
+		ck_assert_int_eq(reply(&handle, &err), 0);
+		ck_assert_uint_lt(handle, NREQ);
+		ck_assert_msg(!seen[handle], "handle %llu answered twice",
+		    (unsigned long long)handle);
+		seen[handle] = 1;
+		ck_assert_uint_eq(err, 0);
+		if (b->type == NBD_CMD_READ) {
+			ck_assert_int_eq(recv_all(buf, b->len[handle]), 0);
+			ck_assert_msg(memcmp(buf, b->data + b->off[handle],
+			    b->len[handle]) == 0, "read %llu: bytes differ",
+			    (unsigned long long)handle);
+		}
+	}
+	pthread_join(t, NULL);
+	return fk.max_inflight;
+}
+
+START_TEST(many_in_flight)
+{
+	struct batch w = { .type = NBD_CMD_WRITE };
+	struct batch r = { .type = NBD_CMD_READ, .close_after = 1 };
+	uint8_t *data = malloc(SIZE);
+	unsigned s = 1;
+	uint64_t handle;
+	uint32_t err;
+	int most;
+
+	for (size_t i = 0; i < SIZE; i++)
+		data[i] = (uint8_t)rand_r(&s);
+	start_server();
+	layout(&w, data);
+	most = run_batch(&w, 100);
+	ck_assert_msg(most > 1 && most <= RBDP_INFLIGHT_MAX, "at most %d in "
+	    "flight", most);
+	ck_assert_int_eq(fk.writes, NREQ);
+	ck_assert_int_eq(memcmp(fk.bytes, data, w.off[NREQ - 1] +
+	    w.len[NREQ - 1]), 0);
+	layout(&r, data);
+	(void)run_batch(&r, 0);
+	/* Closed by the client: nothing more, and the server ends. */
+	ck_assert_int_eq(reply(&handle, &err), -1);
+	finish();
+	ck_assert_int_eq(fk.inflight, 0);
+	free(data);
+}
+END_TEST
+
+/* Requests sent before the client closed its side are all carried out
+ * and answered, though they wait for librbd's slots meanwhile. */
+START_TEST(closed_after_sending)
+{
+	struct batch w = { .type = NBD_CMD_WRITE, .close_after = 1 };
+	uint8_t *data = malloc(SIZE);
+	uint64_t handle;
+	uint32_t err;
+
+	memset(data, 0x5a, SIZE);
+	start_server();
+	layout(&w, data);
+	(void)run_batch(&w, 300);
+	ck_assert_int_eq(reply(&handle, &err), -1);
+	finish();
+	ck_assert_int_eq(fk.writes, NREQ);
+	free(data);
+}
+END_TEST
+
+/* READs wait for room for their buffers (the bound on small bytes in
+ * flight) while the client has sent them all and closed its side: every
+ * one is still answered, the close noticed only after them. */
+START_TEST(closed_with_reads_waiting)
+{
+	static uint8_t buf[RBDP_SMALL_MAX];
+	const int n = 200;
+	char seen[200] = { 0 };
+	uint64_t handle;
+	uint32_t err;
+
+	for (size_t i = 0; i < SIZE; i += 4096)
+		fk.bytes[i] = (uint8_t)(i >> 12);
+	pthread_mutex_lock(&fk.lock);
+	fk.held = 1;
+	pthread_mutex_unlock(&fk.lock);
+	start_server();
+	for (int i = 0; i < n; i++)
+		request(NBD_CMD_READ, 0, (uint64_t)i, (uint64_t)i *
+		    RBDP_SMALL_MAX, RBDP_SMALL_MAX - 64, NULL);
+	shutdown(sv[1], SHUT_WR);
+	usleep(200 * 1000);
+	pthread_mutex_lock(&fk.lock);
+	fk.held = 0;
+	pthread_cond_broadcast(&fk.cond);
+	pthread_mutex_unlock(&fk.lock);
+	for (int i = 0; i < n; i++) {
+		ck_assert_int_eq(reply(&handle, &err), 0);
+		ck_assert_uint_lt(handle, (uint64_t)n);
+		ck_assert(!seen[handle]);
+		seen[handle] = 1;
+		ck_assert_uint_eq(err, 0);
+		ck_assert_int_eq(recv_all(buf, RBDP_SMALL_MAX - 64), 0);
+		ck_assert_int_eq(memcmp(buf, fk.bytes + handle * RBDP_SMALL_MAX,
+		    RBDP_SMALL_MAX - 64), 0);
+	}
+	ck_assert_int_eq(reply(&handle, &err), -1);
+	finish();
+	/* They waited: never more small bytes at librbd than the bound. */
+	ck_assert_int_le(fk.max_inflight, (int)(RBDP_SMALL_BYTES_MAX /
+	    (RBDP_SMALL_MAX - 64)));
+}
+END_TEST
+
+/* DISC: what is in flight is answered first, then the server ends. */
+START_TEST(disc_after_sending)
+{
+	struct batch w = { .type = NBD_CMD_WRITE, .disc_after = 1 };
+	uint8_t *data = malloc(SIZE);
+	uint64_t handle;
+	uint32_t err;
+
+	memset(data, 0x33, SIZE);
+	start_server();
+	layout(&w, data);
+	(void)run_batch(&w, 200);
+	ck_assert_int_eq(reply(&handle, &err), -1);
+	finish();
+	ck_assert_int_eq(c.disc, 1);
+	ck_assert_int_eq(fk.writes, NREQ);
+	free(data);
+}
+END_TEST
+
+/* FUA: the reply comes after a flush that came after the write. */
+START_TEST(fua_flushes)
+{
+	uint8_t data[4096];
+	uint64_t handle;
+	uint32_t err;
+
+	memset(data, 1, sizeof(data));
+	start_server();
+	request(NBD_CMD_WRITE, 0, 1, 0, sizeof(data), data);
+	ck_assert_int_eq(reply(&handle, &err), 0);
+	ck_assert_int_eq(fk.flushes, 0);
+	request(NBD_CMD_WRITE, NBD_CMD_FLAG_FUA, 2, 8192, sizeof(data), data);
+	ck_assert_int_eq(reply(&handle, &err), 0);
+	ck_assert_uint_eq(handle, 2);
+	ck_assert_uint_eq(err, 0);
+	ck_assert_int_eq(fk.flushes, 1);
+	ck_assert_int_gt(fk.last_flush_seq, fk.last_write_seq);
+	request(NBD_CMD_FLUSH, 0, 3, 0, 0, NULL);
+	ck_assert_int_eq(reply(&handle, &err), 0);
+	ck_assert_int_eq(fk.flushes, 2);
+	/* TRIM and WRITE ZEROES reach librbd as such. */
+	request(NBD_CMD_TRIM, 0, 4, 0, 4096, NULL);
+	ck_assert_int_eq(reply(&handle, &err), 0);
+	ck_assert_uint_eq(err, 0);
+	ck_assert_uint_eq(fk.bytes[0], 0);
+	request(NBD_CMD_WRITE_ZEROES, 0, 5, 8192, 4096, NULL);
+	ck_assert_int_eq(reply(&handle, &err), 0);
+	ck_assert_uint_eq(err, 0);
+	ck_assert_uint_eq(fk.bytes[8192], 0);
+	/* A range past the end never reaches librbd. */
+	request(NBD_CMD_READ, 0, 6, SIZE, 4096, NULL);
+	ck_assert_int_eq(reply(&handle, &err), 0);
+	ck_assert_uint_eq(err, NBD_EINVAL);
+	request(NBD_CMD_DISC, 0, 7, 0, 0, NULL);
+	ck_assert_int_eq(reply(&handle, &err), -1);
+	finish();
+}
+END_TEST
+
+/* librbd's errors are the requests' errors. */
+START_TEST(errors_answered)
+{
+	uint8_t data[4096] = { 0 };
+	uint64_t handle;
+	uint32_t err;
+
+	start_server();
+	fk.read_rc = -EIO;
+	request(NBD_CMD_READ, 0, 1, 0, 4096, NULL);
+	ck_assert_int_eq(reply(&handle, &err), 0);
+	ck_assert_uint_eq(err, NBD_EIO);
+	fk.write_rc = -ENOSPC;
+	request(NBD_CMD_WRITE, 0, 2, 0, sizeof(data), data);
+	ck_assert_int_eq(reply(&handle, &err), 0);
+	ck_assert_uint_eq(err, NBD_ENOSPC);
+	/* The connection goes on. */
+	fk.read_rc = 0;
+	request(NBD_CMD_READ, 0, 3, 0, 4096, NULL);
+	ck_assert_int_eq(reply(&handle, &err), 0);
+	ck_assert_uint_eq(err, 0);
+	ck_assert_int_eq(recv_all(data, 4096), 0);
+	request(NBD_CMD_DISC, 0, 4, 0, 0, NULL);
+	ck_assert_int_eq(reply(&handle, &err), -1);
+	finish();
+}
+END_TEST
+
+/* Blocklisted (ESHUTDOWN), or the lock gone to another server (EROFS
+ * on a change): never answered, the client dropped, the cluster told. */
+START_TEST(cut_off_never_answered)
+{
+	static const int rcs[] = { -ESHUTDOWN, -EROFS };
+
+	for (size_t k = 0; k < sizeof(rcs) / sizeof(rcs[0]); k++) {
+		uint8_t data[4096] = { 0 };
+		uint64_t handle;
+		uint32_t err;
+
+		if (k > 0) {
+			/* A fresh connection for the second case. */
+			ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM |
+			    SOCK_CLOEXEC, 0, sv), 0);
+			c.fd = sv[0];
+			tp_init(&c.tp, sv[0]);
+		}
+		fk.write_rc = rcs[k];
+		start_server();
+		request(NBD_CMD_WRITE, 0, 1, 0, sizeof(data), data);
+		ck_assert_int_eq(reply(&handle, &err), -1);
+		finish();
+		if (k == 0)
+			close(sv[1]);
+	}
+	/* ESHUTDOWN told the cluster: a new instance is to be made. */
+	ck_assert_ptr_null(cl.cur);
+	fk.write_rc = 0;
+}
+END_TEST
+
+static Suite *
+rbdxmit_suite(void)
+{
+	Suite *s = suite_create("nbdd_rbdxmit");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, many_in_flight);
+	tcase_add_test(tc, closed_after_sending);
+	tcase_add_test(tc, closed_with_reads_waiting);
+	tcase_add_test(tc, disc_after_sending);
+	tcase_add_test(tc, fua_flushes);
+	tcase_add_test(tc, errors_answered);
+	tcase_add_test(tc, cut_off_never_answered);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+CHECK_MAIN(rbdxmit_suite)
