@@ -61,6 +61,7 @@ static struct {
 	unsigned seed;
 	uint8_t *bytes;
 	int locked, opens;
+	char holder[512];	/* the image's netboot.holder */
 } fk;
 
 static int
@@ -284,8 +285,22 @@ static int
 f_meta_set(rbd_image_t img, const char *k, const char *v)
 {
 	(void)img;
-	(void)k;
-	(void)v;
+	ck_assert_str_eq(k, RBD_HOLDER_KEY);
+	strlcpy(fk.holder, v, sizeof(fk.holder));
+	return 0;
+}
+
+static int
+f_meta_get(rbd_image_t img, const char *k, char *v, size_t *len)
+{
+	(void)img;
+	if (strcmp(k, RBD_HOLDER_KEY) != 0 || fk.holder[0] == '\0')
+		return -ENOENT;
+	if (strlen(fk.holder) + 1 > *len) {
+		*len = strlen(fk.holder) + 1;
+		return -ERANGE;
+	}
+	strlcpy(v, fk.holder, *len);
 	return 0;
 }
 
@@ -293,8 +308,29 @@ static int
 f_meta_remove(rbd_image_t img, const char *k)
 {
 	(void)img;
-	(void)k;
+	ck_assert_str_eq(k, RBD_HOLDER_KEY);
+	fk.holder[0] = '\0';
 	return 0;
+}
+
+/* The lock's one locker, as Ceph lists it: this test's instance. */
+static ssize_t
+f_lockers(rbd_image_t img, int *excl, char *tag, size_t *tl, char *clients,
+    size_t *cl_len, char *cookies, size_t *kl, char *addrs, size_t *al)
+{
+	(void)img;
+	if (!fk.locked)
+		return 0;
+	*excl = 1;
+	strlcpy(tag, "internal", *tl);
+	*tl = sizeof("internal");
+	strlcpy(clients, "client.4100", *cl_len);
+	*cl_len = sizeof("client.4100");
+	strlcpy(cookies, "auto 1", *kl);
+	*kl = sizeof("auto 1");
+	strlcpy(addrs, "127.0.0.1:0/1", *al);
+	*al = sizeof("127.0.0.1:0/1");
+	return 1;
 }
 
 static int
@@ -362,6 +398,8 @@ setup(void)
 	cl.lib.rbd_lock_release = f_unlock;
 	cl.lib.rbd_metadata_set = f_meta_set;
 	cl.lib.rbd_metadata_remove = f_meta_remove;
+	cl.lib.rbd_metadata_get = f_meta_get;
+	cl.lib.rbd_list_lockers = f_lockers;
 	cl.lib.rbd_aio_create_completion = f_create;
 	cl.lib.rbd_aio_get_return_value = f_rv;
 	cl.lib.rbd_aio_release = f_release;
@@ -825,6 +863,114 @@ START_TEST(cut_off_never_answered)
 }
 END_TEST
 
+/* Structured replies: READ's data chunk, BLOCK_STATUS from librbd's
+ * allocation, an error chunk. */
+static void
+chunk(uint64_t handle, uint16_t type, uint32_t len)
+{
+	uint8_t h[NBD_STRUCTURED_HDR_SIZE];
+
+	ck_assert_int_eq(recv_all(h, sizeof(h)), 0);
+	ck_assert_uint_eq(get32(h), NBD_STRUCTURED_REPLY_MAGIC);
+	ck_assert_uint_eq(get16(h + 4), NBD_REPLY_FLAG_DONE);
+	ck_assert_uint_eq(get16(h + 6), type);
+	ck_assert_uint_eq(get64(h + 8), handle);
+	if (len != 0)
+		ck_assert_uint_eq(get32(h + 16), len);
+}
+
+START_TEST(structured)
+{
+	static uint8_t buf[4096 + 8];
+	uint8_t ext[4 + 16];
+	uint8_t hdr[NBD_STRUCTURED_HDR_SIZE], e[6];
+
+	c.caps.structured = 1;
+	c.caps.meta_allocation = 1;
+	memset(fk.bytes, 0x77, 4096);
+	start_server();
+	request(NBD_CMD_READ, 0, 1, 0, 4096, NULL);
+	chunk(1, NBD_REPLY_TYPE_OFFSET_DATA, 8 + 4096);
+	ck_assert_int_eq(recv_all(buf, sizeof(buf)), 0);
+	ck_assert_uint_eq(get64(buf), 0);
+	ck_assert_uint_eq(buf[8], 0x77);
+	ck_assert_uint_eq(buf[8 + 4095], 0x77);
+	/* Data in the first MiB, a hole after it. */
+	request(NBD_CMD_BLOCK_STATUS, 0, 2, 0, 2u << 20, NULL);
+	chunk(2, NBD_REPLY_TYPE_BLOCK_STATUS, 4 + 16);
+	ck_assert_int_eq(recv_all(ext, sizeof(ext)), 0);
+	ck_assert_uint_eq(get32(ext), NBDD_META_ID_ALLOCATION);
+	ck_assert_uint_eq(get32(ext + 4), 1u << 20);
+	ck_assert_uint_eq(get32(ext + 8), 0);
+	ck_assert_uint_eq(get32(ext + 12), 1u << 20);
+	ck_assert_uint_eq(get32(ext + 16), NBD_STATE_HOLE | NBD_STATE_ZERO);
+	/* REQ_ONE: the first only. */
+	request(NBD_CMD_BLOCK_STATUS, NBD_CMD_FLAG_REQ_ONE, 3, 0, 2u << 20,
+	    NULL);
+	chunk(3, NBD_REPLY_TYPE_BLOCK_STATUS, 4 + 8);
+	ck_assert_int_eq(recv_all(ext, 12), 0);
+	ck_assert_uint_eq(get32(ext + 4), 1u << 20);
+	/* A failed READ is an error chunk. */
+	fk.read_rc = -EIO;
+	request(NBD_CMD_READ, 0, 4, 0, 4096, NULL);
+	ck_assert_int_eq(recv_all(hdr, sizeof(hdr)), 0);
+	ck_assert_uint_eq(get16(hdr + 6), NBD_REPLY_TYPE_ERROR);
+	ck_assert_uint_eq(get64(hdr + 8), 4);
+	ck_assert_uint_ge(get32(hdr + 16), 6);
+	ck_assert_int_eq(recv_all(e, sizeof(e)), 0);
+	ck_assert_uint_eq(get32(e), NBD_EIO);
+	{
+		uint8_t msg[256];
+		uint32_t left = get32(hdr + 16) - 6;
+
+		ck_assert_uint_le(left, sizeof(msg));
+		ck_assert_int_eq(recv_all(msg, left), 0);
+	}
+	fk.read_rc = 0;
+	request(NBD_CMD_DISC, 0, 5, 0, 0, NULL);
+	ck_assert_int_eq(recv_all(hdr, 1), -1);
+	finish();
+}
+END_TEST
+
+/* One writer across servers: another host of this server is refused
+ * naming the holder without asking Ceph; a host of another server (a
+ * second claims registry over the same cluster) is refused by Ceph's
+ * lock, naming the holder as the holder recorded it; once released, the
+ * other server gets it. */
+START_TEST(one_writer_across_servers)
+{
+	struct rbd_claims other;
+	struct rbd_claim *o;
+	char why[1024], host[256];
+
+	ck_assert_ptr_nonnull(strstr(fk.holder, "10.0.0.5 through nbdd on "));
+	ck_assert_ptr_null(rbd_claim_take(&ctx.rbd_claims, &c.ex, "10.0.0.7",
+	    why, sizeof(why)));
+	ck_assert_str_eq(why, "image pi is in use by 10.0.0.5 (one writer "
+	    "per image)");
+	ck_assert_int_eq(rbd_claims_init(&other), 0);
+	ck_assert_ptr_null(rbd_claim_take(&other, &c.ex, "10.0.0.9", why,
+	    sizeof(why)));
+	ck_assert_int_eq(gethostname(host, sizeof(host)), 0);
+	ck_assert_msg(strstr(why, "image pi is in use by 10.0.0.5 through nbdd "
+	    "on ") != NULL && strstr(why, host) != NULL &&
+	    strstr(why, "another server") != NULL, "%s", why);
+	/* Its image handle was closed again: only the holder's is open. */
+	ck_assert_int_eq(fk.opens, 1);
+	rbd_claim_release(&ctx.rbd_claims, c.rbd_claim);
+	c.rbd_claim = NULL;
+	ck_assert_int_eq(fk.locked, 0);
+	ck_assert_str_eq(fk.holder, "");
+	ck_assert_ptr_nonnull(o = rbd_claim_take(&other, &c.ex, "10.0.0.9",
+	    why, sizeof(why)));
+	ck_assert_ptr_nonnull(strstr(fk.holder, "10.0.0.9 through nbdd"));
+	rbd_claim_release(&other, o);
+	rbd_claims_destroy(&other);
+	ck_assert_int_eq(fk.opens, 0);
+}
+END_TEST
+
 static Suite *
 rbdxmit_suite(void)
 {
@@ -840,6 +986,8 @@ rbdxmit_suite(void)
 	tcase_add_test(tc, fua_flushes);
 	tcase_add_test(tc, errors_answered);
 	tcase_add_test(tc, cut_off_never_answered);
+	tcase_add_test(tc, structured);
+	tcase_add_test(tc, one_writer_across_servers);
 	suite_add_tcase(s, tc);
 	return s;
 }
