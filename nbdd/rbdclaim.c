@@ -10,8 +10,16 @@
 
 #define LOCKERS_MAX	4096
 
+/* Where a claim is in the cluster. */
+enum rbd_claim_state {
+	RBD_CLAIM_LOCKING,		/* being opened and locked */
+	RBD_CLAIM_HELD,
+	RBD_CLAIM_RELEASING,		/* being unlocked and closed */
+};
+
 struct rbd_claim {
 	struct rbd_claim *next;
+	enum rbd_claim_state state;
 	uint64_t key;
 	char str[RBD_TARGET_MAX + 1];
 	char host[CLAIM_HOST_MAX];
@@ -30,13 +38,31 @@ rbd_claims_init(struct rbd_claims *cs)
 		errno = e;
 		return -1;
 	}
+	if ((e = pthread_cond_init(&cs->settled, NULL)) != 0) {
+		pthread_mutex_destroy(&cs->lock);
+		errno = e;
+		return -1;
+	}
 	return 0;
 }
 
 void
 rbd_claims_destroy(struct rbd_claims *cs)
 {
+	pthread_cond_destroy(&cs->settled);
 	pthread_mutex_destroy(&cs->lock);
+}
+
+static void
+unlink_claim(struct rbd_claims *cs, struct rbd_claim *c)
+{
+	struct rbd_claim **pp;
+
+	for (pp = &cs->list; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
 }
 
 const struct rbd_writer *
@@ -164,11 +190,17 @@ rbd_claim_take(struct rbd_claims *cs, const struct export *ex,
 {
 	uint64_t key = rbd_target_key(&ex->rbd_target);
 	struct rbd_claim *c;
+	int rc;
 
 	pthread_mutex_lock(&cs->lock);
-	for (c = cs->list; c != NULL; c = c->next)
-		if (c->key == key && strcmp(c->str, ex->rbd->str) == 0)
+	for (;;) {
+		for (c = cs->list; c != NULL; c = c->next)
+			if (c->key == key && strcmp(c->str, ex->rbd->str) == 0)
+				break;
+		if (c == NULL || c->state == RBD_CLAIM_HELD)
 			break;
+		pthread_cond_wait(&cs->settled, &cs->lock);
+	}
 	if (c != NULL && c->w.inst->dead) {
 		/* Cut off: what it holds is lost; the host's connections go
 		 * as their I/O fails. A new claim is not made alongside. */
@@ -185,11 +217,10 @@ rbd_claim_take(struct rbd_claims *cs, const struct export *ex,
 			c->refs++;
 	} else if ((c = calloc(1, sizeof(*c))) == NULL) {
 		snprintf(why, whylen, "out of memory");
-	} else if (lock_image(ex->rbd->cl, ex, host, &c->w, why,
-	    whylen) == -1) {
-		free(c);
-		c = NULL;
 	} else {
+		/* Listed while it is locked, so that this server's other
+		 * connections to the image wait for the outcome. */
+		c->state = RBD_CLAIM_LOCKING;
 		c->key = key;
 		strlcpy(c->str, ex->rbd->str, sizeof(c->str));
 		strlcpy(c->host, host, sizeof(c->host));
@@ -197,8 +228,19 @@ rbd_claim_take(struct rbd_claims *cs, const struct export *ex,
 		c->refs = 1;
 		c->next = cs->list;
 		cs->list = c;
-		log_info("%s claims image %s (%s, locked in Ceph as %s)", host,
-		    ex->name, c->str, c->w.inst->who);
+		pthread_mutex_unlock(&cs->lock);
+		rc = lock_image(ex->rbd->cl, ex, host, &c->w, why, whylen);
+		pthread_mutex_lock(&cs->lock);
+		if (rc == -1) {
+			unlink_claim(cs, c);
+			free(c);
+			c = NULL;
+		} else {
+			c->state = RBD_CLAIM_HELD;
+			log_info("%s claims image %s (%s, locked in Ceph as %s)",
+			    host, ex->name, c->str, c->w.inst->who);
+		}
+		pthread_cond_broadcast(&cs->settled);
 	}
 	pthread_mutex_unlock(&cs->lock);
 	return c;
@@ -207,8 +249,6 @@ rbd_claim_take(struct rbd_claims *cs, const struct export *ex,
 void
 rbd_claim_release(struct rbd_claims *cs, struct rbd_claim *c)
 {
-	struct rbd_claim **pp;
-
 	if (c == NULL)
 		return;
 	pthread_mutex_lock(&cs->lock);
@@ -216,14 +256,15 @@ rbd_claim_release(struct rbd_claims *cs, struct rbd_claim *c)
 		pthread_mutex_unlock(&cs->lock);
 		return;
 	}
-	for (pp = &cs->list; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
-	/* Still under the lock: a new claim of the image from this server
-	 * must not race its own release in the cluster. */
+	/* Still listed while the cluster lets go: a new claim of the image
+	 * from this server waits rather than race its own release there
+	 * (and be refused as if another server held it). */
+	c->state = RBD_CLAIM_RELEASING;
+	pthread_mutex_unlock(&cs->lock);
 	unlock_image(&c->w);
+	pthread_mutex_lock(&cs->lock);
+	unlink_claim(cs, c);
+	pthread_cond_broadcast(&cs->settled);
 	pthread_mutex_unlock(&cs->lock);
 	log_info("%s releases image %s", c->host, c->name);
 	free(c);

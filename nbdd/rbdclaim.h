@@ -28,8 +28,10 @@
 struct rbd_claim;
 
 struct rbd_claims {
-	pthread_mutex_t lock;		/* held across the cluster's answers:
-					 * only RBD claims wait on it */
+	pthread_mutex_t lock;		/* never held across a call to the
+					 * cluster, which may take as long as
+					 * its timeouts */
+	pthread_cond_t settled;		/* a claim was locked or let go of */
 	struct rbd_claim *list;
 };
 
@@ -49,7 +51,10 @@ void rbd_claims_destroy(struct rbd_claims *cs);
  * claim, or NULL with the reason in why: held by another host here
  * (naming it), locked by another server (naming it as far as Ceph says),
  * an image without the exclusive-lock feature (with the command that
- * gives it one), the cluster's error. */
+ * gives it one), the cluster's error. While this server is locking or
+ * letting go of the same image in the cluster, waits for that to end
+ * (so that it never refuses a host on its own behalf); claims of other
+ * images never wait on it. */
 struct rbd_claim *rbd_claim_take(struct rbd_claims *cs, const struct export *ex,
     const char *host, char *why, size_t whylen);
 void rbd_claim_release(struct rbd_claims *cs, struct rbd_claim *c);

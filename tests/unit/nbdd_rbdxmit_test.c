@@ -61,6 +61,8 @@ static struct {
 	unsigned seed;
 	uint8_t *bytes;
 	int locked, opens;
+	int locked2;		/* a second image, pi2 */
+	int gate_closed, unlocking;	/* pi's unlock waits at the gate */
 	char holder[512];	/* the image's netboot.holder */
 } fk;
 
@@ -235,14 +237,21 @@ f_conf_get(rados_t r, const char *opt, char *buf, size_t len)
 	return 0;
 }
 
+/* An image's handle is its lock's word. */
 static int
 f_open(rados_ioctx_t io, const char *name, rbd_image_t *img, const char *s)
 {
 	(void)io;
-	ck_assert_str_eq(name, "pi");
 	ck_assert_ptr_null(s);
+	pthread_mutex_lock(&fk.lock);
 	fk.opens++;
-	*img = &fk;
+	pthread_mutex_unlock(&fk.lock);
+	if (strcmp(name, "pi2") == 0) {
+		*img = &fk.locked2;
+		return 0;
+	}
+	ck_assert_str_eq(name, "pi");
+	*img = &fk.locked;
 	return 0;
 }
 
@@ -250,7 +259,9 @@ static int
 f_close(rbd_image_t img)
 {
 	(void)img;
+	pthread_mutex_lock(&fk.lock);
 	fk.opens--;
+	pthread_mutex_unlock(&fk.lock);
 	return 0;
 }
 
@@ -265,19 +276,32 @@ f_features(rbd_image_t img, uint64_t *f)
 static int
 f_lock(rbd_image_t img, rbd_lock_mode_t mode)
 {
-	(void)img;
+	int *l = img, rc = 0;
+
 	ck_assert_int_eq(mode, RBD_LOCK_MODE_EXCLUSIVE);
-	if (fk.locked)
-		return -EROFS;
-	fk.locked = 1;
-	return 0;
+	pthread_mutex_lock(&fk.lock);
+	if (*l)
+		rc = -EROFS;
+	*l = 1;
+	pthread_mutex_unlock(&fk.lock);
+	return rc;
 }
 
+/* As slow as the cluster may be: pi's waits while the gate is closed. */
 static int
 f_unlock(rbd_image_t img)
 {
-	(void)img;
-	fk.locked = 0;
+	int *l = img;
+
+	pthread_mutex_lock(&fk.lock);
+	if (l == &fk.locked) {
+		fk.unlocking = 1;
+		pthread_cond_broadcast(&fk.cond);
+		while (fk.gate_closed)
+			pthread_cond_wait(&fk.cond, &fk.lock);
+	}
+	*l = 0;
+	pthread_mutex_unlock(&fk.lock);
 	return 0;
 }
 
@@ -318,8 +342,7 @@ static ssize_t
 f_lockers(rbd_image_t img, int *excl, char *tag, size_t *tl, char *clients,
     size_t *cl_len, char *cookies, size_t *kl, char *addrs, size_t *al)
 {
-	(void)img;
-	if (!fk.locked)
+	if (!*(int *)img)
 		return 0;
 	*excl = 1;
 	strlcpy(tag, "internal", *tl);
@@ -971,6 +994,80 @@ START_TEST(one_writer_across_servers)
 }
 END_TEST
 
+/* The cluster may take its time to let go of a lock: meanwhile claims of
+ * other images go ahead, and a claim of the same image from this server
+ * waits for the outcome rather than being refused on our own behalf. */
+static void *
+release_pi(void *arg)
+{
+	(void)arg;
+	rbd_claim_release(&ctx.rbd_claims, c.rbd_claim);
+	return NULL;
+}
+
+static struct rbd_claim *retaken;
+static int retake_done;
+
+static void *
+retake_pi(void *arg)
+{
+	char why[512];
+
+	(void)arg;
+	retaken = rbd_claim_take(&ctx.rbd_claims, &c.ex, "10.0.0.7", why,
+	    sizeof(why));
+	__atomic_store_n(&retake_done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+START_TEST(slow_release_blocks_no_other_image)
+{
+	struct export ex2 = { .fd = -1 };
+	struct rbd_export *rx2 = calloc(1, sizeof(*rx2));
+	struct rbd_claim *c2;
+	pthread_t rel, re;
+	char why[512];
+
+	ck_assert_ptr_nonnull(rx2);
+	strlcpy(ex2.name, "pi2", sizeof(ex2.name));
+	ck_assert_ptr_null(rbd_target_parse("rbd:pis/pi2", 11,
+	    &ex2.rbd_target));
+	rx2->cl = &cl;
+	rx2->t = ex2.rbd_target;
+	rbd_target_str(&rx2->t, rx2->str, sizeof(rx2->str));
+	ex2.rbd = rx2;
+	fk.gate_closed = 1;
+	ck_assert_int_eq(pthread_create(&rel, NULL, release_pi, NULL), 0);
+	pthread_mutex_lock(&fk.lock);
+	while (!fk.unlocking)
+		pthread_cond_wait(&fk.cond, &fk.lock);
+	pthread_mutex_unlock(&fk.lock);
+	/* pi is being let go of, slowly: pi2 is claimed meanwhile. */
+	c2 = rbd_claim_take(&ctx.rbd_claims, &ex2, "10.0.0.8", why,
+	    sizeof(why));
+	ck_assert_msg(c2 != NULL, "%s", why);
+	ck_assert_int_eq(fk.locked2, 1);
+	ck_assert_int_eq(fk.locked, 1);
+	/* pi again from this server: waits for the release, then has it. */
+	ck_assert_int_eq(pthread_create(&re, NULL, retake_pi, NULL), 0);
+	usleep(100 * 1000);
+	ck_assert_int_eq(__atomic_load_n(&retake_done, __ATOMIC_ACQUIRE), 0);
+	pthread_mutex_lock(&fk.lock);
+	fk.gate_closed = 0;
+	pthread_cond_broadcast(&fk.cond);
+	pthread_mutex_unlock(&fk.lock);
+	pthread_join(rel, NULL);
+	pthread_join(re, NULL);
+	ck_assert_ptr_nonnull(retaken);
+	ck_assert_int_eq(fk.locked, 1);
+	ck_assert_ptr_nonnull(strstr(fk.holder, "10.0.0.7"));
+	c.rbd_claim = retaken;
+	rbd_claim_release(&ctx.rbd_claims, c2);
+	ck_assert_int_eq(fk.locked2, 0);
+	free(rx2);
+}
+END_TEST
+
 static Suite *
 rbdxmit_suite(void)
 {
@@ -988,6 +1085,7 @@ rbdxmit_suite(void)
 	tcase_add_test(tc, cut_off_never_answered);
 	tcase_add_test(tc, structured);
 	tcase_add_test(tc, one_writer_across_servers);
+	tcase_add_test(tc, slow_release_blocks_no_other_image);
 	suite_add_tcase(s, tc);
 	return s;
 }
