@@ -142,6 +142,26 @@ root_file_open(int rootfd, const char *name, size_t len, int beneath,
 	return filesource_new(fd, name, out, why, whylen);
 }
 
+/* An entry that leads to an image in Ceph, which this tftpd does not
+ * read: refused, naming the image and why. */
+static enum source_status
+in_ceph(int rootfd, const char *entry, char *why, size_t whylen)
+{
+	char spec[RBD_TARGET_MAX + 1], reason[256];
+	struct rbd_target t;
+
+	if (bootdir_rbd(rootfd, entry, strlen(entry), &t, NULL, reason,
+	    sizeof(reason)) != BOOT_ENTRY_RBD) {
+		snprintf(why, whylen, "boot entry %s changed while it was "
+		    "looked up", entry);
+		return SOURCE_BROKEN;
+	}
+	rbd_target_str(&t, spec, sizeof(spec));
+	snprintf(why, whylen, "boot entry %s leads to an image in Ceph (%s), "
+	    "but tftpd was started without -C [ID@]CONF", entry, spec);
+	return SOURCE_BROKEN;
+}
+
 /* bootpick's question: the entry opened, and kept for the caller. */
 struct entry_open {
 	int rootfd;
@@ -215,6 +235,8 @@ resolve_open(int rootfd, const char *name, size_t len, struct source **out,
 	}
 	if (type == BOOT_ENTRY_NONE)
 		return SOURCE_NOT_FOUND;
+	if (type == BOOT_ENTRY_RBD)
+		return in_ceph(rootfd, names[picked], why, whylen);
 	while (*rest == '/')
 		rest++;
 	if (type == BOOT_ENTRY_DIR) {

@@ -585,6 +585,36 @@ START_TEST(broken_entry_never_boots_default)
 }
 END_TEST
 
+/* An entry that leads to an image in Ceph (NAME.img -> rbd:POOL/IMAGE,
+ * dangling on purpose) is refused with the image and the reason; as a
+ * whole name it is an entry like any other. */
+START_TEST(entry_in_ceph_refused)
+{
+	link_("rbd:pis/class@v2", "class.img");
+	link_("../class.img", "root/aaaa0008");
+	ASSERT_BROKEN("aaaa0008/start4.elf", "boot entry aaaa0008 leads to an "
+	    "image in Ceph (rbd:pis/class@v2), but tftpd was started without "
+	    "-C [ID@]CONF");
+	/* "#N" picks a partition of it: still the image in Ceph. */
+	link_("../class.img#2", "root/aaaa0009");
+	ASSERT_BROKEN("aaaa0009/config.txt", "boot entry aaaa0009 leads to an "
+	    "image in Ceph (rbd:pis/class@v2), but tftpd was started without "
+	    "-C [ID@]CONF");
+	/* What default boots, for a machine without an entry. */
+	link_("../class.img", "root/default");
+	ASSERT_BROKEN("1234beef/start4.elf", "boot entry default leads to an "
+	    "image in Ceph (rbd:pis/class@v2), but tftpd was started without "
+	    "-C [ID@]CONF");
+	assert_refused_every_spelling("aaaa0008", "boot entry");
+	/* Not an image's name: broken, saying so. */
+	link_("rbd:pis", "bad.img");
+	link_("../bad.img", "root/aaaa000a");
+	ck_assert_int_eq(get("aaaa000a/start4.elf", (char[64]){ 0 }, 64),
+	    SOURCE_BROKEN);
+	ck_assert_ptr_nonnull(strstr(last_why, "not rbd:POOL/IMAGE[@SNAP]"));
+}
+END_TEST
+
 /* In the root, a symlink is an entry, never a file: not followed for a
  * request of one component, wherever it points. */
 START_TEST(root_symlink_is_not_followed)
@@ -774,6 +804,7 @@ resolve_suite(void)
 	tcase_add_test(tc, images_and_entry_names_in_the_root);
 	tcase_add_test(tc, plain_files_still_served);
 	tcase_add_test(tc, special_files_never_opened);
+	tcase_add_test(tc, entry_in_ceph_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
