@@ -45,7 +45,14 @@ imgdev_read(void *ctx, void *buf, size_t len, uint64_t off)
 	struct imgdev *d = ctx;
 	size_t done = 0;
 	ssize_t n;
+	int rc;
 
+	if (d->read != NULL) {
+		if ((rc = d->read(d->h, buf, len, off)) == 0)
+			return 0;
+		d->err = rc == -ENODATA ? 0 : -rc;
+		return -1;
+	}
 	while (done < len) {
 		n = pread(d->fd, (char *)buf + done, len - done,
 		    (off_t)(off + done));
@@ -94,7 +101,9 @@ image_close(struct source *s)
 {
 	struct image_source *is = (struct image_source *)s;
 
-	if (is->dev.fd != -1)
+	if (is->dev.close != NULL)
+		is->dev.close(is->dev.h);
+	else if (is->dev.fd != -1)
 		close(is->dev.fd);
 	free(is->runs);
 	free(is);
@@ -239,16 +248,17 @@ open_fail(struct image_source *is, enum source_status st)
 	return st;
 }
 
+static enum source_status find_file(struct image_source *is,
+    struct blkdev *dev, struct imgdev *probe, int imgfd, int partition,
+    const char *path, char *why, size_t whylen);
+
 enum source_status
 image_source_open(int imgfd, int partition, const char *image_name,
     const char *path, struct source **out, char *why, size_t whylen)
 {
 	struct image_source *is;
 	struct blkdev dev;
-	struct part p;
-	struct fat_dirent de;
-	char pwhy[256];
-	enum fat_result fr;
+	enum source_status st;
 
 	*out = NULL;
 	why[0] = '\0';
@@ -263,27 +273,88 @@ image_source_open(int imgfd, int partition, const char *image_name,
 	if (image_geometry(is, imgfd, &dev, why, whylen) == -1)
 		return open_fail(is, SOURCE_ERROR);
 	/* Parse with the caller's descriptor; dup only what we keep. */
-	struct imgdev probe = { imgfd, 0 };
-	dev.read = imgdev_read;
-	dev.ctx = &probe;
-	switch (part_find(&dev, partition, &p, pwhy, sizeof(pwhy))) {
+	struct imgdev probe = { .fd = imgfd };
+	if ((st = find_file(is, &dev, &probe, imgfd, partition, path, why,
+	    whylen)) != SOURCE_OK)
+		return open_fail(is, st);
+	if ((is->dev.fd = fcntl(imgfd, F_DUPFD_CLOEXEC, 0)) == -1) {
+		snprintf(why, whylen, "image %s: dup: %s", label(is, imgfd),
+		    strerror(errno));
+		return open_fail(is, SOURCE_ERROR);
+	}
+	is->vol.ctx = &is->dev;
+	fat_forget(&is->vol);
+	is->src.ops = &image_ops;
+	*out = &is->src;
+	return SOURCE_OK;
+}
+
+enum source_status
+image_source_open_dev(const struct imgdev *d, uint64_t size, const char *what,
+    int partition, const char *image_name, const char *path,
+    struct source **out, char *why, size_t whylen)
+{
+	struct image_source *is;
+	struct blkdev dev = { .size = size, .sector_size = 0 };
+	enum source_status st;
+
+	*out = NULL;
+	why[0] = '\0';
+	if ((is = calloc(1, sizeof(*is))) == NULL) {
+		snprintf(why, whylen, "image %s: %s", image_name,
+		    strerror(errno));
+		d->close(d->h);
+		return SOURCE_ERROR;
+	}
+	is->dev = *d;
+	is->dev.fd = -1;
+	is->dev.err = 0;
+	strlcpy(is->image, image_name, sizeof(is->image));
+	strlcpy(is->src.name, path, sizeof(is->src.name));
+	snprintf(is->label, sizeof(is->label), "%s (%s)", image_name, what);
+	if ((st = find_file(is, &dev, &is->dev, -1, partition, path, why,
+	    whylen)) != SOURCE_OK)
+		return open_fail(is, st);
+	is->vol.ctx = &is->dev;
+	fat_forget(&is->vol);
+	is->src.ops = &image_ops;
+	*out = &is->src;
+	return SOURCE_OK;
+}
+
+/* The partition, the FAT and path in it, read through probe (imgfd names
+ * the image in reasons, or -1 when is->label does): is->vol, runs, tail
+ * and src.size set. SOURCE_OK, or the status with why set as
+ * image_source_open says. */
+static enum source_status
+find_file(struct image_source *is, struct blkdev *dev, struct imgdev *probe,
+    int imgfd, int partition, const char *path, char *why, size_t whylen)
+{
+	struct part p;
+	struct fat_dirent de;
+	char pwhy[256];
+	enum fat_result fr;
+
+	dev->read = imgdev_read;
+	dev->ctx = probe;
+	switch (part_find(dev, partition, &p, pwhy, sizeof(pwhy))) {
 	case PART_OK:
 		break;
 	case PART_NONE:
 		snprintf(why, whylen, "image %s: %s", label(is, imgfd), pwhy);
-		return open_fail(is, SOURCE_BROKEN);
+		return SOURCE_BROKEN;
 	case PART_IO:
 		snprintf(why, whylen, "image %s: %s: %s", label(is, imgfd),
-		    pwhy, imgdev_error(&probe));
-		return open_fail(is, SOURCE_ERROR);
+		    pwhy, imgdev_error(probe));
+		return SOURCE_ERROR;
 	default:
 		/* A damaged image: "file not found" for the client, and
 		 * this reason, in one line, for the administrator. */
 		snprintf(why, whylen, "image %s: bad partition table: %s",
 		    label(is, imgfd), pwhy);
-		return open_fail(is, SOURCE_BROKEN);
+		return SOURCE_BROKEN;
 	}
-	fr = fat_open(&is->vol, imgdev_read, &probe, p.start, p.length);
+	fr = fat_open(&is->vol, imgdev_read, probe, p.start, p.length);
 	if (fr == FAT_OK)
 		fr = fat_lookup(&is->vol, path, &de);
 	if (fr == FAT_OK)
@@ -296,34 +367,25 @@ image_source_open(int imgfd, int partition, const char *image_name,
 		/* Pis probe for optional files all the time: a plain miss,
 		 * unless something damaged explains it. */
 		if (is->vol.note[0] == '\0')
-			return open_fail(is, SOURCE_NOT_FOUND);
+			return SOURCE_NOT_FOUND;
 		snprintf(why, whylen, "image %s: partition %d: %s not found: "
 		    "%s", label(is, imgfd), p.number, path, is->vol.note);
-		return open_fail(is, SOURCE_BROKEN);
+		return SOURCE_BROKEN;
 	case FAT_IS_DIR:
-		return open_fail(is, SOURCE_NOT_FOUND);
+		return SOURCE_NOT_FOUND;
 	case FAT_DENIED:
 		/* The request port logs the access violation itself. */
-		return open_fail(is, SOURCE_DENIED);
+		return SOURCE_DENIED;
 	case FAT_IO:
 		snprintf(why, whylen, "image %s: partition %d: %s: %s (%s)",
 		    label(is, imgfd), p.number, path, is->vol.why,
-		    imgdev_error(&probe));
-		return open_fail(is, SOURCE_ERROR);
+		    imgdev_error(probe));
+		return SOURCE_ERROR;
 	default:
 		snprintf(why, whylen, "image %s: partition %d: %s: %s",
 		    label(is, imgfd), p.number, path, is->vol.why);
-		return open_fail(is, SOURCE_BROKEN);
+		return SOURCE_BROKEN;
 	}
-	if ((is->dev.fd = fcntl(imgfd, F_DUPFD_CLOEXEC, 0)) == -1) {
-		snprintf(why, whylen, "image %s: dup: %s", label(is, imgfd),
-		    strerror(errno));
-		return open_fail(is, SOURCE_ERROR);
-	}
-	is->vol.ctx = &is->dev;
-	fat_forget(&is->vol);
-	is->src.ops = &image_ops;
 	is->src.size = de.size;
-	*out = &is->src;
 	return SOURCE_OK;
 }

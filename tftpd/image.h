@@ -9,12 +9,18 @@
 
 #include "tftpd/source.h"
 
-/* A file read with pread(2) through part.h's and fat.h's callback:
- * imgdev_read reads exactly len bytes or returns -1, err then holding the
- * errno (0 when the file ended first). */
+/* An image read through part.h's and fat.h's callback: a file with
+ * pread(2), or one elsewhere (in Ceph: rbdimage.h) through its own read
+ * call, which reads exactly len bytes and returns 0, or a negative errno
+ * (0 for "ended first" is -ENODATA). imgdev_read reads exactly len bytes
+ * or returns -1, err then holding the errno (0 when the image ended
+ * first). */
 struct imgdev {
-	int fd;
+	int fd;			/* -1 for an image elsewhere */
 	int err;
+	int (*read)(void *h, void *buf, size_t len, uint64_t off);
+	void (*close)(void *h);	/* NULL for a file */
+	void *h;
 };
 int imgdev_read(void *ctx, void *buf, size_t len, uint64_t off);
 /* Why the last imgdev_read failed, in words for a reason. */
@@ -32,5 +38,13 @@ const char *imgdev_error(const struct imgdev *d);
 enum source_status image_source_open(int imgfd, int partition,
     const char *image_name, const char *path, struct source **out,
     char *why, size_t whylen);
+
+/* As image_source_open, for an image elsewhere, read through dev (its
+ * read, close and h; dev->fd -1), size bytes long, named in reasons and
+ * log lines as "image_name (what)". The source takes dev over: it is
+ * closed with the source, or at once when opening fails. */
+enum source_status image_source_open_dev(const struct imgdev *dev,
+    uint64_t size, const char *what, int partition, const char *image_name,
+    const char *path, struct source **out, char *why, size_t whylen);
 
 #endif

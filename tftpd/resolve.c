@@ -14,6 +14,7 @@
 #include "tftpd/packet.h"
 #include "common/part.h"
 #include "tftpd/proto.h"
+#include "tftpd/rbdimage.h"
 #include "tftpd/resolve.h"
 
 #define WHY_ENTRY	"names a boot entry, not a file"
@@ -49,7 +50,7 @@ names_nothing_beneath(const char *rest)
 static int
 is_an_image(int fd, uint64_t size, char *why, size_t whylen)
 {
-	struct imgdev img = { fd, 0 };
+	struct imgdev img = { .fd = fd };
 	struct blkdev dev = { imgdev_read, &img, size, 0 };
 	struct part p;
 	char pwhy[256];
@@ -142,24 +143,24 @@ root_file_open(int rootfd, const char *name, size_t len, int beneath,
 	return filesource_new(fd, name, out, why, whylen);
 }
 
-/* An entry that leads to an image in Ceph, which this tftpd does not
- * read: refused, naming the image and why. */
+/* An entry that leads to an image in Ceph: path in it, through librbd,
+ * once tftpd has a cluster (-C); until then refused, naming the image. */
 static enum source_status
-in_ceph(int rootfd, const char *entry, char *why, size_t whylen)
+in_ceph(int rootfd, const char *entry, const char *path, struct source **out,
+    char *why, size_t whylen)
 {
-	char spec[RBD_TARGET_MAX + 1], reason[256];
+	char reason[256];
 	struct rbd_target t;
+	int partition;
 
-	if (bootdir_rbd(rootfd, entry, strlen(entry), &t, NULL, reason,
+	if (bootdir_rbd(rootfd, entry, strlen(entry), &t, &partition, reason,
 	    sizeof(reason)) != BOOT_ENTRY_RBD) {
 		snprintf(why, whylen, "boot entry %s changed while it was "
 		    "looked up", entry);
 		return SOURCE_BROKEN;
 	}
-	rbd_target_str(&t, spec, sizeof(spec));
-	snprintf(why, whylen, "boot entry %s leads to an image in Ceph (%s), "
-	    "but tftpd was started without -C [ID@]CONF", entry, spec);
-	return SOURCE_BROKEN;
+	return rbdimage_open(NULL, &t, partition, entry, path, out, why,
+	    whylen);
 }
 
 /* bootpick's question: the entry opened, and kept for the caller. */
@@ -235,19 +236,19 @@ resolve_open(int rootfd, const char *name, size_t len, struct source **out,
 	}
 	if (type == BOOT_ENTRY_NONE)
 		return SOURCE_NOT_FOUND;
-	if (type == BOOT_ENTRY_RBD)
-		return in_ceph(rootfd, names[picked], why, whylen);
 	while (*rest == '/')
 		rest++;
 	if (type == BOOT_ENTRY_DIR) {
 		st = dirsource_open(eo.fd, rest, path, out, why, whylen);
 	} else {
-		st = image_source_open(eo.fd, eo.partition, entry, rest, out,
-		    why, whylen);
+		st = type == BOOT_ENTRY_RBD ? in_ceph(rootfd, names[picked],
+		    rest, out, why, whylen) : image_source_open(eo.fd,
+		    eo.partition, entry, rest, out, why, whylen);
 		if (st == SOURCE_OK)
 			strlcpy((*out)->name, path, sizeof((*out)->name));
 	}
-	close(eo.fd);
+	if (eo.fd != -1)
+		close(eo.fd);
 	/* A source's name goes into its transfer's log lines: a file a Pi
 	 * made beneath its entry may have a newline in its name. */
 	if (st == SOURCE_OK)

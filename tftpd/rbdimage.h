@@ -1,0 +1,30 @@
+/* Image mode over an image in Ceph: boot files read out of the FAT
+ * partition of an RBD image (rbd:POOL/IMAGE[@SNAP], the layout's
+ * NAME.img -> rbd: link) through librbd, as image.c reads a file: the
+ * same parsing, the same checks while a transfer moves forward. The
+ * image is opened read-only and without its lock, so a Pi's server can
+ * write it meanwhile: tftpd reads a snapshot as it is, and an image as
+ * its writer last flushed it (the cluster connection of tftpd has no
+ * cache of its own: rbdcluster.h, fresh_reads).
+ *
+ * Every call here waits on the cluster, up to its timeouts when it does
+ * not answer: the caller makes them away from its event loop. */
+#ifndef TFTPD_RBDIMAGE_H
+#define TFTPD_RBDIMAGE_H
+
+#include <stddef.h>
+
+#include "common/rbdcluster.h"
+#include "tftpd/source.h"
+
+/* Opens path inside partition (0: the first FAT partition, else 1-128)
+ * of the image t names, in cl; entry is the boot entry that led there,
+ * for reasons and log lines. Statuses and why as image_source_open
+ * (image.h), and: cl NULL (tftpd without -C), or no such pool, image or
+ * snapshot in the cluster, SOURCE_BROKEN; the cluster not connected or
+ * failing, SOURCE_ERROR; each with the reason. */
+enum source_status rbdimage_open(struct rbd_cluster *cl,
+    const struct rbd_target *t, int partition, const char *entry,
+    const char *path, struct source **out, char *why, size_t whylen);
+
+#endif
