@@ -143,9 +143,12 @@ lock_image(struct rbd_cluster *cl, const struct export *ex,
 	    RBD_LOCK_MODE_EXCLUSIVE));
 	if (rc == -EROFS || rc == -EBUSY || rc == -EAGAIN) {
 		describe_holder(&cl->lib, w->image, holder, sizeof(holder));
+		/* A holder that died keeps the lock until its watch on the
+		 * image expires; then the next try here takes it. */
 		snprintf(why, whylen, "image %s is in use by %s through "
-		    "another server (%s; one writer per image)", ex->name,
-		    holder, str);
+		    "another server (%s; one writer per image; a server that "
+		    "died gives it up after Ceph's osd_client_watch_timeout)",
+		    ex->name, holder, str);
 		goto fail;
 	}
 	if (rc < 0) {
