@@ -254,6 +254,7 @@ rbdc_pool(struct rbd_cluster *c, const char *pool, int wait_ms,
 {
 	struct rbdc_instance *in;
 	struct timespec ts;
+	rados_ioctx_t made;
 	int rc, i;
 
 	pthread_mutex_lock(&c->lock);
@@ -276,36 +277,56 @@ rbdc_pool(struct rbd_cluster *c, const char *pool, int wait_ms,
 		errno = ENOTCONN;
 		return -1;
 	}
+	/* The caller's reference, whatever comes. */
+	in->refs++;
 	for (i = 0; i < in->npools; i++)
 		if (strcmp(in->pools[i].name, pool) == 0)
 			break;
-	if (i == in->npools) {
-		if (i == RBDC_POOLS_MAX) {
-			snprintf(why, whylen, "more than %d pools in use",
-			    RBDC_POOLS_MAX);
-			pthread_mutex_unlock(&c->lock);
-			errno = EMFILE;
-			return -1;
-		}
-		if ((rc = c->lib.rados_ioctx_create(in->rados, pool,
-		    &in->pools[i].io)) < 0) {
-			if (rc == -ENOENT)
-				snprintf(why, whylen, "no pool %s in the Ceph "
-				    "cluster", pool);
-			else
-				snprintf(why, whylen, "pool %s: %s", pool,
-				    strerror(-rc));
-			pthread_mutex_unlock(&c->lock);
-			errno = -rc;
-			return -1;
-		}
-		strlcpy(in->pools[i].name, pool, sizeof(in->pools[i].name));
-		in->npools++;
+	if (i < in->npools) {
+		*inst = in;
+		*io = in->pools[i].io;
+		pthread_mutex_unlock(&c->lock);
+		return 0;
 	}
-	in->refs++;
+	pthread_mutex_unlock(&c->lock);
+	/* Not under the lock: looking a pool up may wait on the monitors
+	 * for as long as their timeout. */
+	if ((rc = c->lib.rados_ioctx_create(in->rados, pool, &made)) < 0) {
+		if (rc == -ENOENT)
+			snprintf(why, whylen, "no pool %s in the Ceph cluster",
+			    pool);
+		else
+			snprintf(why, whylen, "pool %s: %s", pool,
+			    strerror(-rc));
+		rbdc_put(c, in);
+		errno = -rc;
+		return -1;
+	}
+	pthread_mutex_lock(&c->lock);
+	for (i = 0; i < in->npools; i++)
+		if (strcmp(in->pools[i].name, pool) == 0)
+			break;
+	if (i == in->npools && i == RBDC_POOLS_MAX) {
+		pthread_mutex_unlock(&c->lock);
+		c->lib.rados_ioctx_destroy(made);
+		snprintf(why, whylen, "more than %d pools in use",
+		    RBDC_POOLS_MAX);
+		rbdc_put(c, in);
+		errno = EMFILE;
+		return -1;
+	}
+	if (i == in->npools) {
+		strlcpy(in->pools[i].name, pool, sizeof(in->pools[i].name));
+		in->pools[i].io = made;
+		in->npools++;
+		made = NULL;
+	}
 	*inst = in;
 	*io = in->pools[i].io;
 	pthread_mutex_unlock(&c->lock);
+	/* Another caller made it meanwhile: theirs is kept. */
+	if (made != NULL)
+		c->lib.rados_ioctx_destroy(made);
 	return 0;
 }
 

@@ -219,6 +219,8 @@ START_TEST(refusals)
 	    sizeof(why)), SOURCE_BROKEN);
 	ck_assert_str_eq(why, "image aaaa0001 (rbd:nopool/class): no pool "
 	    "nopool in the Ceph cluster");
+	/* Every refusal gave back the cluster reference it took. */
+	ck_assert_int_eq(inst->refs, 1);
 	/* A miss inside the image is a plain miss. */
 	ck_assert_int_eq(open_in("rbd:pis/class", "nosuch.txt", &src, why,
 	    sizeof(why)), SOURCE_NOT_FOUND);
