@@ -78,7 +78,7 @@ describe_holder(const struct rbdlib *lib, rbd_image_t img, char *out,
     size_t outlen)
 {
 	char tag[128], clients[LOCKERS_MAX], cookies[LOCKERS_MAX];
-	char addrs[LOCKERS_MAX], rec[512], who[512];
+	char addrs[LOCKERS_MAX], rec[512], who[512], mark[256];
 	size_t tl = sizeof(tag), cl = sizeof(clients), kl = sizeof(cookies);
 	size_t al = sizeof(addrs), rl = sizeof(rec) - 1;
 	int exclusive;
@@ -91,11 +91,15 @@ describe_holder(const struct rbdlib *lib, rbd_image_t img, char *out,
 		    "have just gone)");
 		return;
 	}
-	/* Each list is NUL-separated; the first entry is the holder. */
+	/* Each list is NUL-separated; the first entry is the holder. The
+	 * record is the holder's when it names the same client (a global id
+	 * of the cluster's, never reused): addresses are written
+	 * differently by the lockers' list and by the holder itself. */
 	snprintf(who, sizeof(who), "%.200s at %.200s", clients, addrs);
+	snprintf(mark, sizeof(mark), "Ceph %.200s at ", clients);
 	memset(rec, 0, sizeof(rec));
 	if (lib->rbd_metadata_get(img, RBD_HOLDER_KEY, rec, &rl) == 0 &&
-	    strstr(rec, who) != NULL)
+	    strstr(rec, mark) != NULL)
 		snprintf(out, outlen, "%s", rec);
 	else
 		snprintf(out, outlen, "Ceph %.500s", who);

@@ -435,7 +435,9 @@ setup(void)
 	strlcpy(cl.arg.id, "admin", sizeof(cl.arg.id));
 	ck_assert_ptr_nonnull(inst = calloc(1, sizeof(*inst)));
 	inst->refs = 1;			/* the cluster's own, while current */
-	strlcpy(inst->who, "client.4100 at 127.0.0.1:0/1", sizeof(inst->who));
+	/* As rados_getaddrs writes it: the lockers' list does not. */
+	strlcpy(inst->who, "client.4100 at v2:127.0.0.1:0/1",
+	    sizeof(inst->who));
 	cl.cur = inst;
 	cl.attempts = 1;
 
