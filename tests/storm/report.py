@@ -41,6 +41,23 @@ def read_pis(d):
     return pis
 
 
+def read_tries(d):
+    """The failed attempts before each Pi's last, by Pi id."""
+    tries = {}
+    with open(os.path.join(d, "pis.txt")) as f:
+        for line in f:
+            if not line.startswith("try "):
+                continue
+            kv = dict(w.split("=", 1) for w in shlex.split(line)[1:])
+            for k, v in kv.items():
+                if re.fullmatch(r"-?[0-9]+", v):
+                    kv[k] = int(v)
+                elif re.fullmatch(r"-?[0-9]+\.[0-9]+", v):
+                    kv[k] = float(v)
+            tries.setdefault(kv["id"], []).append(kv)
+    return tries
+
+
 def read_meta(d):
     m = {}
     with open(os.path.join(d, "meta.txt")) as f:
@@ -57,6 +74,18 @@ def pct(xs, p):
     xs = sorted(xs)
     k = max(0, min(len(xs) - 1, int(-(-p * len(xs) // 100)) - 1))
     return xs[k]
+
+
+def rate_bytes(r):
+    """A tc rate (100mbit, 1gbit, 40000kbit) in bytes a second."""
+    mult = {"kbit": 1e3, "mbit": 1e6, "gbit": 1e9, "bit": 1}
+    for unit in ("kbit", "mbit", "gbit", "bit"):
+        if r.endswith(unit):
+            try:
+                return float(r[:-len(unit)]) * mult[unit] / 8
+            except ValueError:
+                break
+    return float("nan")
 
 
 def num(m, k):
@@ -76,6 +105,20 @@ def summarize(d):
     s["failed"] = s["pis"] - s["booted"]
     s["p50"], s["p95"], s["max"] = pct(roots, 50), pct(roots, 95), \
         max(roots) if roots else float("nan")
+    # The last Pi at its root: never, while one is not.
+    s["last_root"] = s["max"] if s["failed"] == 0 and roots else float("inf")
+    # Boot attempts per Pi (a Pi that never reached its root counts the
+    # attempts it made); older clients printed none: one each.
+    att = [p.get("attempts", 1) for p in pis]
+    s["att_p50"], s["att_p95"] = pct(att, 50), pct(att, 95)
+    s["att_max"] = max(att) if att else 0
+    s["restarted"] = sum(1 for a in att if a > 1)
+    # What one boot moves (TFTP and NBD payload), from the Pis that
+    # reached their root; the rack needs that for every Pi.
+    bb = [p["boot_bytes"] for p in ok if p.get("boot_bytes")]
+    s["boot_bytes"] = sum(bb) / len(bb) if bb else float("nan")
+    s["need_bytes"] = s["boot_bytes"] * s["pis"]
+    s["rate_bps"] = rate_bytes(m.get("rate", ""))
     # For the targets every Pi counts: one that never reached its root
     # took forever.
     every = roots + [float("inf")] * (s["pis"] - len(roots))
@@ -141,6 +184,14 @@ def summarize(d):
                                                str(p["reason"])))
             why.setdefault(r, []).append(p["id"])
     s["why"] = why
+    # Why attempts failed before a Pi's last one.
+    tried = {}
+    for ts in read_tries(d).values():
+        for t in ts:
+            r = "%s: %s" % (t["phase"], re.sub(r"[0-9]+", "N",
+                                               str(t["reason"])))
+            tried[r] = tried.get(r, 0) + 1
+    s["try_why"] = tried
     bad = {}
     try:
         with open(os.path.join(d, "bad.txt")) as f:
@@ -156,13 +207,17 @@ def summarize(d):
 def cmd_summary(d):
     s, _ = summarize(d)
     print("storm name=%s set=%s pis=%d booted=%d failed=%d crashed=%d "
+          "attempts_p50=%d attempts_p95=%d attempts_max=%d restarted=%d "
+          "last_root=%.2f "
           "p50=%.2f p95=%.2f max=%.2f dhcp_p50=%.2f tftp_p50=%.2f "
           "nbd_p50=%.2f wall=%.1f cpu=%.2f cpu_per_pi=%.3f dup_data=%d "
           "dup_oack=%d rrq_retx=%d dhcp_retx=%d srv_data=%d srv_retx=%d "
           "srv_tcp_retx=%d lost=%d backlog_drops=%d srv_rcvbuf_err=%d "
           "router_rcvbuf_err=%d pis_cpu=%.1f machine_cpu=%.1f" % (
               s["name"], s["set"], s["pis"], s["booted"], s["failed"],
-              s["crashed"], s["p50"], s["p95"], s["max"], s["dhcp_p50"],
+              s["crashed"], s["att_p50"], s["att_p95"], s["att_max"],
+              s["restarted"], s["last_root"],
+              s["p50"], s["p95"], s["max"], s["dhcp_p50"],
               s["tftp_p50"], s["nbd_p50"], s["wall"], s["cpu_total"],
               s["cpu_per_pi"], s["dup_data"], s["dup_oack"],
               s["rrq_retx"], s["dhcp_retx"], s["srv_data"], s["srv_retx"],
@@ -184,6 +239,8 @@ def cmd_summary(d):
         print("  FAILED %d Pi(s) (%s): %s" % (
             len(ids), ",".join(str(i) for i in ids[:12]) +
             ("..." if len(ids) > 12 else ""), r))
+    for r, n in sorted(s["try_why"].items(), key=lambda x: -x[1]):
+        print("  restarted %d time(s) after: %s" % (n, r))
 
 
 def cmd_writes(d, srv, writes):
