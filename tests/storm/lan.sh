@@ -500,7 +500,7 @@ storm_start_ours() {
 		ip netns exec "$SRVNS" "$bin/dhcpproxyd" -u nobody -r "$SRV/boot"
 	OURS_PIDS+=("$LAST_PID")
 	start_in_cg ours/tftpd ours-tftpd \
-		ip netns exec "$SRVNS" "$bin/tftpd" -u nobody -r "$SRV/boot"
+		ip netns exec "$SRVNS" "$bin/tftpd" -u nobody -r "$SRV/boot" ${STORM_TFTPD_FLAGS:-}
 	OURS_PIDS+=("$LAST_PID")
 	start_in_cg ours/nbdd ours-nbdd \
 		ip netns exec "$SRVNS" "$bin/nbdd" -u nobody -r "$SRV"

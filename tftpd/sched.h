@@ -1,0 +1,112 @@
+/* Which transfers send now, when more run than the link (or this
+ * machine) can finish within their clients' deadlines. Pure: the I/O
+ * layer (conn.c) describes each transfer once a tick and carries out
+ * what comes back: hold it at its first block (transfer_hold) or let it
+ * run.
+ *
+ * Why: a Pi gives up on a file that is not in within its bootloader's
+ * TFTP_FILE_TIMEOUT (30 s), and starts its boot again. Shared fairly
+ * among more transfers than the link can finish in 30 s, every transfer
+ * is too slow: every Pi fails, retries and fails again, and the rack
+ * never boots. So while transfers contend, tftpd serves the oldest boots
+ * first (boots.h), the wave: a new file waits at its first block, its
+ * client waiting with nothing lost, until the link has room for it; a
+ * file once begun runs to its end. A held file runs before its client
+ * would give up on it, if it still can finish; one that cannot is left
+ * to its client's timeout rather than take the link from the others.
+ * The rack boots in waves, at the speed of the link.
+ *
+ * What it measures, all of it from the transfers: the bytes each moved
+ * since the last tick (its rate), what all moved in a cycle (the link's
+ * best, lately), the biggest file lately. The number let run follows the
+ * link: it grows while each step up moves more, and shrinks while one of
+ * them falls behind its deadline. A new boot joins the wave only while
+ * each host the link is shared out to (counted from what one transfer
+ * gets of it, the Pis already on to their roots over NBD included) would
+ * still get enough for the biggest file. */
+#ifndef TFTPD_SCHED_H
+#define TFTPD_SCHED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/clock.h"
+
+#define SCHED_TICK_NS		(100 * NS_PER_MS)
+/* The Raspberry Pi bootloader's TFTP_FILE_TIMEOUT, by default: a file
+ * not in this long after its request fails the boot. */
+#define SCHED_FILE_TIMEOUT_NS	(30 * NS_PER_SEC)
+/* What a held transfer keeps in hand when it is let run at the latest:
+ * the tick, a lost block or two, a busy machine. */
+#define SCHED_GUARD_NS		(3 * NS_PER_SEC)
+
+/* Its lines (an overload begins, it is over) come as often as a remote
+ * host makes the server busy: this many at once, then this many a
+ * minute. */
+#define SCHED_LOG_BURST		10
+#define SCHED_LOG_PER_MIN	6
+
+/* Running transfers whose rates make the typical one, at most. */
+#define SCHED_SAMPLE		64
+
+enum sched_flag {
+	SCHED_HOLDABLE = 1,	/* may be held: its first block not sent yet,
+				 * and a client without a timer of its own */
+	SCHED_HELD = 2,		/* held now, or at its first block */
+	SCHED_IMPATIENT = 4,	/* its client sent an ACK again while held */
+	SCHED_URGENT = 8,	/* set by a tick, kept by the caller: it must
+				 * run now to finish in time */
+	SCHED_UNANSWERED = 16,	/* its OACK is out, not answered yet */
+	SCHED_WAVE = 32,	/* its boot ran a transfer just now: it is in
+				 * the wave, its host counted */
+};
+
+/* One transfer, as a tick sees it. A tick reorders the items. */
+struct sched_item {
+	void *owner;		/* the caller's: which transfer */
+	uint64_t key;		/* its client's boot began: smaller first */
+	uint64_t due_ns;	/* its client gives up on the file then */
+	uint64_t size;		/* bytes of the file */
+	uint64_t left;		/* bytes still to send */
+	uint64_t moved;		/* bytes acknowledged since the last tick */
+	/* Kept by the caller from one tick to the next: */
+	uint64_t rate;		/* bytes a second it moves when it runs,
+				 * smoothed; 0 before it is known */
+	unsigned ticks;		/* ticks in a row it has run */
+	unsigned flags;
+	int run;		/* out: 1 it may send, 0 it is held */
+};
+
+struct sched {
+	int overloaded;		/* a transfer held lately */
+	uint64_t calm_ns;	/* ... the last one then */
+	unsigned limit;		/* holdable transfers let run, urgent ones
+				 * first */
+	uint64_t best;		/* bytes a second the best cycle moved,
+				 * lately */
+	uint64_t last_ns;	/* the last tick */
+	uint64_t cycle_ns;	/* this cycle began */
+	uint64_t cycle_bytes;	/* ... and moved this much so far */
+	int cycle_lagging;	/* one let run fell behind in it */
+	int cycle_waiting;	/* one was held in it */
+	uint64_t last_moved;	/* bytes a second the last cycle moved */
+	unsigned probed;	/* the last cycle raised the limit by this */
+	int growing;		/* no step up has failed yet: double */
+	unsigned quiet;		/* cycles since the limit last moved up */
+	uint64_t typical;	/* bytes a second a running transfer gets */
+	uint64_t big;		/* the biggest file lately, bytes */
+	uint64_t sample[SCHED_SAMPLE];	/* a tick's rates, for the median */
+	/* After the last tick, for the log: */
+	unsigned held;		/* transfers held */
+	unsigned urgent;	/* ... and let run for their deadline */
+};
+
+void sched_init(struct sched *s, uint64_t now);
+
+/* One tick at now: updates the n items' rate and ticks, decides their
+ * run, and returns 1 when the overload began or ended at this tick
+ * (s->overloaded says which), else 0. */
+int sched_tick(struct sched *s, struct sched_item *it, size_t n,
+    uint64_t now);
+
+#endif
