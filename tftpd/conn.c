@@ -656,8 +656,13 @@ conn_schedule(struct server *s, uint64_t now)
 		log_overload(s, now);
 	if (s->sched.overloaded && log_enabled(LOG_LEVEL_TRACE))
 		log_trace("sched: %zu transfers, limit %u, %u held, %u urgent, "
-		    "best %.2f MB/s", n, s->sched.limit, s->sched.held,
-		    s->sched.urgent, (double)s->sched.best / 1e6);
+		    "best %.2f MB/s, typical %.2f, fastest %.2f, cycle %.2f MB "
+		    "lagging %d", n, s->sched.limit, s->sched.held,
+		    s->sched.urgent, (double)s->sched.best / 1e6,
+		    (double)s->sched.typical / 1e6,
+		    (double)s->sched.fastest / 1e6,
+		    (double)s->sched.cycle_bytes / 1e6,
+		    s->sched.cycle_lagging);
 	for (size_t i = 0; i < n; i++) {
 		c = it[i].owner;
 		c->rate = it[i].rate;

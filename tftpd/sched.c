@@ -15,6 +15,9 @@
  * wave's Pis that go on to their roots (NBD shares the link) and for
  * loss. */
 #define ROOM_PCT		160
+/* A transfer moving less than this share of the fastest one of the
+ * burst (percent) is slowed by the others. */
+#define SHARED_PCT		70
 /* A rate means something after this many ticks of running: the first
  * tick of a transfer is only part of one. */
 #define SETTLE_TICKS		3
@@ -124,7 +127,8 @@ measure(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 		}
 		rate = (uint64_t)((double)it[i].moved * NS_PER_SEC / dt);
 		it[i].rate = it[i].ticks == 0 ? rate : (it[i].rate + rate) / 2;
-		it[i].ticks++;
+		if (++it[i].ticks >= SETTLE_TICKS && it[i].rate > s->fastest)
+			s->fastest = it[i].rate;
 	}
 }
 
@@ -191,7 +195,9 @@ end_cycle(struct sched *s, uint64_t now, unsigned running)
 	s->big -= s->big / BIG_DECAY;
 	if (s->limit > running + 1)
 		s->limit = running + 1;	/* more than could run */
-	if (s->cycle_lagging) {
+	/* Behind through most of the cycle, not for a tick or two: the
+	 * clients share this machine's CPU, and their rates stutter. */
+	if (s->cycle_lagging * 2 > s->cycle_ticks) {
 		s->limit = s->limit > step ? s->limit - step : 1;
 		s->growing = 0;
 	} else if (s->cycle_waiting) {
@@ -214,10 +220,18 @@ end_cycle(struct sched *s, uint64_t now, unsigned running)
 		s->limit += s->probed;
 		s->quiet = 0;
 	}
+	/* Never fewer than it takes to fill the link, each moving what the
+	 * fastest did, and one more: one lock-step transfer cannot fill a
+	 * fast link, and a Pi's transfers have their gaps (the next
+	 * request, its OACK) between them. */
+	if (s->cycle_waiting && s->fastest > 0 && s->limit < s->best /
+	    s->fastest + 2)
+		s->limit = (unsigned)(s->best / s->fastest + 2);
 	s->last_moved = moved;
 	s->cycle_ns = now;
 	s->cycle_bytes = 0;
-	s->cycle_lagging = s->cycle_waiting = 0;
+	s->cycle_lagging = s->cycle_ticks = 0;
+	s->cycle_waiting = 0;
 }
 
 int
@@ -225,6 +239,7 @@ sched_tick(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 {
 	uint64_t est, typ;
 	unsigned let = 0;
+	int lagging = 0;
 	double hosts;
 	int changed = 0;
 	size_t i;
@@ -263,8 +278,11 @@ sched_tick(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 		if (!time_reached(now, x->due_ns) &&
 		    (x->ticks < SETTLE_TICKS || x->moved > 0)) {
 			let++;
-			if (behind(x, now))
-				s->cycle_lagging = 1;
+			/* Fewer let run help it only if sharing is what
+			 * slows it. */
+			if (behind(x, now) &&
+			    x->rate * 100 < s->fastest * SHARED_PCT)
+				lagging = 1;
 		}
 	}
 	/* The hosts the link is shared out to now, at least those sending. */
@@ -308,6 +326,8 @@ sched_tick(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 		let++;
 		hosts += joins;
 	}
+	s->cycle_ticks++;
+	s->cycle_lagging += lagging;
 	if (now - s->cycle_ns >= CYCLE_NS)
 		end_cycle(s, now, let);
 	if (s->held > 0) {

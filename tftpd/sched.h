@@ -87,13 +87,15 @@ struct sched {
 	uint64_t last_ns;	/* the last tick */
 	uint64_t cycle_ns;	/* this cycle began */
 	uint64_t cycle_bytes;	/* ... and moved this much so far */
-	int cycle_lagging;	/* one let run fell behind in it */
+	unsigned cycle_ticks;	/* ticks in it */
+	unsigned cycle_lagging;	/* ... in which one let run fell behind */
 	int cycle_waiting;	/* one was held in it */
 	uint64_t last_moved;	/* bytes a second the last cycle moved */
 	unsigned probed;	/* the last cycle raised the limit by this */
 	int growing;		/* no step up has failed yet: double */
 	unsigned quiet;		/* cycles since the limit last moved up */
 	uint64_t typical;	/* bytes a second a running transfer gets */
+	uint64_t fastest;	/* ... the fastest one, this burst */
 	uint64_t big;		/* the biggest file lately, bytes */
 	uint64_t sample[SCHED_SAMPLE];	/* a tick's rates, for the median */
 	/* After the last tick, for the log: */

@@ -77,6 +77,9 @@
  *   pi id=3 serial=5e700003 mac=dc:a6:32:00:00:03 form=new result=ok
  *   phase=- reason="-" attempts=2 dhcp_start=40.412 ... root=46.021
  *   boot_bytes=... discovers=2 requests=2 files=13 tftp_bytes=...
+ * kernel_start is when the kernel's first block came, tftp_wait the time
+ * the attempt's files took to their first blocks (what the server made
+ * it wait, a round trip each when it is not busy).
  * The pi line's phase times and reason are its last attempt's, boot_bytes
  * what that attempt moved (TFTP and NBD payload) if it reached its root,
  * the counters are summed over every attempt. Times are seconds since the
@@ -145,6 +148,8 @@ struct pi {
 	double root;
 	uint64_t boot_bytes;		/* what the attempt that reached its
 					 * root moved */
+	double kernel_start;		/* the kernel's first block came */
+	double tftp_wait;		/* s the files' first blocks took */
 	struct in_addr addr, mask, router, tftp;
 	/* DHCP */
 	int discovers, requests, naks, offers_lan, offers_proxy;
@@ -633,6 +638,7 @@ struct transfer {
 	size_t rrq_len;
 	char *keep;		/* -K: a copy of the file (cmdline.txt) */
 	size_t keep_cap;
+	double asked;		/* the RRQ went out (since_start) */
 };
 
 static int
@@ -790,6 +796,13 @@ tftp_packet(struct transfer *x, const uint8_t *p, size_t n)
 			    block, n - 4);
 		if (tftp_check(x, p + 4, n - 4) == -1)
 			return -1;
+		if (x->blocks == 0) {
+			/* What the server made it wait for its first block
+			 * (its OACK and our ACK 0 included). */
+			pi->tftp_wait += since_start(pi) - x->asked;
+			if (strcmp(x->name, "kernel8.img") == 0)
+				pi->kernel_start = since_start(pi);
+		}
 		x->bytes += n - 4;
 		x->blocks++;
 		x->expect++;
@@ -830,6 +843,7 @@ tftp_transfer(struct transfer *x)
 
 	snprintf(serial, sizeof(serial), "%08x", pi->cf->serial);
 	tftp_rrq(x, serial);
+	x->asked = since_start(pi);
 	/* Every request from a new port, as the bootloader sends them. */
 	x->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (x->fd == -1)
@@ -1575,6 +1589,8 @@ boot(struct pi *pi)
 
 	pi->attempts++;
 	pi->reason[0] = '\0';
+	pi->kernel_start = -1;
+	pi->tftp_wait = 0;
 	for (int i = 0; i < PH_DONE; i++)
 		pi->t[i][0] = pi->t[i][1] = -1;
 	for (pi->phase = PH_DHCP; pi->phase < PH_DONE; pi->phase++) {
@@ -1673,6 +1689,8 @@ print_attempt(const struct pi *pi)
 	for (int i = PH_DHCP; i < PH_DONE; i++)
 		printf(" %s_start=%.3f %s_end=%.3f", phase_names[i],
 		    pi->t[i][0], phase_names[i], pi->t[i][1]);
+	printf(" kernel_start=%.3f tftp_wait=%.3f", pi->kernel_start,
+	    pi->tftp_wait);
 }
 
 /* A failed attempt, before the Pi starts again. */

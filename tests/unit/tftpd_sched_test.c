@@ -257,6 +257,8 @@ START_TEST(lagging_lowers_the_limit)
 	struct sched_item it[8];
 
 	measured(&s, now, 10 * MB, 1 * MB, 8);
+	/* One alone moved 3 MB/s lately: sharing slows these. */
+	s.fastest = 3 * MB;
 	for (int t = 0; t < 10; t++) {
 		now += SCHED_TICK_NS;
 		for (int i = 0; i < 8; i++)
@@ -266,6 +268,17 @@ START_TEST(lagging_lowers_the_limit)
 		sched_tick(&s, it, 8, now);
 	}
 	ck_assert_uint_lt(s.limit, 8);
+	/* Behind, but as fast as one alone: fewer would not help. */
+	measured(&s, now, 10 * MB, 1 * MB, 8);
+	s.fastest = 1 * MB;
+	for (int t = 0; t < 10; t++) {
+		now += SCHED_TICK_NS;
+		for (int i = 0; i < 8; i++)
+			it[i] = sending(i * S, now + 10 * S, 30 * MB, 10 * MB,
+			    1 * MB);
+		sched_tick(&s, it, 8, now);
+	}
+	ck_assert_uint_eq(s.limit, 8);
 }
 END_TEST
 
