@@ -63,9 +63,8 @@ conn_close(struct server *s, struct conn *c)
 	uint64_t now = monotonic_ns();
 
 	remember_rtt(s, c, now);
-	/* A Pi's next file follows at once: its boot goes on in the wave,
-	 * unless this one only ran for its deadline. */
-	if (c->xfer.bytes_acked > 0 && !(c->sched_flags & SCHED_URGENT))
+	/* A Pi's next file follows at once: its boot goes on in the wave. */
+	if (c->xfer.bytes_acked > 0 && (c->sched_flags & SCHED_MEMBER))
 		boots_ran(&s->boots, c->boot_slot, now);
 	if (c->queued_gen == s->batch.gen)
 		batch_flush(&s->batch);
@@ -434,9 +433,9 @@ conn_open(struct server *s, const struct sockaddr_storage *local,
 			known = &seed;
 	}
 	r = transfer_start(&c->xfer, src, p, tsize_known, known, c->start_ns);
-	/* While transfers contend, a new one waits for the scheduler's word
+	/* Under overload a new transfer waits for the scheduler's word
 	 * before its first block (sched.h). */
-	if (s->ntransfers >= 2)
+	if (s->sched.overloaded)
 		transfer_hold(&c->xfer);
 	if (r == XFER_SEND && log_enabled(LOG_LEVEL_TRACE))
 		log_trace("%s %s: first timer %.3f ms (%s)", peer_str,
@@ -667,13 +666,12 @@ conn_schedule(struct server *s, uint64_t now)
 		c = it[i].owner;
 		c->rate = it[i].rate;
 		c->ticks = it[i].ticks;
-		c->sched_flags = it[i].flags & SCHED_URGENT;
+		c->sched_flags = it[i].flags & (SCHED_URGENT | SCHED_MEMBER);
 		if (!it[i].run) {
 			transfer_hold(&c->xfer);
 			continue;
 		}
-		if (c->xfer.state == XFER_SENDING &&
-		    !(it[i].flags & SCHED_URGENT))
+		if (it[i].flags & SCHED_MEMBER)
 			boots_ran(&s->boots, c->boot_slot, now);
 		if (c->xfer.hold)
 			/* May send: a held window goes out now. */

@@ -18,6 +18,11 @@
 /* A transfer moving less than this share of the fastest one of the
  * burst (percent) is slowed by the others. */
 #define SHARED_PCT		70
+/* What a boot is counted on to want, at least, until a bigger file is
+ * seen: a Linux kernel is about this big, an initramfs bigger. A rack
+ * whose transfers could not each move this much in a Pi's time, with
+ * room, is overloaded before its Pis come to their big files. */
+#define BIG_PRIOR		(8ULL << 20)
 /* A rate means something after this many ticks of running: the first
  * tick of a transfer is only part of one. */
 #define SETTLE_TICKS		3
@@ -45,10 +50,24 @@
 void
 sched_init(struct sched *s, uint64_t now)
 {
-	uint64_t big = s->big;
-
 	*s = (struct sched){ .last_ns = now, .cycle_ns = now,
-	    .limit = START_LIMIT, .growing = 1, .big = big };
+	    .limit = START_LIMIT, .growing = 1 };
+}
+
+/* The biggest file a boot is counted on to want. */
+static uint64_t
+big(const struct sched *s)
+{
+	return s->big > BIG_PRIOR ? s->big : BIG_PRIOR;
+}
+
+/* Whether what a running transfer gets now leaves room for the biggest
+ * file to finish in its client's time: then every transfer may run. */
+static int
+roomy(const struct sched *s)
+{
+	return (double)s->typical * SCHED_FILE_TIMEOUT_NS / NS_PER_SEC * 100 >=
+	    (double)big(s) * ROOM_PCT;
 }
 
 static double
@@ -172,6 +191,22 @@ room(const struct sched *s, double hosts, uint64_t size)
 	return (double)s->best / hosts * 100 >= need * ROOM_PCT;
 }
 
+/* What the cycle now ending moved, bytes a second; the best lately. Only
+ * a cycle with more to send than it sent says the link can do less. */
+static uint64_t
+cycle_rate(struct sched *s, uint64_t now)
+{
+	uint64_t len = now - s->cycle_ns;
+	uint64_t moved = (uint64_t)((double)s->cycle_bytes * NS_PER_SEC /
+	    (len ? len : 1));
+
+	if (moved >= s->best)
+		s->best = moved;
+	else if (s->cycle_waiting && (s->best -= s->best / BEST_DECAY) < moved)
+		s->best = moved;
+	return moved;
+}
+
 /* The end of a cycle: the limit follows what the link moved. Fewer run
  * while one of them falls behind its deadline. While some wait: more,
  * doubling at first, as long as each step up moves clearly more than
@@ -180,18 +215,10 @@ room(const struct sched *s, double hosts, uint64_t size)
 static void
 end_cycle(struct sched *s, uint64_t now, unsigned running)
 {
-	uint64_t len = now - s->cycle_ns;
-	uint64_t moved = (uint64_t)((double)s->cycle_bytes * NS_PER_SEC /
-	    (len ? len : 1));
+	uint64_t moved = cycle_rate(s, now);
 	unsigned step = s->limit / 4 > 1 ? s->limit / 4 : 1;
 	int up = 0;
 
-	/* Only a cycle with more to send than it sent says what the link
-	 * can do. */
-	if (moved >= s->best)
-		s->best = moved;
-	else if (s->cycle_waiting && (s->best -= s->best / BEST_DECAY) < moved)
-		s->best = moved;
 	s->big -= s->big / BIG_DECAY;
 	if (s->limit > running + 1)
 		s->limit = running + 1;	/* more than could run */
@@ -245,13 +272,40 @@ sched_tick(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 	size_t i;
 
 	if (now - s->last_ns > IDLE_NS) {
-		/* A new burst: nothing is known of it. */
-		sched_init(s, now);
-		s->last_ns = now - SCHED_TICK_NS;
+		/* A new burst: nothing is known of it but the files the
+		 * last one's boots wanted. */
+		uint64_t seen = s->big;
+
+		sched_init(s, now - SCHED_TICK_NS);
+		s->big = seen;
 	}
 	measure(s, it, n, now);
 	if ((typ = typical(it, n, s->sample)) > 0)
 		s->typical = typ;
+	if (!s->overloaded) {
+		/* Every transfer runs, as it always did, while each gets
+		 * enough for a big file to finish in time. */
+		s->held = s->urgent = 0;
+		for (i = 0; i < n; i++)
+			it[i].run = 1;
+		if (now - s->cycle_ns < CYCLE_NS)
+			return 0;
+		cycle_rate(s, now);
+		s->cycle_ns = now;
+		s->cycle_bytes = 0;
+		if (typ == 0 || roomy(s))
+			return 0;
+		/* Too many for the link: waves, from the oldest boot. No
+		 * boot is in a wave yet; those sending finish their file. */
+		s->overloaded = 1;
+		s->calm_ns = now;
+		s->limit = START_LIMIT;
+		s->growing = 1;
+		s->fastest = 0;
+		s->probed = s->quiet = 0;
+		s->fresh = 1;
+		return 1;
+	}
 	for (i = 0; i < n; i++) {
 		if (!(it[i].flags & SCHED_HELD))
 			continue;
@@ -275,6 +329,10 @@ sched_tick(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 		if (x->flags & SCHED_HOLDABLE)
 			continue;
 		x->run = 1;
+		/* Its boot stays in the wave, or was among the oldest when
+		 * the waves began. */
+		if ((x->flags & SCHED_WAVE) || (s->fresh && let < s->limit))
+			x->flags |= SCHED_MEMBER;
 		if (!time_reached(now, x->due_ns) &&
 		    (x->ticks < SETTLE_TICKS || x->moved > 0)) {
 			let++;
@@ -315,27 +373,32 @@ sched_tick(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 		/* With nothing running, the link has room whatever was
 		 * measured before. */
 		x->run = (x->flags & SCHED_URGENT) || let == 0 ||
-		    (let < s->limit && (joins ? room(s, hosts + 1, s->big) :
+		    (let < s->limit && (joins ? room(s, hosts + 1, big(s)) :
 		    room(s, hosts > 1 ? hosts : 1, x->size)));
 		if (!x->run) {
 			s->held++;
 			s->cycle_waiting = 1;
 			continue;
 		}
-		s->urgent += (x->flags & SCHED_URGENT) != 0;
+		if (x->flags & SCHED_URGENT)
+			s->urgent++;
+		else
+			x->flags |= SCHED_MEMBER;
 		let++;
 		hosts += joins;
 	}
+	s->fresh = 0;
 	s->cycle_ticks++;
 	s->cycle_lagging += lagging;
 	if (now - s->cycle_ns >= CYCLE_NS)
 		end_cycle(s, now, let);
-	if (s->held > 0) {
-		changed = !s->overloaded;
-		s->overloaded = 1;
+	if (s->held > 0 || !roomy(s))
 		s->calm_ns = now;
-	} else if (s->overloaded && now - s->calm_ns >= CALM_NS) {
+	else if (now - s->calm_ns >= CALM_NS) {
+		/* Nothing held for a while, and room: all run again. */
 		s->overloaded = 0;
+		s->cycle_ns = now;
+		s->cycle_bytes = 0;
 		changed = 1;
 	}
 	return changed;

@@ -57,8 +57,10 @@ enum sched_flag {
 	SCHED_URGENT = 8,	/* set by a tick, kept by the caller: it must
 				 * run now to finish in time */
 	SCHED_UNANSWERED = 16,	/* its OACK is out, not answered yet */
-	SCHED_WAVE = 32,	/* its boot ran a transfer just now: it is in
-				 * the wave, its host counted */
+	SCHED_WAVE = 32,	/* its boot is in the wave: it had a
+				 * SCHED_MEMBER transfer just now */
+	SCHED_MEMBER = 64,	/* set by a tick: its boot is in the wave (the
+				 * caller tells boots.h, for SCHED_WAVE) */
 };
 
 /* One transfer, as a tick sees it. A tick reorders the items. */
@@ -78,8 +80,9 @@ struct sched_item {
 };
 
 struct sched {
-	int overloaded;		/* a transfer held lately */
-	uint64_t calm_ns;	/* ... the last one then */
+	int overloaded;		/* waves: new files wait for older boots */
+	int fresh;		/* the waves begin at the next tick */
+	uint64_t calm_ns;	/* one was held last then, or little room */
 	unsigned limit;		/* holdable transfers let run, urgent ones
 				 * first */
 	uint64_t best;		/* bytes a second the best cycle moved,

@@ -43,17 +43,64 @@ find(struct sched_item *it, size_t n, uint64_t key)
 	return NULL;
 }
 
-/* A fresh scheduler whose link has moved best bytes a second and whose
- * running transfers get typical. */
+/* A scheduler in waves for a while, whose link has moved best bytes a
+ * second and whose running transfers get typical. */
 static void
 measured(struct sched *s, uint64_t now, uint64_t best, uint64_t typical,
     unsigned limit)
 {
 	sched_init(s, now - SCHED_TICK_NS);
+	s->overloaded = 1;
+	s->calm_ns = now;
 	s->best = best;
 	s->typical = typical;
 	s->limit = limit;
 }
+
+START_TEST(fair_while_a_big_file_would_fit)
+{
+	struct sched s;
+	uint64_t now = 100 * S;
+	struct sched_item it[3];
+	int t;
+
+	/* Three transfers at 1 MB/s each: a file of 8 MiB (a kernel, what
+	 * a boot is counted on to want at least) would fit 30 s with room.
+	 * All run, nothing held, cycle after cycle. */
+	sched_init(&s, now);
+	for (t = 0; t < 30; t++) {
+		now += SCHED_TICK_NS;
+		for (int i = 0; i < 3; i++)
+			it[i] = sending(i * S, now + 20 * S, 2 * MB, MB, MB);
+		it[2] = waiting(9 * S, now, 100);
+		ck_assert_int_eq(sched_tick(&s, it, 3, now), 0);
+		for (int i = 0; i < 3; i++)
+			ck_assert_int_eq(it[i].run, 1);
+	}
+	ck_assert_int_eq(s.overloaded, 0);
+	ck_assert_uint_ge(s.best, 2 * MB);
+	/* At 200 KB/s each, 8 MiB would not: waves, at a cycle's end. */
+	for (t = 0; t < 10 && !s.overloaded; t++) {
+		now += SCHED_TICK_NS;
+		for (int i = 0; i < 3; i++)
+			it[i] = sending(i * S, now + 20 * S, 2 * MB, MB,
+			    200000);
+		sched_tick(&s, it, 3, now);
+	}
+	ck_assert_int_eq(s.overloaded, 1);
+	ck_assert_int_le(t, 10);
+	/* The first tick of the waves: of those sending, the oldest are in
+	 * the wave, the limit's worth; the others finish their file. */
+	now += SCHED_TICK_NS;
+	for (int i = 0; i < 3; i++)
+		it[i] = sending(i * S, now + 20 * S, 2 * MB, MB, 200000);
+	sched_tick(&s, it, 3, now);
+	ck_assert(find(it, 3, 0)->flags & SCHED_MEMBER);
+	ck_assert(find(it, 3, 1 * S)->flags & SCHED_MEMBER);
+	ck_assert(!(find(it, 3, 2 * S)->flags & SCHED_MEMBER));
+	ck_assert_int_eq(find(it, 3, 2 * S)->run, 1);
+}
+END_TEST
 
 START_TEST(oldest_boots_first)
 {
@@ -62,17 +109,19 @@ START_TEST(oldest_boots_first)
 	struct sched_item it[5];
 	const uint64_t keys[5] = { 50, 10, 30, 20, 40 };
 
-	sched_init(&s, now - SCHED_TICK_NS);
+	measured(&s, now, 0, 0, 2);
 	for (int i = 0; i < 5; i++)
 		it[i] = waiting(keys[i] * S, now, 1000);
-	/* Nothing measured yet: the limit's start lets two run. */
-	ck_assert_int_eq(sched_tick(&s, it, 5, now), 1);
-	ck_assert_int_eq(s.overloaded, 1);
+	/* Nothing measured yet: the limit lets two run. */
+	ck_assert_int_eq(sched_tick(&s, it, 5, now), 0);
 	ck_assert_uint_eq(s.held, 3);
 	ck_assert_int_eq(find(it, 5, 10 * S)->run, 1);
 	ck_assert_int_eq(find(it, 5, 20 * S)->run, 1);
 	ck_assert_int_eq(find(it, 5, 30 * S)->run, 0);
 	ck_assert_int_eq(find(it, 5, 40 * S)->run, 0);
+	/* Those let run are in the wave now. */
+	ck_assert(find(it, 5, 10 * S)->flags & SCHED_MEMBER);
+	ck_assert(!(find(it, 5, 30 * S)->flags & SCHED_MEMBER));
 	ck_assert_int_eq(find(it, 5, 50 * S)->run, 0);
 }
 END_TEST
@@ -241,7 +290,8 @@ START_TEST(limit_finds_what_fills_the_link)
 	uint64_t now = 100 * S;
 	unsigned lim;
 
-	sched_init(&s, now);
+	measured(&s, now, 0, 0, 2);
+	s.growing = 1;
 	/* Each transfer moves 2 MB/s alone; the link takes 12. */
 	lim = run_link(&s, &now, 30, fills_at_six);
 	ck_assert_uint_ge(lim, 6);
@@ -290,26 +340,29 @@ START_TEST(overload_begins_and_ends)
 	int changes = 0;
 
 	measured(&s, now, 10 * MB, 1 * MB, 1);
-	it[0] = sending(10 * S, now + 20 * S, 30 * MB, 5 * MB, 1 * MB);
+	it[0] = sending(10 * S, now + 20 * S, 2 * MB, 1 * MB, 5 * MB);
 	it[1] = waiting(20 * S, now, 100);
-	ck_assert_int_eq(sched_tick(&s, it, 2, now), 1);
-	ck_assert_int_eq(s.overloaded, 1);
-	/* Nothing held any more: over after a calm spell, said once. */
+	ck_assert_int_eq(sched_tick(&s, it, 2, now), 0);
+	ck_assert_int_eq(s.held, 1);
+	/* Nothing held any more: over after a calm spell, said once (and
+	 * 5 MB/s for a transfer leaves room for the biggest file seen). */
 	for (int t = 0; t < 80; t++) {
 		now += SCHED_TICK_NS;
-		it[0] = sending(10 * S, now + 20 * S, 30 * MB, 5 * MB, 1 * MB);
+		it[0] = sending(10 * S, now + 20 * S, 2 * MB, 1 * MB, 5 * MB);
 		changes += sched_tick(&s, it, 1, now);
 	}
 	ck_assert_int_eq(s.overloaded, 0);
 	ck_assert_int_eq(changes, 1);
-	/* After a long pause the next burst starts afresh. */
+	/* After a long pause the next burst starts afresh: all run. */
 	now += 60 * S;
-	s.limit = 30;
+	s.overloaded = 1;
 	it[0] = waiting(10 * S, now, 100);
 	it[1] = waiting(20 * S, now, 100);
 	it[2] = waiting(30 * S, now, 100);
 	sched_tick(&s, it, 3, now);
-	ck_assert_uint_eq(s.held, 1);
+	ck_assert_int_eq(s.overloaded, 0);
+	ck_assert_uint_eq(s.held, 0);
+	ck_assert_int_eq(it[2].run, 1);
 }
 END_TEST
 
@@ -319,6 +372,7 @@ sched_suite(void)
 	Suite *s = suite_create("tftpd_sched");
 	TCase *tc = tcase_create("sched");
 
+	tcase_add_test(tc, fair_while_a_big_file_would_fit);
 	tcase_add_test(tc, oldest_boots_first);
 	tcase_add_test(tc, a_begun_file_runs_to_its_end);
 	tcase_add_test(tc, a_new_boot_needs_room_per_host);
