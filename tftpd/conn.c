@@ -434,9 +434,12 @@ conn_open(struct server *s, const struct sockaddr_storage *local,
 	}
 	r = transfer_start(&c->xfer, src, p, tsize_known, known, c->start_ns);
 	/* Under overload a new transfer waits for the scheduler's word
-	 * before its first block (sched.h). */
-	if (s->sched.overloaded)
-		transfer_hold(&c->xfer);
+	 * before its first packet, and again before its first block
+	 * (sched.h). */
+	if (r == XFER_SEND && s->sched.overloaded) {
+		transfer_hold_first(&c->xfer, c->start_ns);
+		r = XFER_IDLE;
+	}
 	if (r == XFER_SEND && log_enabled(LOG_LEVEL_TRACE))
 		log_trace("%s %s: first timer %.3f ms (%s)", peer_str,
 		    src->name, (double)c->xfer.wait_ns / 1e6,
@@ -583,6 +586,16 @@ check_timers(struct server *s, uint64_t now)
 	}
 }
 
+int
+conn_of_peer(const struct server *s, const struct sockaddr *peer,
+    socklen_t plen)
+{
+	for (const struct conn *c = s->conns; c != NULL; c = c->next)
+		if (same_addr(&c->peer, peer, plen))
+			return 1;
+	return 0;
+}
+
 /* Whether the scheduler may hold t: before its first block, and not for
  * a client that asked for a timer of its own (it would resend, then give
  * up). */
@@ -648,6 +661,8 @@ conn_schedule(struct server *s, uint64_t now)
 			x->flags |= SCHED_IMPATIENT;
 		if (t->state == XFER_OACK_SENT)
 			x->flags |= SCHED_UNANSWERED;
+		if (t->state == XFER_HELD && t->resume_state == XFER_OACK_SENT)
+			x->flags |= SCHED_ASKED;
 		if (boots_in_wave(&s->boots, c->boot_slot, now))
 			x->flags |= SCHED_WAVE;
 	}

@@ -6,14 +6,14 @@
  * than 4/5 of the time its client gives it for what is left. */
 #define BEHIND_NUM		5
 #define BEHIND_DEN		4
-/* A held transfer is let run when, at the rate it would get, it would
- * need more than 2/3 of the time its client still gives it. */
+/* Held files are let run when moving them, and all held due before
+ * them, would take more than 2/3 of the time left (less the guard). */
 #define MUST_NUM		3
 #define MUST_DEN		2
-/* A new boot joins the wave only if, with it, each host would still get
- * this many times what the biggest file needs (percent): room for the
- * wave's Pis that go on to their roots (NBD shares the link) and for
- * loss. */
+/* Room: what one host gets must be this many times what the biggest
+ * file needs to come in its client's time (percent), for the waves to
+ * end, and for a new boot to join one: room for the wave's Pis gone on
+ * to their roots (NBD shares the link), for loss, for a busy machine. */
 #define ROOM_PCT		160
 /* A transfer moving less than this share of the fastest one of the
  * burst (percent) is slowed by the others. */
@@ -26,14 +26,12 @@
 /* A rate means something after this many ticks of running: the first
  * tick of a transfer is only part of one. */
 #define SETTLE_TICKS		3
-/* The limit moves once a cycle, by what the cycle moved in all. */
+/* The limit and the link's best move once a cycle. */
 #define CYCLE_NS		NS_PER_SEC
-/* A step up that moved less than this share of the cycle before it
- * (percent) found the link full. */
-#define GAIN_PCT		108
-/* A full link is tried with one more this often (cycles). */
-#define PROBE_EVERY		5
-/* Where the limit starts when transfers begin to contend. */
+/* Cycles with none behind after which one more may run again. */
+#define CALM_CYCLES		5
+/* Where the limit starts when the waves begin, before the fastest
+ * transfer is known. */
 #define START_LIMIT		2
 /* The best cycle forgets by this share a cycle (1/64): a link that got
  * slower for good is believed within a minute or two. */
@@ -44,14 +42,14 @@
 /* Ticks stopped this long (fewer than two transfers): the next burst
  * starts afresh. */
 #define IDLE_NS			(5 * NS_PER_SEC)
-/* Nothing held for this long: the overload is over. */
+/* Nothing held, and room, for this long: the waves are over. */
 #define CALM_NS			(5 * NS_PER_SEC)
 
 void
 sched_init(struct sched *s, uint64_t now)
 {
 	*s = (struct sched){ .last_ns = now, .cycle_ns = now,
-	    .limit = START_LIMIT, .growing = 1 };
+	    .limit = START_LIMIT };
 }
 
 /* The biggest file a boot is counted on to want. */
@@ -86,26 +84,80 @@ behind(const struct sched_item *it, uint64_t now)
 	    (double)it->left * BEHIND_NUM;
 }
 
-/* A held transfer must run now to finish before its client gives up,
- * with a margin, at the rate it would get (est, bytes a second), and it
- * still can: one that cannot, even let run now, would only take the
- * link from the others; it is left to its client's timeout. Or its
- * client has a timer of its own that ran out. */
+/* Earliest deadline first, for the held ones' urgency. */
 static int
-must_run(const struct sched_item *it, uint64_t est, uint64_t now)
+by_due(const void *a, const void *b)
 {
-	double can;
+	const struct sched_item *x = a, *y = b;
 
-	if (it->flags & SCHED_IMPATIENT)
-		return 1;
-	if (est == 0)
-		return time_reached(now + SCHED_GUARD_NS, it->due_ns);
-	can = (double)est * secs_until(it->due_ns, now);
-	if (can < (double)it->left)
-		return 0;
-	return time_reached(now + SCHED_GUARD_NS, it->due_ns) ||
-	    (double)est * secs_until(it->due_ns - SCHED_GUARD_NS, now) *
-	    MUST_DEN <= (double)it->left * MUST_NUM;
+	if (x->due_ns != y->due_ns)
+		return x->due_ns < y->due_ns ? -1 : 1;
+	return 0;
+}
+
+/* Which held files must run now for each to finish before its client
+ * gives up. Taken earliest deadline first, the link (its best) must have
+ * moved all that each waits behind and itself, with a margin, by its
+ * deadline less the guard: the first whose time would run out, and every
+ * one due before it, must start now. Held ones due at once (a rack that
+ * powered on together parks its Pis at the same files) start together,
+ * early enough for all of them. One that could not finish even alone at
+ * the fastest rate is left to its client's timeout, rather than take
+ * the link from the others; so is every one when nothing was measured
+ * yet. One whose client resent its ACK has a timer of its own: it runs. */
+static void
+urgency(const struct sched *s, struct sched_item *it, size_t n, uint64_t now)
+{
+	double work = 0, cap = (double)s->best;
+	size_t i, last = 0;
+	int any = 0;
+
+	qsort(it, n, sizeof(*it), by_due);
+	for (i = 0; i < n; i++)
+		it[i].flags &= ~SCHED_DOOMED;
+	for (i = 0; i < n; i++) {
+		struct sched_item *x = &it[i];
+		double left_s = secs_until(x->due_ns, now);
+
+		if ((x->flags & (SCHED_HOLDABLE | SCHED_HELD |
+		    SCHED_UNANSWERED)) != (SCHED_HOLDABLE | SCHED_HELD))
+			continue;
+		if (x->flags & SCHED_IMPATIENT)
+			x->flags |= SCHED_URGENT;
+		/* A request not answered yet may be a Pi's probe, which
+		 * moves nothing, or its fetch: it is answered in time for
+		 * the file to come at the fastest rate, never left to its
+		 * client's timeout, and moves no one else's. */
+		if (x->flags & SCHED_ASKED) {
+			if (left_s <= (double)SCHED_GUARD_NS / NS_PER_SEC +
+			    (s->fastest ? (double)x->left / s->fastest *
+			    MUST_NUM / MUST_DEN : 0))
+				x->flags |= SCHED_URGENT;
+			continue;
+		}
+		/* Doomed (or nothing known yet): it could not finish
+		 * alone, or not after those due before it. */
+		if (cap == 0 || s->fastest == 0 ||
+		    (double)x->left > (double)s->fastest * left_s ||
+		    (work + (double)x->left) / cap > left_s) {
+			x->flags |= SCHED_DOOMED;
+			continue;
+		}
+		work += (double)x->left;
+		if (left_s <= (double)SCHED_GUARD_NS / NS_PER_SEC +
+		    work / cap * MUST_NUM / MUST_DEN) {
+			last = i;
+			any = 1;
+		}
+	}
+	for (i = 0; any && i <= last; i++) {
+		struct sched_item *x = &it[i];
+
+		if ((x->flags & (SCHED_HOLDABLE | SCHED_HELD |
+		    SCHED_UNANSWERED | SCHED_DOOMED | SCHED_ASKED)) ==
+		    (SCHED_HOLDABLE | SCHED_HELD))
+			x->flags |= SCHED_URGENT;
+	}
 }
 
 /* Urgent first, then the others; each the oldest boot first. */
@@ -146,8 +198,7 @@ measure(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 		}
 		rate = (uint64_t)((double)it[i].moved * NS_PER_SEC / dt);
 		it[i].rate = it[i].ticks == 0 ? rate : (it[i].rate + rate) / 2;
-		if (++it[i].ticks >= SETTLE_TICKS && it[i].rate > s->fastest)
-			s->fastest = it[i].rate;
+		it[i].ticks++;
 	}
 }
 
@@ -176,11 +227,8 @@ typical(const struct sched_item *it, size_t n, uint64_t *sample)
 
 /* Whether the link has room for a file of size bytes when it is shared
  * out to hosts hosts: each would get the best the link moved, shared,
- * and that must leave room (ROOM_PCT) for the file to finish in its
- * client's time. The link is shared per host (a switch port's, a NIC's
- * queueing), so the hosts that share it are counted from what one
- * running transfer gets of it: that counts the Pis that went on to their
- * roots too. */
+ * and that must leave room for the file to finish in its client's
+ * time. */
 static int
 room(const struct sched *s, double hosts, uint64_t size)
 {
@@ -207,54 +255,31 @@ cycle_rate(struct sched *s, uint64_t now)
 	return moved;
 }
 
-/* The end of a cycle: the limit follows what the link moved. Fewer run
- * while one of them falls behind its deadline. While some wait: more,
- * doubling at first, as long as each step up moves clearly more than
- * the cycle before it; a step that did not is taken back, and tried
- * again some cycles later (the link may have room again). */
+/* The end of a cycle: as many let run as fill the link, each moving
+ * what the fastest did in these waves (one lock-step transfer cannot
+ * fill a fast link), and one more for the gaps between a Pi's files
+ * (its next request, its OACK); one fewer for each cycle that one of
+ * them fell behind its deadline through, given back a cycle at a time
+ * once none has for a while. */
 static void
-end_cycle(struct sched *s, uint64_t now, unsigned running)
+end_cycle(struct sched *s, uint64_t now)
 {
-	uint64_t moved = cycle_rate(s, now);
-	unsigned step = s->limit / 4 > 1 ? s->limit / 4 : 1;
-	int up = 0;
+	unsigned fill;
 
+	cycle_rate(s, now);
 	s->big -= s->big / BIG_DECAY;
-	if (s->limit > running + 1)
-		s->limit = running + 1;	/* more than could run */
 	/* Behind through most of the cycle, not for a tick or two: the
 	 * clients share this machine's CPU, and their rates stutter. */
 	if (s->cycle_lagging * 2 > s->cycle_ticks) {
-		s->limit = s->limit > step ? s->limit - step : 1;
-		s->growing = 0;
-	} else if (s->cycle_waiting) {
-		if (s->probed > 0) {
-			if (moved * 100 >= s->last_moved * GAIN_PCT)
-				up = 1;
-			else {
-				/* It filled before: take the step back. */
-				s->limit = s->limit > s->probed ?
-				    s->limit - s->probed : 1;
-				s->growing = 0;
-			}
-		} else if (++s->quiet >= PROBE_EVERY)
-			up = 1;
-	}
-	s->probed = 0;
-	if (up) {
-		s->probed = s->growing && s->limit / 2 > step ?
-		    s->limit / 2 : step;
-		s->limit += s->probed;
+		s->cut++;
+		s->quiet = 0;
+	} else if (s->cut > 0 && ++s->quiet >= CALM_CYCLES) {
+		s->cut--;
 		s->quiet = 0;
 	}
-	/* Never fewer than it takes to fill the link, each moving what the
-	 * fastest did, and one more: one lock-step transfer cannot fill a
-	 * fast link, and a Pi's transfers have their gaps (the next
-	 * request, its OACK) between them. */
-	if (s->cycle_waiting && s->fastest > 0 && s->limit < s->best /
-	    s->fastest + 2)
-		s->limit = (unsigned)(s->best / s->fastest + 2);
-	s->last_moved = moved;
+	fill = s->fastest > 0 ? (unsigned)((s->best + s->fastest - 1) /
+	    s->fastest) + 1 : START_LIMIT;
+	s->limit = fill > s->cut + 1 ? fill - s->cut : 1;
 	s->cycle_ns = now;
 	s->cycle_bytes = 0;
 	s->cycle_lagging = s->cycle_ticks = 0;
@@ -264,7 +289,7 @@ end_cycle(struct sched *s, uint64_t now, unsigned running)
 int
 sched_tick(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 {
-	uint64_t est, typ;
+	uint64_t typ;
 	unsigned let = 0;
 	int lagging = 0;
 	double hosts;
@@ -300,22 +325,12 @@ sched_tick(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 		s->overloaded = 1;
 		s->calm_ns = now;
 		s->limit = START_LIMIT;
-		s->growing = 1;
 		s->fastest = 0;
-		s->probed = s->quiet = 0;
+		s->cut = s->quiet = 0;
 		s->fresh = 1;
 		return 1;
 	}
-	for (i = 0; i < n; i++) {
-		if (!(it[i].flags & SCHED_HELD))
-			continue;
-		/* What it would get: what it got when it ran, if less. */
-		est = s->typical;
-		if (it[i].rate > 0 && it[i].rate < est)
-			est = it[i].rate;
-		if (must_run(&it[i], est, now))
-			it[i].flags |= SCHED_URGENT;
-	}
+	urgency(s, it, n, now);
 	qsort(it, n, sizeof(*it), order);
 
 	/* Those already sending take their places first: a file once begun
@@ -337,13 +352,26 @@ sched_tick(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 		    (x->ticks < SETTLE_TICKS || x->moved > 0)) {
 			let++;
 			/* Fewer let run help it only if sharing is what
-			 * slows it. */
-			if (behind(x, now) &&
+			 * slows it; one let run for its deadline, late by
+			 * design, says nothing of how many share. */
+			if ((x->flags & SCHED_MEMBER) && behind(x, now) &&
 			    x->rate * 100 < s->fastest * SHARED_PCT)
 				lagging = 1;
 		}
 	}
-	/* The hosts the link is shared out to now, at least those sending. */
+	/* The fastest transfer, while no more run than the limit lets (the
+	 * files begun before the waves have run their course): what one
+	 * gets when few share the link. */
+	if (let <= s->limit)
+		for (i = 0; i < n; i++)
+			if (!(it[i].flags & SCHED_HELD) &&
+			    it[i].ticks >= SETTLE_TICKS &&
+			    it[i].rate > s->fastest)
+				s->fastest = it[i].rate;
+	/* The hosts the link is shared out to now, at least those sending:
+	 * counted from what one running transfer gets of it, as a switch
+	 * port's, a NIC's queueing shares it per host; that counts the Pis
+	 * gone on to their roots too. */
 	hosts = s->typical > 0 ? (double)s->best / s->typical : 0;
 	if (hosts < let)
 		hosts = let;
@@ -362,6 +390,20 @@ sched_tick(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 			continue;
 		if (x->flags & SCHED_UNANSWERED) {
 			x->run = 0;
+			continue;
+		}
+		if (x->flags & SCHED_ASKED) {
+			/* Its answer costs nothing: it goes to a boot of the
+			 * wave, to one that could join it now, or by its
+			 * deadline. The file waits again at its first block
+			 * for a place. */
+			x->run = (x->flags & (SCHED_WAVE | SCHED_URGENT)) ||
+			    let == 0 || (let < s->limit &&
+			    room(s, hosts + 1, big(s)));
+			if (!x->run) {
+				s->held++;
+				s->cycle_waiting = 1;
+			}
 			continue;
 		}
 		if (time_reached(now, x->due_ns)) {
@@ -391,7 +433,7 @@ sched_tick(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 	s->cycle_ticks++;
 	s->cycle_lagging += lagging;
 	if (now - s->cycle_ns >= CYCLE_NS)
-		end_cycle(s, now, let);
+		end_cycle(s, now);
 	if (s->held > 0 || !roomy(s))
 		s->calm_ns = now;
 	else if (now - s->calm_ns >= CALM_NS) {

@@ -1,29 +1,33 @@
 /* Which transfers send now, when more run than the link (or this
  * machine) can finish within their clients' deadlines. Pure: the I/O
  * layer (conn.c) describes each transfer once a tick and carries out
- * what comes back: hold it at its first block (transfer_hold) or let it
- * run.
+ * what comes back: hold it (before its OACK, or before its first block:
+ * transfer.h) or let it run.
  *
  * Why: a Pi gives up on a file that is not in within its bootloader's
  * TFTP_FILE_TIMEOUT (30 s), and starts its boot again. Shared fairly
  * among more transfers than the link can finish in 30 s, every transfer
  * is too slow: every Pi fails, retries and fails again, and the rack
- * never boots. So while transfers contend, tftpd serves the oldest boots
- * first (boots.h), the wave: a new file waits at its first block, its
- * client waiting with nothing lost, until the link has room for it; a
- * file once begun runs to its end. A held file runs before its client
- * would give up on it, if it still can finish; one that cannot is left
- * to its client's timeout rather than take the link from the others.
- * The rack boots in waves, at the speed of the link.
+ * never boots.
  *
- * What it measures, all of it from the transfers: the bytes each moved
+ * So: while what one running transfer gets would bring the biggest file
+ * lately (a kernel's size at least) in with room to spare, every
+ * transfer runs, as always. Below that, waves: tftpd serves the oldest
+ * boots first (boots.h). A new request waits for its answer, and again
+ * for its first block, its client waiting with nothing lost, until its
+ * boot's turn; a file once begun runs to its end. As many run as fill
+ * the link, fewer while one of the wave falls behind its deadline; a
+ * new boot joins the wave only while every host sharing the link (a
+ * switch port's, a NIC's queueing shares it per host: counted from what
+ * one transfer gets, the Pis gone on to their roots over NBD included)
+ * would still get enough for the biggest file. A held file is let run
+ * before its client would give up, if it still can finish; one that
+ * cannot is left to its client's timeout rather than take the link from
+ * the others. The rack boots in waves, at the speed of the link.
+ *
+ * All it knows it measures from the transfers: the bytes each moved
  * since the last tick (its rate), what all moved in a cycle (the link's
- * best, lately), the biggest file lately. The number let run follows the
- * link: it grows while each step up moves more, and shrinks while one of
- * them falls behind its deadline. A new boot joins the wave only while
- * each host the link is shared out to (counted from what one transfer
- * gets of it, the Pis already on to their roots over NBD included) would
- * still get enough for the biggest file. */
+ * best lately), the fastest transfer, the biggest file. */
 #ifndef TFTPD_SCHED_H
 #define TFTPD_SCHED_H
 
@@ -61,6 +65,12 @@ enum sched_flag {
 				 * SCHED_MEMBER transfer just now */
 	SCHED_MEMBER = 64,	/* set by a tick: its boot is in the wave (the
 				 * caller tells boots.h, for SCHED_WAVE) */
+	SCHED_DOOMED = 128,	/* set by a tick: held, it cannot finish in
+				 * its client's time; left to its timeout */
+	SCHED_ASKED = 256,	/* held before its OACK: its client waits for
+				 * an answer to its request (a Pi's probe, or
+				 * the file it wants: it waits again at its
+				 * first block) */
 };
 
 /* One transfer, as a tick sees it. A tick reorders the items. */
@@ -93,10 +103,9 @@ struct sched {
 	unsigned cycle_ticks;	/* ticks in it */
 	unsigned cycle_lagging;	/* ... in which one let run fell behind */
 	int cycle_waiting;	/* one was held in it */
-	uint64_t last_moved;	/* bytes a second the last cycle moved */
-	unsigned probed;	/* the last cycle raised the limit by this */
-	int growing;		/* no step up has failed yet: double */
-	unsigned quiet;		/* cycles since the limit last moved up */
+	unsigned cut;		/* the limit is this many below what fills
+				 * the link: cycles one fell behind in */
+	unsigned quiet;		/* cycles since, with none behind */
 	uint64_t typical;	/* bytes a second a running transfer gets */
 	uint64_t fastest;	/* ... the fastest one, this burst */
 	uint64_t big;		/* the biggest file lately, bytes */

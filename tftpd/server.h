@@ -130,6 +130,9 @@ int conn_open(struct server *s, const struct sockaddr_storage *local,
     const char *peer_str, struct source *src, const struct tftp_params *p,
     int tsize_known);
 void conn_close(struct server *s, struct conn *c);
+/* Whether a transfer runs for the client at peer (address and port). */
+int conn_of_peer(const struct server *s, const struct sockaddr *peer,
+    socklen_t plen);
 void conn_reap(struct server *s);
 /* Reads the datagram waiting for each of cs[0..n) (n at most
  * TFTPD_EVENTS_MAX), for on_conn() to act on. */

@@ -113,6 +113,7 @@ fill_and_send(struct transfer *t, uint64_t now)
 	}
 	t->nout = t->window_count;
 	if (t->hold) {
+		t->resume_state = XFER_SENDING;
 		t->state = XFER_HELD;
 		t->held_since = now;
 		t->deadline_ns = 0;
@@ -275,14 +276,29 @@ transfer_hold(struct transfer *t)
 		t->hold = 1;
 }
 
+void
+transfer_hold_first(struct transfer *t, uint64_t now)
+{
+	if (t->state != XFER_OACK_SENT && t->state != XFER_SENDING)
+		return;
+	t->resume_state = t->state;
+	t->state = XFER_HELD;
+	t->hold = 1;
+	t->held_since = now;
+	t->deadline_ns = 0;
+}
+
 enum transfer_result
 transfer_resume(struct transfer *t, uint64_t now)
 {
-	t->hold = 0;
-	if (t->state != XFER_HELD)
+	if (t->state != XFER_HELD) {
+		t->hold = 0;
 		return XFER_IDLE;
+	}
 	t->held_ns += now - t->held_since;
-	t->state = XFER_SENDING;
+	t->state = t->resume_state;
+	/* An OACK let go: its first window waits for a word of its own. */
+	t->hold = t->state == XFER_OACK_SENT;
 	arm_new(t, now);
 	return XFER_SEND;
 }

@@ -92,6 +92,7 @@ struct transfer {
 	/* Holding (transfer_hold): the next window waits instead of going
 	 * out, until transfer_resume. */
 	int hold;		/* hold at the next window */
+	enum transfer_state resume_state;	/* XFER_HELD resumes to it */
 	int impatient;		/* the client sent its last ACK again while
 				 * held: it has a timer of its own */
 	uint64_t held_since;	/* XFER_HELD since then */
@@ -121,7 +122,13 @@ enum transfer_result transfer_timeout(struct transfer *t, uint64_t now);
  * transfer_resume. The client sees a server that is slow to answer. */
 void transfer_hold(struct transfer *t);
 
-/* Ends a hold: XFER_SEND with the window that waited (the caller sends
+/* Holds a transfer that has just started (transfer_start said
+ * XFER_SEND) before its first packet, its OACK or first window, went
+ * out: the client waits for an answer to its request. The hold goes on
+ * at its first window when the OACK is let go (transfer_resume). */
+void transfer_hold_first(struct transfer *t, uint64_t now);
+
+/* Ends a hold: XFER_SEND with the packets that waited (the caller sends
  * out[] and arms the timer), or XFER_IDLE when none waited yet. */
 enum transfer_result transfer_resume(struct transfer *t, uint64_t now);
 

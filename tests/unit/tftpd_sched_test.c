@@ -133,8 +133,10 @@ START_TEST(a_begun_file_runs_to_its_end)
 	struct sched_item it[3];
 
 	measured(&s, now, 10 * MB, 2 * MB, 1);
+	s.fastest = 4 * MB;
 	/* Young boots, already sending, and one far behind: never held. */
 	it[0] = sending(90 * S, now + 20 * S, 30 * MB, 25 * MB, 100000);
+	it[0].flags |= SCHED_WAVE;
 	it[1] = sending(80 * S, now + 20 * S, 30 * MB, 5 * MB, 2 * MB);
 	it[2] = waiting(10 * S, now, 30 * MB);
 	it[2].flags |= SCHED_WAVE;
@@ -202,32 +204,81 @@ START_TEST(held_runs_for_its_deadline)
 {
 	struct sched s;
 	uint64_t now = 100 * S;
-	struct sched_item it[3];
+	struct sched_item it[4];
 
-	measured(&s, now, 10 * MB, 1 * MB, 1);
+	/* A slow link: 1 MB/s at best, the fastest transfer 1 MB/s. */
+	measured(&s, now, 1 * MB, 1 * MB, 1);
+	s.fastest = 1 * MB;
 	it[0] = sending(10 * S, now + 20 * S, 30 * MB, 5 * MB, 1 * MB);
-	/* 6 MB at 1 MB/s, with the margin, from 12 s before the deadline
-	 * (less the guard): must run now, over the limit. */
+	/* 6 MB due in 12 s: with the margin (1.5 x 6 s) and the guard
+	 * (3 s), it must start now, over the limit. */
 	it[1] = waiting(50 * S, now - 30 * S + 12 * S, 6 * MB);
-	it[1].rate = 2 * MB;	/* got more when it ran: counts the less */
-	/* 6 MB in 5 s at 1 MB/s: cannot; left to its client. */
+	/* 6 MB due in 5 s: could not, even alone; left to its client. */
 	it[2] = waiting(60 * S, now - 30 * S + 5 * S, 6 * MB);
-	sched_tick(&s, it, 3, now);
-	ck_assert_int_eq(find(it, 3, 50 * S)->run, 1);
-	ck_assert(find(it, 3, 50 * S)->flags & SCHED_URGENT);
+	/* Due after the first, and small: can wait. */
+	it[3] = waiting(70 * S, now - 30 * S + 20 * S, 1000);
+	sched_tick(&s, it, 4, now);
+	ck_assert_int_eq(find(it, 4, 50 * S)->run, 1);
+	ck_assert(find(it, 4, 50 * S)->flags & SCHED_URGENT);
 	ck_assert_uint_eq(s.urgent, 1);
-	ck_assert_int_eq(find(it, 3, 60 * S)->run, 0);
-	ck_assert(!(find(it, 3, 60 * S)->flags & SCHED_URGENT));
+	ck_assert_int_eq(find(it, 4, 60 * S)->run, 0);
+	ck_assert(!(find(it, 4, 60 * S)->flags & SCHED_URGENT));
+	ck_assert_int_eq(find(it, 4, 70 * S)->run, 0);
+
+	/* Two of 3 MB due in 10 s: one alone could wait (4.5 + 3 s), both
+	 * together cannot (9 + 3 s): both start now. */
+	measured(&s, now, 1 * MB, 1 * MB, 1);
+	s.fastest = 1 * MB;
+	it[0] = sending(10 * S, now + 20 * S, 30 * MB, 5 * MB, 1 * MB);
+	it[1] = waiting(50 * S, now - 20 * S, 3 * MB);
+	it[2] = waiting(60 * S, now - 20 * S, 3 * MB);
+	sched_tick(&s, it, 3, now);
+	ck_assert_uint_eq(s.urgent, 2);
+	ck_assert_int_eq(find(it, 3, 50 * S)->run, 1);
+	ck_assert_int_eq(find(it, 3, 60 * S)->run, 1);
+
 	/* Its deadline gone, it runs, in no one's place: its client has
 	 * given up (it ends at its own timeout) or has none. */
+	measured(&s, now, 10 * MB, 1 * MB, 2);
 	it[0] = sending(10 * S, now + 20 * S, 30 * MB, 5 * MB, 1 * MB);
 	it[1] = waiting(60 * S, now - 31 * S, 6 * MB);
 	it[2] = waiting(70 * S, now, 100);
 	it[2].flags |= SCHED_WAVE;
-	measured(&s, now, 10 * MB, 1 * MB, 2);
 	sched_tick(&s, it, 3, now);
 	ck_assert_int_eq(find(it, 3, 60 * S)->run, 1);
 	ck_assert_int_eq(find(it, 3, 70 * S)->run, 1);
+}
+END_TEST
+
+/* A request held before its OACK: answering it costs nothing (a Pi's
+ * probe moves no byte), so it is never left to its client's timeout,
+ * and takes no place; a boot of the wave gets its answer at once. */
+START_TEST(asked_requests)
+{
+	struct sched s;
+	uint64_t now = 100 * S;
+	struct sched_item it[4];
+
+	measured(&s, now, 1 * MB, 1 * MB, 1);
+	s.fastest = 10 * MB;
+	it[0] = sending(10 * S, now + 20 * S, 30 * MB, 5 * MB, 1 * MB);
+	/* 26 MB due in 20 s: as a file it could not (not after the 5 MB
+	 * before it, at 1 MB/s); as a probe it can. It is answered in time
+	 * for the file to come at the fastest rate, with the margin. */
+	it[1] = waiting(50 * S, now - 10 * S, 26 * MB);
+	it[1].flags |= SCHED_ASKED;
+	/* The same, nearly due: answered now. */
+	it[2] = waiting(60 * S, now - 28 * S, 26 * MB);
+	it[2].flags |= SCHED_ASKED;
+	/* A boot of the wave: answered now, in no one's place. */
+	it[3] = waiting(5 * S, now, 8 * MB);
+	it[3].flags |= SCHED_ASKED | SCHED_WAVE;
+	sched_tick(&s, it, 4, now);
+	ck_assert_int_eq(find(it, 4, 50 * S)->run, 0);
+	ck_assert(!(find(it, 4, 50 * S)->flags & SCHED_DOOMED));
+	ck_assert_int_eq(find(it, 4, 60 * S)->run, 1);
+	ck_assert_int_eq(find(it, 4, 5 * S)->run, 1);
+	ck_assert_uint_eq(s.held, 1);
 }
 END_TEST
 
@@ -291,7 +342,6 @@ START_TEST(limit_finds_what_fills_the_link)
 	unsigned lim;
 
 	measured(&s, now, 0, 0, 2);
-	s.growing = 1;
 	/* Each transfer moves 2 MB/s alone; the link takes 12. */
 	lim = run_link(&s, &now, 30, fills_at_six);
 	ck_assert_uint_ge(lim, 6);
@@ -311,10 +361,12 @@ START_TEST(lagging_lowers_the_limit)
 	s.fastest = 3 * MB;
 	for (int t = 0; t < 10; t++) {
 		now += SCHED_TICK_NS;
-		for (int i = 0; i < 8; i++)
+		for (int i = 0; i < 8; i++) {
 			/* 10 MB left, 10 s to go, at 1 MB/s: behind. */
 			it[i] = sending(i * S, now + 10 * S, 30 * MB, 10 * MB,
 			    1 * MB);
+			it[i].flags |= SCHED_WAVE;
+		}
 		sched_tick(&s, it, 8, now);
 	}
 	ck_assert_uint_lt(s.limit, 8);
@@ -328,7 +380,9 @@ START_TEST(lagging_lowers_the_limit)
 			    1 * MB);
 		sched_tick(&s, it, 8, now);
 	}
-	ck_assert_uint_eq(s.limit, 8);
+	/* As many as fill the link at 1 MB/s each, and one more. */
+	ck_assert_uint_eq(s.cut, 0);
+	ck_assert_uint_eq(s.limit, 10 + 1);
 }
 END_TEST
 
@@ -378,6 +432,7 @@ sched_suite(void)
 	tcase_add_test(tc, a_new_boot_needs_room_per_host);
 	tcase_add_test(tc, nothing_running_lets_one_run);
 	tcase_add_test(tc, held_runs_for_its_deadline);
+	tcase_add_test(tc, asked_requests);
 	tcase_add_test(tc, impatient_and_unanswered);
 	tcase_add_test(tc, limit_finds_what_fills_the_link);
 	tcase_add_test(tc, lagging_lowers_the_limit);

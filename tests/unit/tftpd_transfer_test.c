@@ -14,6 +14,7 @@
 
 #define MS	NS_PER_MS
 #define US	(NS_PER_MS / 1000)
+#define S	NS_PER_SEC
 
 struct memsource {
 	struct source base;
@@ -797,6 +798,55 @@ START_TEST(hold_edges)
 }
 END_TEST
 
+/* Held before its first packet: the OACK waits, then, let go, the first
+ * block waits for a word of its own; without options, DATA 1 waits. A
+ * client that gives up meanwhile ends it. */
+START_TEST(hold_first_packet)
+{
+	struct memsource *m = memsource(1000);
+	struct tftp_params p = params(512, 1, 1);
+	struct transfer t;
+	const uint8_t err[] = "\0\5\0\0gave up";
+
+	ck_assert_int_eq(transfer_start(&t, &m->base, &p, 1, NULL, 0),
+	    XFER_SEND);
+	transfer_hold_first(&t, 0);
+	ck_assert_int_eq(t.state, XFER_HELD);
+	ck_assert_uint_eq(t.deadline_ns, 0);
+	ck_assert_int_eq(transfer_timeout(&t, 5 * S), XFER_IDLE);
+	ck_assert_int_eq(transfer_resume(&t, 20 * MS), XFER_SEND);
+	ck_assert_int_eq(t.state, XFER_OACK_SENT);
+	ck_assert_uint_eq(((const uint8_t *)t.out[0].hdr)[1], TFTP_OACK);
+	ck_assert_uint_gt(t.deadline_ns, 20 * MS);
+	/* ACK 0: the first block waits. */
+	ck_assert_int_eq(ack(&t, 0, 21 * MS), XFER_IDLE);
+	ck_assert_int_eq(t.state, XFER_HELD);
+	ck_assert_int_eq(transfer_resume(&t, 30 * MS), XFER_SEND);
+	ck_assert_uint_eq(data_block(&t.out[0]), 1);
+	ck_assert_uint_eq(transfer_held_ns(&t, 40 * MS), 29 * MS);
+	transfer_free(&t);
+
+	m = memsource(1000);
+	p = params(512, 1, 0);
+	ck_assert_int_eq(transfer_start(&t, &m->base, &p, 1, NULL, 0),
+	    XFER_SEND);
+	transfer_hold_first(&t, 0);
+	ck_assert_int_eq(transfer_resume(&t, 1 * MS), XFER_SEND);
+	ck_assert_uint_eq(data_block(&t.out[0]), 1);
+	ck_assert_int_eq(ack(&t, 1, 2 * MS), XFER_SEND);
+	transfer_free(&t);
+
+	m = memsource(1000);
+	p = params(512, 1, 1);
+	ck_assert_int_eq(transfer_start(&t, &m->base, &p, 1, NULL, 0),
+	    XFER_SEND);
+	transfer_hold_first(&t, 0);
+	ck_assert_int_eq(transfer_input(&t, err, sizeof(err), 1 * S),
+	    XFER_ABORTED);
+	transfer_free(&t);
+}
+END_TEST
+
 START_TEST(netascii_tsize_left_out)
 {
 	struct memsource *m = memsource(10);
@@ -845,6 +895,7 @@ transfer_suite(void)
 	tcase_add_test(tc, netascii_tsize_left_out);
 	tcase_add_test(tc, hold_and_resume);
 	tcase_add_test(tc, hold_edges);
+	tcase_add_test(tc, hold_first_packet);
 	suite_add_tcase(s, tc);
 	return s;
 }
