@@ -129,7 +129,9 @@ done
 loss=${STORM_LOSS_PM:-10}
 $REPORT targets "$OUT" "$loss" | tee "$OUT/table.txt"
 for s in link head; do
-	[ -d "$OUT/$s/ours-0" ] || continue
+	for d in ours-0 comp-0 "ours-$loss" "comp-$loss"; do
+		[ -f "$OUT/$s/$d/pis.txt" ] || continue 2
+	done
 	$REPORT table "$OUT/$s/ours-0" "$OUT/$s/comp-0" "$OUT/$s/ours-$loss" \
 		"$OUT/$s/comp-$loss" | tee -a "$OUT/table.txt"
 	$REPORT plot "$OUT/$([ $s = link ] && echo storm || echo storm-100).png" \

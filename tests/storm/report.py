@@ -602,7 +602,7 @@ def cmd_plot(png, dirs):
         sec = lambda v: "%.1f s" % v if v == v and v != float("inf") \
             else "never"
         title = "%s (%s, loss %g%%, link %s): %d Pis, %d at root; the " \
-                "last at root %s; attempts p95 %d; server CPU %.2f s" % (
+                "last at root %s; attempts p95 %s; server CPU %.2f s" % (
                     s["name"], "ours" if s["set"] == "ours" else
                     "composition: dnsmasq + nbd-server", s["loss_pm"] / 10,
                     read_meta(dirs[i]).get("rate", "?"), s["pis"],
