@@ -523,10 +523,14 @@ step_size(struct prep *p)
 void
 step_mount(struct prep *p)
 {
-	char tmpl[] = "/tmp/netboot-prep.XXXXXX";
+	const char *tmp = getenv("TMPDIR");
+	char tmpl[PATH_MAX - 8];
 
-	_Static_assert(sizeof(tmpl) + 6 < PATH_MAX, "mount point");
-
+	if (tmp == NULL || tmp[0] != '/')
+		tmp = "/tmp";
+	if ((size_t)snprintf(tmpl, sizeof(tmpl), "%s/netboot-prep.XXXXXX",
+	    tmp) >= sizeof(tmpl))
+		prep_fail(p, "mount", "TMPDIR %s: name too long", tmp);
 	if (mkdtemp(tmpl) == NULL)
 		prep_fail(p, "mount", "%s: %s", tmpl, strerror(errno));
 	strlcpy(p->tmpdir, tmpl, sizeof(p->tmpdir));
