@@ -63,10 +63,15 @@ all: $(BINS) $(MANS) $(TOOL_BINS)
 
 # A daemon's own objects get its extra flags (AREA_CFLAGS).
 obj_area = $(firstword $(subst /, ,$(patsubst $(BUILD)/obj/%,%,$(1))))
-$(BUILD)/obj/%.o: %.c $(wildcard */*.h)
+# Each object, unit test and tool also depends on the headers the compiler
+# saw it include (-MMD: BUILD/.../NAME.d), and on this Makefile, whose
+# flags it was built with.
+DEPFLAGS = -MMD -MP
+$(BUILD)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(ALL_CFLAGS) $($(call obj_area,$@)_CFLAGS) -c -o $@ $<
+	@$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $($(call obj_area,$@)_CFLAGS) -c -o $@ $<
+-include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/tests/*.d $(BUILD)/tools/*.d)
 
 $(LIBCOMMON): $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
@@ -89,9 +94,9 @@ unit_area = $(firstword $(subst _, ,$(notdir $(1))))
 unit_libs = $(if $(filter common,$(call unit_area,$(1))),,$(BUILD)/lib$(call unit_area,$(1)).a) $(LIBCOMMON)
 
 .SECONDEXPANSION:
-$(BUILD)/tests/%_test: tests/unit/%_test.c $$(call unit_libs,%) tests/unit/check_main.h
+$(BUILD)/tests/%_test: tests/unit/%_test.c $$(call unit_libs,%) Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $($(call unit_area,$*)_CFLAGS) $(CHECK_CFLAGS) \
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $($(call unit_area,$*)_CFLAGS) $(CHECK_CFLAGS) \
 		$(ALL_LDFLAGS) -o $@ $< $(call unit_libs,$*) $(CHECK_LIBS) \
 		$(BSD_LIBS) $($(call unit_area,$*)_LIBS)
 
@@ -100,9 +105,9 @@ $(BUILD)/tests/%_test: tests/unit/%_test.c $$(call unit_libs,%) tests/unit/check
 # GnuTLS.
 $(BUILD)/tools/nbd-tls-client: TOOL_CFLAGS = $(GNUTLS_CFLAGS)
 $(BUILD)/tools/nbd-tls-client: TOOL_LIBS = $(GNUTLS_LIBS)
-$(BUILD)/tools/%: tests/tools/%.c
+$(BUILD)/tools/%: tests/tools/%.c Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(TOOL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 		$(BSD_LIBS) $(TOOL_LIBS)
 
 $(BUILD)/man/%: man/%.scd
