@@ -110,12 +110,16 @@ serve(struct server *s)
 			struct handle *h = evs[i].data.ptr;
 
 			switch (h->kind) {
-			case KIND_SIGNAL:
-				if (signals_read(h->fd) != 0) {
-					log_debug("signal: shutting down");
+			case KIND_SIGNAL: {
+				int sig = signals_read(h->fd);
+
+				if (sig != 0) {
+					log_info("signal %d: shutting down",
+					    sig);
 					return;
 				}
 				break;
+			}
 			case KIND_LISTENER:
 				on_listener(s, h->fd);
 				break;
