@@ -104,6 +104,13 @@ on_request(struct server *s, int lfd, const uint8_t *buf, size_t len,
 
 	addr_port_str(dg.peer, dg.plen, 0, dg.peer_str,
 	    sizeof(dg.peer_str));
+	/* Its client asking again: its transfer answers (late, or held
+	 * for older boots: tftpd(8), OVERLOAD). */
+	if (conn_of_peer(s, dg.peer, dg.plen)) {
+		log_debug("%s: request again: its transfer answers it",
+		    dg.peer_str);
+		return;
+	}
 	datagram_local_addr(lfd, mh, &dg.local, &dg.llen, NULL);
 	request_decide(buf, len, &facts, &d);
 	switch (d.action) {
