@@ -84,7 +84,7 @@ for i, l in enumerate(lines):
     prev = l
 flush()
 PY
-for s in prep:1 twopis:5 class:6 perpi:2 tls:6; do
+for s in prep:1 twopis:5 class:6 perpi:2 tls:4; do
 	got=$(ls "$T/blocks" | grep -c "^${s%:*}\.") || true
 	[ "$got" = "${s#*:}" ] ||
 		fail "README: ${s%:*} has $got command blocks, not ${s#*:}: wire the new ones into this test"
@@ -96,7 +96,7 @@ block() {
 	    -e "s#/etc/nbdd#$T/etc/nbdd#g" \
 	    -e "s#netboot-prep #$BIN/netboot-prep -r $T/srv #g" \
 	    -e "s#-S 32G#-S 256M#g; s#-S 16G#-S 256M#g" \
-	    -e 's#seq -w 1 40#seq -w 1 3#' "$T/blocks/$1.$2"
+	    -e 's#seq -w 1 40#seq -w 1 03#' "$T/blocks/$1.$2"
 }
 # run SECTION N [NAMESPACE]: the block run by bash -e in $T/dl, its
 # output in $T/SECTION.N.out.
