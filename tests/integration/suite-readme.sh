@@ -14,7 +14,17 @@
 #   - the downloads are the prep tests' stand-in images
 #     (tests/prep/make-fixture.sh: Ubuntu 24.04 and Raspberry Pi OS
 #     shaped, Pi 4 firmware stand-ins in them), xz-compressed under the
-#     names the README gives.
+#     names the README gives. The Ubuntu stand-in has nbd-client in its
+#     root already, so netboot-prep appends it to the initramfs without
+#     the image's apt-get and the network the README says it needs;
+#   - a real Pi 4 (rpi-eeprom-config, power on) is tests/tools/pi-boot;
+#     "boot the teacher's Pi, install what the class needs, shut it
+#     down" is pi-boot's boot and its checked writes to the root;
+#   - the TLS walkthrough's workstation is a namespace of its own, its
+#     CA directory $T/dl/ca; step 5 (the Pi's initramfs with its key) is
+#     prose here and tests/integration/initramfs-tls.sh's;
+#   - the LVM block of the per-Pi walkthrough is documented only (no
+#     device mapper here): the test checks it is still the LVM one.
 # The LAN, as the first walkthrough has it:
 #
 #   namespace lan      bridge br0
