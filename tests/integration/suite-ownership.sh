@@ -68,7 +68,9 @@ MADE=$(sed -n 's/^adduser --system --group --no-create-home \([a-z]*\)$/\1/p' <<
 [ -n "$MADE" ] || fail "the recipe makes no user"
 for f in "$TOP"/examples/*.service "$TOP"/examples/runit/*/run \
     "$TOP"/examples/inetd.conf.* "$TOP/README" "$TOP"/man/*.scd; do
-	users=$(grep -v '^#' "$f" | { grep -oE -- '(^|[ "])-u [a-z_][a-z0-9_-]*' || true; } |
+	# journalctl -u names a unit, not a user.
+	users=$(grep -v '^#' "$f" | sed 's/journalctl -u [^ ]*//g' |
+		{ grep -oE -- '(^|[ "])-u [a-z_][a-z0-9_-]*' || true; } |
 		awk '{ print $2 }' | sort -u)
 	case $f in *inetd.conf.*)
 		users="$users $(grep -v '^#' "$f" | awk 'NF { print $5 }')" ;;

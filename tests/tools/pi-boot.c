@@ -18,9 +18,9 @@
  *   moves on to the next BOOT_ORDER mode). So a file that does not arrive
  *   within 30 s is a failed boot here. rpi-eeprom#687: a Pi 5 whose TFTP
  *   download timed out did not retry at all.
- * - What comes after a failed boot, the same page: BOOT_ORDER=0xf21, the
- *   walkthrough's setting, tries the SD card (1), then the network (2),
- *   then RESTART (0xf) "from the first boot-mode in the BOOT_ORDER field
+ * - What comes after a failed boot, the same page: BOOT_ORDER=0xf12, the
+ *   walkthrough's setting (its digits are read from the right), tries
+ *   the network (2), then the SD card (1), then RESTART (0xf) "from the first boot-mode in the BOOT_ORDER field
  *   (loop)", with MAX_RESTARTS -1 (infinite) by default: a Pi without an
  *   SD card starts its network boot again, with DHCP, for as long as it
  *   is powered. The page names no pause for the loop itself;
