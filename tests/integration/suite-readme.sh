@@ -130,6 +130,12 @@ awk '/^Performance$/ { s = "perf" } /^Who can reach what$/ { s = "who" }
 	/^Boot storm\. / { print s }' "$README" | grep -qx perf ||
 	fail "README: the Boot storm paragraph is not under Performance"
 
+# nbdd(8) gives the TLS walkthrough's first three blocks as they stand.
+sed -n '/^## Setting it up/,/^# /p' "$TOP/man/nbdd.8.scd" |
+	awk '/^```/ { n++; next } n == 1' | sed 's/\\\\/\\/g' >"$T/man-tls"
+cat "$T/blocks/tls.1" "$T/blocks/tls.2" "$T/blocks/tls.3" | diff - "$T/man-tls" ||
+	fail "nbdd(8), Setting it up, differs from the README's TLS blocks 1 to 3"
+
 # --- the downloads --------------------------------------------------------------
 mkdir -p "$T/dl" "$T/fx"
 "$TOP/tests/prep/make-fixture.sh" ubuntu "$T/fx/ubuntu.img" >/dev/null 2>&1 ||
