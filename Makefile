@@ -12,6 +12,9 @@ MANDIR ?= $(PREFIX)/share/man
 # a Pi's image, or installed there straight with
 #   make install-initramfs INITRAMFSDIR=/etc/initramfs-tools DESTDIR=/mnt/pi
 INITRAMFSDIR ?= $(PREFIX)/share/netboot/initramfs-tools
+# systemd units, runit services, inetd lines: examples/, with the paths of
+# this PREFIX in them.
+EXAMPLEDIR ?= $(PREFIX)/share/netboot/examples
 BUILD ?= build
 MAKEFLAGS += --no-print-directory
 
@@ -181,13 +184,24 @@ demo:
 	$(MAKE) all
 	BUILD=$(BUILD) tests/demo/run
 
+# The documentation and the examples name the default prefix, /usr/local;
+# installed, they name the one installed into.
+EXAMPLES = $(wildcard examples/*.service examples/*.socket \
+	examples/*.conf examples/inetd.conf.*) $(wildcard examples/runit/*/run)
 install: all install-initramfs
 	install -d $(DESTDIR)$(SBINDIR)
 	install -m 755 $(BINS) $(DESTDIR)$(SBINDIR)
 	for m in $(MANS); do \
 		s=$${m##*.}; \
 		install -d $(DESTDIR)$(MANDIR)/man$$s; \
-		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; \
+		sed 's|/usr/local/|$(PREFIX)/|g' $$m > $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; \
+		chmod 644 $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; \
+	done
+	for e in $(EXAMPLES); do \
+		d=$(DESTDIR)$(EXAMPLEDIR)/$${e#examples/}; \
+		install -d $${d%/*}; \
+		sed 's|/usr/local/|$(PREFIX)/|g' $$e > $$d; \
+		if [ -x $$e ]; then chmod 755 $$d; else chmod 644 $$d; fi; \
 	done
 
 install-initramfs:

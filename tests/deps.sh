@@ -52,7 +52,7 @@ linux-image-amd64    a stock Debian kernel for the netboot test
 initramfs-tools      an initramfs with nbd-client's nbdroot= support
 cpio                 unpacking and repacking initramfs images
 procps               pkill and ps for test cleanup
-adduser              netboot(7)'s ownership recipe, run as written (suite-ownership)
+adduser              netboot(7)'s ownership recipe, run as written (suite-ownership, suite-readme)
 strace               nbdd test: FLUSH/FUA reach fdatasync and RWF_DSYNC
 tcpdump              the netboot test's capture of a root over TLS: no plaintext of it on the wire
 python3              hand-made TFTP packets in the tftpd tests (tests/tools/tftp-raw.py)

@@ -127,12 +127,16 @@ serve(struct server *s)
 			struct handle *h = evs[i].data.ptr;
 
 			switch (h->kind) {
-			case KIND_SIGNAL:
-				if (signals_read(h->fd) != 0) {
-					log_debug("signal: shutting down");
+			case KIND_SIGNAL: {
+				int sig = signals_read(h->fd);
+
+				if (sig != 0) {
+					log_info("signal %d: shutting down",
+					    sig);
 					return;
 				}
 				break;
+			}
 			case KIND_LISTENER:
 				on_listener(s, h->fd);
 				break;
@@ -216,6 +220,24 @@ main(int argc, char *argv[])
 
 	allow_init(&opts.allow);
 	cmdline_start(&cl, &spec, argc, argv);
+	/* The sockets first: a port taken or not ours to bind is the likely
+	 * failure, and nothing is allocated yet to leave behind. */
+	if ((n = listen_inherited(cl.inetd, fds, LISTEN_MAX_FDS)) == -1)
+		return 1;
+	if (n > 0) {
+		for (int i = 0; i < n; i++) {
+			int fl = fcntl(fds[i], F_GETFL);
+			if (fl == -1 || fcntl(fds[i], F_SETFL,
+			    fl | O_NONBLOCK) == -1)
+				log_fatal("socket fd %d: %s", fds[i],
+				    strerror(errno));
+			if (socket_want_pktinfo(fds[i]) == -1)
+				log_fatal("socket fd %d is not a UDP socket: "
+				    "%s", fds[i], strerror(errno));
+		}
+	} else if ((n = listen_udp(cl.listen_addr, cl.port, LISTEN_PKTINFO,
+	    fds, LISTEN_MAX_FDS)) == -1)
+		return 1;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		log_fatal("memory: %s", strerror(errno));
 	s->max_transfers = (unsigned)opts.max_transfers;
@@ -238,22 +260,6 @@ main(int argc, char *argv[])
 	if ((s->sig.fd = signals_shutdown_fd()) == -1)
 		return 1;
 	s->sig.kind = KIND_SIGNAL;
-	if ((n = listen_inherited(cl.inetd, fds, LISTEN_MAX_FDS)) == -1)
-		return 1;
-	if (n > 0) {
-		for (int i = 0; i < n; i++) {
-			int fl = fcntl(fds[i], F_GETFL);
-			if (fl == -1 || fcntl(fds[i], F_SETFL,
-			    fl | O_NONBLOCK) == -1)
-				log_fatal("socket fd %d: %s", fds[i],
-				    strerror(errno));
-			if (socket_want_pktinfo(fds[i]) == -1)
-				log_fatal("socket fd %d is not a UDP socket: "
-				    "%s", fds[i], strerror(errno));
-		}
-	} else if ((n = listen_udp(cl.listen_addr, cl.port, LISTEN_PKTINFO,
-	    fds, LISTEN_MAX_FDS)) == -1)
-		return 1;
 	s->nlisteners = n;
 	for (int i = 0; i < n; i++) {
 		int sz = LISTEN_RCVBUF;

@@ -4,7 +4,7 @@
 # server link capped at 16 Mbit/s, each with a 10 MiB initramfs: shared
 # fairly, each initramfs would take about twice the 30 s its bootloader
 # gives it (TFTP_FILE_TIMEOUT), every Pi would fail it, start its boot
-# again (BOOT_ORDER=0xf21) and fail again. tftpd serves the oldest boots
+# again (BOOT_ORDER=0xf12) and fail again. tftpd serves the oldest boots
 # first and holds the others at their next file (tftpd(8), OVERLOAD), so
 # the rack boots in waves. 1% loss each way on every Pi's link, the
 # misbehaving hosts running, the daemons as nobody; the LAN is

@@ -9,7 +9,7 @@
 # deployed. The LAN is tests/storm/lan.sh.
 #
 # What a user would check: every Pi booted, on its first attempt (a Pi
-# whose boot fails starts it again, as BOOT_ORDER=0xf21 does; here none
+# whose boot fails starts it again, as BOOT_ORDER=0xf12 does; here none
 # may need to); every byte right (each client checks every file and every
 # read, and what each wrote is in its image);
 # the daemons alive through the storm and exiting 0 on SIGTERM; each

@@ -67,7 +67,7 @@ STORM_RATE=${STORM_RATE:-1gbit}
 STORM_QUEUE=${STORM_QUEUE:-perhost}
 STORM_DEADLINE=${STORM_DEADLINE:-150}	# seconds a Pi may take in all
 # A Pi whose boot failed starts it again after this many ms, as the
-# bootloader's BOOT_ORDER=0xf21 does (tests/tools/pi-boot.c); -1: never.
+# bootloader's BOOT_ORDER=0xf12 does (tests/tools/pi-boot.c); -1: never.
 STORM_RESTART_MS=${STORM_RESTART_MS:-5000}
 STORM_READ=${STORM_READ:-4194304}	# bytes of root a Pi reads
 STORM_WRITES=${STORM_WRITES:-16}	# chunks it writes (4-64 KiB each)

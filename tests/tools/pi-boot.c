@@ -18,9 +18,9 @@
  *   moves on to the next BOOT_ORDER mode). So a file that does not arrive
  *   within 30 s is a failed boot here. rpi-eeprom#687: a Pi 5 whose TFTP
  *   download timed out did not retry at all.
- * - What comes after a failed boot, the same page: BOOT_ORDER=0xf21, the
- *   walkthrough's setting, tries the SD card (1), then the network (2),
- *   then RESTART (0xf) "from the first boot-mode in the BOOT_ORDER field
+ * - What comes after a failed boot, the same page: BOOT_ORDER=0xf12, the
+ *   walkthrough's setting (its digits are read from the right), tries
+ *   the network (2), then the SD card (1), then RESTART (0xf) "from the first boot-mode in the BOOT_ORDER field
  *   (loop)", with MAX_RESTARTS -1 (infinite) by default: a Pi without an
  *   SD card starts its network boot again, with DHCP, for as long as it
  *   is powered. The page names no pause for the loop itself;
@@ -981,13 +981,66 @@ tftp_file(struct pi *pi, const char *name, enum tftp_kind kind,
 	return r;
 }
 
+/* The kernel and initramfs start4.elf loads, as config.txt names them
+ * for a Pi 4 ("config.txt" in the Raspberry Pi documentation): kernel=,
+ * "initramfs FILE", or auto_initramfs=1, which loads the kernel's name
+ * with "kernel" made "initramfs" and no extension (kernel8.img:
+ * initramfs8); the lines of [all] and [pi4] sections only. Read from the
+ * reference copy, which the Pi's own fetch of config.txt was checked
+ * against. An empty initramfs name: none is loaded. */
+static int
+boot_files(struct pi *pi, char *kernel, size_t klen, char *initrd,
+    size_t ilen)
+{
+	char path[4096], line[512];
+	int active = 1, autoinit = 0;
+	FILE *f;
+
+	snprintf(kernel, klen, "kernel8.img");
+	initrd[0] = '\0';
+	snprintf(path, sizeof(path), "%s/config.txt", pi->cf->refdir);
+	if ((f = fopen(path, "r")) == NULL)
+		return failf(pi, "reference %s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *l = line, *e;
+
+		l[strcspn(l, "#\r\n")] = '\0';
+		while (*l == ' ' || *l == '\t')
+			l++;
+		for (e = l + strlen(l); e > l && isspace((unsigned char)e[-1]);)
+			*--e = '\0';
+		if (*l == '[') {
+			active = strcmp(l, "[all]") == 0 ||
+			    strcmp(l, "[pi4]") == 0;
+			continue;
+		}
+		if (!active)
+			continue;
+		if (strncmp(l, "kernel=", 7) == 0)
+			snprintf(kernel, klen, "%s", l + 7);
+		else if (strncmp(l, "initramfs ", 10) == 0) {
+			l += 10;
+			snprintf(initrd, ilen, "%.*s", (int)strcspn(l, " \t"),
+			    l);
+		} else if (strcmp(l, "auto_initramfs=1") == 0)
+			autoinit = 1;
+	}
+	fclose(f);
+	if (initrd[0] == '\0' && autoinit && strncmp(kernel, "kernel", 6) == 0)
+		snprintf(initrd, ilen, "initramfs%.*s",
+		    (int)strcspn(kernel + 6, "."), kernel + 6);
+	return 0;
+}
+
 /* The Pi 4's sequence with the default TFTP_PREFIX (serial): the probe of
- * SERIAL/start4.elf, then what the bootloader and start4.elf ask for.
+ * SERIAL/start4.elf, then what the bootloader and start4.elf ask for, the
+ * kernel and initramfs as config.txt names them (boot_files).
  * Files marked with a probe are first asked with tsize=0 and aborted after
  * the OACK, then asked again at once. */
 static int
 tftp_phase(struct pi *pi)
 {
+	static char kernel[256], initrd[256];
 	static const struct {
 		const char *name;
 		int probe_first;
@@ -1010,11 +1063,23 @@ tftp_phase(struct pi *pi)
 
 	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
 		int cmdline = strcmp(seq[i].name, "cmdline.txt") == 0;
+		const char *name = seq[i].name;
 
+		if (strcmp(name, "kernel8.img") == 0) {
+			/* config.txt was fetched by now. */
+			if (boot_files(pi, kernel, sizeof(kernel), initrd,
+			    sizeof(initrd)) == -1)
+				return -1;
+			name = kernel;
+		} else if (strcmp(name, "initrd.img") == 0) {
+			if (initrd[0] == '\0')
+				continue;
+			name = initrd;
+		}
 		if (seq[i].probe_first &&
-		    tftp_file(pi, seq[i].name, T_PROBE, NULL, 0) == -1)
+		    tftp_file(pi, name, T_PROBE, NULL, 0) == -1)
 			return -1;
-		if (tftp_file(pi, seq[i].name, seq[i].kind,
+		if (tftp_file(pi, name, seq[i].kind,
 		    cmdline ? pi->cmdline : NULL,
 		    cmdline ? sizeof(pi->cmdline) : 0) == -1)
 			return -1;

@@ -285,6 +285,31 @@ START_TEST(client_certificates_only)
 }
 END_TEST
 
+/* The CA file's certificates: only a CA that may sign certificates lets
+ * clients in; what certtool makes of a template without "ca" does not. */
+START_TEST(ca_file_holds_cas_only)
+{
+	ck_assert_int_eq(tlsauth_ca_check(3, 1, 1), TLSAUTH_CA_OK);
+	ck_assert_int_eq(tlsauth_ca_check(3, 1, -1), TLSAUTH_CA_OK);
+	ck_assert_int_eq(tlsauth_ca_check(1, -1, -1), TLSAUTH_CA_OK);
+	ck_assert_int_eq(tlsauth_ca_check(3, 0, 0), TLSAUTH_CA_NOT_CA);
+	ck_assert_int_eq(tlsauth_ca_check(3, 0, 1), TLSAUTH_CA_NOT_CA);
+	ck_assert_int_eq(tlsauth_ca_check(3, -1, 1),
+	    TLSAUTH_CA_NO_CONSTRAINTS);
+	ck_assert_int_eq(tlsauth_ca_check(3, -1, -1),
+	    TLSAUTH_CA_NO_CONSTRAINTS);
+	ck_assert_int_eq(tlsauth_ca_check(3, 1, 0), TLSAUTH_CA_CANNOT_SIGN);
+	ck_assert_ptr_nonnull(strstr(tlsauth_ca_describe(TLSAUTH_CA_NOT_CA),
+	    "CA:FALSE"));
+	ck_assert_ptr_nonnull(strstr(tlsauth_ca_describe(TLSAUTH_CA_NOT_CA),
+	    "\"ca\" and \"cert_signing_key\""));
+	ck_assert_ptr_nonnull(strstr(tlsauth_ca_describe(
+	    TLSAUTH_CA_NO_CONSTRAINTS), "not a CA"));
+	ck_assert_ptr_nonnull(strstr(tlsauth_ca_describe(
+	    TLSAUTH_CA_CANNOT_SIGN), "cert_signing_key"));
+}
+END_TEST
+
 START_TEST(names_that_are_not_plain_match_nothing)
 {
 	static const char *const bad[] = {
@@ -689,6 +714,7 @@ tlsauth_suite(void)
 	tcase_add_test(tc, no_identity_where_identities_are_checked);
 	tcase_add_test(tc, default_is_no_identity);
 	tcase_add_test(tc, client_certificates_only);
+	tcase_add_test(tc, ca_file_holds_cas_only);
 	tcase_add_test(tc, names_that_are_not_plain_match_nothing);
 	tcase_add_test(tc, names_match_exactly);
 	tcase_add_test(tc, same_image_means_dev_and_inode);
