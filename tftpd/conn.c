@@ -641,14 +641,15 @@ conn_schedule(struct server *s, uint64_t now)
 	for (c = s->conns; c != NULL; c = c->next) {
 		struct transfer *t = &c->xfer;
 		struct sched_item *x = &it[n++];
+		uint64_t expected = source_expected_size(t->src);
 
 		*x = (struct sched_item){ .owner = c,
 		    .key = boots_began(&s->boots, c->boot_slot, c->id,
 		    c->start_ns, now),
 		    .due_ns = c->due_ns,
-		    .size = t->src->size,
-		    .left = t->src->size > t->bytes_acked ?
-		    t->src->size - t->bytes_acked : 0,
+		    .size = expected,
+		    .left = expected > t->bytes_acked ?
+		    expected - t->bytes_acked : 0,
 		    .moved = t->bytes_acked - c->acked_at_tick,
 		    .rate = c->rate, .ticks = c->ticks,
 		    .flags = c->sched_flags & SCHED_URGENT };

@@ -140,9 +140,15 @@ on_request(struct server *s, int lfd, const uint8_t *buf, size_t len,
 		}
 		src = wrapped;
 	}
-	log_debug("%s: %s: %llu bytes, blksize %u, windowsize %u",
-	    dg.peer_str, src->name, (unsigned long long)src->size,
-	    d.params.blksize, d.params.windowsize);
+	if (src->size == SOURCE_SIZE_UNKNOWN)
+		log_debug("%s: %s: netascii of %llu bytes, blksize %u, "
+		    "windowsize %u", dg.peer_str, src->name,
+		    (unsigned long long)src->size_hint, d.params.blksize,
+		    d.params.windowsize);
+	else
+		log_debug("%s: %s: %llu bytes, blksize %u, windowsize %u",
+		    dg.peer_str, src->name, (unsigned long long)src->size,
+		    d.params.blksize, d.params.windowsize);
 	if (conn_open(s, &dg.local, dg.llen, dg.peer, dg.plen, dg.peer_str,
 	    src, &d.params, !d.req.netascii) == -1)
 		send_error(&dg, TFTP_EUNDEF, "Server error, try again");
