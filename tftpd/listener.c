@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/listen.h"
 #include "common/log.h"
 #include "tftpd/packet.h"
