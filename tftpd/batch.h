@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* A turn of the event loop's socket calls, handed to the kernel together.
  * With many lock-step transfers running, each turn has an ACK to read and
  * a DATA packet to send for each client whose ACK came in; one
