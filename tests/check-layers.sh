@@ -7,7 +7,9 @@
 #    another layer than the map gives its file;
 #  - a pure or state file that includes the header of an I/O or setup
 #    file (logging, the clock, sockets, files, the command line): what
-#    a unit test or a fuzzer links must decide without them.
+#    a unit test or a fuzzer links must decide without them;
+#  - a unit test, tests/unit/AREA_NAME_test.c, with no AREA/NAME.c: each
+#    source file's tests are in the one file named after it.
 # usage: tests/check-layers.sh DIR
 set -euo pipefail
 cd "$1"
@@ -89,6 +91,13 @@ for f in "${sources[@]}"; do
 			problem "$f (${file_layer[$f]}) includes $inc (${file_layer[$target]})" ;;
 		esac
 	done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f")
+done
+
+for t in tests/unit/*_test.c; do
+	[ -e "$t" ] || continue
+	b=$(basename "$t" _test.c)
+	[ -e "${b%%_*}/${b#*_}.c" ] ||
+		problem "$t: tests no source file (${b%%_*}/${b#*_}.c)"
 done
 
 [ "${#problems[@]}" = 0 ] && exit 0

@@ -2,7 +2,8 @@
 # The layers HACKING describes hold (tests/check-layers.sh): on this tree,
 # and, so that the check can fail, on scratch copies of it with one fault
 # each: a pure file that logs, a file the map leaves out, a map line for a
-# file that is gone, a header that names no layer or another one.
+# file that is gone, a header that names no layer or another one, a unit
+# test named after no source file.
 . "$(dirname "$0")/../lib.sh"
 need git
 CHECK=$TOP/tests/check-layers.sh
@@ -14,7 +15,7 @@ copy() {
 	local dir=$T/$1
 	mkdir -p "$dir"
 	(cd "$TOP" && git ls-files -z -- HACKING common dhcpproxyd tftpd nbdd \
-		netboot-prep | xargs -0 cp --parents -t "$dir")
+		netboot-prep tests/unit | xargs -0 cp --parents -t "$dir")
 	git -C "$dir" init -q
 	git -C "$dir" add -A
 	echo "$dir"
@@ -59,4 +60,9 @@ faulty unlabelled '^  nbdd/tlsrec.h: the first line is not /\* layer: '
 d=$(copy mislabelled)
 sed -i '1s|.*|/* layer: I/O */|' "$d/tftpd/rto.h"
 faulty mislabelled "^  tftpd/rto.h: says layer I/O, HACKING's map says pure$"
+
+d=$(copy mixed-tests)
+printf '/* tlsauth and the PSK file together */\n' \
+	>"$d/tests/unit/nbdd_tlsstuff_test.c"
+faulty mixed-tests '^  tests/unit/nbdd_tlsstuff_test.c: tests no source file \(nbdd/tlsstuff.c\)$'
 echo ok
