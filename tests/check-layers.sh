@@ -66,7 +66,7 @@ done
 
 for f in "${sources[@]}"; do
 	case $f in *.h) ;; *) continue ;; esac
-	first=$(head -1 "$f")
+	IFS= read -r first <"$f" || true
 	case $first in
 	"/* layer: pure */" | "/* layer: state */" | "/* layer: I/O */" | \
 	"/* layer: setup */") ;;
@@ -82,20 +82,22 @@ done
 
 # What pure and state files include. "common/log.h" is from the top,
 # "log.h" from the including file's directory.
+lower=()
 for f in "${sources[@]}"; do
-	case ${file_layer[$f]:-} in pure | state) ;; *) continue ;; esac
-	while IFS= read -r inc; do
-		case $inc in */*) target=$inc ;; *) target=$(dirname "$f")/$inc ;; esac
-		case ${file_layer[$target]:-} in
-		I/O | setup)
-			problem "$f (${file_layer[$f]}) includes $inc (${file_layer[$target]})" ;;
-		esac
-	done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f")
+	case ${file_layer[$f]:-} in pure | state) lower+=("$f") ;; esac
 done
+while IFS=$'\t' read -r f inc; do
+	case $inc in */*) target=$inc ;; *) target=${f%/*}/$inc ;; esac
+	case ${file_layer[$target]:-} in
+	I/O | setup)
+		problem "$f (${file_layer[$f]}) includes $inc (${file_layer[$target]})" ;;
+	esac
+done < <([ "${#lower[@]}" = 0 ] || grep -H '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' \
+	"${lower[@]}" | sed 's/^\([^:]*\):[^"]*"\([^"]*\)".*/\1\t\2/')
 
 for t in tests/unit/*_test.c; do
 	[ -e "$t" ] || continue
-	b=$(basename "$t" _test.c)
+	b=${t##*/}; b=${b%_test.c}
 	[ -e "${b%%_*}/${b#*_}.c" ] ||
 		problem "$t: tests no source file (${b%%_*}/${b#*_}.c)"
 done
