@@ -129,12 +129,13 @@ check: deps
 	$(MAKE) check-run
 
 check-run: all $(UNIT_BINS)
-	rm -f $(BUILD)/test-summary $(SAN_BUILD)/test-summary build-fuzz/test-summary
+	rm -f $(BUILD)/test-summary $(SAN_BUILD)/test-summary \
+		$(FUZZ_BUILD)/test-summary
 	BUILD=$(BUILD) tests/run
 	$(MAKE) sanitize
 	$(MAKE) fuzz FUZZ_SECONDS=$(or $(FUZZ_SECONDS),10)
 	@cat $(BUILD)/test-summary $(SAN_BUILD)/test-summary \
-		build-fuzz/test-summary | awk '{ p += $$1; f += $$2; s += $$3 } \
+		$(FUZZ_BUILD)/test-summary | awk '{ p += $$1; f += $$2; s += $$3 } \
 		END { printf "check: %d passed, %d failed, %d skipped\n", p, f, s; \
 		exit f > 0 }' 
 
@@ -156,14 +157,16 @@ sanitize:
 
 # Fuzzers: tests/fuzz/fuzz_AREA_NAME.c is a libFuzzer target built with
 # clang against AREA's sources; tests/fuzz/corpus/fuzz_AREA_NAME/ seeds it.
+# They, their working corpora, logs and crashes live in FUZZ_BUILD.
+FUZZ_BUILD ?= $(BUILD)/fuzz
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
-FUZZ_BINS = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_BINS = $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -g -O1 -I. \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	$(BSD_CFLAGS)
 fuzz_area = $(word 2,$(subst _, ,$(notdir $(1))))
 # (sort also drops the duplicates when AREA is common itself)
-build-fuzz/%: tests/fuzz/%.c $$(call lib_src,$$(call fuzz_area,%)) $(COMMON_SRC)
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $$(call lib_src,$$(call fuzz_area,%)) $(COMMON_SRC)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) $($(call fuzz_area,$*)_CFLAGS) -o $@ $< \
 		$(sort $(call lib_src,$(call fuzz_area,$*)) $(COMMON_SRC)) \
@@ -211,5 +214,10 @@ install-initramfs:
 	install -m 755 examples/initramfs-tools/scripts/nbd-tls-client \
 		$(DESTDIR)$(INITRAMFSDIR)/scripts/nbd-tls-client
 
+# What the builds, the benchmarks' BEFORE build and the demo (demo/srv,
+# DEMO_SRV's default) leave; build-fuzz is where fuzzers were built before
+# they moved under the build directory.
 clean:
-	rm -rf build build-san build-fuzz build-before
+	rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD) build-fuzz build-before \
+		demo/srv
+	rmdir demo 2>/dev/null || true

@@ -1,3 +1,4 @@
+/* layer: pure */
 /* What to do about a listening socket that cannot be bound: the errno of
  * bind(2), the socket type and the port decide the advice that follows
  * the error in the log line, so that the administrator reads the fix, not

@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* Listening sockets: bound here, handed over by inetd (fd 0), or by
  * systemd socket activation (LISTEN_FDS). */
 #ifndef COMMON_LISTEN_H

@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* What each command does to the image. Every function returns 0, or -1
  * with errno; none of them touch the socket. */
 #ifndef NBDD_BLOCKOPS_H

@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* Exports: ROOT/NAME.img is export NAME, looked up when a client asks, so
  * an image copied in is there for the next client without a restart. */
 #ifndef NBDD_EXPORT_H
@@ -9,9 +10,7 @@
 #include <stdint.h>
 
 #include "nbdd/imagekind.h"
-
-#define EXPORT_SUFFIX		".img"
-#define EXPORT_NAME_MAX		(NAME_MAX - 4)	/* room for ".img" */
+#include "nbdd/namemax.h"
 
 struct export {
 	int fd;			/* O_RDWR, or O_RDONLY when read_only */

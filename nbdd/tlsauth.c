@@ -1,7 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/bootdir.h"
+#include "common/bootname.h"
 #include "common/piid.h"
 #include "nbdd/tlsauth.h"
 

@@ -1,3 +1,4 @@
+/* layer: pure */
 /* Who may open which export over TLS, decided from the layout alone: a
  * client's verified identity (the common name of its client certificate,
  * or its PSK user name) opens

@@ -1,3 +1,4 @@
+/* layer: pure */
 /* When each recent client's boot began: the order in which an
  * overloaded tftpd serves its clients (sched.h), oldest boot first, so
  * that a rack boots in waves instead of every Pi at a fraction of the
@@ -16,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/clock.h"
+#include "common/montime.h"
 
 #define BOOTS_SLOTS		256
 #define BOOTS_ADDR_MAX		16	/* an IPv6 address */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "tftpd/packet.h"
 #include "tftpd/server.h"
@@ -158,7 +159,7 @@ static void
 conn_send_one(struct server *s, struct conn *c)
 {
 	const struct transfer_pkt *p = &c->xfer.out[0];
-	int r;
+	enum batch_send_status r;
 
 	c->qiov[0] = (struct iovec){ (void *)p->hdr, p->hdr_len };
 	c->qiov[1] = (struct iovec){ (void *)p->data, p->data_len };
@@ -170,9 +171,10 @@ conn_send_one(struct server *s, struct conn *c)
 	};
 	if (c->queued_gen == s->batch.gen)
 		return;
-	if ((r = batch_send(&s->batch, c->h.fd, &c->qmsg)) == 1)
+	if ((r = batch_send(&s->batch, c->h.fd, &c->qmsg)) ==
+	    BATCH_SEND_QUEUED)
 		c->queued_gen = s->batch.gen;
-	else if (r == -1)
+	else if (r == BATCH_SEND_FAILED)
 		/* The retransmission timer recovers it. */
 		log_trace("send to %s: %s", c->peer_str, strerror(errno));
 }
@@ -456,7 +458,7 @@ conn_receive(struct server *s, struct conn **cs, unsigned n)
 {
 	int fds[TFTPD_EVENTS_MAX] = { 0 };
 	struct msghdr mhs[TFTPD_EVENTS_MAX];
-	ssize_t res[TFTPD_EVENTS_MAX];
+	struct batch_result res[TFTPD_EVENTS_MAX];
 
 	if (n > TFTPD_EVENTS_MAX)
 		n = TFTPD_EVENTS_MAX;
@@ -478,18 +480,18 @@ conn_receive(struct server *s, struct conn **cs, unsigned n)
 
 		r->mh = mhs[i];
 		cs[i]->rx_slot = (int)i;
-		if (res[i] < 0) {
+		if (res[i].len < 0) {
 			/* ECONNREFUSED: an ICMP error from the client's
 			 * side; the timer decides whether it is gone. */
-			if (res[i] != -EAGAIN && res[i] != -EINTR)
+			if (res[i].err != EAGAIN && res[i].err != EINTR)
 				log_debug("%s: receive: %s", cs[i]->peer_str,
-				    strerror((int)-res[i]));
+				    strerror(res[i].err));
 			cs[i]->rx_slot = -1;
 		} else
 			/* A datagram longer than the slot comes cut to it:
 			 * only an ERROR's message is that long, and its
 			 * start is kept. */
-			r->iov.iov_len = (size_t)res[i];
+			r->iov.iov_len = (size_t)res[i].len;
 	}
 }
 

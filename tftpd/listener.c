@@ -7,8 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/listen.h"
 #include "common/log.h"
+#include "tftpd/netascii.h"
 #include "tftpd/packet.h"
 #include "tftpd/request.h"
 #include "tftpd/resolve.h"

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/access.h"
+#include "common/clock.h"
 #include "common/cmdline.h"
 #include "common/listen.h"
 #include "common/log.h"

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tftpd/resolve.h"
+#include "tftpd/netascii.h"
 
 #define NETASCII_CHUNK 8192
 

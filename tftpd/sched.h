@@ -1,3 +1,4 @@
+/* layer: pure */
 /* Which transfers send now, when more run than the link (or this
  * machine) can finish within their clients' deadlines. Pure: the I/O
  * layer (conn.c) describes each transfer once a tick and carries out
@@ -34,7 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/clock.h"
+#include "common/montime.h"
 
 #define SCHED_TICK_NS		(100 * NS_PER_MS)
 /* The Raspberry Pi bootloader's TFTP_FILE_TIMEOUT, by default: a file

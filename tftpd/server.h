@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* What tftpd's event loop owns, and the I/O files that share it: main.c
  * (setup and the loop), listener.c (the request port), conn.c (a
  * transfer's own port), udp.c (socket helpers). Protocol, request and

@@ -1,3 +1,4 @@
+/* layer: pure */
 /* Where a transfer's bytes come from. The protocol and transfer code see
  * only this interface; a file beneath a directory entry and a file inside
  * an OS image's FAT partition are two implementations of it. */

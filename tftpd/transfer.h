@@ -1,3 +1,4 @@
+/* layer: state */
 /* One read transfer's state machine: OACK, the window of DATA blocks, ACKs
  * sliding it, retransmission on timeout, the end. It owns a source and
  * buffers bounded by the negotiated window; it never touches a socket

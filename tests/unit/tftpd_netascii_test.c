@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "tests/unit/check_main.h"
-#include "tftpd/resolve.h"
+#include "tftpd/netascii.h"
 #include "tftpd/source.h"
 
 struct mem_source {
