@@ -39,7 +39,7 @@ make_ca() {
 
 port=$(free_port tcp)
 make_ca 'cn = "netboot CA"\n'
-certtool -i --infile ca-cert.pem | grep -q 'Certificate Authority (CA): FALSE' ||
+certtool -i --infile ca-cert.pem | has 'Certificate Authority (CA): FALSE' ||
 	fail "certtool made a CA of a template without \"ca\": this test needs another bad one"
 rc=0
 timeout 20 "$BIN/nbdd" -r root -l 127.0.0.1 -p "$port" -X tls -y -w admin \

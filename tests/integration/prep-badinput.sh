@@ -36,10 +36,10 @@ refused() {
 	grep -Eq -- "$re" "$T/out" || fail "netboot-prep $*: no line matching /$re/"
 	[ "$(srv_state)" = "$before" ] ||
 		fail "netboot-prep $* changed $SRV: $(ls -la "$SRV")"
-	! ls -a "$SRV" | grep -q '\.prep-' || fail "a work file was left behind"
-	! mount | grep -qF "$T/tmp/netboot-prep." || fail "a mount was left behind"
+	! ls -a "$SRV" | has '\.prep-' || fail "a work file was left behind"
+	! mount | has -F "$T/tmp/netboot-prep." || fail "a mount was left behind"
 	[ -z "$(ls -A "$T/tmp")" ] || fail "a scratch directory was left behind"
-	! losetup -a | grep -q "$SRV" || fail "a loop device was left behind"
+	! losetup -a | has "$SRV" || fail "a loop device was left behind"
 }
 
 note "a truncated image"

@@ -47,7 +47,7 @@ $REPORT writes "$STORM_OUT/ours" "$SRV" "$STORM_WRITES" >"$T/writes.txt" ||
 # (shadow, quarantine): the figures are shown, not checked.
 mem_rc=0
 $REPORT memory "$STORM_OUT/ours" >"$T/memory.txt" || mem_rc=$?
-if ldd "$BIN/tftpd" 2>/dev/null | grep -q libasan; then
+if ldd "$BIN/tftpd" 2>/dev/null | has libasan; then
 	sed 's/^/# (sanitizer build, not checked) /' "$T/memory.txt"
 else
 	[ "$mem_rc" = 0 ] || fail "more memory than documented: $(cat "$T/memory.txt")"

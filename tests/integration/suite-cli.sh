@@ -42,7 +42,7 @@ make -s -o all -C "$TOP" BUILD="$BUILD" install DESTDIR="$T/dest" PREFIX=/usr >/
 for d in dhcpproxyd tftpd nbdd; do
 	[ -x "$T/dest/usr/sbin/$d" ] || fail "make install did not install /usr/sbin/$d"
 	[ -f "$T/dest/usr/share/man/man8/$d.8" ] || fail "no man page $d.8 installed"
-	man -l "$T/dest/usr/share/man/man8/$d.8" 2>/dev/null | grep -q "$d" ||
+	man -l "$T/dest/usr/share/man/man8/$d.8" 2>/dev/null | has "$d" ||
 		fail "installed $d.8 does not render"
 done
 [ -f "$T/dest/usr/share/man/man7/netboot.7" ] || fail "no netboot.7 installed"
@@ -129,7 +129,7 @@ fi
 
 # Hardening the issue asks for: PIE and full RELRO.
 for d in dhcpproxyd tftpd nbdd; do
-	readelf -h "$BIN/$d" | grep -q "DYN" || fail "$d is not PIE"
-	readelf -d "$BIN/$d" | grep -q "BIND_NOW" || fail "$d lacks full RELRO"
+	readelf -h "$BIN/$d" | has "DYN" || fail "$d is not PIE"
+	readelf -d "$BIN/$d" | has "BIND_NOW" || fail "$d lacks full RELRO"
 done
 echo "ok"

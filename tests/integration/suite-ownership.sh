@@ -95,7 +95,7 @@ users_prepare $MADE
 chmod 755 "$T"
 bash -euc "$SETUP" >"$T/setup.out" 2>&1 || fail "the recipe's first block failed: $(cat "$T/setup.out")"
 for u in $MADE; do
-	id -nG "$u" | tr ' ' '\n' | grep -qx netboot || fail "$u is not in group netboot"
+	id -nG "$u" | tr ' ' '\n' | has -x netboot || fail "$u is not in group netboot"
 done
 
 # --- the images, as root writes them (root:root 0644), then the recipe -------

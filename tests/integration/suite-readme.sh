@@ -127,7 +127,7 @@ first_word() { grep -m1 -o '^[a-z-]*' "$T/blocks/$1.$2"; }
 # The Boot storm paragraph belongs to Performance, not to "Who can reach
 # what".
 awk '/^Performance$/ { s = "perf" } /^Who can reach what$/ { s = "who" }
-	/^Boot storm\. / { print s }' "$README" | grep -qx perf ||
+	/^Boot storm\. / { print s }' "$README" | has -x perf ||
 	fail "README: the Boot storm paragraph is not under Performance"
 
 # nbdd(8) gives the TLS walkthrough's first three blocks as they stand.
@@ -278,7 +278,7 @@ cmdline() { mtype -i "$T/srv/$1.img@@1M" ::cmdline.txt; }
 users_prepare nbd tftp
 run twopis 1
 for u in nbd tftp; do
-	id -nG "$u" | tr ' ' '\n' | grep -qx netboot || fail "$u is not in group netboot"
+	id -nG "$u" | tr ' ' '\n' | has -x netboot || fail "$u is not in group netboot"
 done
 [ -d "$T/var/cache/nbdd" ] || fail "no overlay directory"
 
@@ -291,7 +291,7 @@ run twopis 2
 for img in jammy noble; do
 	[ "$(mode $img)" = "nbd:netboot 640" ] || fail "$img.img is $(mode $img)"
 	[ "$(stat -c %s "$T/srv/$img.img")" = $((256 << 20)) ] || fail "$img.img was not grown"
-	cmdline $img | grep -q "nbdroot=192.168.0.4/$img " || fail "$img: $(cmdline $img)"
+	cmdline $img | has "nbdroot=192.168.0.4/$img " || fail "$img: $(cmdline $img)"
 done
 [ "$(entry abcd1234)" = ../jammy.img ] || fail "abcd1234 -> $(entry abcd1234)"
 [ "$(entry 1234beef)" = ../noble.img ] || fail "1234beef -> $(entry 1234beef)"
@@ -328,7 +328,7 @@ run class 2
 [ "$(mode lab)" = "root:netboot 440" ] || fail "lab.img is $(mode lab)"
 [ ! -e "$T/srv/lab-work.img" ] && [ ! -L "$T/srv/boot/abcd1234" ] ||
 	fail "lab-work.img or the teacher's entry is still there"
-cmdline lab | grep -q 'nbdroot=192.168.0.4/lab ' || fail "lab: $(cmdline lab)"
+cmdline lab | has 'nbdroot=192.168.0.4/lab ' || fail "lab: $(cmdline lab)"
 writes_in lab pia 16	# the teacher's first boot is in the base
 run class 3
 [ "$(entry default)" = ../lab.img ] || fail "default -> $(entry default)"
@@ -349,14 +349,14 @@ assert_log "$T/nbdd.log" 'export lab \(shared base'
 run class 5
 [ "$(entry abcd1234)" = ../lab-work.img ] || fail "abcd1234 -> $(entry abcd1234)"
 [ "$(mode lab-work)" = "nbd:netboot 640" ] || fail "lab-work.img is $(mode lab-work)"
-cmdline lab-work | grep -q 'nbdroot=192.168.0.4/lab-work ' || fail "lab-work: $(cmdline lab-work)"
+cmdline lab-work | has 'nbdroot=192.168.0.4/lab-work ' || fail "lab-work: $(cmdline lab-work)"
 boot pia abcd1234 lab-work 32
 boot_wait pia lab-work
 run class 6
 [ "$(mode lab)" = "root:netboot 440" ] || fail "the new lab.img is $(mode lab)"
 [ "$(stat -c %i "$T/srv/lab.img")" != "$lab_ino" ] || fail "lab.img was not replaced"
 writes_in lab pia 32
-cmdline lab | grep -q 'nbdroot=192.168.0.4/lab ' || fail "new lab: $(cmdline lab)"
+cmdline lab | has 'nbdroot=192.168.0.4/lab ' || fail "new lab: $(cmdline lab)"
 boot pic 5e700003 lab
 boot_wait pic lab
 
@@ -365,7 +365,7 @@ run perpi 1
 cat "$T/perpi.1.out"
 for n in 01 02 03; do
 	[ "$(mode pi-$n)" = "nbd:netboot 640" ] || fail "pi-$n.img is $(mode pi-$n)"
-	cmdline pi-$n | grep -q "nbdroot=192.168.0.4/pi-$n " || fail "pi-$n: $(cmdline pi-$n)"
+	cmdline pi-$n | has "nbdroot=192.168.0.4/pi-$n " || fail "pi-$n: $(cmdline pi-$n)"
 done
 assert_log "$T/perpi.1.out" 'copy: .*/srv/raspios.img .* sharing its blocks \(reflink\)'
 shared=$(tail -1 "$T/perpi.1.out")
@@ -389,7 +389,7 @@ run_ca() {	# the TLS blocks run in the CA's directory
 $(tail -20 "$T/tls.$1.out")"
 }
 run_ca 1
-certtool -i --infile "$T/dl/ca/ca-cert.pem" | grep -q 'Certificate Authority (CA): TRUE' ||
+certtool -i --infile "$T/dl/ca/ca-cert.pem" | has 'Certificate Authority (CA): TRUE' ||
 	fail "the README's CA is not a CA"
 run_ca 2
 for cn in abcd1234 1234beef admin; do

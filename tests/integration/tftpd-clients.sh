@@ -87,7 +87,7 @@ assert_log "$T/tftpd.log" "127\.0\.0\.1:[0-9]+ abcd1234/start4\.elf: 3000000 byt
 stop_pid "$TFTPD_PID"
 
 # IPv6, when loopback has it.
-if ip -6 addr show dev lo 2>/dev/null | grep -q '::1'; then
+if ip -6 addr show dev lo 2>/dev/null | has '::1'; then
 	PORT6=$(free_port udp)
 	start_bg tftpd6 "$BIN/tftpd" -r "$R" -l ::1 -p "$PORT6"
 	wait_port udp "$PORT6"

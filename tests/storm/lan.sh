@@ -705,10 +705,10 @@ storm_teardown() {
 	# The detach completes when the last user lets go: mount namespaces of
 	# exited processes (ip netns exec makes one each) are freed lazily.
 	for _ in $(seq 300); do
-		losetup -a | grep -q "$T/xfs.img" || break
+		losetup -a | has "$T/xfs.img" || break
 		sleep 0.1
 	done
-	! losetup -a | grep -q "$T/xfs.img" || fail "loop device $STORM_LOOP still attached;" \
+	! losetup -a | has "$T/xfs.img" || fail "loop device $STORM_LOOP still attached;" \
 		"mounted in: $(grep -l "$T/xfs" /proc/[0-9]*/mountinfo 2>/dev/null | tr '\n' ' ')"
 	cg_cleanup
 	[ ! -d "$CG_CPU" ] || fail "cgroup $CG_CPU left behind"
