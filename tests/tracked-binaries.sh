@@ -5,13 +5,11 @@
 # usage: tests/tracked-binaries.sh DIR
 set -eu
 cd "$1"
-git ls-files -z | tr '\0' '\n' | grep -v '^tests/fuzz/corpus/' |
-while IFS= read -r f; do
-	[ -s "$f" ] || continue
-	grep -Iq . "$f" || echo "$f"
-done >"${TMPDIR:-/tmp}/tracked-binaries.$$"
-found=$(cat "${TMPDIR:-/tmp}/tracked-binaries.$$")
-rm -f "${TMPDIR:-/tmp}/tracked-binaries.$$"
+found=$(git ls-files -z | tr '\0' '\n' | grep -v '^tests/fuzz/corpus/' |
+	while IFS= read -r f; do
+		[ -s "$f" ] || continue
+		grep -Iq . "$f" || echo "$f"
+	done)
 [ -z "$found" ] && exit 0
 echo "binary files tracked (build or test output? git rm them):" >&2
 echo "$found" | sed 's/^/  /' >&2
