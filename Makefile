@@ -12,6 +12,9 @@ MANDIR ?= $(PREFIX)/share/man
 # a Pi's image, or installed there straight with
 #   make install-initramfs INITRAMFSDIR=/etc/initramfs-tools DESTDIR=/mnt/pi
 INITRAMFSDIR ?= $(PREFIX)/share/netboot/initramfs-tools
+# systemd units, runit services, inetd lines: examples/, with the paths of
+# this PREFIX in them.
+EXAMPLEDIR ?= $(PREFIX)/share/netboot/examples
 BUILD ?= build
 MAKEFLAGS += --no-print-directory
 
@@ -63,10 +66,15 @@ all: $(BINS) $(MANS) $(TOOL_BINS)
 
 # A daemon's own objects get its extra flags (AREA_CFLAGS).
 obj_area = $(firstword $(subst /, ,$(patsubst $(BUILD)/obj/%,%,$(1))))
-$(BUILD)/obj/%.o: %.c $(wildcard */*.h)
+# Each object, unit test and tool also depends on the headers the compiler
+# saw it include (-MMD: BUILD/.../NAME.d), and on this Makefile, whose
+# flags it was built with.
+DEPFLAGS = -MMD -MP
+$(BUILD)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(ALL_CFLAGS) $($(call obj_area,$@)_CFLAGS) -c -o $@ $<
+	@$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $($(call obj_area,$@)_CFLAGS) -c -o $@ $<
+-include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/tests/*.d $(BUILD)/tools/*.d)
 
 $(LIBCOMMON): $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
@@ -89,9 +97,9 @@ unit_area = $(firstword $(subst _, ,$(notdir $(1))))
 unit_libs = $(if $(filter common,$(call unit_area,$(1))),,$(BUILD)/lib$(call unit_area,$(1)).a) $(LIBCOMMON)
 
 .SECONDEXPANSION:
-$(BUILD)/tests/%_test: tests/unit/%_test.c $$(call unit_libs,%) tests/unit/check_main.h
+$(BUILD)/tests/%_test: tests/unit/%_test.c $$(call unit_libs,%) Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $($(call unit_area,$*)_CFLAGS) $(CHECK_CFLAGS) \
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $($(call unit_area,$*)_CFLAGS) $(CHECK_CFLAGS) \
 		$(ALL_LDFLAGS) -o $@ $< $(call unit_libs,$*) $(CHECK_LIBS) \
 		$(BSD_LIBS) $($(call unit_area,$*)_LIBS)
 
@@ -100,9 +108,9 @@ $(BUILD)/tests/%_test: tests/unit/%_test.c $$(call unit_libs,%) tests/unit/check
 # GnuTLS.
 $(BUILD)/tools/nbd-tls-client: TOOL_CFLAGS = $(GNUTLS_CFLAGS)
 $(BUILD)/tools/nbd-tls-client: TOOL_LIBS = $(GNUTLS_LIBS)
-$(BUILD)/tools/%: tests/tools/%.c
+$(BUILD)/tools/%: tests/tools/%.c Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(TOOL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 		$(BSD_LIBS) $(TOOL_LIBS)
 
 $(BUILD)/man/%: man/%.scd
@@ -121,12 +129,13 @@ check: deps
 	$(MAKE) check-run
 
 check-run: all $(UNIT_BINS)
-	rm -f $(BUILD)/test-summary $(SAN_BUILD)/test-summary build-fuzz/test-summary
+	rm -f $(BUILD)/test-summary $(SAN_BUILD)/test-summary \
+		$(FUZZ_BUILD)/test-summary
 	BUILD=$(BUILD) tests/run
 	$(MAKE) sanitize
 	$(MAKE) fuzz FUZZ_SECONDS=$(or $(FUZZ_SECONDS),10)
 	@cat $(BUILD)/test-summary $(SAN_BUILD)/test-summary \
-		build-fuzz/test-summary | awk '{ p += $$1; f += $$2; s += $$3 } \
+		$(FUZZ_BUILD)/test-summary | awk '{ p += $$1; f += $$2; s += $$3 } \
 		END { printf "check: %d passed, %d failed, %d skipped\n", p, f, s; \
 		exit f > 0 }' 
 
@@ -148,14 +157,16 @@ sanitize:
 
 # Fuzzers: tests/fuzz/fuzz_AREA_NAME.c is a libFuzzer target built with
 # clang against AREA's sources; tests/fuzz/corpus/fuzz_AREA_NAME/ seeds it.
+# They, their working corpora, logs and crashes live in FUZZ_BUILD.
+FUZZ_BUILD ?= $(BUILD)/fuzz
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
-FUZZ_BINS = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_BINS = $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -g -O1 -I. \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	$(BSD_CFLAGS)
 fuzz_area = $(word 2,$(subst _, ,$(notdir $(1))))
 # (sort also drops the duplicates when AREA is common itself)
-build-fuzz/%: tests/fuzz/%.c $$(call lib_src,$$(call fuzz_area,%)) $(COMMON_SRC)
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $$(call lib_src,$$(call fuzz_area,%)) $(COMMON_SRC)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) $($(call fuzz_area,$*)_CFLAGS) -o $@ $< \
 		$(sort $(call lib_src,$(call fuzz_area,$*)) $(COMMON_SRC)) \
@@ -176,13 +187,24 @@ demo:
 	$(MAKE) all
 	BUILD=$(BUILD) tests/demo/run
 
+# The documentation and the examples name the default prefix, /usr/local;
+# installed, they name the one installed into.
+EXAMPLES = $(wildcard examples/*.service examples/*.socket \
+	examples/*.conf examples/inetd.conf.*) $(wildcard examples/runit/*/run)
 install: all install-initramfs
 	install -d $(DESTDIR)$(SBINDIR)
 	install -m 755 $(BINS) $(DESTDIR)$(SBINDIR)
 	for m in $(MANS); do \
 		s=$${m##*.}; \
 		install -d $(DESTDIR)$(MANDIR)/man$$s; \
-		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; \
+		sed 's|/usr/local/|$(PREFIX)/|g' $$m > $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; \
+		chmod 644 $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; \
+	done
+	for e in $(EXAMPLES); do \
+		d=$(DESTDIR)$(EXAMPLEDIR)/$${e#examples/}; \
+		install -d $${d%/*}; \
+		sed 's|/usr/local/|$(PREFIX)/|g' $$e > $$d; \
+		if [ -x $$e ]; then chmod 755 $$d; else chmod 644 $$d; fi; \
 	done
 
 install-initramfs:
@@ -192,5 +214,10 @@ install-initramfs:
 	install -m 755 examples/initramfs-tools/scripts/nbd-tls-client \
 		$(DESTDIR)$(INITRAMFSDIR)/scripts/nbd-tls-client
 
+# What the builds, the benchmarks' BEFORE build and the demo (demo/srv,
+# DEMO_SRV's default) leave; build-fuzz is where fuzzers were built before
+# they moved under the build directory.
 clean:
-	rm -rf build build-san build-fuzz build-before
+	rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD) build-fuzz build-before \
+		demo/srv
+	rmdir demo 2>/dev/null || true

@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* Whether a connecting host is served (-A), decided when it connects: the
  * server's own interfaces are re-read when older than ACCESS_IFACES_MS, so
  * an interface that comes up or goes away is followed without a restart.

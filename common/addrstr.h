@@ -1,3 +1,4 @@
+/* layer: pure */
 /* Socket addresses as log lines show them: "192.0.2.7:69",
  * "[2001:db8::7]:69". An IPv4 client of a dual-stack socket arrives as an
  * IPv4-mapped IPv6 address; unmap shows it as the IPv4 address it is. */

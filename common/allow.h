@@ -1,3 +1,4 @@
+/* layer: pure */
 /* Which hosts a daemon serves: -A NETWORK, the same flag in tftpd and nbdd.
  * The parsing and matching here are pure; reading the server's own
  * interfaces for "local" is localnets.c. */

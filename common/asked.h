@@ -1,3 +1,4 @@
+/* layer: pure */
 /* The record of machines that asked dhcpproxyd for a boot and have no
  * boot entry (dhcpproxyd -U FILE), which netboot-prep -L reads to enrol
  * them. Bounded: ASKED_SLOTS lines of ASKED_LINE_LEN bytes each, a slot

@@ -1,3 +1,4 @@
+/* layer: pure */
 /* Which boot entry a machine boots by. A machine may be known by several
  * names, tried in order: its own entries (its serial, its MAC entry) and
  * last "default", the entry of every Pi without one of its own. The first
@@ -12,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "common/bootdir.h"
+#include "common/bootname.h"
 
 #define BOOTPICK_DEFAULT	"default"
 

@@ -1,3 +1,4 @@
+/* layer: pure */
 /* Multi-byte fields of wire formats and on-disk structures, read and
  * written byte by byte so that no unaligned or host-order access happens:
  * big-endian (network order: NBD, TFTP, DHCP) as get16..put64, little-

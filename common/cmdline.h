@@ -1,3 +1,4 @@
+/* layer: setup */
 /* The command line every daemon of the suite shares: the same letter means
  * the same thing in all three. A daemon adds its own flags through extras. */
 #ifndef COMMON_CMDLINE_H
@@ -5,6 +6,8 @@
 
 #include <stdint.h>
 #include <stdio.h>
+
+#include "common/numarg.h"
 
 struct cmdline {
 	const char *root;		/* -r DIR */
@@ -57,12 +60,5 @@ void cmdline_start(struct cmdline *cl, const struct cmdline_spec *spec,
  * error a socket (inetd hands the client's socket over as fds 0, 1 and 2:
  * a line on stderr would land in the client's stream). */
 int cmdline_wants_syslog(const struct cmdline *cl);
-
-/* Parses a port number 1-65535; returns NULL or the reason it is bad. */
-const char *cmdline_port(const char *arg, uint16_t *port);
-
-/* Parses a decimal count in [min, max]; returns NULL or the reason. */
-const char *cmdline_count(const char *arg, long long min, long long max,
-    long long *value);
 
 #endif

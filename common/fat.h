@@ -1,3 +1,4 @@
+/* layer: pure */
 /* FAT12, FAT16 and FAT32 file systems read through a callback: boot
  * sector, FAT entries, directories with VFAT long names, cluster chains.
  * Pure: no file descriptors, no globals, so unit tests and fuzzers drive it

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addrstr.h"
+#include "bindhint.h"
 #include "listen.h"
 #include "log.h"
 
@@ -30,6 +32,48 @@ socket_want_pktinfo(int fd)
 		    sizeof(on));
 	}
 	return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
+}
+
+/* Binds fd, saying what to do when it cannot be. A shared UDP port is
+ * first bound alone, so that the log can say when another program holds
+ * it too; either way another that allows sharing may bind it after us. */
+static int
+bind_shared(int fd, const struct addrinfo *ai, int socktype, int flags,
+    const char *host, uint16_t port)
+{
+	int shared = (flags & LISTEN_SHARED) && socktype == SOCK_DGRAM;
+	int on = 1, e;
+	char hint[400];
+
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+		if (shared && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+		    sizeof(on)) == -1) {
+			log_err("sharing %s port %u: %s", host, port,
+			    strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	e = errno;
+	if (shared && e == EADDRINUSE) {
+		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+		    sizeof(on)) == -1) {
+			log_err("sharing %s port %u: %s", host, port,
+			    strerror(errno));
+			return -1;
+		}
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+			bind_shared_note(socktype, port, hint, sizeof(hint));
+			log_info("%s port %u: %s", host, port, hint);
+			return 0;
+		}
+		e = errno;
+	}
+	bind_hint(e, socktype, port, shared ? BIND_HINT_SHARED : 0, hint,
+	    sizeof(hint));
+	log_err("bind %s port %u: %s%s%s", host, port, strerror(e),
+	    hint[0] ? ": " : "", hint);
+	return -1;
 }
 
 static int
@@ -75,9 +119,7 @@ listen_any(int socktype, const char *addr, uint16_t port, int flags,
 		if (ai->ai_family == AF_INET6)
 			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
 			    sizeof(on));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
-			log_err("bind %s port %u: %s", host, port,
-			    strerror(errno));
+		if (bind_shared(fd, ai, socktype, flags, host, port) == -1) {
 			close(fd);
 			goto fail;
 		}
@@ -118,6 +160,34 @@ int
 listen_tcp(const char *addr, uint16_t port, int *fds, int max)
 {
 	return listen_any(SOCK_STREAM, addr, port, 0, fds, max);
+}
+
+void
+listen_describe(const int *fds, int n, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	for (int i = 0; i < n && used < len; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		char a[ADDR_STR_LEN];
+		int w;
+
+		if (getsockname(fds[i], (struct sockaddr *)&ss, &sl) == 0 &&
+		    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6))
+			addr_port_str((struct sockaddr *)&ss, sl, 0, a,
+			    sizeof(a));
+		else
+			snprintf(a, sizeof(a), "fd %d", fds[i]);
+		w = snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
+		    a);
+		if (w < 0)
+			return;
+		used += (size_t)w;
+	}
 }
 
 int

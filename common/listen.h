@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* Listening sockets: bound here, handed over by inetd (fd 0), or by
  * systemd socket activation (LISTEN_FDS). */
 #ifndef COMMON_LISTEN_H
@@ -11,6 +12,10 @@
 enum listen_flags {
 	LISTEN_PKTINFO = 1 << 0,	/* ask for the local address of each datagram */
 	LISTEN_IPV4_ONLY = 1 << 1,	/* DHCP has no IPv6 */
+	/* UDP: share the port with a server that allows it, as the LAN's
+	 * DHCP server on the same host may (SO_REUSEADDR), and let one
+	 * that allows it bind after us; the log says when it is shared. */
+	LISTEN_SHARED = 1 << 2,
 };
 
 /* Binds UDP sockets on addr (NULL: every IPv4 and IPv6 address) and port.
@@ -19,6 +24,10 @@ int listen_udp(const char *addr, uint16_t port, int flags, int *fds, int max);
 
 /* The same for TCP, listening with a backlog. */
 int listen_tcp(const char *addr, uint16_t port, int *fds, int max);
+
+/* The addresses of the sockets, for the start-up line: "0.0.0.0:10809,
+ * [::]:10809"; "fd 3" for one that is not bound to an IP address. */
+void listen_describe(const int *fds, int n, char *buf, size_t len);
 
 /* Sockets handed to us: fd 0 when inetd is set, else systemd's LISTEN_FDS
  * for this pid. Returns how many (0 when none were handed over). */

@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* Logging shared by the daemons: stderr with the program name (for runit,
  * systemd and a terminal) or syslog (-s). -v raises the level. */
 #ifndef COMMON_LOG_H
@@ -5,13 +6,7 @@
 
 #include <stdarg.h>
 
-enum log_level {
-	LOG_LEVEL_ERR = 0,
-	LOG_LEVEL_WARN,
-	LOG_LEVEL_INFO,	/* the default: one line per finished job */
-	LOG_LEVEL_DEBUG,	/* -v: probes, not-found, ignored packets */
-	LOG_LEVEL_TRACE,	/* -vv: per-packet detail */
-};
+#include "common/loglevel.h"
 
 /* verbose counts -v flags: 0 logs up to INFO, 1 DEBUG, 2 and more TRACE. */
 void log_init(const char *progname, int use_syslog, int verbose);

@@ -1,3 +1,4 @@
+/* layer: pure */
 /* Partition tables of OS images: MBR (with extended and logical
  * partitions), GPT behind its protective MBR, or none at all (a bare FAT
  * file system, a "superfloppy"). Pure: every byte comes through the read

@@ -1,3 +1,4 @@
+/* layer: pure */
 /* How a Raspberry Pi names itself: its serial, its MAC, and DHCP option 97.
  * One name for one thing: a serial is always 8 lower-case hex digits and a
  * MAC entry is always dc-a6-32-01-36-c2. */

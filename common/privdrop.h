@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* Dropping root after the sockets are bound (-u USER). */
 #ifndef COMMON_PRIVDROP_H
 #define COMMON_PRIVDROP_H

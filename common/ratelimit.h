@@ -1,3 +1,4 @@
+/* layer: pure */
 /* A token bucket for log lines that a remote host can cause: a scan or a
  * flood gets a few lines and a count, never a full disk. Pure: the caller
  * passes the time. */

@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* The Ceph cluster that -C names, for nbdd and tftpd: one client
  * connection (a librados instance) shared by every image the daemon opens
  * in it. A thread of its own connects, and while it cannot, tries again

@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* librbd and librados, loaded at run time (dlopen) when a daemon is given
  * -C, and only then: the daemons link no Ceph library, so a server
  * without Ceph's libraries runs them as before, and one with them loads

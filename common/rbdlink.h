@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* Where a symlink that dangles on purpose leads: a chain of symlinks
  * (/srv/boot/abcd1234 -> ../lab.img, /srv/lab.img -> rbd:rbd/lab@v2)
  * whose last target is an "rbd:" name (rbdname.h). Each link is read

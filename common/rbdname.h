@@ -1,3 +1,4 @@
+/* layer: pure */
 /* Names in Ceph, as the layout and the command line write them. An image
  * in an RBD pool is named by a symlink that dangles on purpose:
  *

@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* Opening anew, with other flags, the very file that a descriptor refers
  * to. The daemons look at a name with O_PATH first (no open side effects,
  * no blocking on a FIFO), check its type on that descriptor, and only then

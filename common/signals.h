@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* Clean shutdown: SIGTERM and SIGINT arrive on a descriptor that the
  * daemon's event loop polls, so no handler runs in the middle of work. */
 #ifndef COMMON_SIGNALS_H

@@ -4,7 +4,7 @@
 #include <strings.h>
 
 #include "common/bootpick.h"
-#include "common/cmdline.h"
+#include "common/numarg.h"
 #include "decide.h"
 
 void

@@ -1,3 +1,4 @@
+/* layer: pure */
 /* The decision layer: whether a parsed request gets a proxy reply, which
  * boot file it carries, how often one client may be answered, and which
  * decisions are worth a log line. Pure: no sockets, no files; what the
@@ -9,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/bootdir.h"
+#include "common/bootname.h"
 #include "common/piid.h"
 #include "dhcp.h"
 

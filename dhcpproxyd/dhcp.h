@@ -1,3 +1,4 @@
+/* layer: pure */
 /* DHCP as dhcpproxyd speaks it: the constants (RFC 2131, 2132, 4578 and
  * the PXE 2.1 specification) that the daemon, its unit tests and its fuzz
  * harness share, and the pure packet layer (packet.c): bytes in, struct

@@ -394,8 +394,10 @@ open_sockets(struct server *sv, const struct cmdline *cl)
 		}
 		return;
 	}
+	/* The LAN's DHCP server may run on this host: the port is shared
+	 * when it lets us (dhcpproxyd(8), SOCKETS). */
 	n = listen_udp(cl->listen_addr, cl->port, LISTEN_PKTINFO |
-	    LISTEN_IPV4_ONLY, fds, LISTEN_MAX_FDS);
+	    LISTEN_IPV4_ONLY | LISTEN_SHARED, fds, LISTEN_MAX_FDS);
 	if (n == -1)
 		exit(1);
 	for (i = 0; i < n; i++) {

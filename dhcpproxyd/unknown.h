@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* -U FILE: the record of machines that asked for a boot and have no
  * entry (common/asked.h), which netboot-prep -L reads. The file is
  * opened before privileges are dropped and written in place, one line

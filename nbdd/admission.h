@@ -1,3 +1,4 @@
+/* layer: pure */
 /* Whether a new connection is served, and how its host is counted. Pure:
  * main.c counts what is open now and carries the verdict out.
  *

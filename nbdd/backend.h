@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* What the transmission phase's commands act on: an image written
  * directly (blockops.c), or a host's copy-on-write overlay over a shared
  * base (overlay.c). The same calls either way, so transmit.c carries out

@@ -1,3 +1,4 @@
+/* layer: pure */
 /* The written-blocks map of a copy-on-write overlay, and the range
  * arithmetic over it: which parts of a request come from the overlay and
  * which from the base, which edge blocks a write must first copy from the

@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* What each command does to the image. Every function returns 0, or -1
  * with errno; none of them touch the socket. */
 #ifndef NBDD_BLOCKOPS_H
@@ -7,6 +8,7 @@
 #include <stdint.h>
 
 #include "nbdd/export.h"
+#include "nbdd/extent.h"
 
 int blk_read(const struct export *ex, void *buf, uint32_t len, uint64_t off);
 /* fua: answered only once the data is on stable storage (RWF_DSYNC). */
@@ -21,11 +23,6 @@ int blk_trim(const struct export *ex, uint64_t off, uint32_t len, int fua);
 int blk_zero(const struct export *ex, uint64_t off, uint32_t len,
     int no_hole, int fast, int fua);
 int blk_cache(const struct export *ex, uint64_t off, uint32_t len);
-
-struct blk_extent {
-	uint32_t len;
-	uint32_t flags;		/* NBD_STATE_HOLE | NBD_STATE_ZERO */
-};
 
 /* Fills up to max extents covering [off, off + len) from SEEK_DATA and
  * SEEK_HOLE; returns how many (at least 1), or -1 with errno. */

@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* tlsauth's window on the boot directory: which image an entry points
  * at, through the same lookup tftpd and dhcpproxyd use (common/bootdir),
  * so nbdd sees the entry exactly as the Pi's boot did. */

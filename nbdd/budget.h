@@ -1,3 +1,4 @@
+/* layer: pure */
 /* What buffered payloads may hold, in all and per host, and which
  * waiting request gets room next. A WRITE too long for the connection's
  * input buffer is held whole before it is written (a WRITE cut short

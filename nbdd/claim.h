@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* One writer per image. The first host to open a writable image claims
  * it; more connections from that host share the claim (multi-conn), any
  * other host is refused until the last of them is gone. The claim is also
@@ -12,8 +13,7 @@
 #include <stddef.h>
 
 #include "nbdd/export.h"
-
-#define CLAIM_HOST_MAX	64
+#include "nbdd/namemax.h"
 
 struct claim;
 

@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* One client connection: the handshake (negotiate.c), then the
  * transmission phase (transmit.c). */
 #ifndef NBDD_CONN_H

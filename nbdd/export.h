@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* Exports: ROOT/NAME.img is export NAME, looked up when a client asks, so
  * an image copied in is there for the next client without a restart. */
 #ifndef NBDD_EXPORT_H
@@ -10,9 +11,8 @@
 
 #include "common/rbdname.h"
 #include "nbdd/imagekind.h"
+#include "nbdd/namemax.h"
 
-#define EXPORT_SUFFIX		".img"
-#define EXPORT_NAME_MAX		(NAME_MAX - 4)	/* room for ".img" */
 /* An image in Ceph is (EXPORT_RBD_DEV, rbd_target_key()) where a file is
  * (st_dev, st_ino): no file system has this device number. */
 #define EXPORT_RBD_DEV		((dev_t)-1)

@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* Where a file holds data and where holes, from SEEK_DATA and SEEK_HOLE. */
 #ifndef NBDD_FDEXTENTS_H
 #define NBDD_FDEXTENTS_H

@@ -1,3 +1,4 @@
+/* layer: pure */
 /* The handshake as bytes: the greeting, option requests parsed, option
  * replies built. No sockets, no files: negotiate.c drives it and the unit
  * tests and the fuzzer call it directly. */

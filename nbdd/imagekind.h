@@ -1,3 +1,4 @@
+/* layer: pure */
 /* What an image is to nbdd: a Pi's own disk (written directly, one writer
  * at a time), a shared base (served through per-host overlays), or a
  * mistake that is refused. A shared base is a deliberate choice that the

@@ -850,7 +850,7 @@ main(int argc, char *argv[])
 	};
 	struct server s;
 	struct cmdline cl;
-	int lfds[LISTEN_MAX_FDS], nl = 0, sigfd, rc, identities;
+	int lfds[LISTEN_MAX_FDS], nl = 0, sigfd, rc, identities, handed;
 	const char *bad;
 
 	allow_init(&f.allow);
@@ -874,6 +874,7 @@ main(int argc, char *argv[])
 		return 1;
 	if ((nl = listen_inherited(cl.inetd, lfds, LISTEN_MAX_FDS)) == -1)
 		return 1;
+	handed = nl > 0;
 	if (cl.inetd) {
 		int type;
 		socklen_t tl = sizeof(type);
@@ -913,12 +914,16 @@ main(int argc, char *argv[])
 	if ((rc = pthread_mutex_init(&s.lock, NULL)) != 0)
 		log_fatal("mutex: %s", strerror(rc));
 	if (!cl.inetd) {
-		char allowed[160];
+		char allowed[160], on[256];
 
+		/* The sockets as they are: under socket activation they are
+		 * systemd's, whatever -l and -p say. */
+		listen_describe(lfds, nl, on, sizeof(on));
 		access_describe(&f.allow, allowed, sizeof(allowed));
-		log_info("serving %s/*.img on port %u (at most %lld "
+		log_info("serving %s/*.img on %s%s (at most %lld "
 		    "connections, %lld per host) to hosts in: %s", cl.root,
-		    cl.port, s.limits.max_conn, s.limits.per_host, allowed);
+		    on, handed ? " (from systemd)" : "", s.limits.max_conn,
+		    s.limits.per_host, allowed);
 		tls_describe_setup(&s.ctx, &f);
 		image_census(&s);
 	}

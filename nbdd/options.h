@@ -1,3 +1,4 @@
+/* layer: state */
 /* The handshake's decisions: what to answer to each option, and what the
  * I/O layer must do next (read another option, close, open an export,
  * list the exports, start transmission). No sockets, no files: the I/O
@@ -10,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nbdd/export.h"
+#include "nbdd/namemax.h"
 #include "nbdd/request.h"
 
 /* Every call writes at most this many reply bytes into its out buffer. */

@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* Shared bases: an image nbdd may not write is served to any number of
  * hosts at once, each through a private copy-on-write overlay. A host sees
  * a writable disk; its writes land in its overlay, reads of blocks it

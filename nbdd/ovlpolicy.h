@@ -1,3 +1,4 @@
+/* layer: pure */
 /* The rules of the overlay registry (ovlreg.c) and of the space overlays
  * may take (overlay.c): whose overlay a connection gets, when one is
  * discarded, whether a new one is made, and whether a write fits under

@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* The insides of an overlay, shared by overlay.c (the commands) and
  * ovlreg.c (the registry); nothing else includes this. */
 #ifndef NBDD_OVLPRIV_H

@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* Buffers for payloads held whole (budget.h): a connection takes one for
  * a long WRITE or READ and gives it back when the request is answered.
  * Room comes in order of asking, waiting while the budget is spent:

@@ -1,3 +1,4 @@
+/* layer: pure */
 /* The transmission phase's decisions: what to do with one request
  * (answer it with an error, read, write, flush, ... or hang up), and the
  * shape of its reply for each outcome. No sockets, no files: transmit.c

@@ -1,3 +1,4 @@
+/* layer: pure */
 /* NBD protocol constants (doc/proto.md of NetworkBlockDevice/nbd), in one
  * place for the daemon, its unit tests and its fuzzer. Values are as on the
  * wire; every multi-byte field is big-endian. */

@@ -1,6 +1,6 @@
 #include <string.h>
 
-#include "common/bootdir.h"
+#include "common/bootname.h"
 #include "nbdd/pskfile.h"
 
 static int

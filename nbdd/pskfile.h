@@ -1,3 +1,4 @@
+/* layer: pure */
 /* The PSK file, as psktool(1) writes it: one "USER:HEXKEY" line per
  * client. Pure: the loader (tls.c) reads the file and calls these line by
  * line; the fuzzer calls them directly. */

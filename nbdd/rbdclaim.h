@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* One writer per image in Ceph, across every server that serves it. The
  * first host to open an RBD image (not a snapshot) claims it as claim.h
  * has it on one server: more connections from that host share the claim

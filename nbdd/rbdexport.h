@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* Exports whose image is in Ceph: NAME.img -> rbd:POOL/IMAGE is the
  * host's own disk, written by one host at a time across every server
  * (rbdclaim.h), and NAME.img -> rbd:POOL/IMAGE@SNAP is a shared base,

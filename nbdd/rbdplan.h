@@ -1,3 +1,4 @@
+/* layer: pure */
 /* The decisions of the transmission phase over an image in Ceph
  * (rbdxmit.c): how a command becomes librbd calls, what librbd's answer
  * makes of a request, how its allocation becomes BLOCK_STATUS extents, and
@@ -9,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nbdd/blockops.h"
+#include "nbdd/extent.h"
 
 /* Requests one connection hands to librbd at once, and the bytes of their
  * buffers that are not from the payload budget (paybuf.h), which holds

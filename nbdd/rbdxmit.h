@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* The transmission phase over an image in Ceph written directly, with
  * many requests in flight at the cluster (rbdxmit.c). */
 #ifndef NBDD_RBDXMIT_H

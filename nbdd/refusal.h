@@ -1,3 +1,4 @@
+/* layer: pure */
 /* The whole conversation with a host outside the allowed networks (-A),
  * as bytes: the greeting, then, to each of its first few options, the
  * reason it is refused, naming the host and the flag, so that a client
@@ -14,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nbdd/claim.h"
 #include "nbdd/handshake.h"
+#include "nbdd/namemax.h"
 
 /* Options answered before the host is dropped: enough for any client to
  * reach the one whose error it shows. */

@@ -1,3 +1,4 @@
+/* layer: pure */
 /* Transmission-phase requests and replies as bytes: a 28-byte request
  * parsed and checked against the export, replies built. No sockets, no
  * files. */

@@ -1,3 +1,4 @@
+/* layer: pure */
 /* Sizes on the command line: a number of bytes, or of KiB, MiB, GiB or
  * TiB with a K, M, G or T after it (nbdd -q 4G). */
 #ifndef NBDD_SIZEARG_H

@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* Blocking socket I/O for one connection: whole reads and writes, an
  * optional deadline for reads (the handshake and stalled requests), and
  * the TCP settings that drop a dead peer within about a minute. */

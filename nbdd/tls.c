@@ -171,6 +171,56 @@ warn_validity(const char *path, gnutls_certificate_credentials_t x509)
 	gnutls_free(crts);
 }
 
+/* Every certificate of the CA file must be able to sign clients'
+ * certificates: one that cannot lets nbdd start and then refuses every
+ * client, which is the mistake to catch here (tlsauth_ca_check). */
+static int
+check_ca_file(const char *path, char *why, size_t whylen)
+{
+	gnutls_datum_t data = { NULL, 0 };
+	gnutls_x509_crt_t *crts = NULL;
+	unsigned int n = 0, i;
+	int r, rc = 0;
+
+	if ((r = gnutls_load_file(path, &data)) < 0) {
+		snprintf(why, whylen, "%s: %s", path, gnutls_strerror(r));
+		return -1;
+	}
+	r = gnutls_x509_crt_list_import2(&crts, &n, &data,
+	    GNUTLS_X509_FMT_PEM, 0);
+	gnutls_free(data.data);
+	if (r < 0) {
+		snprintf(why, whylen, "%s: %s", path, gnutls_strerror(r));
+		return -1;
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		unsigned int critical, usage = 0;
+		int ca, sign, v;
+		enum tlsauth_ca verdict;
+		char dn[256];
+		size_t dnlen = sizeof(dn);
+
+		v = gnutls_x509_crt_get_basic_constraints(crts[i], &critical,
+		    NULL, NULL);
+		ca = v < 0 ? -1 : v != 0;
+		v = gnutls_x509_crt_get_key_usage(crts[i], &usage, &critical);
+		sign = v < 0 ? -1 : (usage & GNUTLS_KEY_KEY_CERT_SIGN) != 0;
+		verdict = tlsauth_ca_check(gnutls_x509_crt_get_version(crts[i]),
+		    ca, sign);
+		if (verdict == TLSAUTH_CA_OK)
+			continue;
+		if (gnutls_x509_crt_get_dn(crts[i], dn, &dnlen) < 0)
+			strlcpy(dn, "?", sizeof(dn));
+		snprintf(why, whylen, "%s: certificate %u of %u (%s) is %s",
+		    path, i + 1, n, dn, tlsauth_ca_describe(verdict));
+		rc = -1;
+	}
+	for (i = 0; i < n; i++)
+		gnutls_x509_crt_deinit(crts[i]);
+	gnutls_free(crts);
+	return rc;
+}
+
 static int
 load_x509(struct tls_creds *cr, const char *dir, char *why, size_t whylen)
 {
@@ -216,6 +266,8 @@ load_x509(struct tls_creds *cr, const char *dir, char *why, size_t whylen)
 		    "no certificate in it" : gnutls_strerror(r));
 		return -1;
 	}
+	if (check_ca_file(ca, why, whylen) == -1)
+		return -1;
 	if (access(crl, F_OK) == -1 && errno == ENOENT)
 		return 0;
 	if (readable(crl, why, whylen) == -1)

@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* TLS for NBD connections, with GnuTLS (as nbd-server, nbdkit, qemu and
  * libnbd use): credentials loaded once at start, one session per
  * connection on its socket once NBD_OPT_STARTTLS is acknowledged, the

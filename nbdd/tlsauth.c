@@ -1,7 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/bootdir.h"
+#include "common/bootname.h"
 #include "common/piid.h"
 #include "nbdd/tlsauth.h"
 
@@ -201,6 +201,48 @@ tlsauth_cert_describe(enum tlsauth_cert c)
 		    "authentication (its extended key usage lacks clientAuth; "
 		    "a server's certificate is no identity): issue it with "
 		    "certtool's tls_www_client";
+	}
+	return "unknown";
+}
+
+enum tlsauth_ca
+tlsauth_ca_check(int version, int ca, int cert_sign)
+{
+	if (version == 1)
+		return TLSAUTH_CA_OK;
+	if (ca == 0)
+		return TLSAUTH_CA_NOT_CA;
+	if (ca < 0)
+		return TLSAUTH_CA_NO_CONSTRAINTS;
+	if (cert_sign == 0)
+		return TLSAUTH_CA_CANNOT_SIGN;
+	return TLSAUTH_CA_OK;
+}
+
+const char *
+tlsauth_ca_describe(enum tlsauth_ca c)
+{
+	switch (c) {
+	case TLSAUTH_CA_OK:
+		return "a CA";
+	case TLSAUTH_CA_NOT_CA:
+		return "not a CA (basic constraints CA:FALSE), so every "
+		    "client certificate it signed would be refused: make "
+		    "the CA with \"ca\" and \"cert_signing_key\" in its "
+		    "certtool template, then sign the server's and the "
+		    "clients' certificates with it again";
+	case TLSAUTH_CA_NO_CONSTRAINTS:
+		return "not a CA (no basic constraints), so every client "
+		    "certificate it signed would be refused: make the CA "
+		    "with \"ca\" and \"cert_signing_key\" in its certtool "
+		    "template, then sign the server's and the clients' "
+		    "certificates with it again";
+	case TLSAUTH_CA_CANNOT_SIGN:
+		return "a CA whose key usage does not allow signing "
+		    "certificates, so every client certificate it signed "
+		    "would be refused: add \"cert_signing_key\" to its "
+		    "certtool template, then sign the server's and the "
+		    "clients' certificates with it again";
 	}
 	return "unknown";
 }

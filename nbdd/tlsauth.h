@@ -1,3 +1,4 @@
+/* layer: pure */
 /* Who may open which export over TLS, decided from the layout alone: a
  * client's verified identity (the common name of its client certificate,
  * or its PSK user name) opens
@@ -122,5 +123,28 @@ enum tlsauth_cert tlsauth_cert_purpose(size_t npurposes, int client_auth);
 
 /* Why a certificate is not an identity, for the log: a fixed string. */
 const char *tlsauth_cert_describe(enum tlsauth_cert c);
+
+/* Whether a certificate of ca-cert.pem can sign the clients' certificates
+ * as GnuTLS verifies them (RFC 5280, 4.2.1.9 and 4.2.1.3): version is
+ * its X.509 version; ca is 1 for basic constraints CA:TRUE, 0 for
+ * CA:FALSE, -1 when it has none; cert_sign is 1 when its key usage
+ * allows signing certificates, 0 when it does not, -1 when it has no key
+ * usage (any use). A version 1 certificate has no extensions and is
+ * taken as a CA, as GnuTLS takes a trusted one. */
+enum tlsauth_ca {
+	TLSAUTH_CA_OK,
+	TLSAUTH_CA_NOT_CA,		/* CA:FALSE: certtool's template
+					 * without "ca" */
+	TLSAUTH_CA_NO_CONSTRAINTS,	/* version 3 with no basic
+					 * constraints: not a CA */
+	TLSAUTH_CA_CANNOT_SIGN,		/* its key usage leaves out
+					 * certificate signing */
+};
+
+enum tlsauth_ca tlsauth_ca_check(int version, int ca, int cert_sign);
+
+/* What is wrong and the fix, for the line that stops nbdd: a fixed
+ * string. */
+const char *tlsauth_ca_describe(enum tlsauth_ca c);
 
 #endif

@@ -1,6 +1,6 @@
 #include <string.h>
 
-#include "common/bootdir.h"
+#include "common/bootname.h"
 #include "nbdd/tlsauth.h"
 #include "nbdd/tlsflags.h"
 

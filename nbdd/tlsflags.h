@@ -1,3 +1,4 @@
+/* layer: pure */
 /* nbdd's TLS flags taken together: -x MODE, -X DIR, -k FILE, -y, -w NAME
  * and -B DIR. Either identities are checked (-y, -k; -w and -B name
  * identities on top), and then a client without one gets nothing, or

@@ -1,3 +1,4 @@
+/* layer: pure */
 /* What a ClientHello says about the client's cipher preference. nbdd
  * picks the cipher by its own order (AES-128-GCM first, cheapest on a
  * server's CPU), except for a client that puts ChaCha20-Poly1305 first:

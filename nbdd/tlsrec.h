@@ -1,3 +1,4 @@
+/* layer: pure */
 /* The bytes around a TLS application-data record sealed with an AEAD
  * cipher (AES-GCM, ChaCha20-Poly1305) in TLS 1.2 (RFC 5288, RFC 7905)
  * and TLS 1.3 (RFC 8446, 5.2 and 5.3): its header, its nonce and its

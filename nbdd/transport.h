@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* One connection's byte stream, plain TCP or TLS. The handshake and
  * transmission drivers read and write through these calls, which have
  * sockio.h's shapes and results, so one driver serves both: until

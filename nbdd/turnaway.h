@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* Hosts outside the allowed networks (-A), told why from the main loop:
  * no worker thread, no slot of -m or -c. Each socket is read and written
  * without ever blocking the loop; what to answer is refusal.c's. A host

@@ -1,3 +1,4 @@
+/* layer: pure */
 /* The newc cpio archives an initramfs is made of, read and written, and
  * the gzip wrapper of the archive netboot-prep appends. The kernel
  * unpacks the archives of an initramfs one after the other, each maybe

@@ -1,3 +1,4 @@
+/* layer: pure */
 /* The shared libraries an ELF program needs (DT_NEEDED) and its program
  * interpreter (PT_INTERP), read from the file's bytes, so that the tool
  * finds what nbd-client needs in an arm64 image without running any of

@@ -2,24 +2,13 @@
 #include <string.h>
 
 #include "fstab.h"
+#include "textbuf.h"
 #include "kcmdline.h"
 
 static int
 field_eq(const char *f, size_t n, const char *s)
 {
 	return strlen(s) == n && memcmp(f, s, n) == 0;
-}
-
-/* Appends s (n bytes) to out; returns -1 when it does not fit. */
-static int
-append(char *out, size_t outlen, size_t *pos, const char *s, size_t n)
-{
-	if (*pos + n + 1 > outlen)
-		return -1;
-	memcpy(out + *pos, s, n);
-	*pos += n;
-	out[*pos] = '\0';
-	return 0;
 }
 
 enum fstab_result
@@ -74,16 +63,16 @@ fstab_rewrite(const char *in, size_t len, int root_part, int boot_part,
 			nbd_partition(part, dev);
 			if (!field_eq(f[0], fl[0], dev))
 				rep->changed++;
-			if (append(out, outlen, &pos, line,
+			if (text_append(out, outlen, &pos, line,
 			    (size_t)(f[0] - line)) == -1 ||
-			    append(out, outlen, &pos, dev, strlen(dev)) == -1 ||
-			    append(out, outlen, &pos, f[0] + fl[0],
+			    text_append(out, outlen, &pos, dev, strlen(dev)) == -1 ||
+			    text_append(out, outlen, &pos, f[0] + fl[0],
 			    ll - (size_t)(f[0] + fl[0] - line)) == -1)
 				return FSTAB_TOO_LONG;
-		} else if (append(out, outlen, &pos, line, ll) == -1) {
+		} else if (text_append(out, outlen, &pos, line, ll) == -1) {
 			return FSTAB_TOO_LONG;
 		}
-		if (nl && append(out, outlen, &pos, "\n", 1) == -1)
+		if (nl && text_append(out, outlen, &pos, "\n", 1) == -1)
 			return FSTAB_TOO_LONG;
 	}
 	return rep->root_line ? FSTAB_OK : FSTAB_NO_ROOT;

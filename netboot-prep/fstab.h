@@ -1,3 +1,4 @@
+/* layer: pure */
 /* /etc/fstab for a root on NBD: the lines that mount "/" and the boot
  * partition (/boot/firmware, or /boot) name /dev/nbd0pN instead of a
  * label, a PARTUUID or the SD card, so that a Pi with a card still in it

@@ -1,3 +1,4 @@
+/* layer: pure */
 /* What goes into the archive netboot-prep appends to an initramfs, as
  * nbd-client's own initramfs hook would have put it there (hooks/nbd:
  * manual_add_modules nbd, auto_add_modules net, copy_exec nbd-client),

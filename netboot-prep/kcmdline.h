@@ -1,3 +1,4 @@
+/* layer: pure */
 /* The kernel command line (cmdline.txt, /etc/default/raspi-extra-cmdline)
  * for a root on NBD: root= names the NBD partition, nbdroot= and ip=dhcp
  * are added, the SD card's first-boot steps go, the rest is kept in its

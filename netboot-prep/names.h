@@ -1,3 +1,4 @@
+/* layer: pure */
 /* Names the tool is given: the image's name (NBD export NAME,
  * /srv/NAME.img, nbdroot=SERVER/NAME) and a Pi to enrol (--pi SERIAL
  * or MAC). Pure. */

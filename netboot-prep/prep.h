@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* One preparation: what the command line asked for, and where the work
  * stands, so that a failure at any step can be undone (the work copy
  * removed, the root unmounted, the loop device detached). */

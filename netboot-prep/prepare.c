@@ -1,6 +1,7 @@
 /* The steps of a preparation, in order (main.c runs them): each reads or
  * changes the work copy and leaves the decisions to the pure files. */
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -8,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/fs.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -332,7 +334,24 @@ step_copy(struct prep *p)
 	if (read(in, head, sizeof(head)) != (ssize_t)sizeof(head))
 		prep_fail(p, "copy", "%s: too short", p->image);
 	fmt = input_format(head, sizeof(head));
-	if (strcmp(fmt, "raw") == 0) {
+	if (strcmp(fmt, "raw") == 0 && ioctl(p->fd, FICLONE, in) == 0) {
+		struct stat st;
+
+		/* On XFS or btrfs the copy shares the image's blocks until
+		 * either is written: per-Pi images of one prepared image take
+		 * the space of what makes each its own. */
+		if (fstat(in, &st) == -1)
+			prep_fail(p, "copy", "%s: %s", p->image,
+			    strerror(errno));
+		close(in);
+		p->img_size = (uint64_t)st.st_size;
+		log_info("copy: %s (%llu MiB) into %s, sharing its blocks "
+		    "(reflink)", p->image,
+		    (unsigned long long)(p->img_size >> 20), p->work);
+		return;
+	} else if (strcmp(fmt, "raw") == 0) {
+		log_debug("copy: no reflink of %s here (%s): copying",
+		    p->image, strerror(errno));
 		lseek(in, 0, SEEK_SET);
 		copy_stream(p, in, p->image);
 		close(in);
@@ -523,10 +542,14 @@ step_size(struct prep *p)
 void
 step_mount(struct prep *p)
 {
-	char tmpl[] = "/tmp/netboot-prep.XXXXXX";
+	const char *tmp = getenv("TMPDIR");
+	char tmpl[PATH_MAX - 8];
 
-	_Static_assert(sizeof(tmpl) + 6 < PATH_MAX, "mount point");
-
+	if (tmp == NULL || tmp[0] != '/')
+		tmp = "/tmp";
+	if ((size_t)snprintf(tmpl, sizeof(tmpl), "%s/netboot-prep.XXXXXX",
+	    tmp) >= sizeof(tmpl))
+		prep_fail(p, "mount", "TMPDIR %s: name too long", tmp);
 	if (mkdtemp(tmpl) == NULL)
 		prep_fail(p, "mount", "%s: %s", tmpl, strerror(errno));
 	strlcpy(p->tmpdir, tmpl, sizeof(p->tmpdir));

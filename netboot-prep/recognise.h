@@ -1,3 +1,4 @@
+/* layer: pure */
 /* Which distribution an image holds, from facts read out of it, and what
  * that means for preparing it. Pure. The facts and what each
  * distribution does with its boot partition:

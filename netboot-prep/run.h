@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* Running the tools the preparation needs (xz, mtools, e2fsprogs,
  * losetup, mount, chroot, depmod, gzip): their output is kept, so that a
  * failure names the command and what it said. */

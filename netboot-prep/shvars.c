@@ -2,17 +2,7 @@
 #include <string.h>
 
 #include "shvars.h"
-
-static int
-add(char *out, size_t outlen, size_t *pos, const char *s, size_t n)
-{
-	if (*pos + n + 1 > outlen)
-		return -1;
-	memcpy(out + *pos, s, n);
-	*pos += n;
-	out[*pos] = '\0';
-	return 0;
-}
+#include "textbuf.h"
 
 /* Whether the line assigns var: "VAR=", "export VAR=", or commented out
  * ("#VAR=", "# VAR="); *live says it is not commented out. */
@@ -67,29 +57,29 @@ shvar_set(const char *in, size_t len, const char *var, const char *value,
 		i += ll + (nl ? 1 : 0);
 		if (done != 1 && assigns(l, ll, var, &live) &&
 		    (live || done == 0)) {
-			if (add(out, outlen, &pos, mine, (size_t)n) == -1)
+			if (text_append(out, outlen, &pos, mine, (size_t)n) == -1)
 				return -1;
 			done = 1;
 		} else if (done == 1 && assigns(l, ll, var, &live) && live) {
-			if (add(out, outlen, &pos, "#", 1) == -1 ||
-			    add(out, outlen, &pos, l, ll) == -1)
+			if (text_append(out, outlen, &pos, "#", 1) == -1 ||
+			    text_append(out, outlen, &pos, l, ll) == -1)
 				return -1;
-		} else if (add(out, outlen, &pos, l, ll) == -1) {
+		} else if (text_append(out, outlen, &pos, l, ll) == -1) {
 			return -1;
 		}
-		if ((nl || i < len) && add(out, outlen, &pos, "\n", 1) == -1)
+		if ((nl || i < len) && text_append(out, outlen, &pos, "\n", 1) == -1)
 			return -1;
 	}
 	if (done != 1) {
 		if (pos > 0 && out[pos - 1] != '\n' &&
-		    add(out, outlen, &pos, "\n", 1) == -1)
+		    text_append(out, outlen, &pos, "\n", 1) == -1)
 			return -1;
-		if (add(out, outlen, &pos, mine, (size_t)n) == -1 ||
-		    add(out, outlen, &pos, "\n", 1) == -1)
+		if (text_append(out, outlen, &pos, mine, (size_t)n) == -1 ||
+		    text_append(out, outlen, &pos, "\n", 1) == -1)
 			return -1;
 	} else if (len > 0 && in[len - 1] == '\n' && (pos == 0 ||
 	    out[pos - 1] != '\n')) {
-		if (add(out, outlen, &pos, "\n", 1) == -1)
+		if (text_append(out, outlen, &pos, "\n", 1) == -1)
 			return -1;
 	}
 	return 0;

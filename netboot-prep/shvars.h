@@ -1,3 +1,4 @@
+/* layer: pure */
 /* Files of the form VAR=value that a distribution's hooks read, such as
  * Debian's /etc/default/raspi-firmware (ROOTPART=), whose kernel hook
  * writes cmdline.txt anew on every kernel update. Pure. */

@@ -21,10 +21,22 @@ scdoc                man pages
 liburing-dev         tftpd's batches of packets (io_uring)
 librbd-dev           images in Ceph: librbd's and librados' headers (the daemons load librbd1 at run time, only with -C)
 "
+# What make demo needs besides the build, and no more (the tests use
+# these too): its image (sfdisk, mkfs.vfat, mkfs.ext4, mcopy), its free
+# ports (ss), its NBD client (nbd-root.py) and its rates (bc).
+demo_pkgs="
+iproute2             ss: the demo's free ports; network namespaces for DHCP and netboot tests
+python3-libnbd       the demo's NBD client (tests/demo/nbd-root.py); nbdsh scripts
+mtools               building and reading FAT images without mounting
+dosfstools           mkfs.vfat
+fdisk                sfdisk, partition tables for test images
+e2fsprogs            mkfs.ext4 -d and debugfs for root file systems; filefrag
+python3              the demo's NBD client; hand-made TFTP packets in the tftpd tests (tests/tools/tftp-raw.py)
+bc                   rates in the demo and benchmarks
+"
 check_pkgs="
 clang                fuzz harnesses (libFuzzer)
 libclang-rt-14-dev   libFuzzer and sanitizer runtimes for clang
-iproute2             network namespaces for DHCP and netboot tests
 nftables             impairing links (packet loss) in namespace tests
 curl                 TFTP client (tftp://)
 tftp-hpa             TFTP client
@@ -38,12 +50,7 @@ nbd-server           NBD peer in benchmarks
 nbdkit               NBD peer in benchmarks
 qemu-utils           qemu-img, qemu-io and qemu-nbd as NBD clients and peer
 libnbd-bin           nbdinfo, nbdcopy, nbdsh
-python3-libnbd       nbdsh scripts
-mtools               building and reading FAT images without mounting
-dosfstools           mkfs.vfat
-fdisk                sfdisk, partition tables for test images
 gdisk                sgdisk, GPT test images
-e2fsprogs            mkfs.ext4 -d and debugfs for root file systems; filefrag
 xfsprogs             mkfs.xfs: per-Pi images as reflink copies on XFS
 btrfs-progs          mkfs.btrfs: per-Pi images as reflink copies on btrfs
 bindfs               a file system without hole punching (FUSE): nbdd's -q there
@@ -53,11 +60,9 @@ linux-image-amd64    a stock Debian kernel for the netboot test
 initramfs-tools      an initramfs with nbd-client's nbdroot= support
 cpio                 unpacking and repacking initramfs images
 procps               pkill and ps for test cleanup
-adduser              netboot(7)'s ownership recipe, run as written (suite-ownership)
+adduser              netboot(7)'s ownership recipe, run as written (suite-ownership, suite-readme)
 strace               nbdd test: FLUSH/FUA reach fdatasync and RWF_DSYNC
 tcpdump              the netboot test's capture of a root over TLS: no plaintext of it on the wire
-python3              hand-made TFTP packets in the tftpd tests (tests/tools/tftp-raw.py)
-bc                   rates in the demo and benchmarks
 systemd              systemd-socket-activate for socket activation tests
 nftables             the boot storm's packet loss (netdev ingress/egress drop rules)
 xfsprogs             mkfs.xfs: the boot storm's per-Pi images as reflink copies
@@ -84,8 +89,9 @@ qemu-block-extra     qemu-nbd's rbd driver: the peer for nbdd over RBD
 # a missing package looks like).
 case $want in
 build) lists="$build_pkgs" ;;
-check|demo) lists="$build_pkgs$check_pkgs" ;;
-bench) lists="$build_pkgs$check_pkgs$bench_pkgs" ;;
+demo) lists="$build_pkgs$demo_pkgs" ;;
+check) lists="$build_pkgs$demo_pkgs$check_pkgs" ;;
+bench) lists="$build_pkgs$demo_pkgs$check_pkgs$bench_pkgs" ;;
 *) echo "usage: $0 [build|check|demo|bench]" >&2; exit 2 ;;
 esac
 lists="$lists

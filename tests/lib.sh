@@ -5,6 +5,11 @@
 # scratch directory that is removed.
 set -euo pipefail
 
+# has [GREP-OPTION...] PATTERN: whether the input has a matching line,
+# reading all of it. With pipefail, `cmd | grep -q` fails at random: grep
+# stops at the first match and cmd, still writing, dies of SIGPIPE.
+has() { grep "$@" >/dev/null; }
+
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-build}
 BIN=$TOP/$BUILD
@@ -88,9 +93,9 @@ wait_port() {
 	local proto=$1 port=$2 ns=${3:-}
 	for _ in $(seq 100); do
 		if [ -n "$ns" ]; then
-			ip netns exec "$ns" ss -Hn${proto:0:1}l "sport = :$port" | grep -q . && return
+			ip netns exec "$ns" ss -Hn${proto:0:1}l "sport = :$port" | has . && return
 		else
-			ss -Hn${proto:0:1}l "sport = :$port" | grep -q . && return
+			ss -Hn${proto:0:1}l "sport = :$port" | has . && return
 		fi
 		sleep 0.1
 	done

@@ -91,14 +91,17 @@ batch_fini(struct batch *b)
 
 /* Takes in one completion: a receive's result goes to res. */
 static void
-complete(const struct io_uring_cqe *cqe, ssize_t *res, unsigned n,
+complete(const struct io_uring_cqe *cqe, struct batch_result *res, unsigned n,
     unsigned *received)
 {
 	uint64_t tag = cqe->user_data;
 
 	if (tag & RECV_TAG) {
 		if ((tag & ~RECV_TAG) < n) {
-			res[tag & ~RECV_TAG] = cqe->res;
+			struct batch_result *r = &res[tag & ~RECV_TAG];
+
+			r->len = cqe->res < 0 ? -1 : cqe->res;
+			r->err = cqe->res < 0 ? -cqe->res : 0;
 			(*received)++;
 		}
 	} else if (cqe->res < 0)
@@ -111,7 +114,8 @@ complete(const struct io_uring_cqe *cqe, ssize_t *res, unsigned n,
  * waited for all the same (receives whose results res needs). Returns
  * how many receives completed. */
 static unsigned
-submit(struct batch *b, ssize_t *res, unsigned n, unsigned want)
+submit(struct batch *b, struct batch_result *res, unsigned n,
+    unsigned want)
 {
 	struct io_uring_cqe *cqe;
 	unsigned head, seen, received = 0;
@@ -162,7 +166,8 @@ batch_flush(struct batch *b)
 /* A free submission slot, submitting what is queued if none is left;
  * NULL without a ring (or were the ring to stay full). */
 static struct io_uring_sqe *
-slot(struct batch *b, ssize_t *res, unsigned n, unsigned *received)
+slot(struct batch *b, struct batch_result *res, unsigned n,
+    unsigned *received)
 {
 	struct io_uring_sqe *sqe;
 
@@ -175,32 +180,33 @@ slot(struct batch *b, ssize_t *res, unsigned n, unsigned *received)
 	return sqe;
 }
 
-int
+enum batch_send_status
 batch_send(struct batch *b, int fd, const struct msghdr *mh)
 {
 	struct io_uring_sqe *sqe;
 	unsigned ignored = 0;
 
 	if ((sqe = slot(b, NULL, 0, &ignored)) == NULL)
-		return sendmsg(fd, mh, MSG_DONTWAIT) == -1 ? -1 : 0;
+		return sendmsg(fd, mh, MSG_DONTWAIT) == -1 ?
+		    BATCH_SEND_FAILED : BATCH_SEND_OK;
 	io_uring_prep_sendmsg(sqe, fd, mh, MSG_DONTWAIT);
 	io_uring_sqe_set_data64(sqe, (uint64_t)fd);
 	b->sends++;
-	return 1;
+	return BATCH_SEND_QUEUED;
 }
 
 void
 batch_recv(struct batch *b, unsigned n, const int *fds, struct msghdr *mhs,
-    ssize_t *res)
+    struct batch_result *res)
 {
 	struct io_uring_sqe *sqe;
 	unsigned queued = 0, received = 0;
 
 	for (unsigned i = 0; i < n; i++) {
-		res[i] = -EAGAIN;
+		res[i] = (struct batch_result){ -1, EAGAIN };
 		if ((sqe = slot(b, res, n, &received)) == NULL) {
-			ssize_t r = recvmsg(fds[i], &mhs[i], MSG_DONTWAIT);
-			res[i] = r == -1 ? -errno : r;
+			res[i].len = recvmsg(fds[i], &mhs[i], MSG_DONTWAIT);
+			res[i].err = res[i].len == -1 ? errno : 0;
 			continue;
 		}
 		io_uring_prep_recvmsg(sqe, fds[i], &mhs[i], MSG_DONTWAIT);

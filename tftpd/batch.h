@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* A turn of the event loop's socket calls, handed to the kernel together.
  * With many lock-step transfers running, each turn has an ACK to read and
  * a DATA packet to send for each client whose ACK came in; one
@@ -26,20 +27,32 @@ struct batch {
 void batch_init(struct batch *b, unsigned entries);
 void batch_fini(struct batch *b);
 
+enum batch_send_status {
+	BATCH_SEND_OK,		/* sent at once */
+	BATCH_SEND_QUEUED,	/* goes at the next flush */
+	BATCH_SEND_FAILED,	/* a send at once failed: errno says why */
+};
+
 /* Sends mh on fd now or at the next batch_flush(). mh must stay in place
  * until then, and fd open; what mh says when the flush comes is what is
- * sent. 1 queued, 0 sent at once, or -1 with errno when a send at once
- * failed. */
-int batch_send(struct batch *b, int fd, const struct msghdr *mh);
+ * sent. */
+enum batch_send_status batch_send(struct batch *b, int fd,
+    const struct msghdr *mh);
 
 /* Sends what is queued. Before a queued packet's descriptor is closed or
  * its msghdr goes, and at the end of each turn of the loop. */
 void batch_flush(struct batch *b);
 
-/* Reads one datagram from each fds[i] into mhs[i], none waiting: res[i]
- * is its length, or -errno (-EAGAIN: nothing there). Sends queued so far
- * go too. */
+/* One receive's outcome: the datagram's length, or -1 and the errno that
+ * says why there is none (EAGAIN: nothing there). */
+struct batch_result {
+	ssize_t len;
+	int err;
+};
+
+/* Reads one datagram from each fds[i] into mhs[i], none waiting, with
+ * res[i] its outcome. Sends queued so far go too. */
 void batch_recv(struct batch *b, unsigned n, const int *fds,
-    struct msghdr *mhs, ssize_t *res);
+    struct msghdr *mhs, struct batch_result *res);
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "tftpd/packet.h"
 #include "tftpd/server.h"
@@ -63,6 +64,9 @@ conn_close(struct server *s, struct conn *c)
 	uint64_t now = monotonic_ns();
 
 	remember_rtt(s, c, now);
+	/* A Pi's next file follows at once: its boot goes on in the wave. */
+	if (c->xfer.bytes_acked > 0 && (c->sched_flags & SCHED_MEMBER))
+		boots_ran(&s->boots, c->boot_slot, now);
 	if (c->queued_gen == s->batch.gen)
 		batch_flush(&s->batch);
 	timerheap_remove(&s->timers, &c->timer);
@@ -155,7 +159,7 @@ static void
 conn_send_one(struct server *s, struct conn *c)
 {
 	const struct transfer_pkt *p = &c->xfer.out[0];
-	int r;
+	enum batch_send_status r;
 
 	c->qiov[0] = (struct iovec){ (void *)p->hdr, p->hdr_len };
 	c->qiov[1] = (struct iovec){ (void *)p->data, p->data_len };
@@ -167,9 +171,10 @@ conn_send_one(struct server *s, struct conn *c)
 	};
 	if (c->queued_gen == s->batch.gen)
 		return;
-	if ((r = batch_send(&s->batch, c->h.fd, &c->qmsg)) == 1)
+	if ((r = batch_send(&s->batch, c->h.fd, &c->qmsg)) ==
+	    BATCH_SEND_QUEUED)
 		c->queued_gen = s->batch.gen;
-	else if (r == -1)
+	else if (r == BATCH_SEND_FAILED)
 		/* The retransmission timer recovers it. */
 		log_trace("send to %s: %s", c->peer_str, strerror(errno));
 }
@@ -229,39 +234,56 @@ retransmissions(const struct transfer *t, char *buf, size_t bufsz)
 	return buf;
 }
 
+/* The end of a finished transfer's line: how long it was held. */
+static const char *
+held_for(const struct transfer *t, uint64_t now, char *buf, size_t bufsz)
+{
+	uint64_t ns = transfer_held_ns(t, now);
+
+	buf[0] = '\0';
+	if (ns >= 50 * NS_PER_MS)
+		snprintf(buf, bufsz, ", held %.1f s for older boots",
+		    (double)ns / 1e9);
+	return buf;
+}
+
 static void
 conn_finish(struct server *s, struct conn *c, enum transfer_result r)
 {
 	struct transfer *t = &c->xfer;
-	double secs = (double)(monotonic_ns() - c->start_ns) / 1e9;
+	uint64_t now = monotonic_ns();
+	double secs = (double)(now - c->start_ns) / 1e9;
 	double rate = secs > 0 ? (double)t->bytes_acked / secs / 1e6 : 0;
-	char rx[48];
+	char rx[48], held[48];
 
 	switch (r) {
 	case XFER_FINISHED:
 		log_info("%s %s: %llu bytes in %.3f s, %.1f MB/s "
-		    "(blksize %u, windowsize %u), %s", c->peer_str,
+		    "(blksize %u, windowsize %u), %s%s", c->peer_str,
 		    t->src->name, (unsigned long long)t->bytes_acked, secs,
 		    rate, t->params.blksize, t->params.windowsize,
-		    retransmissions(t, rx, sizeof(rx)));
+		    retransmissions(t, rx, sizeof(rx)),
+		    held_for(t, now, held, sizeof(held)));
 		break;
 	case XFER_PROBE:
 		log_debug("%s %s: probe ended by the client after the OACK "
 		    "(%s)", c->peer_str, t->src->name, t->why);
 		break;
 	case XFER_ABORTED:
-		log_info("%s %s: aborted by the client after %llu bytes, %s: "
+		log_info("%s %s: aborted by the client after %llu bytes, %s%s: "
 		    "%s", c->peer_str, t->src->name,
 		    (unsigned long long)t->bytes_acked,
-		    retransmissions(t, rx, sizeof(rx)), t->why);
+		    retransmissions(t, rx, sizeof(rx)),
+		    held_for(t, now, held, sizeof(held)), t->why);
 		break;
 	case XFER_FAILED:
 		if (t->nout > 0)
 			conn_send(s, c);
-		log_warn("%s %s: failed after %llu bytes, %s: %s",
+		log_warn("%s %s: failed after %llu bytes, %s%s: %s",
 		    c->peer_str, t->src->name,
 		    (unsigned long long)t->bytes_acked,
-		    retransmissions(t, rx, sizeof(rx)), t->why);
+		    retransmissions(t, rx, sizeof(rx)),
+		    held_for(t, now, held, sizeof(held)), t->why);
 		break;
 	default:
 		break;
@@ -288,6 +310,13 @@ conn_result(struct server *s, struct conn *c, enum transfer_result r)
 		break;
 	default:
 		conn_finish(s, c, r);
+		return;
+	}
+	if (c->xfer.state == XFER_HELD) {
+		/* Nothing is out: nothing to time until it runs. Whether it
+		 * may is decided at once. */
+		timerheap_remove(&s->timers, &c->timer);
+		s->next_tick_ns = 0;
 		return;
 	}
 	if (c->timer.slot == TIMER_UNSET ||
@@ -396,10 +425,23 @@ conn_open(struct server *s, const struct sockaddr_storage *local,
 		conn_close(s, c);
 		return -1;
 	}
-	if (peer_key(&c->peer, &key, &keylen) == 0 &&
-	    peerrtt_find(&s->peers, key, keylen, c->start_ns, &seed))
-		known = &seed;
+	c->id = ++s->next_id;
+	c->boot_slot = -1;
+	c->due_ns = c->start_ns + SCHED_FILE_TIMEOUT_NS;
+	if (peer_key(&c->peer, &key, &keylen) == 0) {
+		c->boot_slot = boots_request(&s->boots, key, keylen, c->id,
+		    c->start_ns);
+		if (peerrtt_find(&s->peers, key, keylen, c->start_ns, &seed))
+			known = &seed;
+	}
 	r = transfer_start(&c->xfer, src, p, tsize_known, known, c->start_ns);
+	/* Under overload a new transfer waits for the scheduler's word
+	 * before its first packet, and again before its first block
+	 * (sched.h). */
+	if (r == XFER_SEND && s->sched.overloaded) {
+		transfer_hold_first(&c->xfer, c->start_ns);
+		r = XFER_IDLE;
+	}
 	if (r == XFER_SEND && log_enabled(LOG_LEVEL_TRACE))
 		log_trace("%s %s: first timer %.3f ms (%s)", peer_str,
 		    src->name, (double)c->xfer.wait_ns / 1e6,
@@ -416,7 +458,7 @@ conn_receive(struct server *s, struct conn **cs, unsigned n)
 {
 	int fds[TFTPD_EVENTS_MAX] = { 0 };
 	struct msghdr mhs[TFTPD_EVENTS_MAX];
-	ssize_t res[TFTPD_EVENTS_MAX];
+	struct batch_result res[TFTPD_EVENTS_MAX];
 
 	if (n > TFTPD_EVENTS_MAX)
 		n = TFTPD_EVENTS_MAX;
@@ -438,18 +480,18 @@ conn_receive(struct server *s, struct conn **cs, unsigned n)
 
 		r->mh = mhs[i];
 		cs[i]->rx_slot = (int)i;
-		if (res[i] < 0) {
+		if (res[i].len < 0) {
 			/* ECONNREFUSED: an ICMP error from the client's
 			 * side; the timer decides whether it is gone. */
-			if (res[i] != -EAGAIN && res[i] != -EINTR)
+			if (res[i].err != EAGAIN && res[i].err != EINTR)
 				log_debug("%s: receive: %s", cs[i]->peer_str,
-				    strerror((int)-res[i]));
+				    strerror(res[i].err));
 			cs[i]->rx_slot = -1;
 		} else
 			/* A datagram longer than the slot comes cut to it:
 			 * only an ERROR's message is that long, and its
 			 * start is kept. */
-			r->iov.iov_len = (size_t)res[i];
+			r->iov.iov_len = (size_t)res[i].len;
 	}
 }
 
@@ -543,5 +585,114 @@ check_timers(struct server *s, uint64_t now)
 		if (r == XFER_SEND && log_enabled(LOG_LEVEL_TRACE))
 			log_resend(c, waited);
 		conn_result(s, c, r);
+	}
+}
+
+int
+conn_of_peer(const struct server *s, const struct sockaddr *peer,
+    socklen_t plen)
+{
+	for (const struct conn *c = s->conns; c != NULL; c = c->next)
+		if (same_addr(&c->peer, peer, plen))
+			return 1;
+	return 0;
+}
+
+/* Whether the scheduler may hold t: before its first block, and not for
+ * a client that asked for a timer of its own (it would resend, then give
+ * up). */
+static int
+holdable(const struct transfer *t)
+{
+	return !t->params.timeout_asked && t->window_first == 1 &&
+	    (t->state == XFER_OACK_SENT || t->state == XFER_HELD);
+}
+
+static void
+log_overload(struct server *s, uint64_t now)
+{
+	const struct sched *sc = &s->sched;
+	char more[48] = "";
+	uint32_t held;
+
+	if (!ratelimit_take(&s->sched_log, now / NS_PER_MS, &held))
+		return;
+	if (held > 0)
+		snprintf(more, sizeof(more), " (%u similar lines held back)",
+		    held);
+	if (sc->overloaded)
+		log_warn("overloaded: %u transfers, more than can finish "
+		    "before their clients give up (%.1f MB/s at best): "
+		    "serving the oldest boots first, %u held%s",
+		    s->ntransfers, (double)sc->best / 1e6, sc->held, more);
+	else
+		log_info("overload over: %u transfers, none held%s",
+		    s->ntransfers, more);
+}
+
+void
+conn_schedule(struct server *s, uint64_t now)
+{
+	struct sched_item *it = s->sched_items;
+	struct conn *c;
+	size_t n = 0;
+
+	if (!time_reached(now, s->next_tick_ns))
+		return;
+	s->next_tick_ns = now + SCHED_TICK_NS;
+	for (c = s->conns; c != NULL; c = c->next) {
+		struct transfer *t = &c->xfer;
+		struct sched_item *x = &it[n++];
+		uint64_t expected = source_expected_size(t->src);
+
+		*x = (struct sched_item){ .owner = c,
+		    .key = boots_began(&s->boots, c->boot_slot, c->id,
+		    c->start_ns, now),
+		    .due_ns = c->due_ns,
+		    .size = expected,
+		    .left = expected > t->bytes_acked ?
+		    expected - t->bytes_acked : 0,
+		    .moved = t->bytes_acked - c->acked_at_tick,
+		    .rate = c->rate, .ticks = c->ticks,
+		    .flags = c->sched_flags & SCHED_URGENT };
+		c->acked_at_tick = t->bytes_acked;
+		if (holdable(t))
+			x->flags |= SCHED_HOLDABLE;
+		if (t->hold)
+			x->flags |= SCHED_HELD;
+		if (t->impatient)
+			x->flags |= SCHED_IMPATIENT;
+		if (t->state == XFER_OACK_SENT)
+			x->flags |= SCHED_UNANSWERED;
+		if (t->state == XFER_HELD && t->resume_state == XFER_OACK_SENT)
+			x->flags |= SCHED_ASKED;
+		if (boots_in_wave(&s->boots, c->boot_slot, now))
+			x->flags |= SCHED_WAVE;
+	}
+	if (sched_tick(&s->sched, it, n, now))
+		log_overload(s, now);
+	if (s->sched.overloaded && log_enabled(LOG_LEVEL_TRACE))
+		log_trace("sched: %zu transfers, limit %u, %u held, %u urgent, "
+		    "best %.2f MB/s, typical %.2f, fastest %.2f, cycle %.2f MB "
+		    "lagging %d", n, s->sched.limit, s->sched.held,
+		    s->sched.urgent, (double)s->sched.best / 1e6,
+		    (double)s->sched.typical / 1e6,
+		    (double)s->sched.fastest / 1e6,
+		    (double)s->sched.cycle_bytes / 1e6,
+		    s->sched.cycle_lagging);
+	for (size_t i = 0; i < n; i++) {
+		c = it[i].owner;
+		c->rate = it[i].rate;
+		c->ticks = it[i].ticks;
+		c->sched_flags = it[i].flags & (SCHED_URGENT | SCHED_MEMBER);
+		if (!it[i].run) {
+			transfer_hold(&c->xfer);
+			continue;
+		}
+		if (it[i].flags & SCHED_MEMBER)
+			boots_ran(&s->boots, c->boot_slot, now);
+		if (c->xfer.hold)
+			/* May send: a held window goes out now. */
+			conn_result(s, c, transfer_resume(&c->xfer, now));
 	}
 }

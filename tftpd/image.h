@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* Image mode: boot files read straight out of an OS image's FAT partition
  * (MBR, GPT or a bare FAT file system), with no loop device and no mount,
  * so every request sees the image as the Pi's kernel last wrote it. */

@@ -7,8 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/listen.h"
 #include "common/log.h"
+#include "tftpd/netascii.h"
 #include "tftpd/packet.h"
 #include "tftpd/request.h"
 #include "tftpd/resolve.h"
@@ -104,6 +106,13 @@ on_request(struct server *s, int lfd, const uint8_t *buf, size_t len,
 
 	addr_port_str(dg.peer, dg.plen, 0, dg.peer_str,
 	    sizeof(dg.peer_str));
+	/* Its client asking again: its transfer answers (late, or held
+	 * for older boots: tftpd(8), OVERLOAD). */
+	if (conn_of_peer(s, dg.peer, dg.plen)) {
+		log_debug("%s: request again: its transfer answers it",
+		    dg.peer_str);
+		return;
+	}
 	datagram_local_addr(lfd, mh, &dg.local, &dg.llen, NULL);
 	request_decide(buf, len, &facts, &d);
 	switch (d.action) {
@@ -133,9 +142,15 @@ on_request(struct server *s, int lfd, const uint8_t *buf, size_t len,
 		}
 		src = wrapped;
 	}
-	log_debug("%s: %s: %llu bytes, blksize %u, windowsize %u",
-	    dg.peer_str, src->name, (unsigned long long)src->size,
-	    d.params.blksize, d.params.windowsize);
+	if (src->size == SOURCE_SIZE_UNKNOWN)
+		log_debug("%s: %s: netascii of %llu bytes, blksize %u, "
+		    "windowsize %u", dg.peer_str, src->name,
+		    (unsigned long long)src->size_hint, d.params.blksize,
+		    d.params.windowsize);
+	else
+		log_debug("%s: %s: %llu bytes, blksize %u, windowsize %u",
+		    dg.peer_str, src->name, (unsigned long long)src->size,
+		    d.params.blksize, d.params.windowsize);
 	if (conn_open(s, &dg.local, dg.llen, dg.peer, dg.plen, dg.peer_str,
 	    src, &d.params, !d.req.netascii) == -1)
 		send_error(&dg, TFTP_EUNDEF, "Server error, try again");

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/access.h"
+#include "common/clock.h"
 #include "common/cmdline.h"
 #include "common/listen.h"
 #include "common/log.h"
@@ -65,6 +66,19 @@ timer_wait_ms(const struct server *s, uint64_t now)
 	return left > INT_MAX ? INT_MAX : (int)left;
 }
 
+/* The scheduler ticks while two or more transfers run, or while it is
+ * overloaded (sched.h): how long epoll_wait may sleep before the next
+ * tick, or -1 when there is none. */
+static int
+tick_wait_ms(const struct server *s, uint64_t now)
+{
+	if (s->ntransfers < 2 && !s->sched.overloaded)
+		return -1;
+	if (time_reached(now, s->next_tick_ns))
+		return 0;
+	return (int)((s->next_tick_ns - now + NS_PER_MS - 1) / NS_PER_MS);
+}
+
 /* The loop: until a signal, or in inetd mode until idle. */
 static void
 serve(struct server *s)
@@ -80,9 +94,13 @@ serve(struct server *s)
 		now_exact = monotonic_ns();
 		now = now_exact / NS_PER_MS;
 		timeout = -1;
-		if (s->conns != NULL)
+		if (s->conns != NULL) {
+			int tick = tick_wait_ms(s, now_exact);
+
 			timeout = timer_wait_ms(s, now_exact);
-		else if (s->inetd) {
+			if (tick >= 0 && (timeout < 0 || tick < timeout))
+				timeout = tick;
+		} else if (s->inetd) {
 			uint64_t end = s->last_activity_ms + s->idle_ms;
 			if (now >= end) {
 				log_debug("idle for %llu s, exiting",
@@ -110,12 +128,16 @@ serve(struct server *s)
 			struct handle *h = evs[i].data.ptr;
 
 			switch (h->kind) {
-			case KIND_SIGNAL:
-				if (signals_read(h->fd) != 0) {
-					log_debug("signal: shutting down");
+			case KIND_SIGNAL: {
+				int sig = signals_read(h->fd);
+
+				if (sig != 0) {
+					log_info("signal %d: shutting down",
+					    sig);
 					return;
 				}
 				break;
+			}
 			case KIND_LISTENER:
 				on_listener(s, h->fd);
 				break;
@@ -129,7 +151,10 @@ serve(struct server *s)
 				break;
 			}
 		}
-		check_timers(s, monotonic_ns());
+		now_exact = monotonic_ns();
+		check_timers(s, now_exact);
+		if (s->ntransfers >= 2 || s->sched.overloaded)
+			conn_schedule(s, now_exact);
 		batch_flush(&s->batch);
 		conn_reap(s);
 	}
@@ -196,22 +221,8 @@ main(int argc, char *argv[])
 
 	allow_init(&opts.allow);
 	cmdline_start(&cl, &spec, argc, argv);
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		log_fatal("memory: %s", strerror(errno));
-	s->max_transfers = (unsigned)opts.max_transfers;
-	if (timerheap_init(&s->timers, s->max_transfers) == -1)
-		log_fatal("memory for %u timers: %s", s->max_transfers,
-		    strerror(errno));
-	s->gso = 1;
-	s->inetd = cl.inetd;
-	s->idle_ms = (uint64_t)opts.idle_secs * 1000;
-	access_init(&s->access, &opts.allow);
-	ratelimit_init(&s->request_log, REQUEST_LOG_BURST, REQUEST_LOG_PER_MIN);
-	raise_fd_limit(2 * s->max_transfers + 64);
-
-	if ((s->sig.fd = signals_shutdown_fd()) == -1)
-		return 1;
-	s->sig.kind = KIND_SIGNAL;
+	/* The sockets first: a port taken or not ours to bind is the likely
+	 * failure, and nothing is allocated yet to leave behind. */
 	if ((n = listen_inherited(cl.inetd, fds, LISTEN_MAX_FDS)) == -1)
 		return 1;
 	if (n > 0) {
@@ -228,6 +239,28 @@ main(int argc, char *argv[])
 	} else if ((n = listen_udp(cl.listen_addr, cl.port, LISTEN_PKTINFO,
 	    fds, LISTEN_MAX_FDS)) == -1)
 		return 1;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		log_fatal("memory: %s", strerror(errno));
+	s->max_transfers = (unsigned)opts.max_transfers;
+	if (timerheap_init(&s->timers, s->max_transfers) == -1)
+		log_fatal("memory for %u timers: %s", s->max_transfers,
+		    strerror(errno));
+	if ((s->sched_items = calloc(s->max_transfers,
+	    sizeof(*s->sched_items))) == NULL)
+		log_fatal("memory for %u transfers: %s", s->max_transfers,
+		    strerror(errno));
+	sched_init(&s->sched, monotonic_ns());
+	ratelimit_init(&s->sched_log, SCHED_LOG_BURST, SCHED_LOG_PER_MIN);
+	s->gso = 1;
+	s->inetd = cl.inetd;
+	s->idle_ms = (uint64_t)opts.idle_secs * 1000;
+	access_init(&s->access, &opts.allow);
+	ratelimit_init(&s->request_log, REQUEST_LOG_BURST, REQUEST_LOG_PER_MIN);
+	raise_fd_limit(2 * s->max_transfers + 64);
+
+	if ((s->sig.fd = signals_shutdown_fd()) == -1)
+		return 1;
+	s->sig.kind = KIND_SIGNAL;
 	s->nlisteners = n;
 	for (int i = 0; i < n; i++) {
 		int sz = LISTEN_RCVBUF;
@@ -263,6 +296,7 @@ main(int argc, char *argv[])
 	conn_reap(s);
 	batch_fini(&s->batch);
 	timerheap_free(&s->timers);
+	free(s->sched_items);
 	for (int i = 0; i < s->nlisteners; i++)
 		close(s->listeners[i].fd);
 	close(s->sig.fd);

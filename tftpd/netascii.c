@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tftpd/resolve.h"
+#include "tftpd/netascii.h"
 
 #define NETASCII_CHUNK 8192
 
@@ -105,7 +105,8 @@ netascii_wrap(struct source *inner, struct source **out)
 		return SOURCE_ERROR;
 	}
 	na->base.ops = &netascii_ops;
-	na->base.size = UINT64_MAX;	/* unknown until converted */
+	na->base.size = SOURCE_SIZE_UNKNOWN;	/* known once converted */
+	na->base.size_hint = inner->size;
 	memcpy(na->base.name, inner->name, sizeof(na->base.name));
 	na->inner = inner;
 	na->pending = -1;

@@ -1,3 +1,4 @@
+/* layer: pure */
 /* The TFTP wire format: requests, ACKs and ERRORs parsed from bytes into
  * structs; DATA headers, OACKs and ERRORs built into buffers. Nothing here
  * touches a socket, a file or global state. */

@@ -1,3 +1,4 @@
+/* layer: pure */
 /* What tftpd remembers of its recent clients' round trips: a fixed-size
  * table keyed by the client's address, so that a client's next transfer
  * (a Pi fetches some twenty files one after another) starts from the

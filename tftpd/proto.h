@@ -1,3 +1,4 @@
+/* layer: pure */
 /* TFTP wire constants (RFC 1350, 2347, 2348, 2349, 7440) and tftpd's own
  * limits, in one place that the daemon and its tests share. */
 #ifndef TFTPD_PROTO_H

@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* Image mode over an image in Ceph: boot files read out of the FAT
  * partition of an RBD image (rbd:POOL/IMAGE[@SNAP], the layout's
  * NAME.img -> rbd: link) through librbd, as image.c reads a file: the

@@ -1,3 +1,4 @@
+/* layer: pure */
 /* The request port's decisions. For a datagram that arrived there: drop
  * it, refuse it (which TFTP error, which log line) or open its name with
  * the negotiated parameters; once the name was looked up, what the
@@ -10,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/log.h"
+#include "common/loglevel.h"
 #include "common/ratelimit.h"
 #include "tftpd/packet.h"
 #include "tftpd/source.h"

@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* From a requested file name to a source: the layout's rules. The first
  * component names an entry of the root (bootdir_open: an administrator's
  * symlink there is followed); the rest is resolved beneath a directory
@@ -40,12 +41,5 @@ enum source_status dirsource_open(int dirfd, const char *path,
  * dirsource_open. */
 enum source_status filesource_new(int fd, const char *logname,
     struct source **out, char *why, size_t whylen);
-
-/* Wraps a source so it reads as netascii (LF -> CR LF, CR -> CR NUL).
- * Takes ownership of inner, and closes it on failure. Reads are meant to
- * be sequential; a read at another offset rescans from the start. Its
- * size is unknown (the tsize option is not answered). SOURCE_OK, or
- * SOURCE_ERROR when there is no memory for it. */
-enum source_status netascii_wrap(struct source *inner, struct source **out);
 
 #endif

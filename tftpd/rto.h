@@ -1,3 +1,4 @@
+/* layer: pure */
 /* A retransmission timer that follows a client's measured round trip, in
  * the style of RFC 6298: smoothed RTT and RTT variance from samples of
  * exchanges that were sent once (Karn's algorithm), RTO = SRTT + 4 RTTVAR
@@ -9,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "common/clock.h"
+#include "common/montime.h"
 
 /* The floor covers what the estimator cannot see: the event loop wakes
  * with millisecond granularity, and a client's answer can be late by a

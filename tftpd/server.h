@@ -1,3 +1,4 @@
+/* layer: I/O */
 /* What tftpd's event loop owns, and the I/O files that share it: main.c
  * (setup and the loop), listener.c (the request port), conn.c (a
  * transfer's own port), udp.c (socket helpers). Protocol, request and
@@ -14,9 +15,11 @@
 #include "common/addrstr.h"
 #include "common/listen.h"
 #include "common/ratelimit.h"
+#include "tftpd/boots.h"
 #include "tftpd/peerrtt.h"
 #include "tftpd/proto.h"
 #include "tftpd/batch.h"
+#include "tftpd/sched.h"
 #include "tftpd/timerheap.h"
 #include "tftpd/transfer.h"
 
@@ -46,6 +49,15 @@ struct conn {
 	socklen_t peer_len;
 	char peer_str[PEER_STR_LEN];
 	uint64_t start_ns;
+	/* The scheduler's (sched.h): which boot it belongs to, when its
+	 * client gives up on it, and what the ticks keep. */
+	uint64_t id;
+	int boot_slot;
+	uint64_t due_ns;
+	uint64_t acked_at_tick;
+	uint64_t rate;
+	unsigned ticks;
+	unsigned sched_flags;
 	struct transfer xfer;
 	struct timer timer;	/* at xfer.deadline_ns, in s->timers */
 	/* A lone packet (lock-step) waits in s->batch with this header;
@@ -73,6 +85,12 @@ struct server {
 	struct conn *conns;
 	struct timerheap timers;	/* every transfer's deadline */
 	struct peerrtt peers;	/* recent clients' round trips */
+	struct boots boots;	/* when recent clients' boots began */
+	struct sched sched;	/* which transfers send, under overload */
+	struct sched_item *sched_items;	/* max_transfers of them */
+	uint64_t next_tick_ns;
+	uint64_t next_id;	/* the last transfer's id */
+	struct ratelimit sched_log;	/* overload lines */
 	/* Closed during the current batch of events: a later event of the
 	 * batch may still name them, so they are freed after it. */
 	struct conn *dead;
@@ -113,6 +131,9 @@ int conn_open(struct server *s, const struct sockaddr_storage *local,
     const char *peer_str, struct source *src, const struct tftp_params *p,
     int tsize_known);
 void conn_close(struct server *s, struct conn *c);
+/* Whether a transfer runs for the client at peer (address and port). */
+int conn_of_peer(const struct server *s, const struct sockaddr *peer,
+    socklen_t plen);
 void conn_reap(struct server *s);
 /* Reads the datagram waiting for each of cs[0..n) (n at most
  * TFTPD_EVENTS_MAX), for on_conn() to act on. */
@@ -121,5 +142,8 @@ void on_conn(struct server *s, struct conn *c);
 void on_stranger(struct server *s, struct conn *c);
 /* Calls the transfers whose deadline is reached at now (ns). */
 void check_timers(struct server *s, uint64_t now);
+/* The scheduler's tick (sched.h), when it is due at now: holds and lets
+ * run what it decides. */
+void conn_schedule(struct server *s, uint64_t now);
 
 #endif

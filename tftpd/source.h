@@ -1,3 +1,4 @@
+/* layer: pure */
 /* Where a transfer's bytes come from. The protocol and transfer code see
  * only this interface; a file beneath a directory entry and a file inside
  * an OS image's FAT partition are two implementations of it. */
@@ -22,9 +23,15 @@ struct source_ops {
 	void (*close)(struct source *src);
 };
 
+/* A size known only at the end (netascii adds a CR per LF). */
+#define SOURCE_SIZE_UNKNOWN	UINT64_MAX
+
 struct source {
 	const struct source_ops *ops;
-	uint64_t size;		/* for tsize and for the last block */
+	uint64_t size;		/* for tsize and for the last block, or
+				 * SOURCE_SIZE_UNKNOWN */
+	uint64_t size_hint;	/* with SOURCE_SIZE_UNKNOWN: the file's own
+				 * size, the least the transfer will send */
 	char name[256];		/* for log lines: the path as requested */
 };
 
@@ -48,6 +55,16 @@ enum source_status {
 };
 
 #define SOURCE_WHY_LEN	1024
+
+/* The bytes a transfer of src will send, as near as is known before it
+ * ends: what the overload scheduler weighs. Never the unknown size
+ * itself, which would make one netascii request look like a file no link
+ * can carry in a Pi's time and start the waves for every Pi. */
+static inline uint64_t
+source_expected_size(const struct source *src)
+{
+	return src->size != SOURCE_SIZE_UNKNOWN ? src->size : src->size_hint;
+}
 
 static inline ssize_t
 source_read(struct source *src, void *buf, size_t len, uint64_t off)

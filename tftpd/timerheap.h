@@ -1,3 +1,4 @@
+/* layer: pure */
 /* The transfers' retransmission deadlines in a binary min-heap, so the
  * event loop learns the earliest one at once and moving one deadline
  * costs O(log n) whatever the number of transfers. A timer is embedded

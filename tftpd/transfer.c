@@ -73,7 +73,8 @@ fail(struct transfer *t, uint16_t code, const char *why)
 }
 
 /* Tops up the read-ahead buffer when it holds less than a window, in one
- * read, then lists every block of the window for sending. */
+ * read, then lists every block of the window for sending: now, or, when
+ * the transfer is to hold, once it is resumed. */
 static enum transfer_result
 fill_and_send(struct transfer *t, uint64_t now)
 {
@@ -111,6 +112,13 @@ fill_and_send(struct transfer *t, uint64_t now)
 		    t->data + t->data_off + off, len };
 	}
 	t->nout = t->window_count;
+	if (t->hold) {
+		t->resume_state = XFER_SENDING;
+		t->state = XFER_HELD;
+		t->held_since = now;
+		t->deadline_ns = 0;
+		return XFER_IDLE;
+	}
 	arm_new(t, now);
 	return XFER_SEND;
 }
@@ -206,6 +214,13 @@ transfer_input(struct transfer *t, const uint8_t *buf, size_t len,
 	case TFTP_ACK:
 		if (packet_parse_ack(buf, len, &block) != PKT_OK)
 			return XFER_IDLE;
+		if (t->state == XFER_HELD) {
+			/* Its last ACK again: the client's own timer ran
+			 * out while it waited. Nothing else is due yet. */
+			if (block == (uint16_t)(t->window_first - 1))
+				t->impatient = 1;
+			return XFER_IDLE;
+		}
 		return on_ack(t, block, now);
 	case TFTP_ERROR:
 		if (packet_parse_error(buf, len, &code, t->why,
@@ -232,7 +247,7 @@ transfer_timeout(struct transfer *t, uint64_t now)
 {
 	char why[64];
 
-	if (t->state == XFER_DONE)
+	if (t->state == XFER_DONE || t->state == XFER_HELD)
 		return XFER_IDLE;
 	if (t->params.timeout_asked) {
 		if (t->retries >= TFTPD_RETRIES) {
@@ -252,6 +267,46 @@ transfer_timeout(struct transfer *t, uint64_t now)
 	/* out[] still lists the OACK or the window as last sent. */
 	arm(t, now);
 	return t->nout > 0 ? XFER_SEND : XFER_IDLE;
+}
+
+void
+transfer_hold(struct transfer *t)
+{
+	if (t->state != XFER_DONE)
+		t->hold = 1;
+}
+
+void
+transfer_hold_first(struct transfer *t, uint64_t now)
+{
+	if (t->state != XFER_OACK_SENT && t->state != XFER_SENDING)
+		return;
+	t->resume_state = t->state;
+	t->state = XFER_HELD;
+	t->hold = 1;
+	t->held_since = now;
+	t->deadline_ns = 0;
+}
+
+enum transfer_result
+transfer_resume(struct transfer *t, uint64_t now)
+{
+	if (t->state != XFER_HELD) {
+		t->hold = 0;
+		return XFER_IDLE;
+	}
+	t->held_ns += now - t->held_since;
+	t->state = t->resume_state;
+	/* An OACK let go: its first window waits for a word of its own. */
+	t->hold = t->state == XFER_OACK_SENT;
+	arm_new(t, now);
+	return XFER_SEND;
+}
+
+uint64_t
+transfer_held_ns(const struct transfer *t, uint64_t now)
+{
+	return t->held_ns + (t->state == XFER_HELD ? now - t->held_since : 0);
 }
 
 void

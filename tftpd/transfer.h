@@ -1,3 +1,4 @@
+/* layer: state */
 /* One read transfer's state machine: OACK, the window of DATA blocks, ACKs
  * sliding it, retransmission on timeout, the end. It owns a source and
  * buffers bounded by the negotiated window; it never touches a socket
@@ -32,6 +33,8 @@
 enum transfer_state {
 	XFER_OACK_SENT,		/* waiting for ACK 0 */
 	XFER_SENDING,		/* a window of DATA is out */
+	XFER_HELD,		/* the next window is ready, not sent: the
+				 * scheduler holds it (sched.h); no timer */
 	XFER_DONE,
 };
 
@@ -87,6 +90,14 @@ struct transfer {
 	uint64_t deadline_ns;	/* when to call transfer_timeout */
 	uint64_t retransmissions;	/* of an OACK or a window, in all */
 	uint64_t bytes_acked;	/* file bytes the client confirmed */
+	/* Holding (transfer_hold): the next window waits instead of going
+	 * out, until transfer_resume. */
+	int hold;		/* hold at the next window */
+	enum transfer_state resume_state;	/* XFER_HELD resumes to it */
+	int impatient;		/* the client sent its last ACK again while
+				 * held: it has a timer of its own */
+	uint64_t held_since;	/* XFER_HELD since then */
+	uint64_t held_ns;	/* time held before that, in all */
 	char why[160];		/* client's error text, or our reason */
 };
 
@@ -106,6 +117,24 @@ enum transfer_result transfer_input(struct transfer *t, const uint8_t *buf,
  * TFTPD_PATIENCE_NS without progress, or TFTPD_RETRIES timeouts of the
  * client's own timeout option). */
 enum transfer_result transfer_timeout(struct transfer *t, uint64_t now);
+
+/* Holds the transfer: once the window out now is acknowledged, the next
+ * one is read but not sent, and no timer runs (deadline_ns is 0) until
+ * transfer_resume. The client sees a server that is slow to answer. */
+void transfer_hold(struct transfer *t);
+
+/* Holds a transfer that has just started (transfer_start said
+ * XFER_SEND) before its first packet, its OACK or first window, went
+ * out: the client waits for an answer to its request. The hold goes on
+ * at its first window when the OACK is let go (transfer_resume). */
+void transfer_hold_first(struct transfer *t, uint64_t now);
+
+/* Ends a hold: XFER_SEND with the packets that waited (the caller sends
+ * out[] and arms the timer), or XFER_IDLE when none waited yet. */
+enum transfer_result transfer_resume(struct transfer *t, uint64_t now);
+
+/* Time spent held, up to now. */
+uint64_t transfer_held_ns(const struct transfer *t, uint64_t now);
 
 /* Frees buffers and closes the source. */
 void transfer_free(struct transfer *t);

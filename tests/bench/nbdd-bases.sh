@@ -24,7 +24,7 @@
 need_root
 need fio nbdkit nbd-server
 [ -x "$BIN/nbdd" ] || fail "build first: make BUILD=$BUILD"
-fio --enghelp 2>/dev/null | grep -qw nbd || skip "this fio has no nbd engine"
+fio --enghelp 2>/dev/null | has -w nbd || skip "this fio has no nbd engine"
 ROUNDS=${ROUNDS:-3}
 RUNTIME=${RUNTIME:-5}
 SIZE_MIB=${SIZE_MIB:-256}

@@ -16,13 +16,16 @@
 # the server's preference; and nbdd's own counts per request of a large
 # read (its -v line when a TLS connection ends).
 #
+# With BEFORE_BIN (make bench BEFORE=REV), that build's nbdd runs in the
+# same rounds, and a last table gives ours against it.
+#
 # usage: tests/bench/nbdd-tls.sh   (BUILD, ROUNDS, RUNTIME, SIZE_MIB)
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/tls.inc"
 need_root
 need fio nbdcopy nbdkit qemu-nbd certtool psktool ip
 [ -x "$BIN/nbdd" ] || fail "build first: make BUILD=$BUILD"
-fio --enghelp 2>/dev/null | grep -qw nbd || skip "this fio has no nbd engine"
+fio --enghelp 2>/dev/null | has -w nbd || skip "this fio has no nbd engine"
 ROUNDS=${ROUNDS:-3}
 RUNTIME=${RUNTIME:-10}
 SIZE_MIB=${SIZE_MIB:-1024}
@@ -62,7 +65,8 @@ IMG=$T/root/bench.img
 note "writing the $SIZE_MIB MiB image (4 KiB writes, as nbdd.sh explains)"
 dd if=/dev/urandom of="$IMG" bs=4k count=$((SIZE / 4096)) status=none
 
-SERVERS="nbdd nbdkit qemu-nbd"
+SERVERS="nbdd ${BEFORE_BIN:+nbdd-before }nbdkit qemu-nbd"
+peer() { [ "$1" != nbdd ] && [ "$1" != nbdd-before ]; }
 uri() {
 	case $1 in
 	nbdkit) echo "nbds://$SRV:$PORT/" ;;
@@ -77,6 +81,10 @@ start_server() {	# start_server NAME [LOGNAME]
 	nbdd)
 		start_bg "$log" ip netns exec "$NS_S" "$BIN/nbdd" -v -r "$T/root" \
 		    -l "$SRV" -p "$PORT" -X "$TLS_SERVER" -y -w admin ;;
+	nbdd-before)
+		start_bg "$log" ip netns exec "$NS_S" "$BEFORE_BIN/nbdd" -v \
+		    -r "$T/root" -l "$SRV" -p "$PORT" -X "$TLS_SERVER" -y \
+		    -w admin ;;
 	nbdkit)
 		start_bg "$log" ip netns exec "$NS_S" nbdkit -f -i "$SRV" -p "$PORT" \
 		    --tls=require --tls-certificates="$TLS_SERVER" \
@@ -195,7 +203,7 @@ row() {	# row KEY LABEL TARGET: higher is better; nbdd / best peer
 	for s in $SERVERS; do
 		v=${BEST[$1:$s]}
 		printf '%11s' "$v"
-		[ "$s" = nbdd ] || [ "$v" -le "$best" ] || best=$v
+		peer "$s" || [ "$v" -le "$best" ] || best=$v
 	done
 	awk -v a="${BEST[$1:nbdd]}" -v b="$best" -v t="$3" 'BEGIN {
 		r = b ? a / b : 0
@@ -207,7 +215,7 @@ row_low() {	# row_low KEY LABEL TARGET: lower is better; nbdd / best peer
 	for s in $SERVERS; do
 		v=${BEST[$1:$s]}
 		printf '%11s' "$v"
-		[ "$s" = nbdd ] || { [ "$best" != 0 ] && [ "$v" -ge "$best" ]; } || best=$v
+		peer "$s" || { [ "$best" != 0 ] && [ "$v" -ge "$best" ]; } || best=$v
 	done
 	awk -v a="${BEST[$1:nbdd]}" -v b="$best" -v t="$3" 'BEGIN {
 		r = b ? a / b : 0
@@ -231,6 +239,22 @@ row rr "4K randread IOPS" 1.0
 row_low rrc "  server CPU 0.1us/read" 1.0
 row rw "4K randwrite IOPS" 1.0
 row_low rwc "  server CPU 0.1us/write" 1.0
+
+if [ -n "${BEFORE_BIN:-}" ]; then
+	printf '\nnbdd against nbdd-before (%s), the same rounds:\n' "${BEFORE:-?}"
+	vs() {	# vs KEY LABEL: ours / before
+		awk -v a="${BEST[$1:nbdd]}" -v b="${BEST[$1:nbdd-before]}" \
+		    -v l="$2" 'BEGIN { printf "  %-28s %6.2fx\n", l, b ? a / b : 0 }'
+	}
+	vs cp "seq read MB/s (higher is better)"
+	vs cp1 "seq read MB/s -C 1"
+	vs rr "4K randread IOPS"
+	vs rw "4K randwrite IOPS"
+	vs cpc "server CPU per GiB (lower is better)"
+	vs cp1c "server CPU per GiB -C 1"
+	vs rrc "server CPU per 4K read"
+	vs rwc "server CPU per 4K write"
+fi
 
 printf '\n%-22s%11s%11s%11s%11s\n' "nbdd, cipher forced" "MB/s -C 1" "srv ms/GiB" "cli ms/GiB" "0.1us/read"
 for c in $CIPHERS; do

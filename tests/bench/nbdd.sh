@@ -30,7 +30,7 @@
 . "$(dirname "$0")/../lib.sh"
 need fio nbdcopy nbdkit qemu-nbd nbd-server
 [ -x "$BIN/nbdd" ] || fail "build first: make BUILD=$BUILD"
-fio --enghelp 2>/dev/null | grep -qw nbd || skip "this fio has no nbd engine"
+fio --enghelp 2>/dev/null | has -w nbd || skip "this fio has no nbd engine"
 ROUNDS=${ROUNDS:-5}
 RUNTIME=${RUNTIME:-10}
 IDLE_CONNS=${IDLE_CONNS:-64}

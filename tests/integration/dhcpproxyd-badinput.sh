@@ -35,7 +35,7 @@ assert_pi_offer "$T/long43.out"
 # A 255-byte option 97 is no Pi serial: answered (-a), not echoed.
 dp_client -B long97 -M 02:00:00:00:97:97 >"$T/long97.out"
 assert_pi_offer "$T/long97.out"
-replies_from "$T/long97.out" "$BOOT_IP" | grep -q " opt97=" &&
+replies_from "$T/long97.out" "$BOOT_IP" | has " opt97=" &&
 	fail "a 255-byte option 97 was echoed"
 # Option 97 in two pieces is joined (RFC 3396): the Pi is recognised.
 dp_client -B dup97 -s abcd1234 -M 02:00:00:00:97:98 >"$T/dup97.out"

@@ -55,7 +55,7 @@ dp_client -m pxe -A 7 -d "$BOOT_IP" -p 4011 -L 68 -M 02:00:00:00:07:03 >"$T/4011
 # A REQUEST on port 67 naming us (the client took our offer): ACK; naming
 # the LAN's server: none of our business.
 dp_client -m pxe -A 7 -T request -S "$BOOT_IP" -M 02:00:00:00:07:04 >"$T/req.out"
-replies_from "$T/req.out" "$BOOT_IP" | grep -q " type=ACK " ||
+replies_from "$T/req.out" "$BOOT_IP" | has " type=ACK " ||
 	fail "REQUEST for us not ACKed: $(cat "$T/req.out")"
 dp_client -m pxe -A 7 -T request -S "$SERVER_IP" -M 02:00:00:00:07:05 >"$T/req2.out"
 [ -z "$(replies_from "$T/req2.out" "$BOOT_IP")" ] ||
@@ -75,7 +75,7 @@ grep -q " siaddr=192.168.50.9 .* server=192.168.50.9 " <<<"$r" ||
 grep -q " opt66=" <<<"$r" && fail "option 66 without -O: $r"
 assert_proxy_replies "$T/entry.out"
 dp_client -m pxe -A 0 -M 02:00:00:00:00:09 >"$T/entry0.out"
-replies_from "$T/entry0.out" "$BOOT_IP" | grep -q ' file="undionly.kpxe" ' ||
+replies_from "$T/entry0.out" "$BOOT_IP" | has ' file="undionly.kpxe" ' ||
 	fail "BIOS PXE did not get undionly.kpxe: $(cat "$T/entry0.out")"
 
 stop_pid "$DP_PID"

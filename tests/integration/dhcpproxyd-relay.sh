@@ -15,7 +15,7 @@ dp_start
 # No address: broadcast.
 dp_client -m pi -s abcd1234 >"$T/bcast.out"
 assert_pi_offer "$T/bcast.out"
-replies_from "$T/bcast.out" "$BOOT_IP" | grep -q " to=255.255.255.255 " ||
+replies_from "$T/bcast.out" "$BOOT_IP" | has " to=255.255.255.255 " ||
 	fail "not a broadcast: $(cat "$T/bcast.out")"
 
 ip -n "$CLIENT_NS" addr add "$RELAY_IP/24" dev eth0
@@ -42,7 +42,7 @@ ip -n "$CLIENT_NS" addr flush dev eth0
 # Other ports: -p 1067 answers clients on 1068 and has no 4011 socket
 # with -P 0.
 DP_PORT=1067 dp_restart -p 1067 -P 0
-ip netns exec "$BOOT_NS" ss -Hnul | grep -q ":4011 " &&
+ip netns exec "$BOOT_NS" ss -Hnul | has ":4011 " &&
 	fail "-P 0 still listens on 4011"
 dp_client -m pi -s abcd1234 -p 1067 -L 1068 >"$T/alt.out"
 r=$(replies_from "$T/alt.out" "$BOOT_IP")

@@ -63,7 +63,7 @@ now=$(date -u +%s)
 grep -qx 'export NBDCLIENT=/scripts/nbd-tls-client' "$root/conf/conf.d/nbd-tls" ||
 	fail "conf.d/nbd-tls does not name the boot script"
 ls "$root"/usr/lib/*/libgnutls.so.* "$root"/lib/*/libgnutls.so.* >/dev/null 2>&1 ||
-	find "$root" -name 'libgnutls.so.*' | grep -q . || fail "no libgnutls in the initramfs"
+	find "$root" -name 'libgnutls.so.*' | has . || fail "no libgnutls in the initramfs"
 
 # At boot /dev is a devtmpfs; in this chroot, /dev/null will do (the
 # TLS process nbd-client forks detaches onto it).

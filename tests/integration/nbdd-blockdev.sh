@@ -37,7 +37,7 @@ j = json.load(open(sys.argv[1]))["exports"][0]
 assert j["export-size"] == int(sys.argv[2]), j["export-size"]
 assert j["is_read_only"] is False, "device exported read-only"
 EOF
-nbdinfo --list "nbd://127.0.0.1:$port" | grep -q 'export="lv"' ||
+nbdinfo --list "nbd://127.0.0.1:$port" | has 'export="lv"' ||
     fail "the device is not listed"
 
 # The whole device reads back as it is, in large requests.

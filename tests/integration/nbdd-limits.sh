@@ -20,7 +20,13 @@ holder=$LAST_PID
 for _ in $(seq 50); do grep -q holding "$T/hold.log" && break; sleep 0.1; done
 grep -q holding "$T/hold.log" || fail "could not open 3 connections"
 # Every connection has keepalive on (dead Pis release their image).
-ss -tnoH state established "sport = :$port" >"$T/ss"
+# ss shows one timer per socket: while a reply still waits for its ACK
+# it shows the retransmit timer, so look again until the queues drain.
+for _ in $(seq 30); do
+	ss -tnoH state established "sport = :$port" >"$T/ss"
+	[ "$(grep -c 'keepalive' "$T/ss")" = 3 ] && break
+	sleep 0.1
+done
 [ "$(grep -c 'keepalive' "$T/ss")" = 3 ] || fail "keepalive not on: $(cat "$T/ss")"
 $RAW "$port" expect-refused || fail "-m 3 let a fourth connection in"
 assert_log "$T/nbdd.log" 'refused: already 3 connections'

@@ -36,7 +36,7 @@ budget=$((ram_kib / 8 / 1024))
 peak=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
 limit=$((idle + CONNS * 768 + budget * 1024))
 line="RSS $idle KiB idle, $peak KiB at the peak of $((CONNS - 1)) WRITEs of $MIB MiB; stated: at most $limit KiB ($CONNS connections, a budget of $budget MiB)"
-if ldd "$BIN/nbdd" 2>/dev/null | grep -q libasan; then
+if ldd "$BIN/nbdd" 2>/dev/null | has libasan; then
 	note "(sanitizer build, not checked) $line"
 else
 	note "$line"

@@ -20,9 +20,9 @@ tls_add_cert servercert abcd1234 tls_www_server
 tls_add_cert nopurpose abcd1234 ""
 tls_add_cert both abcd1234 $'tls_www_server\ntls_www_client'
 tls_add_client default
-certtool -i --infile "$C/servercert/client-cert.pem" | grep -q 'TLS WWW Server' ||
+certtool -i --infile "$C/servercert/client-cert.pem" | has 'TLS WWW Server' ||
 	fail "the server-purpose fixture is not one"
-certtool -i --infile "$C/nopurpose/client-cert.pem" | grep -q 'Key Purpose' &&
+certtool -i --infile "$C/nopurpose/client-cert.pem" | has 'Key Purpose' &&
 	fail "the no-purpose fixture lists a purpose"
 
 # abcd1234's entry points at jammy; default points at bookworm, and an

@@ -14,7 +14,10 @@ PREP=$BIN/netboot-prep
 FX=$TOP/tests/prep/make-fixture.sh
 RAW="/usr/bin/python3 $TOP/tests/integration/nbdd-raw.py"
 SRV=$T/srv
-mkdir -p "$SRV"
+mkdir -p "$SRV" "$T/tmp"
+# netboot-prep mounts beneath TMPDIR: this test's own, so that another
+# netboot-prep on the machine is not taken for one left behind here.
+export TMPDIR=$T/tmp
 "$FX" raspios "$T/pios.img" >/dev/null 2>&1 || fail "building the fixture"
 
 srv_state() {
@@ -33,9 +36,10 @@ refused() {
 	grep -Eq -- "$re" "$T/out" || fail "netboot-prep $*: no line matching /$re/"
 	[ "$(srv_state)" = "$before" ] ||
 		fail "netboot-prep $* changed $SRV: $(ls -la "$SRV")"
-	! ls -a "$SRV" | grep -q '\.prep-' || fail "a work file was left behind"
-	! mount | grep -q '/tmp/netboot-prep\.' || fail "a mount was left behind"
-	! losetup -a | grep -q "$SRV" || fail "a loop device was left behind"
+	! ls -a "$SRV" | has '\.prep-' || fail "a work file was left behind"
+	! mount | has -F "$T/tmp/netboot-prep." || fail "a mount was left behind"
+	[ -z "$(ls -A "$T/tmp")" ] || fail "a scratch directory was left behind"
+	! losetup -a | has "$SRV" || fail "a loop device was left behind"
 }
 
 note "a truncated image"

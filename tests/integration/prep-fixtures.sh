@@ -64,7 +64,7 @@ assert_log "$T/pios.log" 'initramfs_2712 already carries it'
 [ "$(stat -c '%a %U' "$SRV/pios.img")" = "640 root" ] || fail "mode $(stat -c %a "$SRV/pios.img")"
 [ "$(readlink "$SRV/boot/abcd1234")" = ../pios.img ] || fail "no entry abcd1234"
 [ "$(readlink "$SRV/boot/dc-a6-32-01-36-c2")" = ../pios.img ] || fail "no MAC entry"
-ls -a "$SRV" | grep -q prep && fail "a work file was left: $(ls -a "$SRV")"
+ls -a "$SRV" | has prep && fail "a work file was left: $(ls -a "$SRV")"
 
 # --- Ubuntu 24.04: nbd-client appended to initrd.img -------------------------
 "$FX" ubuntu "$T/ubuntu.img" >/dev/null 2>&1 || fail "building the fixture"
@@ -77,7 +77,7 @@ assert_log "$T/noble.log" 'recognise: Ubuntu for Raspberry Pi, Ubuntu 24.04.1 LT
 cmd=$(fat_cat "$SRV/noble.img" cmdline.txt)
 [ "$cmd" = "console=serial0,115200 multipath=off dwc_otg.lpm_enable=0 console=tty1 root=/dev/nbd0p2 nbdroot=10.0.0.4/noble ip=dhcp rootfstype=ext4 rootwait fixrtc quiet splash" ] ||
 	fail "ubuntu cmdline.txt: $cmd"
-root_cat "$SRV/noble.img" /etc/cloud/cloud.cfg.d/99-netboot-prep.cfg | grep -q 'mode: off' ||
+root_cat "$SRV/noble.img" /etc/cloud/cloud.cfg.d/99-netboot-prep.cfg | has 'mode: off' ||
 	fail "cloud-init's growpart is still on"
 [ "$(stat -c '%a %U %s' "$SRV/noble.img")" = "440 root $((300 << 20))" ] ||
 	fail "shared base: $(stat -c '%a %U %s' "$SRV/noble.img")"
@@ -97,7 +97,7 @@ for f in sbin/nbd-client scripts/local-top/nbd scripts/local-top/ORDER \
 	grep -qx "$f" "$T/added" || fail "initrd.img lacks $f: $(cat "$T/added")"
 done
 ! grep -q mac80211_hwsim "$T/added" || fail "a wireless driver was added"
-head -1 "$T/order" | grep -qx '/scripts/local-top/nbd "$@"' || fail "ORDER: $(cat "$T/order")"
+head -1 "$T/order" | has -x '/scripts/local-top/nbd "$@"' || fail "ORDER: $(cat "$T/order")"
 grep -q cryptroot "$T/order" || fail "ORDER lost the image's own scripts"
 # The root's copy, which the distribution's hooks copy back, too.
 root_cat "$SRV/noble.img" "/boot/initrd.img-$kver" > "$T/root-initrd"

@@ -36,8 +36,8 @@ export MTOOLS_SKIP_CHECK=1
 MAN=$TOP/man/netboot.7.scd
 
 # One run at a time on this machine: the users are the machine's.
-exec 9>/run/lock/netboot-suite-ownership.lock
-flock -w 900 9 || fail "another run holds /run/lock/netboot-suite-ownership.lock"
+. "$TOP/tests/users.inc"
+users_lock
 
 # --- the recipe, out of the man page -----------------------------------------
 # recipe_block N: the lines of the Nth code block of OWNERSHIP, with the
@@ -68,7 +68,9 @@ MADE=$(sed -n 's/^adduser --system --group --no-create-home \([a-z]*\)$/\1/p' <<
 [ -n "$MADE" ] || fail "the recipe makes no user"
 for f in "$TOP"/examples/*.service "$TOP"/examples/runit/*/run \
     "$TOP"/examples/inetd.conf.* "$TOP/README" "$TOP"/man/*.scd; do
-	users=$(grep -v '^#' "$f" | { grep -oE -- '(^|[ "])-u [a-z_][a-z0-9_-]*' || true; } |
+	# journalctl -u names a unit, not a user.
+	users=$(grep -v '^#' "$f" | sed 's/journalctl -u [^ ]*//g' |
+		{ grep -oE -- '(^|[ "])-u [a-z_][a-z0-9_-]*' || true; } |
 		awk '{ print $2 }' | sort -u)
 	case $f in *inetd.conf.*)
 		users="$users $(grep -v '^#' "$f" | awk 'NF { print $5 }')" ;;
@@ -87,45 +89,13 @@ for f in "$TOP"/examples/*.service "$TOP"/examples/runit/*/run \
 done
 
 # --- the machine's users: made here if missing, undone at the end -------------
-NEW_USERS=() NEW_GROUP=0 JOINED=()
-for u in $MADE; do
-	id -u "$u" >/dev/null 2>&1 || NEW_USERS+=("$u")
-done
-getent group netboot >/dev/null || NEW_GROUP=1
-for u in $MADE; do
-	id -nG "$u" 2>/dev/null | tr ' ' '\n' | grep -qx netboot || JOINED+=("$u")
-done
-DAEMON_PIDS=()
-undo_users() {
-	local p u
-	# A user's processes must be gone before the user is.
-	for p in "${DAEMON_PIDS[@]+"${DAEMON_PIDS[@]}"}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${DAEMON_PIDS[@]+"${DAEMON_PIDS[@]}"}"; do
-		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$p" 2>/dev/null
-	done
-	if [ "$NEW_GROUP" = 1 ]; then
-		delgroup --system --quiet netboot 2>/dev/null
-	else
-		for u in "${JOINED[@]+"${JOINED[@]}"}"; do
-			gpasswd -d "$u" netboot >/dev/null 2>&1
-		done
-	fi
-	for u in "${NEW_USERS[@]+"${NEW_USERS[@]}"}"; do
-		deluser --system --quiet "$u" >/dev/null 2>&1
-		getent group "$u" >/dev/null && delgroup --system --quiet "$u" 2>/dev/null
-	done
-}
-CLEANUPS+=(undo_users)
-note "made here, removed at the end: users ${NEW_USERS[*]:-none}, group netboot $([ "$NEW_GROUP" = 1 ] && echo yes || echo no)"
+users_prepare $MADE
 
 # $T stands for /: the daemons' users must be able to pass through it.
 chmod 755 "$T"
 bash -euc "$SETUP" >"$T/setup.out" 2>&1 || fail "the recipe's first block failed: $(cat "$T/setup.out")"
 for u in $MADE; do
-	id -nG "$u" | tr ' ' '\n' | grep -qx netboot || fail "$u is not in group netboot"
+	id -nG "$u" | tr ' ' '\n' | has -x netboot || fail "$u is not in group netboot"
 done
 
 # --- the images, as root writes them (root:root 0644), then the recipe -------

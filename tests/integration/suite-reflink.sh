@@ -140,7 +140,7 @@ for fs in $FSES; do
 	note "$fs: base holds $((data / 1024)) KiB; two clones added $(((u1 - u0) / 1024)) KiB"
 	[ $(((u1 - u0) * 20)) -lt "$data" ] ||
 	    fail "$fs: two clones took $((u1 - u0)) bytes for a base of $data"
-	filefrag -v "$M/pi-a.img" | grep -q shared ||
+	filefrag -v "$M/pi-a.img" | has shared ||
 	    fail "$fs: pi-a.img has no extent shared with the base"
 
 	# Each Pi's own cmdline.txt, as the README has it (mcopy -o).

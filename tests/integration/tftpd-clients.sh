@@ -51,6 +51,21 @@ assert_same_file "$O/a4" "$T/mnt/pi/exact1024.bin"
 assert_log "$T/tftpd.log" "start4.elf: 3000000 bytes in .*windowsize 16"
 note "atftp ok"
 
+# tftpd(8)'s own examples, as written, with this server and port.
+mkdir "$O/man"
+sed -n '/^Fetch a file as a Pi 4 would/,/^# /p' "$TOP/man/tftpd.8.scd" |
+	grep -E '^(curl|atftp) ' >"$T/examples"
+[ "$(wc -l <"$T/examples")" = 2 ] || fail "tftpd(8)'s fetch examples: $(cat "$T/examples")"
+while read -r line; do
+	line=${line//tftp:\/\/server\//tftp://127.0.0.1:$PORT/}
+	line=${line% server}
+	[ "${line%% *}" = curl ] || line="$line 127.0.0.1 $PORT"
+	rm -f "$O/man/start4.elf"
+	(cd "$O/man" && bash -euc "$line" >/dev/null 2>&1) || fail "tftpd(8): $line"
+	assert_same_file "$O/man/start4.elf" "$S"
+done <"$T/examples"
+note "tftpd(8)'s examples ok"
+
 busybox tftp -g -r abcd1234/start4.elf -l "$O/b1" 127.0.0.1 "$PORT"
 assert_same_file "$O/b1" "$S"
 busybox tftp -b 1468 -g -r abcd1234/start4.elf -l "$O/b2" 127.0.0.1 "$PORT"
@@ -72,7 +87,7 @@ assert_log "$T/tftpd.log" "127\.0\.0\.1:[0-9]+ abcd1234/start4\.elf: 3000000 byt
 stop_pid "$TFTPD_PID"
 
 # IPv6, when loopback has it.
-if ip -6 addr show dev lo 2>/dev/null | grep -q '::1'; then
+if ip -6 addr show dev lo 2>/dev/null | has '::1'; then
 	PORT6=$(free_port udp)
 	start_bg tftpd6 "$BIN/tftpd" -r "$R" -l ::1 -p "$PORT6"
 	wait_port udp "$PORT6"

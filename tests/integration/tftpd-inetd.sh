@@ -72,7 +72,7 @@ stop_pid "$pid"
 
 # A dual-stack socket on fd 0: IPv4 and IPv6 clients both served, each
 # answered from the address it wrote to.
-if ip -6 addr show dev lo 2>/dev/null | grep -q '::1'; then
+if ip -6 addr show dev lo 2>/dev/null | has '::1'; then
 	PORT=$(free_port udp)
 	spawn inetd6 "$PORT" -i -T 1 -r "$R" -v 2>"$T/inetd6.log"
 	pid=$LAST_PID

@@ -36,11 +36,11 @@ verify() {
 		--load-crl "$TLS_SERVER/ca-crl.pem" \
 		--infile "$TLS_CLIENT/$1/client-cert.pem" 2>&1 || true
 }
-verify abcd1234 | grep -q 'Chain verification output: Verified' || fail "abcd1234 does not verify"
-verify otherca | grep -q 'issuer is unknown' || fail "otherca: not an unknown issuer"
-verify expired | grep -q 'expired certificate' || fail "expired: not expired"
-verify notyet | grep -q 'not yet valid' || fail "notyet: not 'not yet valid'"
-verify revoked | grep -q 'revoked' || fail "revoked: not revoked"
+verify abcd1234 | has 'Chain verification output: Verified' || fail "abcd1234 does not verify"
+verify otherca | has 'issuer is unknown' || fail "otherca: not an unknown issuer"
+verify expired | has 'expired certificate' || fail "expired: not expired"
+verify notyet | has 'not yet valid' || fail "notyet: not 'not yet valid'"
+verify revoked | has 'revoked' || fail "revoked: not revoked"
 certtool -i --infile "$TLS_CLIENT/dc-a6-32-01-36-c2/client-cert.pem" |
 	grep -q 'Subject: CN=dc-a6-32-01-36-c2' || fail "the MAC client's CN"
 

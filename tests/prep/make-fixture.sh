@@ -6,7 +6,8 @@
 # (Raspberry Pi OS: raspberrypi-sys-mods' firstboot and the documentation's
 # cmdline.txt; Ubuntu: the preinstalled raspi image's cmdline.txt, fstab,
 # flash-kernel and cloud-init; both with the partition labels they use).
-# Kernels and firmware are stand-ins: nothing boots these images.
+# Kernels and firmware are stand-ins: no Pi boots these images, but
+# tests/tools/pi-boot does what a Pi 4's bootloader does with them.
 #
 #   raspios   bookworm; initramfs8 already carries nbd-client
 #   ubuntu    24.04; nbd-client installed in the root but not in
@@ -28,9 +29,16 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 root=$work/root
 fat=$work/fat
-mkdir -p "$root"/{etc,boot/firmware,usr/lib,usr/sbin,usr/share/initramfs-tools/scripts/local-top,etc/initramfs-tools} "$fat"
+mkdir -p "$root"/{etc,boot/firmware,usr/lib,usr/sbin,usr/share/initramfs-tools/scripts/local-top,etc/initramfs-tools} "$fat/overlays"
 printf 'update_initramfs=yes\nbackup_initramfs=no\n' > "$root/etc/initramfs-tools/update-initramfs.conf"
 echo 'stand-in kernel' > "$fat/kernel8.img"
+# A Pi 4's firmware and device tree, as both images carry them, so that
+# tests/tools/pi-boot can netboot the prepared image.
+for f in start4.elf:65536 fixup4.dat:5400 bcm2711-rpi-4-b.dtb:52593 \
+    overlays/overlay_map.dtb:5287 overlays/vc4-kms-v3d.dtbo:4283; do
+	{ echo "stand-in ${f%%:*}"; head -c "${f##*:}" /dev/urandom; } |
+		head -c "${f##*:}" > "$fat/${f%%:*}"
+done
 
 # An initramfs with what initramfs-tools' own always has: init, the
 # scripts, their ORDER, a module tree for kernel $kver.
@@ -202,7 +210,7 @@ start=2048, size=$(( fat_mib * 2048 )), type=c
 start=$(( 2048 + fat_mib * 2048 )), type=83
 PT
 	mkfs.vfat -F 32 -n "${bootlabel^^}" --offset 2048 "$work/img" $(( fat_mib * 1024 )) >/dev/null
-	mcopy -i "$work/img@@1M" "$fat"/* ::/
+	mcopy -s -i "$work/img@@1M" "$fat"/* ::/
 	mkfs.ext4 -q -F -L "$rootlabel" -d "$root" "$work/root.ext4" ${root_mib}M
 	dd if="$work/root.ext4" of="$work/img" bs=1M seek=$(( 1 + fat_mib )) conv=notrunc,sparse status=none
 fi

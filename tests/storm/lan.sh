@@ -33,7 +33,18 @@
 #   STORM_RATE     the server's one link, both directions (htb on the
 #                  server's eth0 and on s0 toward it; default 1gbit): the
 #                  Pis contend for it, and a full queue drops, as a NIC's
-#                  and a switch port's do.
+#                  and a switch port's do. The link's queue is kept per
+#                  host (STORM_QUEUE=perhost, the default): a class of its
+#                  own for each Pi (by the last byte of its MAC, unique up
+#                  to 255 Pis), served round robin, each with its own
+#                  FIFO. That stands in for fq_codel, the queueing
+#                  discipline a Debian server's NIC has by default
+#                  (systemd's net.core.default_qdisc), which keeps each
+#                  flow's queue apart; this kernel has no fq_codel. In one
+#                  FIFO (STORM_QUEUE=fifo) a Pi's NBD reads, which TCP
+#                  sends as fast as the queue takes them, put tens of
+#                  milliseconds before every other Pi's lock-step TFTP
+#                  block, and no TFTP server could serve through that.
 #   Each Pi's bootloader sends no ICMP port-unreachable (the namespace's
 #   kernel would): the lan namespace drops it from the Pis, and from the
 #   bad hosts, whose abandoned transfers must look abandoned.
@@ -53,7 +64,11 @@ STORM_DIR=$TOP/tests/storm
 STORM_PIS=${STORM_PIS:-20}
 STORM_LOSS_PM=${STORM_LOSS_PM:-10}
 STORM_RATE=${STORM_RATE:-1gbit}
+STORM_QUEUE=${STORM_QUEUE:-perhost}
 STORM_DEADLINE=${STORM_DEADLINE:-150}	# seconds a Pi may take in all
+# A Pi whose boot failed starts it again after this many ms, as the
+# bootloader's BOOT_ORDER=0xf12 does (tests/tools/pi-boot.c); -1: never.
+STORM_RESTART_MS=${STORM_RESTART_MS:-5000}
 STORM_READ=${STORM_READ:-4194304}	# bytes of root a Pi reads
 STORM_WRITES=${STORM_WRITES:-16}	# chunks it writes (4-64 KiB each)
 STORM_BAD=${STORM_BAD:-1}		# the misbehaving hosts run too
@@ -61,7 +76,7 @@ STORM_FLOOD_RATE=${STORM_FLOOD_RATE:-200}	# DISCOVERs a second
 STORM_JUNK_RATE=${STORM_JUNK_RATE:-100}		# TFTP junk a second
 STORM_STALLS=${STORM_STALLS:-8}			# stalled NBD handshakes
 STORM_OUT=${STORM_OUT:-$T/out}
-PIBOOT=$BIN/tools/pi-boot
+PIBOOT=${PIBOOT:-$BIN/tools/pi-boot}	# the Pi client (another build's daemons may run against this one)
 [ -x "$PIBOOT" ] || fail "no $PIBOOT: build with make BUILD=$BUILD"
 for d in dhcpproxyd tftpd nbdd; do
 	[ -x "$BIN/$d" ] || fail "no $BIN/$d: build with make BUILD=$BUILD"
@@ -181,6 +196,30 @@ veth() {
 	ip -n "$2" link set eth0 up
 }
 
+# storm_link NS DEV AT MASK: htb at STORM_RATE on DEV, its queue per host
+# (STORM_QUEUE above): u32 hashes the MAC byte that MASK picks out of the
+# 32-bit word AT bytes from the IP header (the link header is before it)
+# into one of 256 classes, which share the rate round robin.
+storm_link() {
+	local ns=$1 dev=$2 at=$3 mask=$4 i
+	{
+		echo "qdisc add dev $dev root handle 1: htb default $([ "$STORM_QUEUE" = perhost ] && echo 100 || echo 1) r2q 1000"
+		echo "class add dev $dev parent 1: classid 1:1 htb rate $STORM_RATE ceil $STORM_RATE"
+		if [ "$STORM_QUEUE" = perhost ]; then
+			echo "filter add dev $dev parent 1: prio 1 handle 2: protocol all u32 divisor 256"
+			for i in $(seq 0 255); do
+				printf 'class add dev %s parent 1:1 classid 1:%x htb rate 1kbit ceil %s quantum 1514\n' \
+					"$dev" $((0x100 + i)) "$STORM_RATE"
+				printf 'filter add dev %s parent 1: prio 1 protocol all u32 ht 2:%x: match u8 0 0 flowid 1:%x\n' \
+					"$dev" "$i" $((0x100 + i))
+			done
+			echo "filter add dev $dev parent 1: prio 1 protocol all u32 ht 800:: match u8 0 0 hashkey mask $mask at $at link 2:"
+		fi
+	} > "$T/tc-$dev.batch"
+	ip netns exec "$ns" tc -batch "$T/tc-$dev.batch" ||
+		fail "setting up the link on $dev failed"
+}
+
 storm_has_egress() {
 	ip netns exec "$LAN" nft -f - 2>/dev/null <<-EOF
 	table netdev probe {
@@ -218,11 +257,11 @@ storm_lan() {
 	ip -n "${NS_PREFIX}bad2" addr add "$NET.255.2/16" dev eth0
 	ip -n "${NS_PREFIX}bad3" addr add "$NET.255.3/16" dev eth0
 
-	# The server's one link: STORM_RATE each way.
-	ip netns exec "$SRVNS" tc qdisc add dev eth0 root handle 1: htb default 1 r2q 1000
-	ip netns exec "$SRVNS" tc class add dev eth0 parent 1: classid 1:1 htb rate "$STORM_RATE" ceil "$STORM_RATE"
-	ip netns exec "$LAN" tc qdisc add dev s0 root handle 1: htb default 1 r2q 1000
-	ip netns exec "$LAN" tc class add dev s0 parent 1: classid 1:1 htb rate "$STORM_RATE" ceil "$STORM_RATE"
+	# The server's one link: STORM_RATE each way. Toward the Pis a
+	# packet's class is picked by its destination MAC, toward the
+	# server by its source MAC.
+	storm_link "$SRVNS" eth0 -12 0x000000ff
+	storm_link "$LAN" s0 -4 0x00ff0000
 
 	[ "${STORM_NO_EGRESS:-0}" = 1 ] || ! storm_has_egress || EGRESS=1
 	# What the server sends to the Pis (not to the bad hosts), counted on
@@ -452,16 +491,19 @@ storm_router() {
 }
 
 # --- the server sets ------------------------------------------------------------------
+# storm_start_ours [DIR]: our daemons, from DIR (default $BIN: another
+# build's, such as the start commit's, for a before and after).
 storm_start_ours() {
+	local bin=${1:-$BIN}
 	OURS_PIDS=()
 	start_in_cg ours/dhcpproxyd ours-dhcpproxyd \
-		ip netns exec "$SRVNS" "$BIN/dhcpproxyd" -u nobody -r "$SRV/boot"
+		ip netns exec "$SRVNS" "$bin/dhcpproxyd" -u nobody -r "$SRV/boot"
 	OURS_PIDS+=("$LAST_PID")
 	start_in_cg ours/tftpd ours-tftpd \
-		ip netns exec "$SRVNS" "$BIN/tftpd" -u nobody -r "$SRV/boot"
+		ip netns exec "$SRVNS" "$bin/tftpd" -u nobody -r "$SRV/boot" ${STORM_TFTPD_FLAGS:-}
 	OURS_PIDS+=("$LAST_PID")
 	start_in_cg ours/nbdd ours-nbdd \
-		ip netns exec "$SRVNS" "$BIN/nbdd" -u nobody -r "$SRV"
+		ip netns exec "$SRVNS" "$bin/nbdd" -u nobody -r "$SRV"
 	OURS_PIDS+=("$LAST_PID")
 	wait_port udp 67 "$SRVNS"
 	wait_port udp 69 "$SRVNS"
@@ -555,10 +597,12 @@ storm_bad_stop() {
 }
 
 # --- one storm ----------------------------------------------------------------------
-# storm_run NAME SET: every Pi powers on at the same instant; returns when
-# all are done. Writes $STORM_OUT/NAME/{pis.txt,meta.txt,bad.txt}.
+# storm_run NAME SET [N]: every Pi (or the first N) powers on at the same
+# instant; returns when all are done. Writes $STORM_OUT/NAME/{pis.txt,
+# meta.txt,bad.txt}.
 storm_run() {
-	local name=$1 set=$2 dir=$STORM_OUT/$1 i n s rc t0 cg pid crashed=0
+	local name=$1 set=$2 dir=$STORM_OUT/$1 npis=${3:-$STORM_PIS}
+	local i n s rc t0 cg pid crashed=0
 	local -a rcs=()
 	mkdir -p "$dir"
 	storm_fresh_images
@@ -566,9 +610,12 @@ storm_run() {
 	{
 		echo "name=$name"
 		echo "set=$set"
-		echo "pis=$STORM_PIS"
+		echo "pis=$npis"
 		echo "loss_pm=$STORM_LOSS_PM"
 		echo "rate=$STORM_RATE"
+		echo "queue=$STORM_QUEUE"
+		echo "deadline=$STORM_DEADLINE"
+		echo "restart_ms=$STORM_RESTART_MS"
 		echo "bad=$STORM_BAD"
 		echo "egress_hook=$EGRESS"
 		echo "load_before=$(cut -d' ' -f1 /proc/loadavg)"
@@ -588,12 +635,13 @@ storm_run() {
 	mkdir -p "$(cg_path pis)"
 	rm -f "$T/go" "$T/go.new"
 	STORM_PIDS=()
-	for i in $(seq "$STORM_PIS"); do
+	for i in $(seq "$npis"); do
 		s=$(pi_serial "$i")
 		sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$(cg_path pis)" \
 			ip netns exec "$(pi_ns "$i")" "$PIBOOT" -i eth0 -n "$i" -s "0x$s" \
 			$([ $((i % 3)) = 0 ] && echo -o) -R "$REF/$s" -T "$TEMPLATE" \
 			-G "$T/go" -D "$STORM_DEADLINE" -b "$STORM_READ" -w "$STORM_WRITES" \
+			-x "$STORM_RESTART_MS" \
 			>"$dir/pi-$i.out" 2>"$dir/pi-$i.err" &
 		STORM_PIDS+=("$!")
 	done
@@ -657,10 +705,10 @@ storm_teardown() {
 	# The detach completes when the last user lets go: mount namespaces of
 	# exited processes (ip netns exec makes one each) are freed lazily.
 	for _ in $(seq 300); do
-		losetup -a | grep -q "$T/xfs.img" || break
+		losetup -a | has "$T/xfs.img" || break
 		sleep 0.1
 	done
-	! losetup -a | grep -q "$T/xfs.img" || fail "loop device $STORM_LOOP still attached;" \
+	! losetup -a | has "$T/xfs.img" || fail "loop device $STORM_LOOP still attached;" \
 		"mounted in: $(grep -l "$T/xfs" /proc/[0-9]*/mountinfo 2>/dev/null | tr '\n' ' ')"
 	cg_cleanup
 	[ ! -d "$CG_CPU" ] || fail "cgroup $CG_CPU left behind"

@@ -8,6 +8,9 @@ writes ($STORM_OUT/NAME/pis.txt, meta.txt, bad.txt).
                                    SRV/pi-SERIAL.img (same rule as pi-boot)
   report.py memory DIR             each daemon's memory per Pi against what
                                    its man page says; exit 1 when over
+  report.py targets OUT LOSS        the issue's targets for the storms
+                                   under OUT (tests/bench/storm.sh),
+                                   ours beside the composition
   report.py table OURS0 COMP0 OURS1 COMP1
                                    the side-by-side table, ratios ours /
                                    composition, and the issue's targets
@@ -41,6 +44,23 @@ def read_pis(d):
     return pis
 
 
+def read_tries(d):
+    """The failed attempts before each Pi's last, by Pi id."""
+    tries = {}
+    with open(os.path.join(d, "pis.txt")) as f:
+        for line in f:
+            if not line.startswith("try "):
+                continue
+            kv = dict(w.split("=", 1) for w in shlex.split(line)[1:])
+            for k, v in kv.items():
+                if re.fullmatch(r"-?[0-9]+", v):
+                    kv[k] = int(v)
+                elif re.fullmatch(r"-?[0-9]+\.[0-9]+", v):
+                    kv[k] = float(v)
+            tries.setdefault(kv["id"], []).append(kv)
+    return tries
+
+
 def read_meta(d):
     m = {}
     with open(os.path.join(d, "meta.txt")) as f:
@@ -57,6 +77,18 @@ def pct(xs, p):
     xs = sorted(xs)
     k = max(0, min(len(xs) - 1, int(-(-p * len(xs) // 100)) - 1))
     return xs[k]
+
+
+def rate_bytes(r):
+    """A tc rate (100mbit, 1gbit, 40000kbit) in bytes a second."""
+    mult = {"kbit": 1e3, "mbit": 1e6, "gbit": 1e9, "bit": 1}
+    for unit in ("kbit", "mbit", "gbit", "bit"):
+        if r.endswith(unit):
+            try:
+                return float(r[:-len(unit)]) * mult[unit] / 8
+            except ValueError:
+                break
+    return float("nan")
 
 
 def num(m, k):
@@ -76,6 +108,20 @@ def summarize(d):
     s["failed"] = s["pis"] - s["booted"]
     s["p50"], s["p95"], s["max"] = pct(roots, 50), pct(roots, 95), \
         max(roots) if roots else float("nan")
+    # The last Pi at its root: never, while one is not.
+    s["last_root"] = s["max"] if s["failed"] == 0 and roots else float("inf")
+    # Boot attempts per Pi (a Pi that never reached its root counts the
+    # attempts it made); older clients printed none: one each.
+    att = [p.get("attempts", 1) for p in pis]
+    s["att_p50"], s["att_p95"] = pct(att, 50), pct(att, 95)
+    s["att_max"] = max(att) if att else 0
+    s["restarted"] = sum(1 for a in att if a > 1)
+    # What one boot moves (TFTP and NBD payload), from the Pis that
+    # reached their root; the rack needs that for every Pi.
+    bb = [p["boot_bytes"] for p in ok if p.get("boot_bytes")]
+    s["boot_bytes"] = sum(bb) / len(bb) if bb else float("nan")
+    s["need_bytes"] = s["boot_bytes"] * s["pis"]
+    s["rate_bps"] = rate_bytes(m.get("rate", ""))
     # For the targets every Pi counts: one that never reached its root
     # took forever.
     every = roots + [float("inf")] * (s["pis"] - len(roots))
@@ -141,6 +187,14 @@ def summarize(d):
                                                str(p["reason"])))
             why.setdefault(r, []).append(p["id"])
     s["why"] = why
+    # Why attempts failed before a Pi's last one.
+    tried = {}
+    for ts in read_tries(d).values():
+        for t in ts:
+            r = "%s: %s" % (t["phase"], re.sub(r"[0-9]+", "N",
+                                               str(t["reason"])))
+            tried[r] = tried.get(r, 0) + 1
+    s["try_why"] = tried
     bad = {}
     try:
         with open(os.path.join(d, "bad.txt")) as f:
@@ -156,13 +210,17 @@ def summarize(d):
 def cmd_summary(d):
     s, _ = summarize(d)
     print("storm name=%s set=%s pis=%d booted=%d failed=%d crashed=%d "
+          "attempts_p50=%d attempts_p95=%d attempts_max=%d restarted=%d "
+          "last_root=%.2f "
           "p50=%.2f p95=%.2f max=%.2f dhcp_p50=%.2f tftp_p50=%.2f "
           "nbd_p50=%.2f wall=%.1f cpu=%.2f cpu_per_pi=%.3f dup_data=%d "
           "dup_oack=%d rrq_retx=%d dhcp_retx=%d srv_data=%d srv_retx=%d "
           "srv_tcp_retx=%d lost=%d backlog_drops=%d srv_rcvbuf_err=%d "
           "router_rcvbuf_err=%d pis_cpu=%.1f machine_cpu=%.1f" % (
               s["name"], s["set"], s["pis"], s["booted"], s["failed"],
-              s["crashed"], s["p50"], s["p95"], s["max"], s["dhcp_p50"],
+              s["crashed"], s["att_p50"], s["att_p95"], s["att_max"],
+              s["restarted"], s["last_root"],
+              s["p50"], s["p95"], s["max"], s["dhcp_p50"],
               s["tftp_p50"], s["nbd_p50"], s["wall"], s["cpu_total"],
               s["cpu_per_pi"], s["dup_data"], s["dup_oack"],
               s["rrq_retx"], s["dhcp_retx"], s["srv_data"], s["srv_retx"],
@@ -184,6 +242,8 @@ def cmd_summary(d):
         print("  FAILED %d Pi(s) (%s): %s" % (
             len(ids), ",".join(str(i) for i in ids[:12]) +
             ("..." if len(ids) > 12 else ""), r))
+    for r, n in sorted(s["try_why"].items(), key=lambda x: -x[1]):
+        print("  restarted %d time(s) after: %s" % (n, r))
 
 
 def cmd_writes(d, srv, writes):
@@ -257,6 +317,114 @@ def ratio(a, b):
     if not b or b != b or a != a:
         return "-"
     return "%.2fx" % (a / b)
+
+
+def targets_storms(out, scen, loss):
+    """Summaries of one scenario's storms that exist, by name."""
+    d = os.path.join(out, scen)
+    got = {}
+    for name in ("lone-0", "lone-%s" % loss, "ours-0", "comp-0",
+                 "ours-%s" % loss, "comp-%s" % loss):
+        if os.path.exists(os.path.join(d, name, "pis.txt")):
+            got[name] = summarize(os.path.join(d, name))[0]
+    return got
+
+
+def fmt_s(v):
+    return "never" if v != v or v == float("inf") else "%.1f" % v
+
+
+def cmd_targets(out, loss):
+    """The issue's table: each target, ours beside the composition."""
+    met = lambda ok: "met" if ok else "NOT MET"
+    lo = "%g%%" % (int(loss) / 10)
+    print()
+    print("Boot storm targets: ours beside the composition (dnsmasq + "
+          "nbd-server), same scenario")
+    for scen, label in (("link", "link-bound"), ("head", "headline")):
+        st = targets_storms(out, scen, loss)
+        if "ours-0" not in st:
+            continue
+        o0 = st["ours-0"]
+        meta = read_meta(os.path.join(out, scen, "ours-0"))
+        print()
+        print("%s: %d Pis, server link %s, real file sizes, bad hosts %s, "
+              "storm deadline %s s" % (label, o0["pis"], meta.get("rate"),
+                                       "on" if meta.get("bad") == "1" else
+                                       "off", meta.get("deadline")))
+        rows = []
+        for l in ("0", loss):
+            o, c = st.get("ours-" + l), st.get("comp-" + l)
+            if o is None:
+                continue
+            lone = st.get("lone-" + l)
+            ideal = o["need_bytes"] / o["rate_bps"] \
+                if o["rate_bps"] == o["rate_bps"] else float("nan")
+            rows.append((l, o, c, lone, ideal))
+        for l, o, c, lone, ideal in rows:
+            print("  %s: the bytes every Pi needs over the link (TFTP and "
+                  "NBD payload, %.0f MB) take %.1f s at %s%s" % (
+                      "loss-free" if l == "0" else lo + " loss each way",
+                      o["need_bytes"] / 1e6, ideal, meta.get("rate"),
+                      "; a lone Pi boots in %s s" % fmt_s(lone["last_root"])
+                      if lone else ""))
+        print("  %-36s %-30s %s" % ("", "loss-free", lo + " loss each way"))
+        print("  %-36s %7s %7s  %-13s %7s %7s  %s" % (
+            "", "ours", "comp", "target", "ours", "comp", "target"))
+        cells = {}
+        for l, o, c, lone, ideal in rows:
+            cv = lambda k, f: f(c[k]) if c else "-"
+            at = ("%d" % o["booted"], cv("booted", lambda v: "%d" % v),
+                  "all %d: %s" % (o["pis"], met(o["failed"] == 0)))
+            if scen == "link":
+                bound = 1.25 * ideal + (lone["last_root"] if lone else 0)
+                last = (fmt_s(o["last_root"]), cv("last_root", fmt_s),
+                        "<= %.0f: %s" % (bound, met(o["last_root"] <= bound
+                                                     and lone is not None)))
+            else:
+                last = (fmt_s(o["last_root"]), cv("last_root", fmt_s), "")
+            attempts = lambda s: "%d/%d/%d" % (s["att_p50"], s["att_p95"],
+                                               s["att_max"])
+            att = (attempts(o), attempts(c) if c else "-",
+                   "p95 <= 2: %s" % met(o["att_p95"] <= 2))
+            cells[l] = (at, last, att)
+        for i, label in enumerate(("Pis at root within the deadline",
+                                   "time until the last Pi at root, s",
+                                   "boot attempts per Pi, p50/p95/max")):
+            line = "  %-36s" % label
+            for l in ("0", loss):
+                if l in cells:
+                    a, b, t = cells[l][i]
+                    line += " %7s %7s  %-13s" % (a, b, t)
+            print(line.rstrip())
+    # Make check's storm and a lone Pi, ours against BEFORE's daemons.
+    d = os.path.join(out, "check")
+    if os.path.isdir(d):
+        runs = sorted(os.listdir(d))
+        med = lambda xs: pct(xs, 50) if xs else float("nan")
+        fig = {}
+        for kind in ("lone-ours", "lone-before", "ours", "before"):
+            xs = []
+            for r in runs:
+                if re.fullmatch(kind + r"-[0-9]+", r):
+                    sm = summarize(os.path.join(d, r))[0]
+                    if sm["booted"] > 0:
+                        xs.append(sm["p50"])
+            fig[kind] = (med(xs), len(xs))
+        print()
+        print("make check's storm (20 Pis, small files, 1%% loss, 1 Gbit/s) "
+              "and a lone Pi: time to root p50, medians of %d interleaved "
+              "runs" % fig["ours"][1])
+        print("  %-36s %7s %7s  %s" % ("", "ours", "before", "target"))
+        for label, a, b in (("a lone Pi, s", "lone-ours", "lone-before"),
+                            ("20 Pis, p50, s", "ours", "before")):
+            o, bf = fig[a][0], fig[b][0]
+            ok = "-" if bf != bf else "no slower (5%%): %s, %.2fx" % (
+                met(o <= bf * 1.05), o / bf)
+            print("  %-36s %7s %7s  %s" % (label, fmt_s(o), fmt_s(bf), ok))
+        if fig["before"][1] == 0:
+            print("  (before: make bench BEFORE=REV runs REV's daemons "
+                  "beside ours)")
 
 
 def cmd_table(d_o0, d_c0, d_o1, d_c1):
@@ -366,62 +534,93 @@ def cmd_table(d_o0, d_c0, d_o1, d_c1):
             print("  %s: %d Pi(s) failed, %s" % (s["name"], len(ids), r))
 
 
-PHASES = (("dhcp", "#4477aa"), ("tftp", "#ee7733"), ("nbd", "#228833"))
+# What the plot draws of each boot attempt: (label, start key, end key,
+# colour). TFTP is drawn in two parts: the boot files up to the kernel's
+# first block (a Pi waiting its turn under overload spends its time
+# there), then the kernel and the initramfs.
+SEGMENTS = (("DHCP", "dhcp_start", "dhcp_end", "#4477aa"),
+            ("TFTP until the kernel", "tftp_start", "kernel_start",
+             "#f6c08a"),
+            ("TFTP kernel, initramfs", "kernel_start", "tftp_end",
+             "#ee7733"),
+            ("NBD", "nbd_start", "nbd_end", "#228833"))
+
+
+def attempts(pis, tries):
+    """Every attempt of every Pi: (id, fields, failed)."""
+    for p in pis:
+        for t in tries.get(p["id"], []):
+            yield p["id"], t, True
+        yield p["id"], p, p["result"] != "ok"
+
+
+def segment(a, k0, k1):
+    """The span of one segment of attempt a, or None."""
+    s0, s1 = a.get(k0, -1), a.get(k1, -1)
+    if k0 == "tftp_start" and (s1 is None or s1 < 0):
+        s1 = a.get("tftp_end", -1)     # no kernel block: all of TFTP
+    if s0 is None or s1 is None or s0 < 0 or s1 < 0:
+        return None
+    return s0, s1
 
 
 def cmd_plot(png, dirs):
-    runs = [summarize(d) for d in dirs]
+    runs = [(summarize(d), read_tries(d)) for d in dirs]
     xmax = 1.0
-    for s, pis in runs:
-        for p in pis:
-            for ph, _ in PHASES:
-                xmax = max(xmax, p.get(ph + "_end", 0) or 0)
+    for (s, pis), tries in runs:
+        for _, a, _ in attempts(pis, tries):
+            for k in ("dhcp_end", "tftp_end", "nbd_end"):
+                xmax = max(xmax, a.get(k, 0) or 0)
     tmp = tempfile.mkdtemp()
     script = ["set terminal pngcairo size 1400,%d font ',10'" %
-              (300 + 260 * len(runs) + 6 * sum(len(p) for _, p in runs)),
+              (300 + 260 * len(runs) + 6 * sum(len(p) for (_, p), _ in
+                                               runs)),
               "set output '%s'" % png,
               "set multiplot layout %d,1" % len(runs),
               "set xrange [0:%g]" % (xmax * 1.02),
               "set style fill solid 1.0 noborder",
               "set ytics out nomirror", "set grid xtics",
               "set key outside right top"]
-    for i, (s, pis) in enumerate(runs):
+    for i, ((s, pis), tries) in enumerate(runs):
         n = max(len(pis), 1)
         data = os.path.join(tmp, "run%d.dat" % i)
         with open(data, "w") as f:
-            for ph, _ in PHASES:
-                for p in pis:
-                    a, b = p.get(ph + "_start", -1), p.get(ph + "_end", -1)
-                    if a is None or a < 0 or b < 0:
-                        continue
-                    f.write("%d %.3f %.3f\n" % (p["id"], a, b))
+            for _, k0, k1, _ in SEGMENTS:
+                for pid, a, _ in attempts(pis, tries):
+                    span = segment(a, k0, k1)
+                    if span:
+                        f.write("%d %.3f %.3f\n" % (pid, span[0], span[1]))
                 # Never an empty block: gnuplot would not count it as an
                 # index. (x = -1 is off the axis.)
                 f.write("0 -1 -1\n\n\n")
-            for p in pis:
-                if p["result"] != "ok":
-                    end = max(p.get(ph + "_end", 0) or 0 for ph, _ in PHASES)
-                    f.write("%d %.3f %.3f\n" % (p["id"], end, end))
+            for pid, a, failed in attempts(pis, tries):
+                if failed:
+                    end = max(a.get(k, 0) or 0 for k in
+                              ("dhcp_end", "tftp_end", "nbd_end"))
+                    f.write("%d %.3f %.3f\n" % (pid, end, end))
             f.write("0 -1 -1\n")
-        sec = lambda v: "%.1f s" % v if v == v else "-"
-        title = "%s (%s, loss %g%%): %d Pis, %d failed; time to root of " \
-                "the booted p50 %s p95 %s max %s; server CPU %.2f s" % (
+        sec = lambda v: "%.1f s" % v if v == v and v != float("inf") \
+            else "never"
+        title = "%s (%s, loss %g%%, link %s): %d Pis, %d at root; the " \
+                "last at root %s; attempts p95 %s; server CPU %.2f s" % (
                     s["name"], "ours" if s["set"] == "ours" else
                     "composition: dnsmasq + nbd-server", s["loss_pm"] / 10,
-                    s["pis"], s["failed"], sec(s["p50"]), sec(s["p95"]),
-                    sec(s["max"]), s["cpu_total"])
+                    read_meta(dirs[i]).get("rate", "?"), s["pis"],
+                    s["booted"], sec(s["last_root"]), s["att_p95"],
+                    s["cpu_total"])
         script += ["set title \"%s\"" % title.replace('"', "'"),
                    "set yrange [%g:0.5] reverse" % (n + 0.5),
                    "set ylabel 'Pi'",
                    "set xlabel %s" % ("'seconds since power-on'"
                                       if i == len(runs) - 1 else "''")]
         plots = []
-        for k, (ph, col) in enumerate(PHASES):
+        for k, (label, _, _, col) in enumerate(SEGMENTS):
             plots.append("'%s' index %d using (($2+$3)/2):1:(($3-$2)/2):"
                          "(0.4) with boxxyerror lc rgb '%s' title '%s'" %
-                         (data, k, col, ph.upper()))
-        plots.append("'%s' index 3 using 2:1 with points pt 2 ps 1.2 "
-                     "lc rgb '#cc0000' title 'failed'" % data)
+                         (data, k, col, label))
+        plots.append("'%s' index %d using 2:1 with points pt 2 ps 1.2 "
+                     "lc rgb '#cc0000' title 'attempt failed'" %
+                     (data, len(SEGMENTS)))
         script.append("plot " + ", ".join(plots))
     script.append("unset multiplot")
     gp = os.path.join(tmp, "storm.gp")
@@ -445,6 +644,8 @@ def main():
         sys.exit(cmd_memory(args[0]))
     elif cmd == "table":
         cmd_table(*args)
+    elif cmd == "targets":
+        cmd_targets(*args)
     elif cmd == "plot":
         sys.exit(cmd_plot(args[0], args[1:]))
     else:

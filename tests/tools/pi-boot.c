@@ -18,6 +18,23 @@
  *   moves on to the next BOOT_ORDER mode). So a file that does not arrive
  *   within 30 s is a failed boot here. rpi-eeprom#687: a Pi 5 whose TFTP
  *   download timed out did not retry at all.
+ * - What comes after a failed boot, the same page: BOOT_ORDER=0xf12, the
+ *   walkthrough's setting (its digits are read from the right), tries
+ *   the network (2), then the SD card (1), then RESTART (0xf) "from the first boot-mode in the BOOT_ORDER field
+ *   (loop)", with MAX_RESTARTS -1 (infinite) by default: a Pi without an
+ *   SD card starts its network boot again, with DHCP, for as long as it
+ *   is powered. The page names no pause for the loop itself;
+ *   bootflow-eeprom.adoc has none either. What paces it is the LED error
+ *   pattern the bootloader shows after each failed boot mode: in
+ *   rpi-eeprom#140 its author says a failing netboot "will retry every
+ *   few seconds" because of it (REBOOT_ON_FATAL_ERROR shows the same
+ *   pattern three times before its reset). We model 5 s from the failure
+ *   to the next DISCOVER (-x), the empty SD slot and the link coming up
+ *   again included, and count the boot attempts. A failure after the
+ *   bootloader handed over (start4.elf loading the kernel or initramfs,
+ *   the kernel's NBD requests) is taken to end in the same restart; on a
+ *   real Pi that needs BOOT_WATCHDOG_TIMEOUT or the kernel's panic=
+ *   reboot, or it hangs as the field reports say.
  * - rpi-eeprom firmware-2711/release-notes.md: blksize 1468
  *   (2019-10-08 "uses RFC2348 blksize", later "Increase TFTP_MAX_BLOCKSIZE
  *   to 1468"); 2021-02-16 "Change TFTP to ACK data blocks which it has
@@ -54,13 +71,21 @@
  * read against the template image -T (the per-Pi images are copies of it),
  * and what the Pi wrote is read back after FLUSH.
  *
- * Output: one line, key=value:
+ * Output: a line for each failed attempt, then one for the Pi, key=value:
+ *   try id=3 n=1 phase=tftp reason="initrd.img: TFTP_FILE_TIMEOUT ..."
+ *   dhcp_start=0.000 ... nbd_end=-1.000
  *   pi id=3 serial=5e700003 mac=dc:a6:32:00:00:03 form=new result=ok
- *   phase=- reason="-" dhcp_start=0.000 dhcp_end=0.412 ... root=6.021
- *   discovers=1 requests=1 files=13 tftp_bytes=... dup_data=0 ...
- * Times are seconds since the common start (-S, or -G's file). Exit
- * status 0 when the Pi reached its root, 1 when the boot failed, 2 on bad
- * usage.
+ *   phase=- reason="-" attempts=2 dhcp_start=40.412 ... root=46.021
+ *   boot_bytes=... discovers=2 requests=2 files=13 tftp_bytes=...
+ * kernel_start is when the kernel's first block came, tftp_wait the time
+ * the attempt's files took to their first blocks (what the server made
+ * it wait, a round trip each when it is not busy).
+ * The pi line's phase times and reason are its last attempt's, boot_bytes
+ * what that attempt moved (TFTP and NBD payload) if it reached its root,
+ * the counters are summed over every attempt. Times are seconds since the
+ * common start (-S, or -G's file); -D ends every attempt that far from
+ * it. Exit status 0 when the Pi reached its root, 1 when it had not by
+ * then, 2 on bad usage.
  */
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -109,6 +134,8 @@ struct config {
 	uint64_t read_bytes;		/* of the root, per boot */
 	int writes;			/* chunks written */
 	int qdepth;			/* NBD reads in flight */
+	int restart_ms;			/* a failed boot starts again after
+					 * this; -1: it does not */
 };
 
 struct pi {
@@ -116,8 +143,13 @@ struct pi {
 	uint8_t mac[6];
 	enum phase phase;
 	char reason[300];
+	int attempts;
 	double t[PH_DONE][2];		/* each phase's start and end */
 	double root;
+	uint64_t boot_bytes;		/* what the attempt that reached its
+					 * root moved */
+	double kernel_start;		/* the kernel's first block came */
+	double tftp_wait;		/* s the files' first blocks took */
 	struct in_addr addr, mask, router, tftp;
 	/* DHCP */
 	int discovers, requests, naks, offers_lan, offers_proxy;
@@ -606,6 +638,7 @@ struct transfer {
 	size_t rrq_len;
 	char *keep;		/* -K: a copy of the file (cmdline.txt) */
 	size_t keep_cap;
+	double asked;		/* the RRQ went out (since_start) */
 };
 
 static int
@@ -763,6 +796,13 @@ tftp_packet(struct transfer *x, const uint8_t *p, size_t n)
 			    block, n - 4);
 		if (tftp_check(x, p + 4, n - 4) == -1)
 			return -1;
+		if (x->blocks == 0) {
+			/* What the server made it wait for its first block
+			 * (its OACK and our ACK 0 included). */
+			pi->tftp_wait += since_start(pi) - x->asked;
+			if (strcmp(x->name, "kernel8.img") == 0)
+				pi->kernel_start = since_start(pi);
+		}
 		x->bytes += n - 4;
 		x->blocks++;
 		x->expect++;
@@ -803,6 +843,7 @@ tftp_transfer(struct transfer *x)
 
 	snprintf(serial, sizeof(serial), "%08x", pi->cf->serial);
 	tftp_rrq(x, serial);
+	x->asked = since_start(pi);
 	/* Every request from a new port, as the bootloader sends them. */
 	x->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (x->fd == -1)
@@ -940,13 +981,66 @@ tftp_file(struct pi *pi, const char *name, enum tftp_kind kind,
 	return r;
 }
 
+/* The kernel and initramfs start4.elf loads, as config.txt names them
+ * for a Pi 4 ("config.txt" in the Raspberry Pi documentation): kernel=,
+ * "initramfs FILE", or auto_initramfs=1, which loads the kernel's name
+ * with "kernel" made "initramfs" and no extension (kernel8.img:
+ * initramfs8); the lines of [all] and [pi4] sections only. Read from the
+ * reference copy, which the Pi's own fetch of config.txt was checked
+ * against. An empty initramfs name: none is loaded. */
+static int
+boot_files(struct pi *pi, char *kernel, size_t klen, char *initrd,
+    size_t ilen)
+{
+	char path[4096], line[512];
+	int active = 1, autoinit = 0;
+	FILE *f;
+
+	snprintf(kernel, klen, "kernel8.img");
+	initrd[0] = '\0';
+	snprintf(path, sizeof(path), "%s/config.txt", pi->cf->refdir);
+	if ((f = fopen(path, "r")) == NULL)
+		return failf(pi, "reference %s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *l = line, *e;
+
+		l[strcspn(l, "#\r\n")] = '\0';
+		while (*l == ' ' || *l == '\t')
+			l++;
+		for (e = l + strlen(l); e > l && isspace((unsigned char)e[-1]);)
+			*--e = '\0';
+		if (*l == '[') {
+			active = strcmp(l, "[all]") == 0 ||
+			    strcmp(l, "[pi4]") == 0;
+			continue;
+		}
+		if (!active)
+			continue;
+		if (strncmp(l, "kernel=", 7) == 0)
+			snprintf(kernel, klen, "%s", l + 7);
+		else if (strncmp(l, "initramfs ", 10) == 0) {
+			l += 10;
+			snprintf(initrd, ilen, "%.*s", (int)strcspn(l, " \t"),
+			    l);
+		} else if (strcmp(l, "auto_initramfs=1") == 0)
+			autoinit = 1;
+	}
+	fclose(f);
+	if (initrd[0] == '\0' && autoinit && strncmp(kernel, "kernel", 6) == 0)
+		snprintf(initrd, ilen, "initramfs%.*s",
+		    (int)strcspn(kernel + 6, "."), kernel + 6);
+	return 0;
+}
+
 /* The Pi 4's sequence with the default TFTP_PREFIX (serial): the probe of
- * SERIAL/start4.elf, then what the bootloader and start4.elf ask for.
+ * SERIAL/start4.elf, then what the bootloader and start4.elf ask for, the
+ * kernel and initramfs as config.txt names them (boot_files).
  * Files marked with a probe are first asked with tsize=0 and aborted after
  * the OACK, then asked again at once. */
 static int
 tftp_phase(struct pi *pi)
 {
+	static char kernel[256], initrd[256];
 	static const struct {
 		const char *name;
 		int probe_first;
@@ -969,11 +1063,23 @@ tftp_phase(struct pi *pi)
 
 	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
 		int cmdline = strcmp(seq[i].name, "cmdline.txt") == 0;
+		const char *name = seq[i].name;
 
+		if (strcmp(name, "kernel8.img") == 0) {
+			/* config.txt was fetched by now. */
+			if (boot_files(pi, kernel, sizeof(kernel), initrd,
+			    sizeof(initrd)) == -1)
+				return -1;
+			name = kernel;
+		} else if (strcmp(name, "initrd.img") == 0) {
+			if (initrd[0] == '\0')
+				continue;
+			name = initrd;
+		}
 		if (seq[i].probe_first &&
-		    tftp_file(pi, seq[i].name, T_PROBE, NULL, 0) == -1)
+		    tftp_file(pi, name, T_PROBE, NULL, 0) == -1)
 			return -1;
-		if (tftp_file(pi, seq[i].name, seq[i].kind,
+		if (tftp_file(pi, name, seq[i].kind,
 		    cmdline ? pi->cmdline : NULL,
 		    cmdline ? sizeof(pi->cmdline) : 0) == -1)
 			return -1;
@@ -1052,7 +1158,12 @@ nbd_read_all(struct nbd *c, void *buf, size_t n, const char *what)
 	uint8_t *p = buf;
 
 	while (n > 0) {
-		ssize_t r = recv(c->fd, p, n, 0);
+		ssize_t r;
+
+		if (storm_left_ms(c->pi) == 0)
+			return failf(c->pi, "nbd: storm deadline during %s",
+			    what);
+		r = recv(c->fd, p, n, 0);
 
 		if (r == 0)
 			return failf(c->pi, "nbd: server closed during %s",
@@ -1507,6 +1618,71 @@ nbd_phase(struct pi *pi)
 
 /* --- the boot ---------------------------------------------------------- */
 
+/* The bootloader starts a network boot with no address: the last
+ * attempt's is taken off the interface. */
+static int
+clear_address(struct pi *pi)
+{
+	struct ifreq ifr;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd == -1)
+		return failf(pi, "socket: %s", strerror(errno));
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", pi->cf->iface);
+	sin->sin_family = AF_INET;
+	if (ioctl(fd, SIOCSIFADDR, &ifr) == -1 && errno != EADDRNOTAVAIL) {
+		failf(pi, "clearing the address of %s: %s", pi->cf->iface,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	pi->addr.s_addr = 0;
+	return 0;
+}
+
+/* One network boot, from the first DISCOVER to the root: 0 when the Pi
+ * reached it, -1 when the attempt failed (pi->reason says why). */
+static int
+boot(struct pi *pi)
+{
+	static int (*const phases[])(struct pi *) = { dhcp_phase, tftp_phase,
+	    nbd_phase };
+	uint64_t moved = pi->tftp_bytes + pi->nbd_read + pi->nbd_written;
+
+	pi->attempts++;
+	pi->reason[0] = '\0';
+	pi->kernel_start = -1;
+	pi->tftp_wait = 0;
+	for (int i = 0; i < PH_DONE; i++)
+		pi->t[i][0] = pi->t[i][1] = -1;
+	for (pi->phase = PH_DHCP; pi->phase < PH_DONE; pi->phase++) {
+		int r;
+
+		pi->t[pi->phase][0] = since_start(pi);
+		r = phases[pi->phase](pi);
+		pi->t[pi->phase][1] = since_start(pi);
+		if (r == -1)
+			return -1;
+	}
+	pi->boot_bytes = pi->tftp_bytes + pi->nbd_read + pi->nbd_written -
+	    moved;
+	return 0;
+}
+
+/* The bootloader's pause between a failed boot and the next one (see
+ * the top of this file). */
+static void
+pause_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
 static int
 read_mac(struct pi *pi)
 {
@@ -1566,15 +1742,11 @@ wait_for_start(struct pi *pi, struct config *cf)
 	return 0;
 }
 
+/* The reason, quoted, and the phases' times of the attempt. */
 static void
-print_result(const struct pi *pi)
+print_attempt(const struct pi *pi)
 {
-	printf("pi id=%d serial=%08x mac=%02x:%02x:%02x:%02x:%02x:%02x "
-	    "form=%s addr=%s result=%s phase=%s reason=\"",
-	    pi->cf->id, pi->cf->serial, pi->mac[0], pi->mac[1], pi->mac[2],
-	    pi->mac[3], pi->mac[4], pi->mac[5],
-	    pi->cf->old_form ? "old" : "new", inet_ntoa(pi->addr),
-	    pi->phase == PH_DONE ? "ok" : "fail", phase_names[pi->phase]);
+	printf(" phase=%s reason=\"", phase_names[pi->phase]);
 	for (const char *p = pi->reason[0] ? pi->reason : "-"; *p; p++)
 		putchar(*p == '"' || *p == '\\' || !isprint((unsigned char)*p) ?
 		    '?' : *p);
@@ -1582,6 +1754,31 @@ print_result(const struct pi *pi)
 	for (int i = PH_DHCP; i < PH_DONE; i++)
 		printf(" %s_start=%.3f %s_end=%.3f", phase_names[i],
 		    pi->t[i][0], phase_names[i], pi->t[i][1]);
+	printf(" kernel_start=%.3f tftp_wait=%.3f", pi->kernel_start,
+	    pi->tftp_wait);
+}
+
+/* A failed attempt, before the Pi starts again. */
+static void
+print_try(const struct pi *pi)
+{
+	printf("try id=%d n=%d", pi->cf->id, pi->attempts);
+	print_attempt(pi);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static void
+print_result(const struct pi *pi)
+{
+	printf("pi id=%d serial=%08x mac=%02x:%02x:%02x:%02x:%02x:%02x "
+	    "form=%s addr=%s result=%s attempts=%d",
+	    pi->cf->id, pi->cf->serial, pi->mac[0], pi->mac[1], pi->mac[2],
+	    pi->mac[3], pi->mac[4], pi->mac[5],
+	    pi->cf->old_form ? "old" : "new", inet_ntoa(pi->addr),
+	    pi->phase == PH_DONE ? "ok" : "fail", pi->attempts);
+	print_attempt(pi);
+	printf(" boot_bytes=%llu", (unsigned long long)pi->boot_bytes);
 	printf(" root=%.3f discovers=%d requests=%d naks=%d lan_offers=%d "
 	    "proxy_offers=%d files=%d "
 	    "missing=%d probes=%d tftp_bytes=%llu blocks=%llu dup_data=%d "
@@ -1609,7 +1806,8 @@ usage(void)
 	    "[-b READ_BYTES] "
 	    "[-w WRITES] [-q QDEPTH]\n"
 	    "    [-d DHCP_TIMEOUT] [-e DHCP_REQ_TIMEOUT] "
-	    "[-t TFTP_FILE_TIMEOUT] [-a RRQ_RETRY]\n");
+	    "[-t TFTP_FILE_TIMEOUT] [-a RRQ_RETRY]\n"
+	    "    [-x RESTART_MS | -x -1]\n");
 	exit(2);
 }
 
@@ -1632,13 +1830,12 @@ main(int argc, char *argv[])
 	struct config cf = { .revision = 0x00c03111, .dhcp_timeout = 45000,
 	    .dhcp_req_timeout = 4000, .tftp_file_timeout = 30000,
 	    .rrq_retry = 1000, .read_bytes = 4 << 20, .writes = 16,
-	    .qdepth = 4, .deadline = 600 };
+	    .qdepth = 4, .deadline = 600, .restart_ms = 5000 };
 	struct pi pi;
 	int ch;
-	int (*const phases[])(struct pi *) = { dhcp_phase, tftp_phase,
-	    nbd_phase };
 
-	while ((ch = getopt(argc, argv, "a:b:d:D:e:G:i:n:oq:r:R:s:S:t:T:w:"))
+	while ((ch = getopt(argc, argv,
+	    "a:b:d:D:e:G:i:n:oq:r:R:s:S:t:T:w:x:"))
 	    != -1) {
 		switch (ch) {
 		case 'a': cf.rrq_retry = (int)num(optarg, 10, 60000); break;
@@ -1665,6 +1862,8 @@ main(int argc, char *argv[])
 			break;
 		case 'T': cf.template = optarg; break;
 		case 'w': cf.writes = (int)num(optarg, 0, 64); break;
+		case 'x': cf.restart_ms = (int)num(optarg, -1, 600000);
+			break;
 		default: usage();
 		}
 	}
@@ -1683,13 +1882,11 @@ main(int argc, char *argv[])
 		print_result(&pi);
 		return 1;
 	}
-	for (pi.phase = PH_DHCP; pi.phase < PH_DONE; pi.phase++) {
-		int r;
-
-		pi.t[pi.phase][0] = since_start(&pi);
-		r = phases[pi.phase](&pi);
-		pi.t[pi.phase][1] = since_start(&pi);
-		if (r == -1)
+	while (boot(&pi) == -1 && cf.restart_ms >= 0 &&
+	    storm_left_ms(&pi) > cf.restart_ms) {
+		print_try(&pi);
+		pause_ms(cf.restart_ms);
+		if (clear_address(&pi) == -1)
 			break;
 	}
 	print_result(&pi);

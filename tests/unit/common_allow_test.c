@@ -1,37 +1,12 @@
 /* -A NETWORK: parsing, matching (IPv4, IPv6, IPv4-mapped), the default
- * "local" list, the hint a refusal names, the interfaces' networks, and
- * the rate limit of the lines a remote host can cause. */
+ * "local" list, the hint a refusal names. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
 
-#include "common/access.h"
 #include "common/allow.h"
-#include "common/ratelimit.h"
 #include "tests/unit/check_main.h"
-
-static struct netaddr
-host(const char *s)
-{
-	struct sockaddr_storage ss;
-	struct netaddr n;
-
-	memset(&ss, 0, sizeof(ss));
-	if (strchr(s, ':') != NULL) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-		s6->sin6_family = AF_INET6;
-		ck_assert_int_eq(inet_pton(AF_INET6, s, &s6->sin6_addr), 1);
-		ck_assert_int_eq(netaddr_from_sockaddr((struct sockaddr *)s6,
-		    sizeof(*s6), &n), 0);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		s4->sin_family = AF_INET;
-		ck_assert_int_eq(inet_pton(AF_INET, s, &s4->sin_addr), 1);
-		ck_assert_int_eq(netaddr_from_sockaddr((struct sockaddr *)s4,
-		    sizeof(*s4), &n), 0);
-	}
-	return n;
-}
+#include "tests/unit/netaddr_fixture.h"
 
 static int
 allows(const struct allowlist *al, const char *h)
@@ -199,149 +174,13 @@ START_TEST(hints)
 	ck_assert_str_eq(s, "-A 10.9.0.5");
 	allow_hint(&al, &h6, s, sizeof(s));
 	ck_assert_str_eq(s, "-A fd00::5");
-	access_describe(&al, s, sizeof(s));
-	ck_assert_str_eq(s, "10.1.0.0/16");
-	ck_assert_ptr_null(allow_add(&al, "local"));
-	access_describe(&al, s, sizeof(s));
-	ck_assert_str_eq(s, "local, 10.1.0.0/16");
-	allow_init(&al);
-	access_describe(&al, s, sizeof(s));
-	ck_assert_str_eq(s, "by default loopback and this server's own "
-	    "networks");
-}
-END_TEST
-
-START_TEST(describe_bounded)
-{
-	struct allowlist al;
-	char s[40];
-
-	allow_init(&al);
-	for (int i = 0; i < 20; i++)
-		ck_assert_ptr_null(allow_add(&al, "fd00:1234:5678::/48"));
-	access_describe(&al, s, sizeof(s));
-	ck_assert_uint_lt(strlen(s), sizeof(s));
-	ck_assert_ptr_nonnull(strstr(s, "..."));
-}
-END_TEST
-
-/* The machine's own interfaces: loopback is always among them. */
-START_TEST(interfaces)
-{
-	struct netaddr nets[ACCESS_IFACES_MAX];
-	struct netaddr lo4 = host("127.0.0.1"), lo6 = host("::1");
-	int n, found4 = 0;
-
-	n = interface_networks(nets, ACCESS_IFACES_MAX);
-	ck_assert_int_gt(n, 0);
-	for (int i = 0; i < n; i++) {
-		if (netaddr_contains(&nets[i], &lo4))
-			found4 = 1;
-		/* Networks, never hosts with their bits set. */
-		char s[NETADDR_STR_LEN];
-		struct allowlist al;
-		netaddr_str(&nets[i], s);
-		allow_init(&al);
-		ck_assert_msg(allow_add(&al, s) == NULL, "bad network %s", s);
-	}
-	ck_assert(found4);
-	(void)lo6;
-	/* A bounded read stops at max. */
-	ck_assert_int_eq(interface_networks(nets, 1), 1);
-}
-END_TEST
-
-START_TEST(access_refuses_and_logs_once)
-{
-	struct allowlist al;
-	struct access a;
-	struct sockaddr_in in = { .sin_family = AF_INET };
-	struct sockaddr_in lo = { .sin_family = AF_INET };
-
-	inet_pton(AF_INET, "203.0.113.9", &in.sin_addr);
-	inet_pton(AF_INET, "127.0.0.1", &lo.sin_addr);
-	allow_init(&al);
-	access_init(&a, &al);
-	ck_assert(!access_check(&a, (struct sockaddr *)&in, sizeof(in),
-	    "203.0.113.9:1", "test", 1000));
-	ck_assert(access_check(&a, (struct sockaddr *)&lo, sizeof(lo),
-	    "127.0.0.1:1", "test", 1000));
-	/* A name too short for an address is refused, not read past. */
-	ck_assert(!access_check(&a, (struct sockaddr *)&lo, 4, "?", "test",
-	    1000));
-}
-END_TEST
-
-START_TEST(ratelimit_burst_then_rate)
-{
-	struct ratelimit rl;
-	uint32_t held = 99;
-	int ok = 0;
-
-	memset(&rl, 0, sizeof(rl));
-	for (int i = 0; i < 1000; i++)
-		ok += ratelimit_take(&rl, 5000, &held);
-	ck_assert_int_eq(ok, RATELIMIT_BURST);
-	/* Two seconds on: one more line, which counts those held back. */
-	ck_assert(ratelimit_take(&rl, 7000, &held));
-	ck_assert_uint_eq(held, 1000 - RATELIMIT_BURST);
-	ck_assert(!ratelimit_take(&rl, 7000, &held));
-	/* A minute of a flood at 1000 a second yields about PER_MIN. */
-	ok = 0;
-	for (uint64_t t = 8000; t < 68000; t++)
-		ok += ratelimit_take(&rl, t, &held);
-	ck_assert_int_le(ok, RATELIMIT_PER_MIN + 1);
-	ck_assert_int_ge(ok, RATELIMIT_PER_MIN - 1);
-	/* A long quiet refills to the burst, no more. */
-	ok = 0;
-	for (int i = 0; i < 100; i++)
-		ok += ratelimit_take(&rl, 10000000, &held);
-	ck_assert_int_eq(ok, RATELIMIT_BURST);
-	/* A clock that goes back adds nothing; one near the top of its
-	 * range neither overflows nor refills wrongly. */
-	ck_assert(!ratelimit_take(&rl, 5, &held));
-	ck_assert(ratelimit_take(&rl, UINT64_MAX, &held));
-}
-END_TEST
-
-START_TEST(ratelimit_own_figures)
-{
-	struct ratelimit rl;
-	uint32_t held = 99;
-	int ok = 0;
-
-	ratelimit_init(&rl, 200, 60);
-	for (int i = 0; i < 1000; i++)
-		ok += ratelimit_take(&rl, 5000, &held);
-	ck_assert_int_eq(ok, 200);
-	/* 60 a minute: one a second, and it counts those held back. */
-	ck_assert(!ratelimit_take(&rl, 5999, &held));
-	ck_assert(ratelimit_take(&rl, 6000, &held));
-	ck_assert_uint_eq(held, 1000 - 200 + 1);
-	ok = 0;
-	for (uint64_t t = 6001; t < 66001; t++)
-		ok += ratelimit_take(&rl, t, &held);
-	ck_assert_int_le(ok, 61);
-	ck_assert_int_ge(ok, 59);
-	/* A long quiet refills to this bucket's burst, no more; a clock at
-	 * the top of its range does not overflow it. */
-	ok = 0;
-	for (int i = 0; i < 1000; i++)
-		ok += ratelimit_take(&rl, UINT64_MAX, &held);
-	ck_assert_int_eq(ok, 200);
-	/* Zero figures are taken as one, never as "no limit". */
-	ratelimit_init(&rl, 0, 0);
-	ck_assert(ratelimit_take(&rl, 0, &held));
-	ck_assert(!ratelimit_take(&rl, 59999, &held));
-	ck_assert(ratelimit_take(&rl, 60000, &held));
-	ck_assert_uint_eq(held, 1);
 }
 END_TEST
 
 static Suite *
 allow_suite(void)
 {
-	Suite *s = suite_create("common_allow");
+	Suite *s = suite_create("common/allow");
 	TCase *tc = tcase_create("allow");
 
 	tcase_add_test(tc, parse_good);
@@ -351,11 +190,6 @@ allow_suite(void)
 	tcase_add_test(tc, everything);
 	tcase_add_test(tc, local_default);
 	tcase_add_test(tc, hints);
-	tcase_add_test(tc, describe_bounded);
-	tcase_add_test(tc, interfaces);
-	tcase_add_test(tc, access_refuses_and_logs_once);
-	tcase_add_test(tc, ratelimit_burst_then_rate);
-	tcase_add_test(tc, ratelimit_own_figures);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -162,6 +162,88 @@ START_TEST(port_in_use)
 }
 END_TEST
 
+/* dhcpproxyd's port: shared with a server that allows it (dnsmasq
+ * --bind-interfaces sets SO_REUSEADDR), never taken from one that does
+ * not, and open to one that allows it after us. */
+static int
+udp_socket_on(uint16_t port, int reuse)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), on = 1;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_ne(fd, -1);
+	if (reuse)
+		ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+		    sizeof(on)), 0);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+START_TEST(shared_port)
+{
+	int fds[LISTEN_MAX_FDS], other, later;
+	uint16_t port = some_free_port(SOCK_DGRAM);
+
+	/* Held by one that does not share: refused. */
+	other = udp_socket_on(port, 0);
+	ck_assert_int_ne(other, -1);
+	ck_assert_int_eq(listen_udp("127.0.0.1", port, LISTEN_SHARED, fds, 1),
+	    -1);
+	close(other);
+	/* Held by one that shares: both hold it. */
+	other = udp_socket_on(port, 1);
+	ck_assert_int_ne(other, -1);
+	ck_assert_int_eq(listen_udp("127.0.0.1", port, LISTEN_SHARED, fds, 1),
+	    1);
+	close(fds[0]);
+	close(other);
+	/* Ours first: one that shares may come after, one that does not
+	 * may not. */
+	ck_assert_int_eq(listen_udp("127.0.0.1", port, LISTEN_SHARED, fds, 1),
+	    1);
+	ck_assert_int_eq(udp_socket_on(port, 0), -1);
+	later = udp_socket_on(port, 1);
+	ck_assert_int_ne(later, -1);
+	close(later);
+	close(fds[0]);
+	/* Without the flag, a UDP port is never shared. */
+	other = udp_socket_on(port, 1);
+	ck_assert_int_eq(listen_udp("127.0.0.1", port, 0, fds, 1), -1);
+	close(other);
+}
+END_TEST
+
+START_TEST(described)
+{
+	int fds[LISTEN_MAX_FDS], n, pipefd[2];
+	uint16_t port = some_free_port(SOCK_STREAM);
+	char want[64], buf[128];
+
+	n = listen_tcp("127.0.0.1", port, fds, LISTEN_MAX_FDS);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(pipe(pipefd), 0);
+	fds[1] = pipefd[0];
+	listen_describe(fds, 2, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "127.0.0.1:%u, fd %d", port, pipefd[0]);
+	ck_assert_str_eq(buf, want);
+	listen_describe(fds, 0, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "");
+	/* Cut short, never overrun. */
+	buf[6] = 'z';
+	listen_describe(fds, 2, buf, 6);
+	ck_assert_str_eq(buf, "127.0");
+	ck_assert_int_eq(buf[6], 'z');
+	close(fds[0]);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+END_TEST
+
 START_TEST(bad_address)
 {
 	int fds[LISTEN_MAX_FDS];
@@ -223,6 +305,8 @@ listen_suite(void)
 	tcase_add_test(tc, tcp_ipv6_loopback);
 	tcase_add_test(tc, local_address_of_a_datagram);
 	tcase_add_test(tc, port_in_use);
+	tcase_add_test(tc, shared_port);
+	tcase_add_test(tc, described);
 	tcase_add_test(tc, bad_address);
 	tcase_add_test(tc, inherited);
 	suite_add_tcase(s, tc);

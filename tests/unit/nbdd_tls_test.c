@@ -1651,6 +1651,16 @@ copy(const char *from, const char *to)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
+static void
+cat2(const char *a, const char *b, const char *to)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "cat %s/%s %s/%s > %s/%s", dir, a, dir, b,
+	    dir, to);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
 /* A certificate named default is one (tlsauth.h refuses it every
  * export); a PSK user of that name stops nbdd at start. */
 START_TEST(named_default)
@@ -1702,6 +1712,15 @@ START_TEST(load_errors_name_the_file)
 	put("partial/ca-cert.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n"
 	    "-----END CERTIFICATE-----\n");
 	load_fails(&cf, "partial/ca-cert.pem", NULL);
+	/* A certificate that is not a CA (the server's) in the CA file,
+	 * alone or after the CA: every client would be refused. */
+	copy("x509/server-cert.pem", "partial/ca-cert.pem");
+	load_fails(&cf, "partial/ca-cert.pem: certificate 1 of 1",
+	    "is not a CA (basic constraints CA:FALSE)");
+	cat2("x509/ca-cert.pem", "x509/server-cert.pem",
+	    "partial/ca-cert.pem");
+	load_fails(&cf, "partial/ca-cert.pem: certificate 2 of 2",
+	    "cert_signing_key");
 	copy("x509/ca-cert.pem", "partial/ca-cert.pem");
 	ck_assert_ptr_nonnull(cr = tls_creds_load(&cf, why, sizeof(why)));
 	tls_creds_free(cr);

@@ -1,7 +1,7 @@
 /* Who may open which export over TLS: every combination of identity,
  * the identity's boot entry and the default entry against the rule
  * (nbdd/tlsauth.h), then the same rule over a real boot directory
- * (bootentry.c) and real exports (export.c), and the PSK file's lines. */
+ * (bootentry.c) and real exports (export.c). */
 #include <sys/stat.h>
 #include <check.h>
 #include <fcntl.h>
@@ -13,9 +13,7 @@
 #include "common/bootdir.h"
 #include "nbdd/bootentry.h"
 #include "nbdd/export.h"
-#include "nbdd/pskfile.h"
 #include "nbdd/tlsauth.h"
-#include "nbdd/tlshello.h"
 #include "tests/unit/check_main.h"
 
 /* --- a fake boot directory ------------------------------------------- */
@@ -285,6 +283,31 @@ START_TEST(client_certificates_only)
 }
 END_TEST
 
+/* The CA file's certificates: only a CA that may sign certificates lets
+ * clients in; what certtool makes of a template without "ca" does not. */
+START_TEST(ca_file_holds_cas_only)
+{
+	ck_assert_int_eq(tlsauth_ca_check(3, 1, 1), TLSAUTH_CA_OK);
+	ck_assert_int_eq(tlsauth_ca_check(3, 1, -1), TLSAUTH_CA_OK);
+	ck_assert_int_eq(tlsauth_ca_check(1, -1, -1), TLSAUTH_CA_OK);
+	ck_assert_int_eq(tlsauth_ca_check(3, 0, 0), TLSAUTH_CA_NOT_CA);
+	ck_assert_int_eq(tlsauth_ca_check(3, 0, 1), TLSAUTH_CA_NOT_CA);
+	ck_assert_int_eq(tlsauth_ca_check(3, -1, 1),
+	    TLSAUTH_CA_NO_CONSTRAINTS);
+	ck_assert_int_eq(tlsauth_ca_check(3, -1, -1),
+	    TLSAUTH_CA_NO_CONSTRAINTS);
+	ck_assert_int_eq(tlsauth_ca_check(3, 1, 0), TLSAUTH_CA_CANNOT_SIGN);
+	ck_assert_ptr_nonnull(strstr(tlsauth_ca_describe(TLSAUTH_CA_NOT_CA),
+	    "CA:FALSE"));
+	ck_assert_ptr_nonnull(strstr(tlsauth_ca_describe(TLSAUTH_CA_NOT_CA),
+	    "\"ca\" and \"cert_signing_key\""));
+	ck_assert_ptr_nonnull(strstr(tlsauth_ca_describe(
+	    TLSAUTH_CA_NO_CONSTRAINTS), "not a CA"));
+	ck_assert_ptr_nonnull(strstr(tlsauth_ca_describe(
+	    TLSAUTH_CA_CANNOT_SIGN), "cert_signing_key"));
+}
+END_TEST
+
 START_TEST(names_that_are_not_plain_match_nothing)
 {
 	static const char *const bad[] = {
@@ -542,139 +565,6 @@ START_TEST(rule_over_real_layout)
 }
 END_TEST
 
-/* --- the PSK file's lines --------------------------------------------- */
-
-static enum psk_line
-line(const char *s, struct psk_entry *e)
-{
-	return psk_parse_line(s, strlen(s), e);
-}
-
-START_TEST(psk_lines)
-{
-	struct psk_entry e;
-	char longkey[2 * (PSK_KEY_MAX + 1) + 16];
-
-	ck_assert_int_eq(line("abcd1234:61c3f60ecae75a68c0ecec58f45636d1"
-	    "0efe886398ad1e497a9bcd2b0d624a4e", &e), PSK_LINE_OK);
-	ck_assert_str_eq(e.user, "abcd1234");
-	ck_assert_uint_eq(e.keylen, 32);
-	ck_assert_uint_eq(e.key[0], 0x61);
-	ck_assert_uint_eq(e.key[31], 0x4e);
-	ck_assert_int_eq(line("dc-a6-32-01-36-c2:00112233445566778899AABBCC"
-	    "DDEEFF", &e), PSK_LINE_OK);
-	ck_assert_uint_eq(e.key[15], 0xff);
-	ck_assert_int_eq(line("", &e), PSK_LINE_EMPTY);
-	ck_assert_int_eq(line("abcd1234", &e), PSK_LINE_NO_COLON);
-	ck_assert_int_eq(line(":00112233445566778899aabbccddeeff", &e),
-	    PSK_LINE_BAD_USER);
-	ck_assert_int_eq(line("a/b:00112233445566778899aabbccddeeff", &e),
-	    PSK_LINE_BAD_USER);
-	ck_assert_int_eq(line("..:00112233445566778899aabbccddeeff", &e),
-	    PSK_LINE_BAD_USER);
-	ck_assert_int_eq(line("#61626364:00112233445566778899aabbccddeeff",
-	    &e), PSK_LINE_BAD_USER);
-	ck_assert_int_eq(line("a\tb:00112233445566778899aabbccddeeff", &e),
-	    PSK_LINE_BAD_USER);
-	ck_assert_int_eq(line("pi:00112233445566778899aabbccddeef", &e),
-	    PSK_LINE_BAD_HEX);
-	ck_assert_int_eq(line("pi:00112233445566778899aabbccddeefg", &e),
-	    PSK_LINE_BAD_HEX);
-	ck_assert_int_eq(line("pi:00112233445566778899aabbccddeeff\r", &e),
-	    PSK_LINE_BAD_HEX);
-	ck_assert_int_eq(line("pi:00112233445566778899aabbccddee", &e),
-	    PSK_LINE_SHORT_KEY);
-	ck_assert_uint_eq(e.keylen, 0);
-	ck_assert_uint_eq(e.key[0], 0);		/* nothing left behind */
-	ck_assert_int_eq(line("pi:", &e), PSK_LINE_SHORT_KEY);
-	/* The user may hold colons no more than a name may hold '/'. */
-	ck_assert_int_eq(line("pi:x:00112233445566778899aabbccddeeff", &e),
-	    PSK_LINE_BAD_HEX);
-	memset(longkey, 'a', sizeof(longkey));
-	memcpy(longkey, "pi:", 3);
-	longkey[3 + 2 * (PSK_KEY_MAX + 1)] = '\0';
-	ck_assert_int_eq(line(longkey, &e), PSK_LINE_LONG_KEY);
-	longkey[3 + 2 * PSK_KEY_MAX] = '\0';
-	ck_assert_int_eq(line(longkey, &e), PSK_LINE_OK);
-	ck_assert_uint_eq(e.keylen, PSK_KEY_MAX);
-	/* Not NUL-terminated: only len bytes are looked at. */
-	ck_assert_int_eq(psk_parse_line("pi:00112233445566778899aabbccddeeffXX",
-	    35, &e), PSK_LINE_OK);
-	for (int r = PSK_LINE_NO_COLON; r <= PSK_LINE_LONG_KEY; r++)
-		ck_assert_ptr_null(strstr(psk_line_error(r), "unknown"));
-}
-END_TEST
-
-/* --- the ClientHello's first cipher ------------------------------------ */
-
-/* A ClientHello body: version, random, a session id of sid bytes, then
- * the suites given. */
-static size_t
-hello(uint8_t *out, size_t sid, const uint16_t *suites, size_t n)
-{
-	size_t pos = 0;
-
-	out[pos++] = 3;
-	out[pos++] = 3;
-	memset(out + pos, 0x55, 32);
-	pos += 32;
-	out[pos++] = (uint8_t)sid;
-	memset(out + pos, 0xaa, sid);
-	pos += sid;
-	out[pos++] = (uint8_t)((2 * n) >> 8);
-	out[pos++] = (uint8_t)(2 * n);
-	for (size_t i = 0; i < n; i++) {
-		out[pos++] = (uint8_t)(suites[i] >> 8);
-		out[pos++] = (uint8_t)suites[i];
-	}
-	/* compression methods and extensions, as a real one has */
-	out[pos++] = 1;
-	out[pos++] = 0;
-	out[pos++] = 0;
-	out[pos++] = 0;
-	return pos;
-}
-
-START_TEST(hello_first_cipher)
-{
-	static const uint16_t chacha13[] = { 0x1303, 0x1301, 0x1302 };
-	static const uint16_t aes13[] = { 0x1302, 0x1303, 0x1301 };
-	static const uint16_t grease[] = { 0x3a3a, 0x1303, 0x1301 };
-	static const uint16_t chacha12[] = { 0xcca9, 0xc02b };
-	static const uint16_t psk12[] = { 0xccac, 0x00a8 };
-	static const uint16_t notgrease[] = { 0x3a3b, 0x1303 };
-	static const uint16_t onlygrease[] = { 0x0a0a, 0xfafa };
-	uint8_t m[512];
-	size_t n;
-
-	n = hello(m, 32, chacha13, 3);
-	ck_assert_int_eq(tls_hello_prefers_chacha(m, n), 1);
-	/* Every truncation is malformed, never a read past the end. */
-	for (size_t cut = 0; cut < 2 + 32 + 1 + 32 + 2 + 2; cut++)
-		ck_assert_int_eq(tls_hello_prefers_chacha(m, cut), 0);
-	n = hello(m, 0, aes13, 3);
-	ck_assert_int_eq(tls_hello_prefers_chacha(m, n), 0);
-	n = hello(m, 0, grease, 3);
-	ck_assert_int_eq(tls_hello_prefers_chacha(m, n), 1);
-	n = hello(m, 0, chacha12, 2);
-	ck_assert_int_eq(tls_hello_prefers_chacha(m, n), 1);
-	n = hello(m, 0, psk12, 2);
-	ck_assert_int_eq(tls_hello_prefers_chacha(m, n), 1);
-	n = hello(m, 0, notgrease, 2);
-	ck_assert_int_eq(tls_hello_prefers_chacha(m, n), 0);
-	n = hello(m, 0, onlygrease, 2);
-	ck_assert_int_eq(tls_hello_prefers_chacha(m, n), 0);
-	n = hello(m, 0, NULL, 0);
-	ck_assert_int_eq(tls_hello_prefers_chacha(m, n), 0);
-	/* A session id longer than TLS allows; an odd suites length. */
-	n = hello(m, 33, chacha13, 3);
-	ck_assert_int_eq(tls_hello_prefers_chacha(m, n), 0);
-	n = hello(m, 0, chacha13, 3);
-	m[2 + 32 + 1 + 1] = 5;
-	ck_assert_int_eq(tls_hello_prefers_chacha(m, n), 0);
-}
-END_TEST
-
 static Suite *
 tlsauth_suite(void)
 {
@@ -689,12 +579,11 @@ tlsauth_suite(void)
 	tcase_add_test(tc, no_identity_where_identities_are_checked);
 	tcase_add_test(tc, default_is_no_identity);
 	tcase_add_test(tc, client_certificates_only);
+	tcase_add_test(tc, ca_file_holds_cas_only);
 	tcase_add_test(tc, names_that_are_not_plain_match_nothing);
 	tcase_add_test(tc, names_match_exactly);
 	tcase_add_test(tc, same_image_means_dev_and_inode);
 	tcase_add_test(tc, descriptions);
-	tcase_add_test(tc, psk_lines);
-	tcase_add_test(tc, hello_first_cipher);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(real, layout_setup, layout_teardown);
 	tcase_add_test(real, bootentry_lookups);

@@ -66,7 +66,7 @@ START_TEST(sends_arrive_in_order)
 	struct iovec iov[20][2];
 	struct msghdr mh[20];
 	char hdr[20][16], data[20][24], got[64];
-	int r;
+	enum batch_send_status r;
 
 	start(&b, _i);
 	/* 20 sends through a ring of 4: it is submitted whenever full. */
@@ -75,7 +75,7 @@ START_TEST(sends_arrive_in_order)
 		snprintf(data[i], sizeof(data[i]), "-payload-%02u", i);
 		mh[i] = msg(iov[i], hdr[i], 3, data[i], strlen(data[i]));
 		r = batch_send(&b, tx[i % 2], &mh[i]);
-		ck_assert_int_eq(r, _i ? 0 : 1);
+		ck_assert_int_eq(r, _i ? BATCH_SEND_OK : BATCH_SEND_QUEUED);
 	}
 	batch_flush(&b);
 	for (unsigned i = 0; i < 20; i++) {
@@ -107,7 +107,7 @@ START_TEST(rewritten_before_flush_sends_the_new_bytes)
 	}
 	gen = b.gen;
 	mh = msg(iov, "old", 3, "-block", 6);
-	ck_assert_int_eq(batch_send(&b, tx[0], &mh), 1);
+	ck_assert_int_eq(batch_send(&b, tx[0], &mh), BATCH_SEND_QUEUED);
 	ck_assert(b.gen == gen);	/* still waiting */
 	mh = msg(iov, "new", 3, "-block!", 7);
 	batch_flush(&b);
@@ -126,7 +126,7 @@ START_TEST(receives_each_socket_without_waiting)
 	struct msghdr mhs[NSOCK];
 	struct iovec iov[NSOCK];
 	char buf[NSOCK][8], big[32];
-	ssize_t res[NSOCK];
+	struct batch_result res[NSOCK];
 
 	start(&b, _i);
 	memset(big, 'x', sizeof(big));
@@ -142,19 +142,24 @@ START_TEST(receives_each_socket_without_waiting)
 	}
 	/* NSOCK receives through a ring of 4. */
 	batch_recv(&b, NSOCK, fds, mhs, res);
-	ck_assert_int_eq(res[0], 4);
+	ck_assert_int_eq(res[0].len, 4);
+	ck_assert_int_eq(res[0].err, 0);
 	ck_assert_mem_eq(buf[0], "ack0", 4);
-	ck_assert_int_eq(res[2], 5);
+	ck_assert_int_eq(res[2].len, 5);
 	ck_assert_mem_eq(buf[2], "ack2!", 5);
-	ck_assert_int_eq(res[4], (ssize_t)sizeof(buf[4]));
+	ck_assert_int_eq(res[4].len, (ssize_t)sizeof(buf[4]));
 	ck_assert(mhs[4].msg_flags & MSG_TRUNC);
 	ck_assert(!(mhs[0].msg_flags & MSG_TRUNC));
-	for (int i = 1; i < NSOCK; i += 2)
-		ck_assert_int_eq(res[i], -EAGAIN);
+	for (int i = 1; i < NSOCK; i += 2) {
+		ck_assert_int_eq(res[i].len, -1);
+		ck_assert_int_eq(res[i].err, EAGAIN);
+	}
 	/* Each datagram was read once. */
 	batch_recv(&b, NSOCK, fds, mhs, res);
-	for (int i = 0; i < NSOCK; i++)
-		ck_assert_int_eq(res[i], -EAGAIN);
+	for (int i = 0; i < NSOCK; i++) {
+		ck_assert_int_eq(res[i].len, -1);
+		ck_assert_int_eq(res[i].err, EAGAIN);
+	}
 	batch_fini(&b);
 }
 END_TEST
@@ -172,8 +177,9 @@ START_TEST(a_failed_send_is_not_fatal)
 	close(rx[5]);
 	rx[5] = -1;
 	mh = msg(iov, "x", 1, "y", 1);
-	ck_assert_int_eq(batch_send(&b, tx[5], &mh), _i ? -1 : 1);
-	ck_assert_int_ge(batch_send(&b, tx[1], &mh), 0);
+	ck_assert_int_eq(batch_send(&b, tx[5], &mh),
+	    _i ? BATCH_SEND_FAILED : BATCH_SEND_QUEUED);
+	ck_assert_int_ne(batch_send(&b, tx[1], &mh), BATCH_SEND_FAILED);
 	batch_flush(&b);
 	ck_assert_int_eq(recv(rx[1], got, sizeof(got), MSG_DONTWAIT), 2);
 	batch_fini(&b);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tftpd/netascii.h"
 #include "tftpd/resolve.h"
 #include "tests/unit/check_main.h"
 #include "tests/unit/special_nodes.h"

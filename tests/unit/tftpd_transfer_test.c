@@ -14,6 +14,7 @@
 
 #define MS	NS_PER_MS
 #define US	(NS_PER_MS / 1000)
+#define S	NS_PER_SEC
 
 struct memsource {
 	struct source base;
@@ -721,6 +722,131 @@ START_TEST(read_error_fails_with_error_packet)
 }
 END_TEST
 
+/* The scheduler's hold: the window after the one out waits, with no
+ * timer, until resumed; the client's repeated ACK marks it impatient. */
+START_TEST(hold_and_resume)
+{
+	struct memsource *m = memsource(3 * 512 + 10);
+	struct tftp_params p = params(512, 1, 0);
+	struct transfer t;
+
+	ck_assert_int_eq(transfer_start(&t, &m->base, &p, 1, NULL, 0),
+	    XFER_SEND);
+	ck_assert_int_eq(ack(&t, 1, 1 * MS), XFER_SEND);
+	transfer_hold(&t);
+	/* Block 2 is out; its ACK readies block 3 and sends nothing. */
+	ck_assert_int_eq(ack(&t, 2, 2 * MS), XFER_IDLE);
+	ck_assert_int_eq(t.state, XFER_HELD);
+	ck_assert_uint_eq(t.deadline_ns, 0);
+	ck_assert_int_eq(transfer_timeout(&t, 500 * MS), XFER_IDLE);
+	ck_assert_int_eq(t.impatient, 0);
+	/* Nothing the client says moves it on, bar an ERROR. */
+	ck_assert_int_eq(ack(&t, 3, 600 * MS), XFER_IDLE);
+	ck_assert_int_eq(t.impatient, 0);
+	ck_assert_int_eq(ack(&t, 2, 700 * MS), XFER_IDLE);
+	ck_assert_int_eq(t.impatient, 1);
+	ck_assert_uint_eq(transfer_held_ns(&t, 1000 * MS), 998 * MS);
+	ck_assert_int_eq(transfer_resume(&t, 1000 * MS), XFER_SEND);
+	ck_assert_uint_eq(t.nout, 1);
+	ck_assert_uint_eq(data_block(&t.out[0]), 3);
+	ck_assert_mem_eq(t.out[0].data, m->bytes + 1024, 512);
+	/* The timer runs again, from the resume. */
+	ck_assert_uint_gt(t.deadline_ns, 1000 * MS);
+	ck_assert_int_eq(ack(&t, 3, 1001 * MS), XFER_SEND);
+	ck_assert_uint_eq(data_block(&t.out[0]), 4);
+	ck_assert_uint_eq(t.out[0].data_len, 10);
+	ck_assert_int_eq(ack(&t, 4, 1002 * MS), XFER_FINISHED);
+	ck_assert_uint_eq(t.bytes_acked, 3 * 512 + 10);
+	ck_assert_uint_eq(transfer_held_ns(&t, 5000 * MS), 998 * MS);
+	transfer_free(&t);
+}
+END_TEST
+
+/* Held before the first block: ACK 0 readies it. A hold lifted before
+ * any window waited changes nothing; the last block's ACK ends the
+ * transfer whether it is held or not. */
+START_TEST(hold_edges)
+{
+	struct memsource *m = memsource(1000);
+	struct tftp_params p = params(512, 1, 1);
+	struct transfer t;
+	const uint8_t err[] = "\0\5\0\0bye";
+
+	ck_assert_int_eq(transfer_start(&t, &m->base, &p, 1, NULL, 0),
+	    XFER_SEND);
+	transfer_hold(&t);
+	ck_assert_int_eq(ack(&t, 0, 1 * MS), XFER_IDLE);
+	ck_assert_int_eq(t.state, XFER_HELD);
+	ck_assert_int_eq(transfer_resume(&t, 2 * MS), XFER_SEND);
+	ck_assert_uint_eq(data_block(&t.out[0]), 1);
+	ck_assert_int_eq(transfer_resume(&t, 3 * MS), XFER_IDLE);
+	ck_assert_int_eq(ack(&t, 1, 3 * MS), XFER_SEND);
+	transfer_hold(&t);
+	ck_assert_int_eq(ack(&t, 2, 4 * MS), XFER_FINISHED);
+	transfer_free(&t);
+
+	m = memsource(5000);
+	ck_assert_int_eq(transfer_start(&t, &m->base, &p, 1, NULL, 0),
+	    XFER_SEND);
+	ck_assert_int_eq(ack(&t, 0, 1 * MS), XFER_SEND);
+	transfer_hold(&t);
+	ck_assert_int_eq(ack(&t, 1, 2 * MS), XFER_IDLE);
+	ck_assert_int_eq(transfer_input(&t, err, sizeof(err), 3 * MS),
+	    XFER_ABORTED);
+	ck_assert_str_eq(t.why, "bye");
+	transfer_free(&t);
+}
+END_TEST
+
+/* Held before its first packet: the OACK waits, then, let go, the first
+ * block waits for a word of its own; without options, DATA 1 waits. A
+ * client that gives up meanwhile ends it. */
+START_TEST(hold_first_packet)
+{
+	struct memsource *m = memsource(1000);
+	struct tftp_params p = params(512, 1, 1);
+	struct transfer t;
+	const uint8_t err[] = "\0\5\0\0gave up";
+
+	ck_assert_int_eq(transfer_start(&t, &m->base, &p, 1, NULL, 0),
+	    XFER_SEND);
+	transfer_hold_first(&t, 0);
+	ck_assert_int_eq(t.state, XFER_HELD);
+	ck_assert_uint_eq(t.deadline_ns, 0);
+	ck_assert_int_eq(transfer_timeout(&t, 5 * S), XFER_IDLE);
+	ck_assert_int_eq(transfer_resume(&t, 20 * MS), XFER_SEND);
+	ck_assert_int_eq(t.state, XFER_OACK_SENT);
+	ck_assert_uint_eq(((const uint8_t *)t.out[0].hdr)[1], TFTP_OACK);
+	ck_assert_uint_gt(t.deadline_ns, 20 * MS);
+	/* ACK 0: the first block waits. */
+	ck_assert_int_eq(ack(&t, 0, 21 * MS), XFER_IDLE);
+	ck_assert_int_eq(t.state, XFER_HELD);
+	ck_assert_int_eq(transfer_resume(&t, 30 * MS), XFER_SEND);
+	ck_assert_uint_eq(data_block(&t.out[0]), 1);
+	ck_assert_uint_eq(transfer_held_ns(&t, 40 * MS), 29 * MS);
+	transfer_free(&t);
+
+	m = memsource(1000);
+	p = params(512, 1, 0);
+	ck_assert_int_eq(transfer_start(&t, &m->base, &p, 1, NULL, 0),
+	    XFER_SEND);
+	transfer_hold_first(&t, 0);
+	ck_assert_int_eq(transfer_resume(&t, 1 * MS), XFER_SEND);
+	ck_assert_uint_eq(data_block(&t.out[0]), 1);
+	ck_assert_int_eq(ack(&t, 1, 2 * MS), XFER_SEND);
+	transfer_free(&t);
+
+	m = memsource(1000);
+	p = params(512, 1, 1);
+	ck_assert_int_eq(transfer_start(&t, &m->base, &p, 1, NULL, 0),
+	    XFER_SEND);
+	transfer_hold_first(&t, 0);
+	ck_assert_int_eq(transfer_input(&t, err, sizeof(err), 1 * S),
+	    XFER_ABORTED);
+	transfer_free(&t);
+}
+END_TEST
+
 START_TEST(netascii_tsize_left_out)
 {
 	struct memsource *m = memsource(10);
@@ -767,6 +893,9 @@ transfer_suite(void)
 	tcase_add_test(tc, block_numbers_roll_over);
 	tcase_add_test(tc, read_error_fails_with_error_packet);
 	tcase_add_test(tc, netascii_tsize_left_out);
+	tcase_add_test(tc, hold_and_resume);
+	tcase_add_test(tc, hold_edges);
+	tcase_add_test(tc, hold_first_packet);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,10 +1,8 @@
-/* netboot-prep's edits of the kernel command line, fstab and
- * raspi-firmware's defaults, on the files the distributions ship. */
+/* netboot-prep's edit of the kernel command line, on the files the
+ * distributions ship, and the lines it refuses. */
 #include <string.h>
 
-#include "netboot-prep/fstab.h"
 #include "netboot-prep/kcmdline.h"
-#include "netboot-prep/shvars.h"
 #include "tests/unit/check_main.h"
 
 static const struct kcmdline_edit ed = { "192.168.0.4", "lab", 2 };
@@ -116,104 +114,10 @@ START_TEST(cmdline_bad)
 }
 END_TEST
 
-static void
-fstab_ok(const char *in, const char *want, const char *boot_dir)
-{
-	char out[FSTAB_MAX];
-	struct fstab_report rep;
-
-	ck_assert_int_eq(fstab_rewrite(in, strlen(in), 2, 1, out, sizeof(out),
-	    &rep), FSTAB_OK);
-	ck_assert_str_eq(out, want);
-	ck_assert_str_eq(rep.boot_dir, boot_dir);
-	/* Again: the same. */
-	ck_assert_int_eq(fstab_rewrite(want, strlen(want), 2, 1, out,
-	    sizeof(out), &rep), FSTAB_OK);
-	ck_assert_str_eq(out, want);
-	ck_assert_int_eq(rep.changed, 0);
-}
-
-START_TEST(fstab_distributions)
-{
-	fstab_ok("proc            /proc           proc    defaults          0       0\n"
-	    "PARTUUID=4e639091-01  /boot/firmware  vfat    defaults          0       2\n"
-	    "PARTUUID=4e639091-02  /               ext4    defaults,noatime  0       1\n"
-	    "# a swapfile is not a swap partition, no line here\n",
-	    "proc            /proc           proc    defaults          0       0\n"
-	    "/dev/nbd0p1  /boot/firmware  vfat    defaults          0       2\n"
-	    "/dev/nbd0p2  /               ext4    defaults,noatime  0       1\n"
-	    "# a swapfile is not a swap partition, no line here\n",
-	    "/boot/firmware");
-	fstab_ok("LABEL=writable\t/\text4\tdiscard,errors=remount-ro\t0 1\n"
-	    "LABEL=system-boot       /boot/firmware  vfat    defaults        0       1\n",
-	    "/dev/nbd0p2\t/\text4\tdiscard,errors=remount-ro\t0 1\n"
-	    "/dev/nbd0p1       /boot/firmware  vfat    defaults        0       1\n",
-	    "/boot/firmware");
-	fstab_ok("LABEL=RASPIROOT / ext4 rw 0 1\n"
-	    "LABEL=RASPIFIRM /boot/firmware vfat rw 0 2",
-	    "/dev/nbd0p2 / ext4 rw 0 1\n/dev/nbd0p1 /boot/firmware vfat rw 0 2",
-	    "/boot/firmware");
-}
-END_TEST
-
-START_TEST(fstab_no_root)
-{
-	char out[256];
-	struct fstab_report rep;
-	const char *in = "# / is mounted by the initramfs\n"
-	    "LABEL=x /boot ext4 defaults 0 2\n";
-
-	ck_assert_int_eq(fstab_rewrite(in, strlen(in), 2, 1, out, sizeof(out),
-	    &rep), FSTAB_NO_ROOT);
-	/* /boot that is not vfat is not the boot partition. */
-	ck_assert_int_eq(rep.boot_line, 0);
-	ck_assert_int_eq(fstab_rewrite("LABEL=r / ext4 rw 0 1\n", 22, 2, 1,
-	    out, 10, &rep), FSTAB_TOO_LONG);
-	/* A NUL would cut the file short when it is written back. */
-	ck_assert_int_eq(fstab_rewrite("LABEL=r / ext4\0 rw 0 1\n", 23, 2, 1,
-	    out, sizeof(out), &rep), FSTAB_BAD);
-	ck_assert_int_eq(shvar_set("A=1\0\n", 5, "ROOTPART", "x", out,
-	    sizeof(out)), -1);
-}
-END_TEST
-
-START_TEST(raspi_firmware_defaults)
-{
-	char out[1024];
-	const char *stock = "# Set the root partition\n#ROOTPART=/dev/mmcblk0p2\n"
-	    "\n#CONSOLES=\"ttyS1,115200 tty0\"\n";
-
-	ck_assert_int_eq(shvar_set(stock, strlen(stock), "ROOTPART",
-	    "/dev/nbd0p2", out, sizeof(out)), 0);
-	ck_assert_str_eq(out, "# Set the root partition\n"
-	    "ROOTPART=\"/dev/nbd0p2\"\n\n#CONSOLES=\"ttyS1,115200 tty0\"\n");
-	/* A live assignment wins; later ones are commented out. */
-	const char *live = "#ROOTPART=/dev/sda2\nROOTPART=LABEL=RASPIROOT\n"
-	    "ROOTPART=x\n";
-	ck_assert_int_eq(shvar_set(live, strlen(live), "ROOTPART",
-	    "/dev/nbd0p2", out, sizeof(out)), 0);
-	ck_assert_str_eq(out, "#ROOTPART=/dev/sda2\nROOTPART=\"/dev/nbd0p2\"\n"
-	    "#ROOTPART=x\n");
-	/* None: appended. */
-	ck_assert_int_eq(shvar_set("CMA=64M", 7, "ROOTPART", "/dev/nbd0p2",
-	    out, sizeof(out)), 0);
-	ck_assert_str_eq(out, "CMA=64M\nROOTPART=\"/dev/nbd0p2\"\n");
-	ck_assert_int_eq(shvar_set("", 0, "ROOTPART", "/dev/nbd0p2", out,
-	    sizeof(out)), 0);
-	ck_assert_str_eq(out, "ROOTPART=\"/dev/nbd0p2\"\n");
-	/* ROOTPARTX is another variable. */
-	ck_assert_int_eq(shvar_set("ROOTPARTX=1\n", 12, "ROOTPART", "a", out,
-	    sizeof(out)), 0);
-	ck_assert_str_eq(out, "ROOTPARTX=1\nROOTPART=\"a\"\n");
-	ck_assert_int_eq(shvar_set(stock, strlen(stock), "ROOTPART", "a", out,
-	    8), -1);
-}
-END_TEST
-
 static Suite *
-edits_suite(void)
+kcmdline_suite(void)
 {
-	Suite *s = suite_create("netboot-prep edits");
+	Suite *s = suite_create("netboot-prep/kcmdline");
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, raspios_bookworm);
@@ -223,11 +127,8 @@ edits_suite(void)
 	tcase_add_test(tc, old_nbd_words_replaced);
 	tcase_add_test(tc, extra_cmdline_without_root);
 	tcase_add_test(tc, cmdline_bad);
-	tcase_add_test(tc, fstab_distributions);
-	tcase_add_test(tc, fstab_no_root);
-	tcase_add_test(tc, raspi_firmware_defaults);
 	suite_add_tcase(s, tc);
 	return s;
 }
 
-CHECK_MAIN(edits_suite)
+CHECK_MAIN(kcmdline_suite)

@@ -1,0 +1,444 @@
+/* The scheduler's decisions (sched.h), one tick at a time: the oldest
+ * boots first, a begun file never held, room for a new boot counted per
+ * host, a held file let run for its deadline (and one that cannot make
+ * it left alone), the limit following what the link moved, and the
+ * overload's beginning and end. */
+#include <check.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "tftpd/sched.h"
+#include "tests/unit/check_main.h"
+
+#define MS	NS_PER_MS
+#define S	NS_PER_SEC
+#define MB	1000000ULL
+
+/* A transfer waiting at its first block, from the boot begun at key. */
+static struct sched_item
+waiting(uint64_t key, uint64_t now, uint64_t size)
+{
+	return (struct sched_item){ .owner = (void *)(uintptr_t)(key + 1),
+	    .key = key, .due_ns = now + SCHED_FILE_TIMEOUT_NS, .size = size,
+	    .left = size, .flags = SCHED_HOLDABLE | SCHED_HELD };
+}
+
+/* One that has been sending for a while at rate. */
+static struct sched_item
+sending(uint64_t key, uint64_t due, uint64_t size, uint64_t left,
+    uint64_t rate)
+{
+	return (struct sched_item){ .owner = (void *)(uintptr_t)(key + 1),
+	    .key = key, .due_ns = due, .size = size, .left = left,
+	    .moved = rate / 10, .rate = rate, .ticks = 10 };
+}
+
+static struct sched_item *
+find(struct sched_item *it, size_t n, uint64_t key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (it[i].key == key)
+			return &it[i];
+	ck_abort_msg("no item with key %llu", (unsigned long long)key);
+	return NULL;
+}
+
+/* A scheduler in waves for a while, whose link has moved best bytes a
+ * second and whose running transfers get typical. */
+static void
+measured(struct sched *s, uint64_t now, uint64_t best, uint64_t typical,
+    unsigned limit)
+{
+	sched_init(s, now - SCHED_TICK_NS);
+	s->overloaded = 1;
+	s->calm_ns = now;
+	s->best = best;
+	s->typical = typical;
+	s->limit = limit;
+}
+
+START_TEST(fair_while_a_big_file_would_fit)
+{
+	struct sched s;
+	uint64_t now = 100 * S;
+	struct sched_item it[3];
+	int t;
+
+	/* Three transfers at 1 MB/s each: a file of 8 MiB (a kernel, what
+	 * a boot is counted on to want at least) would fit 30 s with room.
+	 * All run, nothing held, cycle after cycle. */
+	sched_init(&s, now);
+	for (t = 0; t < 30; t++) {
+		now += SCHED_TICK_NS;
+		for (int i = 0; i < 3; i++)
+			it[i] = sending(i * S, now + 20 * S, 2 * MB, MB, MB);
+		it[2] = waiting(9 * S, now, 100);
+		ck_assert_int_eq(sched_tick(&s, it, 3, now), 0);
+		for (int i = 0; i < 3; i++)
+			ck_assert_int_eq(it[i].run, 1);
+	}
+	ck_assert_int_eq(s.overloaded, 0);
+	ck_assert_uint_ge(s.best, 2 * MB);
+	/* At 200 KB/s each, 8 MiB would not: waves, at a cycle's end. */
+	for (t = 0; t < 10 && !s.overloaded; t++) {
+		now += SCHED_TICK_NS;
+		for (int i = 0; i < 3; i++)
+			it[i] = sending(i * S, now + 20 * S, 2 * MB, MB,
+			    200000);
+		sched_tick(&s, it, 3, now);
+	}
+	ck_assert_int_eq(s.overloaded, 1);
+	ck_assert_int_le(t, 10);
+	/* The first tick of the waves: of those sending, the oldest are in
+	 * the wave, the limit's worth; the others finish their file. */
+	now += SCHED_TICK_NS;
+	for (int i = 0; i < 3; i++)
+		it[i] = sending(i * S, now + 20 * S, 2 * MB, MB, 200000);
+	sched_tick(&s, it, 3, now);
+	ck_assert(find(it, 3, 0)->flags & SCHED_MEMBER);
+	ck_assert(find(it, 3, 1 * S)->flags & SCHED_MEMBER);
+	ck_assert(!(find(it, 3, 2 * S)->flags & SCHED_MEMBER));
+	ck_assert_int_eq(find(it, 3, 2 * S)->run, 1);
+}
+END_TEST
+
+START_TEST(oldest_boots_first)
+{
+	struct sched s;
+	uint64_t now = 100 * S;
+	struct sched_item it[5];
+	const uint64_t keys[5] = { 50, 10, 30, 20, 40 };
+
+	measured(&s, now, 0, 0, 2);
+	for (int i = 0; i < 5; i++)
+		it[i] = waiting(keys[i] * S, now, 1000);
+	/* Nothing measured yet: the limit lets two run. */
+	ck_assert_int_eq(sched_tick(&s, it, 5, now), 0);
+	ck_assert_uint_eq(s.held, 3);
+	ck_assert_int_eq(find(it, 5, 10 * S)->run, 1);
+	ck_assert_int_eq(find(it, 5, 20 * S)->run, 1);
+	ck_assert_int_eq(find(it, 5, 30 * S)->run, 0);
+	ck_assert_int_eq(find(it, 5, 40 * S)->run, 0);
+	/* Those let run are in the wave now. */
+	ck_assert(find(it, 5, 10 * S)->flags & SCHED_MEMBER);
+	ck_assert(!(find(it, 5, 30 * S)->flags & SCHED_MEMBER));
+	ck_assert_int_eq(find(it, 5, 50 * S)->run, 0);
+}
+END_TEST
+
+START_TEST(a_begun_file_runs_to_its_end)
+{
+	struct sched s;
+	uint64_t now = 100 * S;
+	struct sched_item it[3];
+
+	measured(&s, now, 10 * MB, 2 * MB, 1);
+	s.fastest = 4 * MB;
+	/* Young boots, already sending, and one far behind: never held. */
+	it[0] = sending(90 * S, now + 20 * S, 30 * MB, 25 * MB, 100000);
+	it[0].flags |= SCHED_WAVE;
+	it[1] = sending(80 * S, now + 20 * S, 30 * MB, 5 * MB, 2 * MB);
+	it[2] = waiting(10 * S, now, 30 * MB);
+	it[2].flags |= SCHED_WAVE;
+	sched_tick(&s, it, 3, now);
+	ck_assert_int_eq(find(it, 3, 90 * S)->run, 1);
+	ck_assert_int_eq(find(it, 3, 80 * S)->run, 1);
+	/* The oldest waits: the two take the places the limit has. */
+	ck_assert_int_eq(find(it, 3, 10 * S)->run, 0);
+	ck_assert_int_eq(s.cycle_lagging, 1);
+}
+END_TEST
+
+START_TEST(a_new_boot_needs_room_per_host)
+{
+	struct sched s;
+	uint64_t now = 100 * S;
+	struct sched_item it[3];
+
+	/* 10 MB/s at best, 2 MB/s each now: five hosts share the link. A
+	 * 30 MB file needs 1 MB/s, with room 1.6 MB/s: a sixth host would
+	 * get 10/6, enough; a seventh not. */
+	measured(&s, now, 10 * MB, 2 * MB, 20);
+	s.big = 30 * MB;
+	it[0] = waiting(10 * S, now, 100);
+	it[1] = waiting(20 * S, now, 100);
+	it[2] = waiting(30 * S, now, 100);
+	it[2].flags |= SCHED_WAVE;	/* goes on: its host is counted */
+	sched_tick(&s, it, 3, now);
+	ck_assert_int_eq(find(it, 3, 10 * S)->run, 1);
+	ck_assert_int_eq(find(it, 3, 20 * S)->run, 0);
+	ck_assert_int_eq(find(it, 3, 30 * S)->run, 1);
+	/* A boot of the wave waits too when its host's share has no room
+	 * for its file (here, no way to finish it in time). */
+	measured(&s, now, 10 * MB, 1 * MB, 20);
+	it[0] = waiting(10 * S, now, 40 * MB);
+	it[0].flags |= SCHED_WAVE;
+	it[1] = waiting(20 * S, now, 10 * MB);
+	it[1].flags |= SCHED_WAVE;
+	it[2] = sending(5 * S, now + 20 * S, 30 * MB, 5 * MB, 1 * MB);
+	sched_tick(&s, it, 3, now);
+	ck_assert_int_eq(find(it, 3, 10 * S)->run, 0);
+	ck_assert_int_eq(find(it, 3, 20 * S)->run, 1);
+}
+END_TEST
+
+START_TEST(nothing_running_lets_one_run)
+{
+	struct sched s;
+	uint64_t now = 100 * S;
+	struct sched_item it[2];
+
+	/* Measured when the link was crowded: no room for anyone; with
+	 * nothing running the oldest goes anyway. */
+	measured(&s, now, 1 * MB, 100000, 4);
+	s.big = 30 * MB;
+	it[0] = waiting(20 * S, now, 30 * MB);
+	it[1] = waiting(10 * S, now, 30 * MB);
+	sched_tick(&s, it, 2, now);
+	ck_assert_int_eq(find(it, 2, 10 * S)->run, 1);
+	ck_assert_int_eq(find(it, 2, 20 * S)->run, 0);
+}
+END_TEST
+
+START_TEST(held_runs_for_its_deadline)
+{
+	struct sched s;
+	uint64_t now = 100 * S;
+	struct sched_item it[4];
+
+	/* A slow link: 1 MB/s at best, the fastest transfer 1 MB/s. */
+	measured(&s, now, 1 * MB, 1 * MB, 1);
+	s.fastest = 1 * MB;
+	it[0] = sending(10 * S, now + 20 * S, 30 * MB, 5 * MB, 1 * MB);
+	/* 6 MB due in 12 s: with the margin (1.5 x 6 s) and the guard
+	 * (3 s), it must start now, over the limit. */
+	it[1] = waiting(50 * S, now - 30 * S + 12 * S, 6 * MB);
+	/* 6 MB due in 5 s: could not, even alone; left to its client. */
+	it[2] = waiting(60 * S, now - 30 * S + 5 * S, 6 * MB);
+	/* Due after the first, and small: can wait. */
+	it[3] = waiting(70 * S, now - 30 * S + 20 * S, 1000);
+	sched_tick(&s, it, 4, now);
+	ck_assert_int_eq(find(it, 4, 50 * S)->run, 1);
+	ck_assert(find(it, 4, 50 * S)->flags & SCHED_URGENT);
+	ck_assert_uint_eq(s.urgent, 1);
+	ck_assert_int_eq(find(it, 4, 60 * S)->run, 0);
+	ck_assert(!(find(it, 4, 60 * S)->flags & SCHED_URGENT));
+	ck_assert_int_eq(find(it, 4, 70 * S)->run, 0);
+
+	/* Two of 3 MB due in 10 s: one alone could wait (4.5 + 3 s), both
+	 * together cannot (9 + 3 s): both start now. */
+	measured(&s, now, 1 * MB, 1 * MB, 1);
+	s.fastest = 1 * MB;
+	it[0] = sending(10 * S, now + 20 * S, 30 * MB, 5 * MB, 1 * MB);
+	it[1] = waiting(50 * S, now - 20 * S, 3 * MB);
+	it[2] = waiting(60 * S, now - 20 * S, 3 * MB);
+	sched_tick(&s, it, 3, now);
+	ck_assert_uint_eq(s.urgent, 2);
+	ck_assert_int_eq(find(it, 3, 50 * S)->run, 1);
+	ck_assert_int_eq(find(it, 3, 60 * S)->run, 1);
+
+	/* Its deadline gone, it runs, in no one's place: its client has
+	 * given up (it ends at its own timeout) or has none. */
+	measured(&s, now, 10 * MB, 1 * MB, 2);
+	it[0] = sending(10 * S, now + 20 * S, 30 * MB, 5 * MB, 1 * MB);
+	it[1] = waiting(60 * S, now - 31 * S, 6 * MB);
+	it[2] = waiting(70 * S, now, 100);
+	it[2].flags |= SCHED_WAVE;
+	sched_tick(&s, it, 3, now);
+	ck_assert_int_eq(find(it, 3, 60 * S)->run, 1);
+	ck_assert_int_eq(find(it, 3, 70 * S)->run, 1);
+}
+END_TEST
+
+/* A request held before its OACK: answering it costs nothing (a Pi's
+ * probe moves no byte), so it is never left to its client's timeout,
+ * and takes no place; a boot of the wave gets its answer at once. */
+START_TEST(asked_requests)
+{
+	struct sched s;
+	uint64_t now = 100 * S;
+	struct sched_item it[4];
+
+	measured(&s, now, 1 * MB, 1 * MB, 1);
+	s.fastest = 10 * MB;
+	it[0] = sending(10 * S, now + 20 * S, 30 * MB, 5 * MB, 1 * MB);
+	/* 26 MB due in 20 s: as a file it could not (not after the 5 MB
+	 * before it, at 1 MB/s); as a probe it can. It is answered in time
+	 * for the file to come at the fastest rate, with the margin. */
+	it[1] = waiting(50 * S, now - 10 * S, 26 * MB);
+	it[1].flags |= SCHED_ASKED;
+	/* The same, nearly due: answered now. */
+	it[2] = waiting(60 * S, now - 28 * S, 26 * MB);
+	it[2].flags |= SCHED_ASKED;
+	/* A boot of the wave: answered now, in no one's place. */
+	it[3] = waiting(5 * S, now, 8 * MB);
+	it[3].flags |= SCHED_ASKED | SCHED_WAVE;
+	sched_tick(&s, it, 4, now);
+	ck_assert_int_eq(find(it, 4, 50 * S)->run, 0);
+	ck_assert(!(find(it, 4, 50 * S)->flags & SCHED_DOOMED));
+	ck_assert_int_eq(find(it, 4, 60 * S)->run, 1);
+	ck_assert_int_eq(find(it, 4, 5 * S)->run, 1);
+	ck_assert_uint_eq(s.held, 1);
+}
+END_TEST
+
+START_TEST(impatient_and_unanswered)
+{
+	struct sched s;
+	uint64_t now = 100 * S;
+	struct sched_item it[3];
+
+	measured(&s, now, 10 * MB, 1 * MB, 1);
+	it[0] = sending(10 * S, now + 20 * S, 30 * MB, 5 * MB, 1 * MB);
+	/* Its client resent its ACK: it has a timer of its own. */
+	it[1] = waiting(50 * S, now, 6 * MB);
+	it[1].flags |= SCHED_IMPATIENT;
+	/* Its OACK unanswered: it waits for the answer, in no place. */
+	it[2] = waiting(5 * S, now, 6 * MB);
+	it[2].flags |= SCHED_UNANSWERED | SCHED_WAVE;
+	sched_tick(&s, it, 3, now);
+	ck_assert_int_eq(find(it, 3, 50 * S)->run, 1);
+	ck_assert_int_eq(find(it, 3, 5 * S)->run, 0);
+	ck_assert_uint_eq(s.held, 0);
+}
+END_TEST
+
+/* Ticks of a link that moves rate(limit) bytes a second with limit
+ * transfers running; returns the limit after secs seconds. */
+static unsigned
+run_link(struct sched *s, uint64_t *now, unsigned secs,
+    uint64_t (*rate)(unsigned))
+{
+	struct sched_item it[64];
+
+	for (unsigned t = 0; t < secs * 10; t++) {
+		unsigned lim = s->limit < 40 ? s->limit : 40;
+		uint64_t each = rate(lim) / lim;
+
+		*now += SCHED_TICK_NS;
+		for (unsigned i = 0; i < 64; i++) {
+			if (i < lim)
+				it[i] = sending(i * S, *now + 20 * S, 10 * MB,
+				    MB, each);
+			else
+				it[i] = waiting(i * S, *now, 100);
+			it[i].flags |= SCHED_WAVE;
+		}
+		sched_tick(s, it, 64, *now);
+	}
+	return s->limit;
+}
+
+static uint64_t
+fills_at_six(unsigned n)
+{
+	return (n < 6 ? n : 6) * 2 * MB;
+}
+
+START_TEST(limit_finds_what_fills_the_link)
+{
+	struct sched s;
+	uint64_t now = 100 * S;
+	unsigned lim;
+
+	measured(&s, now, 0, 0, 2);
+	/* Each transfer moves 2 MB/s alone; the link takes 12. */
+	lim = run_link(&s, &now, 30, fills_at_six);
+	ck_assert_uint_ge(lim, 6);
+	ck_assert_uint_le(lim, 8);
+	ck_assert_uint_ge(s.best, 11 * MB);
+}
+END_TEST
+
+START_TEST(lagging_lowers_the_limit)
+{
+	struct sched s;
+	uint64_t now = 100 * S;
+	struct sched_item it[8];
+
+	measured(&s, now, 10 * MB, 1 * MB, 8);
+	/* One alone moved 3 MB/s lately: sharing slows these. */
+	s.fastest = 3 * MB;
+	for (int t = 0; t < 10; t++) {
+		now += SCHED_TICK_NS;
+		for (int i = 0; i < 8; i++) {
+			/* 10 MB left, 10 s to go, at 1 MB/s: behind. */
+			it[i] = sending(i * S, now + 10 * S, 30 * MB, 10 * MB,
+			    1 * MB);
+			it[i].flags |= SCHED_WAVE;
+		}
+		sched_tick(&s, it, 8, now);
+	}
+	ck_assert_uint_lt(s.limit, 8);
+	/* Behind, but as fast as one alone: fewer would not help. */
+	measured(&s, now, 10 * MB, 1 * MB, 8);
+	s.fastest = 1 * MB;
+	for (int t = 0; t < 10; t++) {
+		now += SCHED_TICK_NS;
+		for (int i = 0; i < 8; i++)
+			it[i] = sending(i * S, now + 10 * S, 30 * MB, 10 * MB,
+			    1 * MB);
+		sched_tick(&s, it, 8, now);
+	}
+	/* As many as fill the link at 1 MB/s each, and one more. */
+	ck_assert_uint_eq(s.cut, 0);
+	ck_assert_uint_eq(s.limit, 10 + 1);
+}
+END_TEST
+
+START_TEST(overload_begins_and_ends)
+{
+	struct sched s;
+	uint64_t now = 100 * S;
+	struct sched_item it[3];
+	int changes = 0;
+
+	measured(&s, now, 10 * MB, 1 * MB, 1);
+	it[0] = sending(10 * S, now + 20 * S, 2 * MB, 1 * MB, 5 * MB);
+	it[1] = waiting(20 * S, now, 100);
+	ck_assert_int_eq(sched_tick(&s, it, 2, now), 0);
+	ck_assert_int_eq(s.held, 1);
+	/* Nothing held any more: over after a calm spell, said once (and
+	 * 5 MB/s for a transfer leaves room for the biggest file seen). */
+	for (int t = 0; t < 80; t++) {
+		now += SCHED_TICK_NS;
+		it[0] = sending(10 * S, now + 20 * S, 2 * MB, 1 * MB, 5 * MB);
+		changes += sched_tick(&s, it, 1, now);
+	}
+	ck_assert_int_eq(s.overloaded, 0);
+	ck_assert_int_eq(changes, 1);
+	/* After a long pause the next burst starts afresh: all run. */
+	now += 60 * S;
+	s.overloaded = 1;
+	it[0] = waiting(10 * S, now, 100);
+	it[1] = waiting(20 * S, now, 100);
+	it[2] = waiting(30 * S, now, 100);
+	sched_tick(&s, it, 3, now);
+	ck_assert_int_eq(s.overloaded, 0);
+	ck_assert_uint_eq(s.held, 0);
+	ck_assert_int_eq(it[2].run, 1);
+}
+END_TEST
+
+static Suite *
+sched_suite(void)
+{
+	Suite *s = suite_create("tftpd_sched");
+	TCase *tc = tcase_create("sched");
+
+	tcase_add_test(tc, fair_while_a_big_file_would_fit);
+	tcase_add_test(tc, oldest_boots_first);
+	tcase_add_test(tc, a_begun_file_runs_to_its_end);
+	tcase_add_test(tc, a_new_boot_needs_room_per_host);
+	tcase_add_test(tc, nothing_running_lets_one_run);
+	tcase_add_test(tc, held_runs_for_its_deadline);
+	tcase_add_test(tc, asked_requests);
+	tcase_add_test(tc, impatient_and_unanswered);
+	tcase_add_test(tc, limit_finds_what_fills_the_link);
+	tcase_add_test(tc, lagging_lowers_the_limit);
+	tcase_add_test(tc, overload_begins_and_ends);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+CHECK_MAIN(sched_suite)
