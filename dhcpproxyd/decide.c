@@ -1,4 +1,5 @@
 /* Whom dhcpproxyd answers, with what, and how often. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -58,17 +59,19 @@ rate_ok(struct client_slot *s, uint64_t now_ms)
 	return 1;
 }
 
+/* Not answered, and only worth a debug line. */
 static void
-ignore(struct decision *out, int quiet, const char *why)
+ignore(struct decision *out, enum decide_reason reason)
 {
 	out->verdict = DECIDE_IGNORE;
-	out->quiet = quiet;
-	strlcpy(out->why, why, sizeof(out->why));
+	out->reason = reason;
+	out->quiet = 1;
 }
 
-/* The message types answered on each port, and with what. */
+/* Whether this port answers the message type: 1 with the reply type
+ * set, 0 with the reason it is ignored. */
 static int
-reply_type(const struct decide_input *in, struct decision *out)
+type_answered(const struct decide_input *in, struct decision *out)
 {
 	const struct dhcp_msg *m = in->m;
 	const uint8_t *sid;
@@ -78,11 +81,11 @@ reply_type(const struct decide_input *in, struct decision *out)
 		/* PXE boot server discovery: the client asks the proxy. */
 		if (m->msg_type == DHCPREQUEST || m->msg_type == DHCPINFORM) {
 			out->reply_type = DHCPACK;
-			return 0;
+			return 1;
 		}
 	} else if (m->msg_type == DHCPDISCOVER) {
 		out->reply_type = DHCPOFFER;
-		return 0;
+		return 1;
 	} else if (m->msg_type == DHCPREQUEST) {
 		/* Only a client that picked our offer: a REQUEST naming the
 		 * LAN's DHCP server is between it and that server. */
@@ -90,17 +93,13 @@ reply_type(const struct decide_input *in, struct decision *out)
 		if (sid != NULL && len == 4 &&
 		    memcmp(sid, &in->server_id, 4) == 0) {
 			out->reply_type = DHCPACK;
-			return 0;
+			return 1;
 		}
-		ignore(out, 1, "ignored, request for another server");
-		return -1;
+		ignore(out, DECIDE_OTHER_SERVER);
+		return 0;
 	}
-	snprintf(out->why, sizeof(out->why), "ignored, DHCP%s on port %s",
-	    dhcp_msg_type_name(m->msg_type),
-	    in->discovery_port ? "4011" : "67");
-	out->verdict = DECIDE_IGNORE;
-	out->quiet = 1;
-	return -1;
+	ignore(out, DECIDE_WRONG_PORT);
+	return 0;
 }
 
 /* bootpick's question, asked of the config's callback; the reason of a
@@ -119,10 +118,11 @@ look(void *ctx, const char *name)
 }
 
 /* Known: the boot directory has an entry for its serial, its MAC or
- * "default", tried in that order (bootpick.h). 1 known, 0 not, -1 when
- * the entry that decides is broken: the client is then not answered at
- * all, for what it would boot is not what its entry says. */
-static int
+ * "default", tried in that order (bootpick.h). DECIDE_ANSWERED when
+ * known, DECIDE_NO_ENTRY when not, DECIDE_ENTRY_BROKEN when the entry
+ * that decides is broken: the client is then not answered at all, for
+ * what it would boot is not what its entry says. */
+static enum decide_reason
 known(const struct decide_config *c, const struct dhcp_msg *m,
     struct decision *out)
 {
@@ -144,24 +144,17 @@ known(const struct decide_config *c, const struct dhcp_msg *m,
 		case BOOT_ENTRY_FILE:
 		case BOOT_ENTRY_RBD:	/* tftpd reads it through librbd */
 			strlcpy(out->entry, names[picked], sizeof(out->entry));
-			return 1;
+			return DECIDE_ANSWERED;
 		case BOOT_ENTRY_BROKEN:
 			strlcpy(out->entry, names[picked], sizeof(out->entry));
-			snprintf(out->why, sizeof(out->why), "not answered, "
-			    "broken boot entry %s", l.why);
-			return -1;
+			strlcpy(out->entry_why, l.why, sizeof(out->entry_why));
+			return DECIDE_ENTRY_BROKEN;
 		case BOOT_ENTRY_NONE:
 			break;
 		}
 	}
 	out->no_entry = 1;
-	if (out->serial[0] != '\0')
-		snprintf(out->why, sizeof(out->why),
-		    "ignored, no boot entry for %s or %s", out->serial, mac);
-	else
-		snprintf(out->why, sizeof(out->why),
-		    "ignored, no boot entry for %s", mac);
-	return 0;
+	return DECIDE_NO_ENTRY;
 }
 
 void
@@ -188,38 +181,100 @@ decide(struct decider *d, const struct decide_config *c,
 
 	if (m->op != BOOTREQUEST || m->htype != HTYPE_ETHER ||
 	    m->hlen != HLEN_ETHER) {
-		ignore(out, 1, "ignored, not a request");
+		ignore(out, DECIDE_NOT_REQUEST);
 		return;
 	}
-	if (reply_type(in, out) == -1)
+	if (!type_answered(in, out))
 		return;
 	if (!dhcp_is_pxe(m)) {
-		ignore(out, 1, "ignored, not a PXE client");
+		ignore(out, DECIDE_NOT_PXE);
 		return;
 	}
 	s = client_slot(d, m->chaddr, in->now_ms);
 	if (!rate_ok(s, in->now_ms)) {
 		out->verdict = DECIDE_RATE_LIMITED;
-		strlcpy(out->why, "rate limited", sizeof(out->why));
+		out->reason = DECIDE_TOO_OFTEN;
 		return;
 	}
 	/* Looked up with -a too: the entry names iPXE's script. A broken
 	 * one is not answered even with -a: the machine would boot what its
 	 * entry does not say. */
 	switch (known(c, m, out)) {
-	case -1:
+	case DECIDE_ENTRY_BROKEN:
 		out->verdict = DECIDE_BROKEN;
+		out->reason = DECIDE_ENTRY_BROKEN;
 		return;
-	case 0:
+	case DECIDE_NO_ENTRY:
 		if (!c->answer_all) {
 			out->verdict = DECIDE_IGNORE;
+			out->reason = DECIDE_NO_ENTRY;
 			return;
 		}
 		break;
+	default:
+		break;
 	}
-	out->why[0] = '\0';
+	out->reason = DECIDE_ANSWERED;
 	out->verdict = DECIDE_ANSWER;
 	out->bootfile = bootfile_for(c, m, out->entry, out->bootfile_buf);
+	/* The server is its own boot server: the next server is the
+	 * option 54 address the client will come back to. */
+	out->reply.msg_type = out->reply_type;
+	out->reply.server_id = in->server_id;
+	out->reply.tftp_addr = in->server_id;
+	out->reply.menu_text = c->menu_text;
+	out->reply.send_opt66 = c->send_opt66;
+	out->reply.bootfile = out->bootfile;
+}
+
+void
+decision_line(const struct decide_input *in, const struct decision *d,
+    char *buf, size_t len)
+{
+	char mac[MAC_NAME_LEN + 1], tftp[INET_ADDRSTRLEN];
+	struct in_addr a;
+
+	switch (d->reason) {
+	case DECIDE_ANSWERED:
+		a.s_addr = d->reply.tftp_addr;
+		if (inet_ntop(AF_INET, &a, tftp, sizeof(tftp)) == NULL)
+			strlcpy(tftp, "?", sizeof(tftp));
+		snprintf(buf, len, "%s: answered, tftp %s%s%s", d->who, tftp,
+		    d->bootfile ? ", boot file " : "",
+		    d->bootfile ? d->bootfile : "");
+		break;
+	case DECIDE_NOT_REQUEST:
+		snprintf(buf, len, "%s: ignored, not a request", d->who);
+		break;
+	case DECIDE_OTHER_SERVER:
+		snprintf(buf, len, "%s: ignored, request for another server",
+		    d->who);
+		break;
+	case DECIDE_WRONG_PORT:
+		snprintf(buf, len, "%s: ignored, DHCP%s on port %s", d->who,
+		    dhcp_msg_type_name(in->m->msg_type),
+		    in->discovery_port ? "4011" : "67");
+		break;
+	case DECIDE_NOT_PXE:
+		snprintf(buf, len, "%s: ignored, not a PXE client", d->who);
+		break;
+	case DECIDE_TOO_OFTEN:
+		snprintf(buf, len, "%s: rate limited", d->who);
+		break;
+	case DECIDE_ENTRY_BROKEN:
+		snprintf(buf, len, "%s: not answered, broken boot entry %s",
+		    d->who, d->entry_why);
+		break;
+	case DECIDE_NO_ENTRY:
+		mac_entry_name(in->m->chaddr, mac);
+		if (d->serial[0] != '\0')
+			snprintf(buf, len, "%s: ignored, no boot entry for %s "
+			    "or %s", d->who, d->serial, mac);
+		else
+			snprintf(buf, len, "%s: ignored, no boot entry for %s",
+			    d->who, mac);
+		break;
+	}
 }
 
 /* FNV-1a: a cheap fingerprint of a log line. */
@@ -255,6 +310,39 @@ decider_log_once(struct decider *d, const uint8_t mac[6], const char *line,
 	s->logged[s->next_logged] = h;
 	s->next_logged = (s->next_logged + 1) % DECIDE_LOGGED;
 	return 1;
+}
+
+void
+decision_log(struct decider *d, const uint8_t mac[6],
+    const struct decision *dec, const char *line, uint64_t now_ms,
+    struct decision_log *out)
+{
+	uint32_t held;
+
+	out->level = LOG_LEVEL_DEBUG;
+	out->note[0] = '\0';
+	if (dec->quiet)
+		return;
+	if (!decider_log_once(d, mac, line, now_ms)) {
+		strlcpy(out->note, " (again)", sizeof(out->note));
+		return;
+	}
+	/* Only machines with an entry of their own are few. */
+	if (dec->verdict == DECIDE_ANSWER && dec->entry[0] != '\0' &&
+	    strcmp(dec->entry, BOOTPICK_DEFAULT) != 0) {
+		out->level = LOG_LEVEL_INFO;
+		return;
+	}
+	if (!ratelimit_take(&d->unowned_log, now_ms, &held)) {
+		strlcpy(out->note, " (held back)", sizeof(out->note));
+		return;
+	}
+	/* A broken default is every MAC's: its warning is limited too. */
+	out->level = dec->verdict == DECIDE_BROKEN ? LOG_LEVEL_WARN :
+	    LOG_LEVEL_INFO;
+	if (held > 0)
+		snprintf(out->note, sizeof(out->note),
+		    " (%u similar lines held back)", held);
 }
 
 const char *

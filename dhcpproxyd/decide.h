@@ -1,7 +1,7 @@
 /* layer: pure */
-/* The decision layer: whether a parsed request gets a proxy reply, which
- * boot file it carries, how often one client may be answered, and which
- * decisions are worth a log line. Pure: no sockets, no files; what the
+/* The decision layer: whether a parsed request gets a proxy reply, what
+ * the reply carries, how often one client may be answered, and at what
+ * level each decision is logged. Pure: no sockets, no files; what the
  * boot directory's entries are is asked through the config's callback. */
 #ifndef DHCPPROXYD_DECIDE_H
 #define DHCPPROXYD_DECIDE_H
@@ -11,7 +11,9 @@
 #include <stdint.h>
 
 #include "common/bootname.h"
+#include "common/loglevel.h"
 #include "common/piid.h"
+#include "common/ratelimit.h"
 #include "dhcp.h"
 
 /* Clients remembered for rate limiting and log-once. Bounded: when full,
@@ -45,12 +47,15 @@ struct decide_config {
 	int answer_all;			/* -a */
 	const struct bootfile *bootfiles;
 	size_t nbootfiles;
+	const char *menu_text;		/* -M, NULL for the default */
+	int send_opt66;			/* -O */
 };
 
 struct decide_input {
 	const struct dhcp_msg *m;
 	int discovery_port;		/* arrived on port 4011 */
-	uint32_t server_id;		/* our option 54, network order */
+	/* Our option 54 and next server, network order (arrival.h). */
+	uint32_t server_id;
 	uint64_t now_ms;		/* a monotonic clock */
 };
 
@@ -62,11 +67,28 @@ enum decide_verdict {
 					 * reply, -a or not, and a warning */
 };
 
+/* Why a verdict was reached; decision_line() says it with the client's
+ * particulars. */
+enum decide_reason {
+	DECIDE_ANSWERED = 0,
+	DECIDE_NOT_REQUEST,		/* not an Ethernet BOOTREQUEST */
+	DECIDE_OTHER_SERVER,		/* a REQUEST for the LAN's server */
+	DECIDE_WRONG_PORT,		/* a type this port does not answer */
+	DECIDE_NOT_PXE,			/* no option 60 PXEClient */
+	DECIDE_TOO_OFTEN,		/* DECIDE_RATE_LIMITED */
+	DECIDE_ENTRY_BROKEN,		/* DECIDE_BROKEN */
+	DECIDE_NO_ENTRY,		/* and no -a */
+};
+
 struct decision {
 	enum decide_verdict verdict;
+	enum decide_reason reason;
 	int quiet;			/* only worth a debug line */
 	uint8_t reply_type;		/* DHCPOFFER or DHCPACK */
 	const char *bootfile;		/* NULL for none */
+	/* DECIDE_ANSWER: what the reply carries beside the request's own
+	 * fields (bootfile points into this decision or the config). */
+	struct dhcp_reply_params reply;
 	/* The boot directory entry that made the client known (or, when
 	 * DECIDE_BROKEN, the broken one): its serial, its MAC entry or
 	 * "default"; "" with -a and no entry. */
@@ -75,11 +97,16 @@ struct decision {
 	char serial[SERIAL_LEN + 1];	/* from option 97, "" if none */
 	/* "abcd1234 dc:a6:32:01:36:c2" or "dc:a6:32:01:36:c2". */
 	char who[SERIAL_LEN + 1 + MAC_NAME_LEN + 1];
-	/* The reason when not answering. */
-	char why[DECIDE_ENTRY_WHY_LEN + 64];
-	/* Ignored because no entry names it: a machine to enrol (-U). */
+	/* DECIDE_ENTRY_BROKEN: what the lookup found wrong with the entry,
+	 * as bootdir.h words it. */
+	char entry_why[DECIDE_ENTRY_WHY_LEN];
+	/* No entry names it, answered with -a or not: a machine to enrol
+	 * (-U). */
 	int no_entry;
 };
+
+/* Room for any decision's line. */
+#define DECISION_LINE_LEN	(DECIDE_ENTRY_WHY_LEN + 192)
 
 struct client_slot {
 	int used;
@@ -92,6 +119,9 @@ struct client_slot {
 
 struct decider {
 	struct client_slot clients[DECIDE_CLIENTS];
+	/* The lines of clients with no entry of their own, which a flood
+	 * of made-up MACs can cause at will. */
+	struct ratelimit unowned_log;
 };
 
 void decider_init(struct decider *d);
@@ -99,11 +129,33 @@ void decider_init(struct decider *d);
 void decide(struct decider *d, const struct decide_config *c,
     const struct decide_input *in, struct decision *out);
 
+/* The decision's log line into buf (len bytes, DECISION_LINE_LEN is
+ * enough): who asked, then what became of it and why. */
+void decision_line(const struct decide_input *in, const struct decision *d,
+    char *buf, size_t len);
+
 /* Whether line is new for this client (log it at INFO) or was logged for
  * it recently (DEBUG): each decision is logged once per client and
  * reason, however often the client retries. */
 int decider_log_once(struct decider *d, const uint8_t mac[6],
     const char *line, uint64_t now_ms);
+
+/* How a decision's line is logged. */
+struct decision_log {
+	enum log_level level;
+	/* Appended to the line: " (again)", " (held back)", the count of
+	 * lines held back before it, or "". */
+	char note[48];
+};
+
+/* The level of line, the decision's line (decision_line), for the
+ * client mac: once per client and reason at INFO (a broken entry at
+ * WARN), a repeat at DEBUG; a client with no entry of its own through
+ * the decider's rate limit, since every MAC a flood makes up is one.
+ * Quiet decisions are DEBUG. Counts the line as logged or held back. */
+void decision_log(struct decider *d, const uint8_t mac[6],
+    const struct decision *dec, const char *line, uint64_t now_ms,
+    struct decision_log *out);
 
 /* Parses -b ARCH=FILE: ARCH is an option 93 number (0 BIOS, 7 and 9 x64
  * UEFI, 11 arm64 UEFI, ...) or "ipxe". Returns NULL or the reason. */

@@ -1,7 +1,8 @@
 /* dhcpproxyd: proxy DHCP that points netbooting Raspberry Pis and PXE
  * machines at their boot server, beside the LAN's own DHCP server. This
- * file is the thin I/O layer: flags, sockets, the event loop, and where
- * each reply goes. packet.c knows the bytes, decide.c whom to answer. */
+ * file is the thin I/O layer: flags, sockets, the event loop, the boot
+ * directory's lookups, and carrying out verdicts. packet.c knows the
+ * bytes, arrival.c which datagrams count, decide.c whom to answer. */
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <netinet/in.h>
@@ -22,8 +23,8 @@
 #include "common/listen.h"
 #include "common/log.h"
 #include "common/privdrop.h"
-#include "common/ratelimit.h"
 #include "common/signals.h"
+#include "arrival.h"
 #include "decide.h"
 #include "dhcp.h"
 #include "unknown.h"
@@ -48,9 +49,10 @@ struct flags {
 struct server {
 	const struct flags *o;
 	int rootfd;			/* the boot directory, -1 if none */
+	struct arrival_rules rules;
 	struct decide_config dc;
 	struct decider dec;
-	struct ratelimit ignored_log;	/* lines for clients not ours */
+	struct dhcp_msg msg;		/* the request being served */
 	int fds[MAX_SOCKETS];
 	int discovery[MAX_SOCKETS];	/* the socket is on port 4011 */
 	int nfds;
@@ -146,17 +148,6 @@ ntoa(uint32_t addr, char buf[INET_ADDRSTRLEN])
 	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
 }
 
-static int
-iface_allowed(const struct flags *o, const char *name)
-{
-	if (o->nifaces == 0)
-		return 1;
-	for (size_t i = 0; i < o->nifaces; i++)
-		if (strcmp(o->ifaces[i], name) == 0)
-			return 1;
-	return 0;
-}
-
 static void
 send_reply(int fd, const uint8_t *buf, size_t len, const struct sockaddr_in *to,
     int ifindex, uint32_t local, int broadcast)
@@ -196,86 +187,70 @@ send_reply(int fd, const uint8_t *buf, size_t len, const struct sockaddr_in *to,
 		    ntohs(to->sin_port), strerror(errno));
 }
 
-/* Each decision once per client and reason. Only machines with an entry
- * of their own are few; any other client (ignored, or answered through
- * "default" or -a) can be every MAC a flood makes up, so those lines are
- * rate-limited too. So is a broken entry's warning: a broken default is
- * every MAC's. */
 static void
-log_decision(struct server *sv, const struct dhcp_msg *m,
-    const struct decision *d, const char *line, uint64_t now)
+log_at(enum log_level level, const char *line, const char *note)
 {
-	uint32_t held;
-
-	if (d->quiet)
-		log_debug("%s", line);
-	else if (!decider_log_once(&sv->dec, m->chaddr, line, now))
-		log_debug("%s (again)", line);
-	else if (d->verdict == DECIDE_ANSWER && d->entry[0] != '\0' &&
-	    strcmp(d->entry, "default") != 0)
-		log_info("%s", line);
-	else if (!ratelimit_take(&sv->ignored_log, now, &held))
-		log_debug("%s (held back)", line);
-	else if (d->verdict == DECIDE_BROKEN)
-		log_warn(held ? "%s (%u similar lines held back)" : "%s", line,
-		    held);
-	else
-		log_info(held ? "%s (%u similar lines held back)" : "%s", line,
-		    held);
+	switch (level) {
+	case LOG_LEVEL_ERR:
+		log_err("%s%s", line, note);
+		break;
+	case LOG_LEVEL_WARN:
+		log_warn("%s%s", line, note);
+		break;
+	case LOG_LEVEL_INFO:
+		log_info("%s%s", line, note);
+		break;
+	case LOG_LEVEL_DEBUG:
+		log_debug("%s%s", line, note);
+		break;
+	case LOG_LEVEL_TRACE:
+		log_trace("%s%s", line, note);
+		break;
+	}
 }
 
 static void
 answer(struct server *sv, int fd, int discovery, const struct dhcp_msg *m,
-    const struct sockaddr_in *from, int ifindex, uint32_t local)
+    const struct sockaddr_in *from, int ifindex, uint32_t local,
+    uint32_t server_id)
 {
-	const struct flags *o = sv->o;
 	struct decide_input in;
 	struct decision d;
-	struct dhcp_reply_params p;
+	struct decision_log dl;
 	struct sockaddr_in to;
 	uint8_t out[DHCP_MAX_LEN];
-	char line[sizeof(d.who) + sizeof(d.why) + 128], a[INET_ADDRSTRLEN];
-	size_t len;
-	uint64_t now = monotonic_ms();
+	char line[DECISION_LINE_LEN], a[INET_ADDRSTRLEN];
+	size_t len = 0;
 	int bcast;
 
 	memset(&in, 0, sizeof(in));
 	in.m = m;
 	in.discovery_port = discovery;
-	in.server_id = o->tftp_addr ? o->tftp_addr : local;
-	in.now_ms = now;
+	in.server_id = server_id;
+	in.now_ms = monotonic_ms();
 	decide(&sv->dec, &sv->dc, &in, &d);
 	if (d.no_entry)
 		unknown_note(&sv->unknown, d.serial, m->chaddr);
-	if (d.verdict != DECIDE_ANSWER) {
-		snprintf(line, sizeof(line), "%s: %s", d.who, d.why);
-		log_decision(sv, m, &d, line, now);
-		return;
-	}
-	memset(&p, 0, sizeof(p));
-	p.msg_type = d.reply_type;
-	p.server_id = in.server_id;
-	p.tftp_addr = in.server_id;
-	p.menu_text = o->menu_text;
-	p.send_opt66 = o->send_opt66;
-	p.bootfile = d.bootfile;
-	if ((len = dhcp_build_reply(m, &p, out, sizeof(out))) == 0) {
+	if (d.verdict == DECIDE_ANSWER &&
+	    (len = dhcp_build_reply(m, &d.reply, out, sizeof(out))) == 0) {
 		log_warn("%s: cannot build a reply", d.who);
 		return;
 	}
-	snprintf(line, sizeof(line), "%s: answered, tftp %s%s%s", d.who,
-	    ntoa(p.tftp_addr, a), d.bootfile ? ", boot file " : "",
-	    d.bootfile ? d.bootfile : "");
-	log_decision(sv, m, &d, line, now);
+	decision_line(&in, &d, line, sizeof(line));
+	decision_log(&sv->dec, m->chaddr, &d, line, in.now_ms, &dl);
+	log_at(dl.level, line, dl.note);
+	if (d.verdict != DECIDE_ANSWER)
+		return;
 	bcast = reply_destination(m, discovery, from, sv->client_port,
 	    sv->relay_port, &to);
 	log_trace("%s: DHCP%s to %s port %u", d.who,
-	    dhcp_msg_type_name(p.msg_type), ntoa(to.sin_addr.s_addr, a),
+	    dhcp_msg_type_name(d.reply.msg_type), ntoa(to.sin_addr.s_addr, a),
 	    ntohs(to.sin_port));
 	send_reply(fd, out, len, &to, ifindex, local, bcast);
 }
 
-/* One datagram: where it came in, whether it parses, then decide. */
+/* One datagram: the facts of its arrival, arrival.c's verdict on them,
+ * then decide.c's on the request. */
 static void
 serve_one(struct server *sv, int fd, int discovery)
 {
@@ -289,14 +264,14 @@ serve_one(struct server *sv, int fd, int discovery)
 	struct msghdr msg;
 	struct sockaddr_storage ss;
 	socklen_t sslen;
-	struct dhcp_msg *m;
-	enum dhcp_parse_result r;
-	char ifname[IF_NAMESIZE] = "?", a[INET_ADDRSTRLEN];
+	struct arrival arr;
+	struct arrival_decision ad;
+	char ifname[IF_NAMESIZE] = "?", line[128 + IF_NAMESIZE];
 	int ifindex = 0;
-	uint32_t local = 0;
 	ssize_t n;
 
 	memset(&msg, 0, sizeof(msg));
+	memset(&from, 0, sizeof(from));
 	msg.msg_name = &from;
 	msg.msg_namelen = sizeof(from);
 	msg.msg_iov = &iov;
@@ -308,49 +283,31 @@ serve_one(struct server *sv, int fd, int discovery)
 			log_warn("receive: %s", strerror(errno));
 		return;
 	}
-	if (msg.msg_namelen < sizeof(from) || from.sin_family != AF_INET) {
-		log_debug("dropped a datagram that is not IPv4");
-		return;
+	memset(&arr, 0, sizeof(arr));
+	arr.from_ipv4 = msg.msg_namelen >= sizeof(from) &&
+	    from.sin_family == AF_INET;
+	arr.from = from.sin_addr.s_addr;
+	arr.bytes = buf;
+	arr.len = (size_t)n;
+	arr.truncated = (msg.msg_flags & MSG_TRUNC) != 0;
+	arr.ifname = ifname;
+	if (arr.from_ipv4) {
+		datagram_local_addr(fd, &msg, &ss, &sslen, &ifindex);
+		if (ss.ss_family == AF_INET)
+			arr.local = ((struct sockaddr_in *)&ss)->sin_addr.s_addr;
+		if (ifindex != 0 &&
+		    if_indextoname((unsigned)ifindex, ifname) == NULL)
+			strlcpy(ifname, "?", sizeof(ifname));
+		arr.ifindex = ifindex;
 	}
-	datagram_local_addr(fd, &msg, &ss, &sslen, &ifindex);
-	if (ss.ss_family == AF_INET)
-		local = ((struct sockaddr_in *)&ss)->sin_addr.s_addr;
-	if (ifindex != 0 && if_indextoname((unsigned)ifindex, ifname) == NULL)
-		strlcpy(ifname, "?", sizeof(ifname));
-	if (!iface_allowed(sv->o, ifname)) {
-		log_trace("from %s on %s: not an interface we serve",
-		    ntoa(from.sin_addr.s_addr, a), ifname);
-		return;
+	arrival_decide(&sv->rules, &arr, &sv->msg, &ad);
+	if (log_enabled(ad.level)) {
+		arrival_line(&arr, &ad, &sv->msg, line, sizeof(line));
+		log_at(ad.level, line, "");
 	}
-	if (msg.msg_flags & MSG_TRUNC) {
-		log_debug("from %s on %s: dropped, packet too long",
-		    ntoa(from.sin_addr.s_addr, a), ifname);
-		return;
-	}
-	/* The parsed packet is larger than a stack frame should be. */
-	if ((m = malloc(sizeof(*m))) == NULL) {
-		log_warn("from %s: out of memory", ntoa(from.sin_addr.s_addr,
-		    a));
-		return;
-	}
-	if ((r = dhcp_parse(buf, (size_t)n, m)) != DHCP_OK) {
-		log_debug("from %s on %s: dropped, %s",
-		    ntoa(from.sin_addr.s_addr, a), ifname, dhcp_parse_error(r));
-	} else if (ifindex == 0) {
-		/* Under inetd, the datagram that started us was queued
-		 * before IP_PKTINFO was on; the client will retry. */
-		log_debug("from %s: dropped, arrival interface unknown",
-		    ntoa(from.sin_addr.s_addr, a));
-	} else if (local == 0 && sv->o->tftp_addr == 0) {
-		log_debug("from %s on %s: dropped, no local address to answer "
-		    "from", ntoa(from.sin_addr.s_addr, a), ifname);
-	} else {
-		log_trace("from %s on %s: DHCP%s, %zd bytes",
-		    ntoa(from.sin_addr.s_addr, a), ifname,
-		    dhcp_msg_type_name(m->msg_type), n);
-		answer(sv, fd, discovery, m, &from, ifindex, local);
-	}
-	free(m);
+	if (ad.verdict == ARRIVAL_SERVE)
+		answer(sv, fd, discovery, &sv->msg, &from, ifindex, arr.local,
+		    ad.server_id);
 }
 
 static void
@@ -448,6 +405,11 @@ main(int argc, char *argv[])
 	sv.dc.answer_all = o.answer_all;
 	sv.dc.bootfiles = o.bootfiles;
 	sv.dc.nbootfiles = o.nbootfiles;
+	sv.dc.menu_text = o.menu_text;
+	sv.dc.send_opt66 = o.send_opt66;
+	sv.rules.ifaces = o.ifaces;
+	sv.rules.nifaces = o.nifaces;
+	sv.rules.tftp_addr = o.tftp_addr;
 	/* The replies' ports follow the listening port, as dnsmasq's
 	 * alternate ports do: 67 and 68, or 1067 and 1068 in a test. */
 	sv.relay_port = cl.port;

@@ -1,5 +1,6 @@
-/* dhcpproxyd's decisions: whom it answers, the rate limit, log-once, and
- * boot files by architecture. */
+/* dhcpproxyd's decisions: whom it answers, with what reply, the rate
+ * limit, each decision's line and its level, and boot files by
+ * architecture. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 static struct dhcp_msg *m;
 static struct decider *d;
+static struct decide_input last_in;	/* run()'s, for line() */
 
 /* The boot directory as the decision layer sees it: the names that have
  * an entry, and those whose entry is broken (common_bootdir_test covers
@@ -90,6 +92,17 @@ run(struct pkt *p, const struct decide_config *c, int discovery,
 
 	ck_assert_int_eq(dhcp_parse(p->b, p->n, m), DHCP_OK);
 	decide(d, c, &in, out);
+	last_in = in;
+}
+
+/* The decision's log line, as run() last decided it. */
+static const char *
+line(const struct decision *out)
+{
+	static char buf[DECISION_LINE_LEN];
+
+	decision_line(&last_in, out, buf, sizeof(buf));
+	return buf;
 }
 
 START_TEST(known_by_serial)
@@ -133,8 +146,10 @@ START_TEST(known_by_mac_or_default)
 	run(&p, &c, 0, 1000, &out);
 	ck_assert_int_eq(out.verdict, DECIDE_IGNORE);
 	ck_assert(!out.quiet);
-	ck_assert_str_eq(out.why,
-	    "ignored, no boot entry for 11223344 or dc-a6-32-01-36-c2");
+	ck_assert_int_eq(out.reason, DECIDE_NO_ENTRY);
+	ck_assert(out.no_entry);
+	ck_assert_str_eq(line(&out), "11223344 dc:a6:32:01:36:c2: ignored, "
+	    "no boot entry for 11223344 or dc-a6-32-01-36-c2");
 	add_entry("default");
 	lookups = 0;
 	run(&p, &c, 0, 5000, &out);
@@ -164,8 +179,11 @@ START_TEST(broken_entry_never_falls_back)
 	ck_assert_int_eq(out.verdict, DECIDE_BROKEN);
 	ck_assert(!out.quiet);
 	ck_assert_str_eq(out.entry, "abcd1234");
-	ck_assert_str_eq(out.why, "not answered, broken boot entry abcd1234 "
-	    "-> ../nosuch.img: No such file or directory");
+	ck_assert_int_eq(out.reason, DECIDE_ENTRY_BROKEN);
+	ck_assert(!out.no_entry);
+	ck_assert_str_eq(line(&out), "abcd1234 dc:a6:32:01:36:c9: not "
+	    "answered, broken boot entry abcd1234 -> ../nosuch.img: No such "
+	    "file or directory");
 	ck_assert_int_eq(lookups, 1);
 	c.answer_all = 1;
 	run(&p, &c, 0, 1000, &out);
@@ -186,8 +204,9 @@ START_TEST(broken_entry_never_falls_back)
 	run(&p, &c, 0, 1000, &out);
 	ck_assert_int_eq(out.verdict, DECIDE_BROKEN);
 	ck_assert_str_eq(out.entry, "default");
-	ck_assert_str_eq(out.why, "not answered, broken boot entry default "
-	    "-> ../nosuch.img: No such file or directory");
+	ck_assert_str_eq(line(&out), "11223344 dc:a6:32:01:36:c2: not "
+	    "answered, broken boot entry default -> ../nosuch.img: No such "
+	    "file or directory");
 	/* ... but a Pi with a good entry of its own still boots. */
 	pkt_pi_discover(&p, mac9, 0, 0x99999999);
 	run(&p, &c, 0, 1000, &out);
@@ -209,6 +228,9 @@ START_TEST(answer_all)
 	c.look_entry = NULL;
 	run(&p, &c, 0, 1000, &out);
 	ck_assert_int_eq(out.verdict, DECIDE_ANSWER);
+	/* Answered, and still a machine for -U to record. */
+	ck_assert(out.no_entry);
+	ck_assert_int_eq(out.reason, DECIDE_ANSWERED);
 	/* Without option 97 the MAC alone names it. */
 	pkt_init(&p, test_mac);
 	pkt_type(&p, DHCPDISCOVER);
@@ -219,8 +241,8 @@ START_TEST(answer_all)
 	run(&p, &c, 0, 1000, &out);
 	ck_assert_int_eq(out.verdict, DECIDE_IGNORE);
 	ck_assert_str_eq(out.who, "dc:a6:32:01:36:c2");
-	ck_assert_str_eq(out.why,
-	    "ignored, no boot entry for dc-a6-32-01-36-c2");
+	ck_assert_str_eq(line(&out),
+	    "dc:a6:32:01:36:c2: ignored, no boot entry for dc-a6-32-01-36-c2");
 }
 END_TEST
 
@@ -238,7 +260,8 @@ START_TEST(not_pxe)
 	run(&p, &c, 0, 1000, &out);
 	ck_assert_int_eq(out.verdict, DECIDE_IGNORE);
 	ck_assert(out.quiet);
-	ck_assert_str_eq(out.why, "ignored, not a PXE client");
+	ck_assert_str_eq(line(&out),
+	    "dc:a6:32:01:36:c2: ignored, not a PXE client");
 	/* No option 60 at all. */
 	pkt_init(&p, test_mac);
 	pkt_type(&p, DHCPDISCOVER);
@@ -399,6 +422,270 @@ START_TEST(log_once)
 }
 END_TEST
 
+/* Every reason a request is not answered, or is: its verdict, whether
+ * it is only worth a debug line, and the line that says it. */
+START_TEST(reasons_table)
+{
+	static const uint8_t mac9[6] = { 0xdc, 0xa6, 0x32, 0x01, 0x36, 0xc9 };
+	enum shape { PI_SERIAL, PI_UNKNOWN, PI_BROKEN, NOT_PXE, REPLY_OP,
+	    REQ_OTHER, DISCOVER_4011, INFORM_67, FLOOD, MAC_ONLY };
+	static const struct {
+		enum shape shape;
+		int answer_all, discovery;
+		enum decide_verdict verdict;
+		enum decide_reason reason;
+		int quiet;
+		const char *line;
+	} t[] = {
+		{ PI_SERIAL, 0, 0, DECIDE_ANSWER, DECIDE_ANSWERED, 0,
+		    "abcd1234 dc:a6:32:01:36:c2: answered, tftp 192.168.0.4" },
+		{ MAC_ONLY, 0, 0, DECIDE_ANSWER, DECIDE_ANSWERED, 0,
+		    "dc:a6:32:01:36:c9: answered, tftp 192.168.0.4, boot file "
+		    "dc-a6-32-01-36-c9/boot.ipxe" },
+		{ PI_UNKNOWN, 0, 0, DECIDE_IGNORE, DECIDE_NO_ENTRY, 0,
+		    "11223344 dc:a6:32:01:36:c2: ignored, no boot entry for "
+		    "11223344 or dc-a6-32-01-36-c2" },
+		{ PI_UNKNOWN, 1, 0, DECIDE_ANSWER, DECIDE_ANSWERED, 0,
+		    "11223344 dc:a6:32:01:36:c2: answered, tftp 192.168.0.4" },
+		{ PI_BROKEN, 1, 0, DECIDE_BROKEN, DECIDE_ENTRY_BROKEN, 0,
+		    "0badcafe dc:a6:32:01:36:c2: not answered, broken boot "
+		    "entry 0badcafe -> ../nosuch.img: No such file or "
+		    "directory" },
+		{ NOT_PXE, 1, 0, DECIDE_IGNORE, DECIDE_NOT_PXE, 1,
+		    "dc:a6:32:01:36:c2: ignored, not a PXE client" },
+		{ REPLY_OP, 1, 0, DECIDE_IGNORE, DECIDE_NOT_REQUEST, 1,
+		    "abcd1234 dc:a6:32:01:36:c2: ignored, not a request" },
+		{ REQ_OTHER, 1, 0, DECIDE_IGNORE, DECIDE_OTHER_SERVER, 1,
+		    "dc:a6:32:01:36:c2: ignored, request for another server" },
+		{ DISCOVER_4011, 1, 1, DECIDE_IGNORE, DECIDE_WRONG_PORT, 1,
+		    "dc:a6:32:01:36:c2: ignored, DHCPDISCOVER on port 4011" },
+		{ INFORM_67, 1, 0, DECIDE_IGNORE, DECIDE_WRONG_PORT, 1,
+		    "dc:a6:32:01:36:c2: ignored, DHCPINFORM on port 67" },
+		{ FLOOD, 0, 0, DECIDE_RATE_LIMITED, DECIDE_TOO_OFTEN, 0,
+		    "abcd1234 dc:a6:32:01:36:c2: rate limited" },
+	};
+	struct decide_config c;
+	struct decision out;
+	struct pkt p;
+	uint32_t a;
+
+	broken[0] = "0badcafe";
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		decider_init(d);
+		c = config();
+		c.answer_all = t[i].answer_all;
+		switch (t[i].shape) {
+		case PI_SERIAL:
+		case FLOOD:
+		case REPLY_OP:
+			pkt_pi_discover(&p, test_mac, 0, 0xabcd1234);
+			if (t[i].shape == REPLY_OP)
+				p.b[DHCP_OFF_OP] = BOOTREPLY;
+			break;
+		case PI_UNKNOWN:
+			pkt_pi_discover(&p, test_mac, 0, 0x11223344);
+			break;
+		case PI_BROKEN:
+			pkt_pi_discover(&p, test_mac, 0, 0x0badcafe);
+			break;
+		case MAC_ONLY:
+			pkt_init(&p, mac9);
+			pkt_type(&p, DHCPDISCOVER);
+			pkt_opt(&p, OPT_VENDOR_CLASS, "PXEClient", 9);
+			pkt_opt(&p, OPT_USER_CLASS, "iPXE", 4);
+			pkt_end(&p);
+			break;
+		case NOT_PXE:
+			pkt_init(&p, test_mac);
+			pkt_type(&p, DHCPDISCOVER);
+			pkt_end(&p);
+			break;
+		case REQ_OTHER:
+			pkt_init(&p, test_mac);
+			pkt_type(&p, DHCPREQUEST);
+			pkt_opt(&p, OPT_VENDOR_CLASS, "PXEClient", 9);
+			a = inet_addr("192.168.0.1");
+			pkt_opt(&p, OPT_SERVER_ID, &a, 4);
+			pkt_end(&p);
+			break;
+		case DISCOVER_4011:
+		case INFORM_67:
+			pkt_init(&p, test_mac);
+			pkt_type(&p, t[i].shape == INFORM_67 ? DHCPINFORM :
+			    DHCPDISCOVER);
+			pkt_opt(&p, OPT_VENDOR_CLASS, "PXEClient", 9);
+			pkt_end(&p);
+			break;
+		}
+		if (t[i].shape == FLOOD)
+			for (int k = 0; k < RATE_BURST; k++)
+				run(&p, &c, t[i].discovery, 1000, &out);
+		run(&p, &c, t[i].discovery, 1000, &out);
+		ck_assert_msg(out.verdict == t[i].verdict, "case %zu", i);
+		ck_assert_msg(out.reason == t[i].reason, "case %zu", i);
+		ck_assert_msg(out.quiet == t[i].quiet, "case %zu", i);
+		ck_assert_str_eq(line(&out), t[i].line);
+	}
+}
+END_TEST
+
+/* An answer's reply: option 54 and the next server are the address the
+ * arrival gave (arrival.h), the rest from the flags; the built packet
+ * says so. */
+START_TEST(reply_carries)
+{
+	static const struct {
+		const char *server_id;
+		const char *menu;
+		int opt66;
+	} t[] = {
+		{ "192.168.0.4", NULL, 0 },
+		{ "10.9.8.7", "Lab boot", 1 },
+	};
+	struct decide_config c = config();
+	struct decide_input in;
+	struct decision out;
+	struct dhcp_msg *r = malloc(sizeof(*r));
+	uint8_t buf[DHCP_MAX_LEN];
+	const uint8_t *v;
+	size_t n, len;
+	struct pkt p;
+
+	ck_assert_ptr_nonnull(r);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		decider_init(d);
+		c.menu_text = t[i].menu;
+		c.send_opt66 = t[i].opt66;
+		pkt_pi_discover(&p, test_mac, 0, 0xabcd1234);
+		ck_assert_int_eq(dhcp_parse(p.b, p.n, m), DHCP_OK);
+		memset(&in, 0, sizeof(in));
+		in.m = m;
+		in.server_id = inet_addr(t[i].server_id);
+		in.now_ms = 1000;
+		decide(d, &c, &in, &out);
+		ck_assert_int_eq(out.verdict, DECIDE_ANSWER);
+		ck_assert_uint_eq(out.reply.msg_type, DHCPOFFER);
+		ck_assert_uint_eq(out.reply.server_id, in.server_id);
+		ck_assert_uint_eq(out.reply.tftp_addr, in.server_id);
+		ck_assert_ptr_eq(out.reply.menu_text, t[i].menu);
+		ck_assert_int_eq(out.reply.send_opt66, t[i].opt66);
+		ck_assert_ptr_null(out.reply.bootfile);
+		n = dhcp_build_reply(m, &out.reply, buf, sizeof(buf));
+		ck_assert_uint_gt(n, 0);
+		ck_assert_int_eq(dhcp_parse(buf, n, r), DHCP_OK);
+		ck_assert(dhcp_is_proxy_reply(r));
+		ck_assert_uint_eq(r->siaddr, in.server_id);
+		v = dhcp_opt(r, OPT_SERVER_ID, &len);
+		ck_assert_ptr_nonnull(v);
+		ck_assert_uint_eq(len, 4);
+		ck_assert_mem_eq(v, &in.server_id, 4);
+		ck_assert_int_eq(dhcp_opt(r, OPT_TFTP_SERVER, &len) != NULL,
+		    t[i].opt66);
+	}
+	free(r);
+}
+END_TEST
+
+/* Each decision's level, in the order a client's retries and a flood of
+ * made-up MACs bring them. */
+START_TEST(log_levels)
+{
+	enum who { OWN, DEFAULT, NONE, BROKEN, QUIET };
+	static const struct {
+		enum who who;
+		int mac;		/* the last byte of its MAC */
+		const char *line;
+		enum log_level level;
+		const char *note;
+	} t[] = {
+		/* An entry of its own: INFO once, then DEBUG (again). */
+		{ OWN, 1, "a: answered", LOG_LEVEL_INFO, "" },
+		{ OWN, 1, "a: answered", LOG_LEVEL_DEBUG, " (again)" },
+		/* A new line for the same client is news. */
+		{ OWN, 1, "a: answered, boot file x", LOG_LEVEL_INFO, "" },
+		/* Quiet ones are DEBUG, every time, and never remembered. */
+		{ QUIET, 2, "b: ignored, not a PXE client", LOG_LEVEL_DEBUG,
+		    "" },
+		{ QUIET, 2, "b: ignored, not a PXE client", LOG_LEVEL_DEBUG,
+		    "" },
+		/* A broken entry warns; no entry, or default, is INFO. */
+		{ BROKEN, 3, "c: not answered", LOG_LEVEL_WARN, "" },
+		{ BROKEN, 3, "c: not answered", LOG_LEVEL_DEBUG, " (again)" },
+		{ NONE, 4, "d: ignored, no boot entry", LOG_LEVEL_INFO, "" },
+		{ DEFAULT, 5, "e: answered", LOG_LEVEL_INFO, "" },
+	};
+	struct decision dec;
+	struct decision_log dl;
+	uint8_t mac[6] = { 2, 0, 0, 0, 0, 0 };
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(&dec, 0, sizeof(dec));
+		dec.verdict = t[i].who == BROKEN ? DECIDE_BROKEN :
+		    t[i].who == OWN || t[i].who == DEFAULT ? DECIDE_ANSWER :
+		    DECIDE_IGNORE;
+		dec.quiet = t[i].who == QUIET;
+		strlcpy(dec.entry, t[i].who == OWN ? "abcd1234" :
+		    t[i].who == DEFAULT || t[i].who == BROKEN ? "default" : "",
+		    sizeof(dec.entry));
+		mac[5] = (uint8_t)t[i].mac;
+		decision_log(d, mac, &dec, t[i].line, 1000, &dl);
+		ck_assert_msg(dl.level == t[i].level, "case %zu: level %d", i,
+		    dl.level);
+		ck_assert_str_eq(dl.note, t[i].note);
+	}
+}
+END_TEST
+
+/* A flood of made-up MACs with no entry of their own: the first lines
+ * through, then DEBUG lines held back, then one that counts them; a
+ * machine with an entry of its own is never held back. */
+START_TEST(log_flood_held_back)
+{
+	struct decision dec;
+	struct decision_log dl;
+	uint8_t mac[6] = { 2, 0x66, 0, 0, 0, 0 };
+	char line[32], note[48];
+	uint32_t i;
+
+	memset(&dec, 0, sizeof(dec));
+	dec.verdict = DECIDE_ANSWER;
+	strlcpy(dec.entry, "default", sizeof(dec.entry));
+	for (i = 0; i < RATELIMIT_BURST; i++) {
+		mac[5] = (uint8_t)i;
+		snprintf(line, sizeof(line), "m%u: answered", i);
+		decision_log(d, mac, &dec, line, 1000, &dl);
+		ck_assert_int_eq(dl.level, LOG_LEVEL_INFO);
+		ck_assert_str_eq(dl.note, "");
+	}
+	for (; i < RATELIMIT_BURST + 5; i++) {
+		mac[5] = (uint8_t)i;
+		snprintf(line, sizeof(line), "m%u: answered", i);
+		decision_log(d, mac, &dec, line, 1000, &dl);
+		ck_assert_int_eq(dl.level, LOG_LEVEL_DEBUG);
+		ck_assert_str_eq(dl.note, " (held back)");
+	}
+	/* Its own entry: INFO in the middle of the flood. */
+	strlcpy(dec.entry, "abcd1234", sizeof(dec.entry));
+	decision_log(d, test_mac, &dec, "own: answered", 1000, &dl);
+	ck_assert_int_eq(dl.level, LOG_LEVEL_INFO);
+	ck_assert_str_eq(dl.note, "");
+	/* A broken default is every MAC's: its warning waits too. */
+	memset(&dec, 0, sizeof(dec));
+	dec.verdict = DECIDE_BROKEN;
+	strlcpy(dec.entry, "default", sizeof(dec.entry));
+	mac[5] = 0xf0;
+	decision_log(d, mac, &dec, "x: not answered", 1000, &dl);
+	ck_assert_int_eq(dl.level, LOG_LEVEL_DEBUG);
+	ck_assert_str_eq(dl.note, " (held back)");
+	/* A minute on, the next line says how many were held back. */
+	mac[5] = 0xf1;
+	decision_log(d, mac, &dec, "y: not answered", 61000, &dl);
+	ck_assert_int_eq(dl.level, LOG_LEVEL_WARN);
+	snprintf(note, sizeof(note), " (%u similar lines held back)", 6);
+	ck_assert_str_eq(dl.note, note);
+}
+END_TEST
+
 START_TEST(bootfile_flags)
 {
 	struct bootfile b;
@@ -543,6 +830,10 @@ decide_suite(void)
 	tcase_add_test(tc, rate_limit);
 	tcase_add_test(tc, table_bounded);
 	tcase_add_test(tc, log_once);
+	tcase_add_test(tc, reasons_table);
+	tcase_add_test(tc, reply_carries);
+	tcase_add_test(tc, log_levels);
+	tcase_add_test(tc, log_flood_held_back);
 	tcase_add_test(tc, bootfile_flags);
 	tcase_add_test(tc, bootfile_by_arch);
 	tcase_add_test(tc, where_replies_go);
