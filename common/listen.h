@@ -30,7 +30,8 @@ int listen_tcp(const char *addr, uint16_t port, int *fds, int max);
 void listen_describe(const int *fds, int n, char *buf, size_t len);
 
 /* Sockets handed to us: fd 0 when inetd is set, else systemd's LISTEN_FDS
- * for this pid. Returns how many (0 when none were handed over). */
+ * for this pid. Returns how many (0 when none were handed over), or -1
+ * after logging why (a bad LISTEN_FDS, a descriptor that is not open). */
 int listen_inherited(int inetd, int *fds, int max);
 
 struct msghdr;
@@ -44,7 +45,8 @@ struct sockaddr_storage;
 void datagram_local_addr(int fd, struct msghdr *mh,
     struct sockaddr_storage *local, socklen_t *llen, int *ifindex);
 
-/* Turns on IP_PKTINFO or IPV6_RECVPKTINFO, by the socket's family. */
+/* Turns on IP_PKTINFO or IPV6_RECVPKTINFO, by the socket's family.
+ * Returns 0, or -1 with errno. */
 int socket_want_pktinfo(int fd);
 
 #endif
