@@ -41,6 +41,23 @@ rbdp_verdict(uint16_t type, long rc, int *err)
 	return RBDP_ERROR;
 }
 
+const char *
+rbdp_failure_cause(int err)
+{
+	switch (err) {
+	case ETIMEDOUT:
+		/* rados_osd_op_timeout ran out: the OSDs are gone, or the
+		 * network to them. */
+		return " (the Ceph cluster did not answer in time: are its "
+		    "OSDs up and reachable?)";
+	case ENOTCONN:
+	case ECONNREFUSED:
+		return " (no connection to the Ceph cluster)";
+	default:
+		return "";
+	}
+}
+
 void
 rbdp_extents_init(struct rbdp_extents *b, uint64_t off, uint32_t len,
     struct blk_extent *out, int max)

@@ -46,6 +46,10 @@ enum rbdp_verdict {
 };
 enum rbdp_verdict rbdp_verdict(uint16_t type, long rc, int *err);
 
+/* What a request's failure with err (an errno from librbd) says about the
+ * cluster, for the log line: "" when nothing more than strerror(err). */
+const char *rbdp_failure_cause(int err);
+
 /* BLOCK_STATUS from librbd's allocation (rbd_diff_iterate2 with no
  * snapshot: it reports each extent with data), as extents covering
  * [off, off + len) from off, holes (NBD_STATE_HOLE | NBD_STATE_ZERO)

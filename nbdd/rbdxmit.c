@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/ratelimit.h"
 #include "nbdd/conn.h"
 #include "nbdd/paybuf.h"
 #include "nbdd/plan.h"
@@ -81,6 +82,8 @@ struct rxmit {
 					 * the client is not read meanwhile */
 	int dropping;			/* no more replies: the client goes */
 	int disc;
+	struct ratelimit fail_log;	/* failed requests: the cluster gone
+					 * fails them all */
 };
 
 /* librbd's thread: the request is done. The completion is let go here,
@@ -153,10 +156,18 @@ reply(struct rxmit *x, const struct nbd_request *r, uint32_t err,
 static void
 reply_error(struct rxmit *x, const struct nbd_request *r, int e)
 {
-	if (plan_failure_logged(r, e))
-		log_warn("%s: export %s: %s of %u bytes at %llu: %s",
+	uint32_t held;
+
+	if (plan_failure_logged(r, e) && ratelimit_take(&x->fail_log,
+	    (uint64_t)sock_now_ms(), &held)) {
+		if (held > 0)
+			log_warn("%s: export %s: %u more requests failed",
+			    x->c->peer, x->c->ex.name, held);
+		log_warn("%s: export %s: %s of %u bytes at %llu: %s%s",
 		    x->c->peer, x->c->ex.name, req_cmd_name(r->type), r->len,
-		    (unsigned long long)r->offset, strerror(e));
+		    (unsigned long long)r->offset, strerror(e),
+		    rbdp_failure_cause(e));
+	}
 	reply(x, r, req_errno(r, e), strerror(e));
 }
 

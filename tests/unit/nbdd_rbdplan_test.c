@@ -104,6 +104,21 @@ extents(uint64_t off, uint32_t len, const uint64_t (*rep)[3], int n,
 #define M	(1u << 20)
 #define OBJ	(4u * M)
 
+/* The log line of a failed request names the cluster as the cause when
+ * librbd's error says the cluster did not answer, and adds nothing when
+ * the error says all there is. */
+START_TEST(failure_causes)
+{
+	ck_assert_ptr_nonnull(strstr(rbdp_failure_cause(ETIMEDOUT),
+	    "did not answer"));
+	ck_assert_ptr_nonnull(strstr(rbdp_failure_cause(ENOTCONN),
+	    "no connection"));
+	ck_assert_str_eq(rbdp_failure_cause(EIO), "");
+	ck_assert_str_eq(rbdp_failure_cause(ENOSPC), "");
+	ck_assert_str_eq(rbdp_failure_cause(0), "");
+}
+END_TEST
+
 START_TEST(nothing_allocated)
 {
 	struct blk_extent e[8];
@@ -246,6 +261,7 @@ rbdplan_suite(void)
 	tcase_add_test(tc, submitting);
 	tcase_add_test(tc, zeroes);
 	tcase_add_test(tc, verdicts);
+	tcase_add_test(tc, failure_causes);
 	tcase_add_test(tc, nothing_allocated);
 	tcase_add_test(tc, data_and_holes);
 	tcase_add_test(tc, clipped);
