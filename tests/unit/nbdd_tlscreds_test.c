@@ -120,14 +120,8 @@ static Suite *
 tlscreds_suite(void)
 {
 	Suite *s = suite_create("nbdd_tlscreds");
-	TCase *load = tcase_create("loading");
-	TCase *all[] = { load };
+	TCase *load = tls_tcase(s, "loading");
 
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		tcase_add_unchecked_fixture(all[i], make_all, remove_all);
-		tcase_set_timeout(all[i], 30);
-		suite_add_tcase(s, all[i]);
-	}
 	tcase_add_test(load, load_errors_name_the_file);
 	tcase_add_test(load, psk_file_errors);
 	return s;

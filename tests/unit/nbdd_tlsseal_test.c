@@ -401,14 +401,8 @@ static Suite *
 tlsseal_suite(void)
 {
 	Suite *s = suite_create("nbdd_tlsseal");
-	TCase *rec = tcase_create("records");
-	TCase *all[] = { rec };
+	TCase *rec = tls_tcase(s, "records");
 
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		tcase_add_unchecked_fixture(all[i], make_all, remove_all);
-		tcase_set_timeout(all[i], 30);
-		suite_add_tcase(s, all[i]);
-	}
 	tcase_add_test(rec, sealed_records_every_cipher);
 	tcase_add_test(rec, buffer_sealed_in_place);
 	tcase_add_test(rec, large_read_straight_from_the_image);

@@ -415,15 +415,9 @@ static Suite *
 tlssession_suite(void)
 {
 	Suite *s = suite_create("nbdd_tlssession");
-	TCase *hs = tcase_create("handshake");
-	TCase *raw = tcase_create("not TLS");
-	TCase *all[] = { hs, raw };
+	TCase *hs = tls_tcase(s, "handshake");
+	TCase *raw = tls_tcase(s, "not TLS");
 
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		tcase_add_unchecked_fixture(all[i], make_all, remove_all);
-		tcase_set_timeout(all[i], 30);
-		suite_add_tcase(s, all[i]);
-	}
 	tcase_add_test(hs, anonymous_x509);
 	tcase_add_test(hs, verified_certificate_names_the_client);
 	tcase_add_test(hs, tls12_client_as_nbd_client);

@@ -363,14 +363,8 @@ static Suite *
 tlsstream_suite(void)
 {
 	Suite *s = suite_create("nbdd_tlsstream");
-	TCase *rec = tcase_create("records");
-	TCase *all[] = { rec };
+	TCase *rec = tls_tcase(s, "records");
 
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		tcase_add_unchecked_fixture(all[i], make_all, remove_all);
-		tcase_set_timeout(all[i], 30);
-		suite_add_tcase(s, all[i]);
-	}
 	tcase_add_test(rec, read_deadline_and_end);
 	tcase_add_test(rec, idle_limit_is_on_silence);
 	tcase_add_test(rec, pending_plaintext_counts_as_readable);

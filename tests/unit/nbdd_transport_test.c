@@ -97,14 +97,8 @@ static Suite *
 transport_suite(void)
 {
 	Suite *s = suite_create("nbdd_transport");
-	TCase *tp = tcase_create("plain and TLS");
-	TCase *all[] = { tp };
+	TCase *tp = tls_tcase(s, "plain and TLS");
 
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		tcase_add_unchecked_fixture(all[i], make_all, remove_all);
-		tcase_set_timeout(all[i], 30);
-		suite_add_tcase(s, all[i]);
-	}
 	tcase_add_test(tp, transport_plain_and_tls);
 	tcase_add_test(tp, transport_failed_starttls);
 	return s;

@@ -158,6 +158,19 @@ remove_all(void)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
+/* A test case of these files: the certificates made once before its
+ * tests and removed after them. */
+static TF_MAYBE TCase *
+tls_tcase(Suite *s, const char *name)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_unchecked_fixture(tc, make_all, remove_all);
+	tcase_set_timeout(tc, 30);
+	suite_add_tcase(s, tc);
+	return tc;
+}
+
 /* --- a connected TCP pair on loopback ------------------------------- */
 
 static TF_MAYBE void
