@@ -1,7 +1,7 @@
 /* layer: pure */
 /* The PSK file, as psktool(1) writes it: one "USER:HEXKEY" line per
- * client. Pure: the loader (tls.c) reads the file and calls these line by
- * line; the fuzzer calls them directly. */
+ * client. Pure: the loader (tlscreds.c) reads the file and calls these
+ * line by line; the fuzzer calls them directly. */
 #ifndef NBDD_PSKFILE_H
 #define NBDD_PSKFILE_H
 

@@ -4,7 +4,7 @@
  * and TLS 1.3 (RFC 8446, 5.2 and 5.3): its header, its nonce and its
  * additional data. nbdd seals a large read's records in place with them
  * and sends them in one sendmsg(), rather than a record per sendmsg()
- * through GnuTLS's record layer (tls.c). Pure. */
+ * through GnuTLS's record layer (tlsseal.c). Pure. */
 #ifndef NBDD_TLSREC_H
 #define NBDD_TLSREC_H
 

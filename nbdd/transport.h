@@ -3,7 +3,7 @@
  * transmission drivers read and write through these calls, which have
  * sockio.h's shapes and results, so one driver serves both: until
  * STARTTLS the calls go to the socket (sockio.c), after it to the TLS
- * session (tls.c). I/O layer; it decides nothing. */
+ * session (tls.h). I/O layer; it decides nothing. */
 #ifndef NBDD_TRANSPORT_H
 #define NBDD_TRANSPORT_H
 

@@ -1,7 +1,7 @@
 /* The bytes around a sealed TLS record, against RFC 8446 (5.2, 5.3),
  * RFC 5288 and RFC 7905 worked by hand: headers, nonces and additional
  * data for TLS 1.3, TLS 1.2 AES-GCM and TLS 1.2 ChaCha20-Poly1305. That
- * GnuTLS reads the records sealed with them is nbdd_tls_test's. */
+ * GnuTLS reads the records sealed with them is nbdd_tlsseal_test's. */
 #include <check.h>
 #include <string.h>
 
