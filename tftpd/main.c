@@ -102,7 +102,8 @@ serve(struct server *s)
 			timeout = timer_wait_ms(s, now_exact);
 			if (tick >= 0 && (timeout < 0 || tick < timeout))
 				timeout = tick;
-		} else if (s->inetd) {
+		} else if (s->inetd && s->npending == 0) {
+			/* Not idle while a worker reads a file in Ceph. */
 			uint64_t end = s->last_activity_ms + s->idle_ms;
 			if (now >= end) {
 				log_debug("idle for %llu s, exiting",
