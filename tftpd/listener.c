@@ -165,6 +165,7 @@ fetch(struct datagram *dg, struct request_decision *d, struct pending *p)
 		s->pending->prev = p;
 	s->pending = p;
 	s->npending++;
+	p->queued_ns = monotonic_ns();
 	rbdfetch_submit(&s->fetch, &p->job);
 }
 
@@ -189,6 +190,10 @@ on_fetched(struct server *s)
 			p->next->prev = p->prev;
 		s->npending--;
 		s->last_activity_ms = monotonic_ms();
+		if (j->st == SOURCE_OK)
+			log_debug("%s: %s: read out of Ceph in %.3f s",
+			    dg.peer_str, j->src->name,
+			    (double)(monotonic_ns() - p->queued_ns) / 1e9);
 		start_transfer(&dg, &p->d, j->st, j->src, j->why);
 		free(p);
 	}

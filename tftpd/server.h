@@ -82,6 +82,7 @@ struct pending {
 	struct sockaddr_storage peer, local;
 	socklen_t plen, llen;
 	char peer_str[PEER_STR_LEN];
+	uint64_t queued_ns;		/* when handed to the workers */
 	struct pending *prev, *next;
 };
 

@@ -256,4 +256,7 @@ assert_same_file "$O/k2" "$O/want"
 note "OSD back: served again"
 
 stop_pid "$TFTPD_PID"
+assert_log "$T/tftpd.log" "a0000001/kernel8.img: read out of Ceph in [0-9.]+ s"
+note "kernel8.img (9.3 MB) read out of Ceph in (s): $(sed -n 's/.*kernel8.img: read out of Ceph in \([0-9.]*\) s/\1/p' "$T/tftpd.log" | tr '\n' ' ')"
+note "start4.elf (2.2 MB): $(sed -n 's/.*start4.elf: read out of Ceph in \([0-9.]*\) s/\1/p' "$T/tftpd.log" | tr '\n' ' ')"
 note "$(printf 'tftpd-rbd: %.0f s in all' "$(echo "$(date +%s.%N) - $TSTART" | bc)")"
