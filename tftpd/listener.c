@@ -143,10 +143,13 @@ pending_of_peer(const struct server *s, const struct sockaddr *peer,
 	return 0;
 }
 
-/* Hands a request for a file in Ceph to a worker: job's fields are set
- * (resolve_open_ceph); the rest of the request is kept for on_fetched. */
+/* Hands a request for a file in Ceph to a worker, or to the request
+ * whose worker reads that file of a snapshot now (leader): job's fields
+ * are set (resolve_open_ceph); the rest of the request is kept for
+ * on_fetched. */
 static void
-fetch(struct datagram *dg, struct request_decision *d, struct pending *p)
+fetch(struct datagram *dg, struct request_decision *d, struct pending *p,
+    struct pending *leader)
 {
 	struct server *s = dg->s;
 
@@ -166,37 +169,90 @@ fetch(struct datagram *dg, struct request_decision *d, struct pending *p)
 	s->pending = p;
 	s->npending++;
 	p->queued_ns = monotonic_ns();
+	if (leader != NULL) {
+		p->following = 1;
+		p->next_follower = leader->followers;
+		leader->followers = p;
+		return;
+	}
 	rbdfetch_submit(&s->fetch, &p->job);
+}
+
+/* Out of the requests waiting: p. */
+static void
+pending_unlink(struct server *s, struct pending *p)
+{
+	if (p->prev != NULL)
+		p->prev->next = p->next;
+	else
+		s->pending = p->next;
+	if (p->next != NULL)
+		p->next->prev = p->prev;
+	s->npending--;
+}
+
+/* A request waiting goes on: its file read (st SOURCE_OK, src), or
+ * refused with st and why. */
+static void
+pending_done(struct server *s, struct pending *p, enum source_status st,
+    struct source *src, const char *why)
+{
+	struct datagram dg = { .s = s, .peer = (struct sockaddr *)&p->peer,
+	    .plen = p->plen, .local = p->local, .llen = p->llen };
+
+	strlcpy(dg.peer_str, p->peer_str, sizeof(dg.peer_str));
+	pending_unlink(s, p);
+	start_transfer(&dg, &p->d, st, src, why);
+	free(p);
 }
 
 void
 on_fetched(struct server *s)
 {
 	struct rbdfetch_job *j, *next;
+	struct pending *p, *fp, *fnext;
+	struct source *src;
 
 	for (j = rbdfetch_take(&s->fetch); j != NULL; j = next) {
-		struct pending *p = (struct pending *)j;
-		struct datagram dg = { .s = s,
-		    .peer = (struct sockaddr *)&p->peer, .plen = p->plen,
-		    .local = p->local, .llen = p->llen };
-
 		next = j->next;
-		strlcpy(dg.peer_str, p->peer_str, sizeof(dg.peer_str));
-		if (p->prev != NULL)
-			p->prev->next = p->next;
-		else
-			s->pending = p->next;
-		if (p->next != NULL)
-			p->next->prev = p->prev;
-		s->npending--;
+		p = (struct pending *)j;
 		s->last_activity_ms = monotonic_ms();
+		rbdfetch_share(&s->fetch, j);
 		if (j->st == SOURCE_OK)
 			log_debug("%s: %s: read out of Ceph in %.3f s",
-			    dg.peer_str, j->src->name,
+			    p->peer_str, j->src->name,
 			    (double)(monotonic_ns() - p->queued_ns) / 1e9);
-		start_transfer(&dg, &p->d, j->st, j->src, j->why);
-		free(p);
+		/* Before this request's own transfer, which may end at
+		 * once and let go of the file. */
+		for (fp = p->followers; fp != NULL; fp = fnext) {
+			fnext = fp->next_follower;
+			if (j->st != SOURCE_OK)
+				pending_done(s, fp, j->st, NULL, j->why);
+			else if (rbdfetch_shared(&s->fetch, &fp->job,
+			    &src) == 0)
+				pending_done(s, fp, SOURCE_OK, src, "");
+			else
+				pending_done(s, fp, SOURCE_ERROR, NULL,
+				    "out of memory");
+		}
+		pending_done(s, p, j->st, j->src, j->why);
 	}
+}
+
+/* A request of the same snapshot's file that a worker reads now. */
+static struct pending *
+leader_of(struct server *s, const struct rbdfetch_job *j)
+{
+	if (j->target.snap[0] == '\0')
+		return NULL;
+	for (struct pending *p = s->pending; p != NULL; p = p->next)
+		if (!p->following && p->job.partition == j->partition &&
+		    strcmp(p->job.path, j->path) == 0 &&
+		    strcmp(p->job.target.snap, j->target.snap) == 0 &&
+		    strcmp(p->job.target.image, j->target.image) == 0 &&
+		    strcmp(p->job.target.pool, j->target.pool) == 0)
+			return p;
+	return NULL;
 }
 
 static void
@@ -245,7 +301,12 @@ on_request(struct server *s, int lfd, const uint8_t *buf, size_t len,
 	st = resolve_open_ceph(s->rootfd, d.req.filename, d.req.filename_len,
 	    p != NULL ? &p->job : NULL, &src, why, sizeof(why));
 	if (st == SOURCE_IN_CEPH) {
-		fetch(&dg, &d, p);
+		if (rbdfetch_shared(&s->fetch, &p->job, &src) == 0) {
+			free(p);
+			start_transfer(&dg, &d, SOURCE_OK, src, "");
+		} else {
+			fetch(&dg, &d, p, leader_of(s, &p->job));
+		}
 		return;
 	}
 	free(p);

@@ -1,5 +1,6 @@
 #include <sys/eventfd.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,10 +10,24 @@
 #include "tftpd/rbdfetch.h"
 #include "tftpd/rbdimage.h"
 
-/* A file read whole, served from memory. */
+/* A file read whole. Out of a snapshot, which never changes, it is
+ * shared: every transfer of the same file started while one holds it
+ * sends these bytes, so a class booting one kernel holds one copy. Only
+ * the loop's thread counts references, once a worker has handed the job
+ * back. */
+struct rbdfetch_file {
+	uint8_t *bytes;
+	uint64_t size;
+	int refs;
+	char *key;			/* shared: spec, partition, path */
+	struct rbdfetch_file **head;	/* the list it is on, or NULL */
+	struct rbdfetch_file *prev, *next;
+};
+
+/* One transfer's source over a file's bytes. */
 struct memsource {
 	struct source src;	/* first: a struct source * points here */
-	uint8_t *bytes;
+	struct rbdfetch_file *file;
 };
 
 static ssize_t
@@ -24,8 +39,26 @@ mem_read(struct source *s, void *buf, size_t len, uint64_t off)
 		return 0;
 	if (len > s->size - off)
 		len = (size_t)(s->size - off);
-	memcpy(buf, m->bytes + off, len);
+	memcpy(buf, m->file->bytes + off, len);
 	return (ssize_t)len;
+}
+
+static void
+file_put(struct rbdfetch_file *fl)
+{
+	if (--fl->refs > 0)
+		return;
+	if (fl->head != NULL) {
+		if (fl->prev != NULL)
+			fl->prev->next = fl->next;
+		else
+			*fl->head = fl->next;
+		if (fl->next != NULL)
+			fl->next->prev = fl->prev;
+	}
+	free(fl->key);
+	free(fl->bytes);
+	free(fl);
 }
 
 static void
@@ -33,7 +66,7 @@ mem_close(struct source *s)
 {
 	struct memsource *m = (struct memsource *)s;
 
-	free(m->bytes);
+	file_put(m->file);
 	free(m);
 }
 
@@ -42,13 +75,95 @@ static const struct source_ops mem_ops = {
 	.close = mem_close,
 };
 
+/* A source over fl (one more reference), named name; NULL without
+ * memory. */
+static struct source *
+mem_source(struct rbdfetch_file *fl, const char *name)
+{
+	struct memsource *m;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return NULL;
+	m->file = fl;
+	fl->refs++;
+	m->src.ops = &mem_ops;
+	m->src.size = fl->size;
+	strlcpy(m->src.name, name, sizeof(m->src.name));
+	return &m->src;
+}
+
+/* What makes two requests the same file of the same snapshot; NULL for
+ * the image itself, which its writer may change, or without memory. */
+static char *
+share_key(const struct rbdfetch_job *j)
+{
+	char spec[RBD_TARGET_MAX + 1], *key;
+
+	if (j->target.snap[0] == '\0')
+		return NULL;
+	rbd_target_str(&j->target, spec, sizeof(spec));
+	if (asprintf(&key, "%s#%d/%s", spec, j->partition, j->path) == -1)
+		return NULL;
+	return key;
+}
+
+int
+rbdfetch_shared(struct rbdfetch *f, const struct rbdfetch_job *j,
+    struct source **out)
+{
+	struct rbdfetch_file *fl;
+	char *key;
+
+	*out = NULL;
+	if (f->shared == NULL || (key = share_key(j)) == NULL)
+		return -1;
+	for (fl = f->shared; fl != NULL; fl = fl->next)
+		if (strcmp(fl->key, key) == 0)
+			break;
+	free(key);
+	if (fl == NULL || (*out = mem_source(fl, j->name)) == NULL)
+		return -1;
+	return 0;
+}
+
+void
+rbdfetch_share(struct rbdfetch *f, struct rbdfetch_job *j)
+{
+	struct rbdfetch_file *fl;
+
+	if (j->st != SOURCE_OK)
+		return;
+	fl = ((struct memsource *)j->src)->file;
+	if (fl->head != NULL || (fl->key = share_key(j)) == NULL)
+		return;
+	/* Read by two workers at once (a class asking together): the copy
+	 * already shared serves this request too, and this one goes. */
+	for (struct rbdfetch_file *o = f->shared; o != NULL; o = o->next) {
+		struct source *src;
+
+		if (strcmp(o->key, fl->key) == 0) {
+			if ((src = mem_source(o, j->src->name)) != NULL) {
+				source_close(j->src);
+				j->src = src;
+			}
+			return;
+		}
+	}
+	fl->head = &f->shared;
+	fl->prev = NULL;
+	fl->next = f->shared;
+	if (f->shared != NULL)
+		f->shared->prev = fl;
+	f->shared = fl;
+}
+
 /* Reads all of src into a memory source: SOURCE_OK, or SOURCE_ERROR
  * with why. src is closed either way. */
 static enum source_status
 read_whole(struct source *src, const char *fail_why, struct source **out,
     char *why, size_t whylen)
 {
-	struct memsource *m;
+	struct rbdfetch_file *fl;
 	uint64_t off = 0;
 	ssize_t n;
 
@@ -60,32 +175,37 @@ read_whole(struct source *src, const char *fail_why, struct source **out,
 		source_close(src);
 		return SOURCE_ERROR;
 	}
-	if ((m = calloc(1, sizeof(*m))) == NULL ||
-	    (m->bytes = malloc(src->size ? src->size : 1)) == NULL) {
+	if ((fl = calloc(1, sizeof(*fl))) == NULL ||
+	    (fl->bytes = malloc(src->size ? src->size : 1)) == NULL) {
 		snprintf(why, whylen, "%s: %ju bytes: %s", src->name,
 		    (uintmax_t)src->size, strerror(errno));
-		free(m);
+		free(fl);
 		source_close(src);
 		return SOURCE_ERROR;
 	}
+	fl->size = src->size;
 	while (off < src->size) {
 		size_t want = src->size - off > (1u << 22) ? (1u << 22) :
 		    (size_t)(src->size - off);
 
-		if ((n = source_read(src, m->bytes + off, want, off)) <= 0) {
+		if ((n = source_read(src, fl->bytes + off, want, off)) <= 0) {
 			strlcpy(why, n == 0 ? "the file ended early" :
 			    fail_why, whylen);
-			mem_close(&m->src);
+			fl->refs = 1;
+			file_put(fl);
 			source_close(src);
 			return SOURCE_ERROR;
 		}
 		off += (uint64_t)n;
 	}
-	m->src.ops = &mem_ops;
-	m->src.size = src->size;
-	strlcpy(m->src.name, src->name, sizeof(m->src.name));
+	if ((*out = mem_source(fl, src->name)) == NULL) {
+		snprintf(why, whylen, "%s: %s", src->name, strerror(errno));
+		fl->refs = 1;
+		file_put(fl);
+		source_close(src);
+		return SOURCE_ERROR;
+	}
 	source_close(src);
-	*out = &m->src;
 	return SOURCE_OK;
 }
 

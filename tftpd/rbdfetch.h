@@ -11,6 +11,10 @@
  * answer ends the job with the reason (naming the image and the cause),
  * which the loop logs through the request port's rate limit.
  *
+ * A snapshot's file is read once for all the requests that want it at
+ * the same time: held while a transfer sends it (rbdfetch_shared), and
+ * waited for by requests that come while a worker reads it (listener.c).
+ *
  * Why threads and not rbd_aio_read: opening a file means reading the
  * partition table, the boot sector, directories and the FAT chain, a
  * dozen dependent reads that common/fat.c makes through a synchronous
@@ -51,6 +55,7 @@ struct rbdfetch_job {
 	struct rbdfetch_job *next;
 };
 
+struct rbdfetch_file;
 struct rbdfetch {
 	struct rbd_cluster *cl;
 	int efd;			/* readable: jobs are done */
@@ -61,6 +66,8 @@ struct rbdfetch {
 	struct rbdfetch_job *done;
 	pthread_t threads[RBDFETCH_WORKERS];
 	int nthreads;
+	/* Snapshots' files some transfer holds: the loop's thread only. */
+	struct rbdfetch_file *shared;
 };
 
 /* Starts the workers on cl: 0, or -1 with why. */
@@ -71,6 +78,18 @@ void rbdfetch_submit(struct rbdfetch *f, struct rbdfetch_job *j);
 /* The jobs done since the last call, as a list (next), and the eventfd
  * read. */
 struct rbdfetch_job *rbdfetch_take(struct rbdfetch *f);
+/* The loop's thread only. A file of a snapshot that a transfer sends
+ * now is the same bytes for the next request of it: 0 with a source over
+ * them (named job->name) for the job whose fields resolve_open_ceph set,
+ * so no worker reads it again; -1 when there is none (or no memory).
+ * Files of an image itself are never shared: its writer may change them
+ * between two requests. */
+int rbdfetch_shared(struct rbdfetch *f, const struct rbdfetch_job *j,
+    struct source **out);
+/* The loop's thread only: a job handed back with its file, offered to
+ * later requests while a transfer holds it (a snapshot's only). */
+void rbdfetch_share(struct rbdfetch *f, struct rbdfetch_job *j);
+
 /* Lets each worker end its job (bounded by the cluster's timeouts) and
  * stops them; jobs not begun come back from rbdfetch_take as not done
  * (SOURCE_ERROR). */

@@ -83,6 +83,11 @@ struct pending {
 	socklen_t plen, llen;
 	char peer_str[PEER_STR_LEN];
 	uint64_t queued_ns;		/* when handed to the workers */
+	/* The same file of a snapshot asked for while a worker reads it:
+	 * those requests wait for this one's read, not for reads of their
+	 * own (rbdfetch_shared). */
+	struct pending *followers, *next_follower;
+	int following;			/* waits for another's read */
 	struct pending *prev, *next;
 };
 

@@ -160,6 +160,19 @@ want "$T/v1.img" config.txt
 get_hpa a0000002/config.txt h >/dev/null
 assert_same_file "$O/h" "$O/want"
 note "tftp-hpa, atftp, busybox: image and snapshot bytes equal mcopy's; re-pointing followed"
+# A class asking at once: every Pi gets the snapshot's bytes (shared in
+# memory while transfers hold them: rbdfetch.h).
+want "$T/v1.img" kernel8.img
+reads0=$(grep -c "read out of Ceph" "$T/tftpd.log" || true)
+cpids=()
+for i in 1 2 3 4 5 6; do
+	inns busybox tftp -g -r a0000002/kernel8.img -l "$O/class$i" 127.0.0.1 "$PORT" >/dev/null 2>&1 &
+	cpids+=($!)
+done
+for p in "${cpids[@]}"; do wait "$p" || fail "a class member's fetch failed"; done
+for i in 1 2 3 4 5 6; do assert_same_file "$O/class$i" "$O/want"; done
+reads1=$(grep -c "read out of Ceph" "$T/tftpd.log" || true)
+note "6 Pis at once: kernel8.img read out of Ceph $((reads1 - reads0)) time(s)"
 
 # --- another client holds the exclusive lock ----------------------------
 rm -f "$T/locked" "$T/check" "$T/owner"
@@ -226,8 +239,13 @@ note "refused: missing pool, image, snapshot; the entry whole; rbd: without -C"
 kill -STOP "$CEPH_OSD_PID"
 CLEANUPS+=("kill -CONT $CEPH_OSD_PID")
 t0=$(date +%s.%N)
-(get_hpa a0000002/kernel8.img k >"$O/kout"; echo $? >"$O/krc") &
+(get_hpa a0000002/kernel8.img k >"$O/kout" || true) &
 KPID=$!
+# A second Pi asking for the same file waits for the same read, and gets
+# the same error.
+(if inns busybox tftp -g -r a0000002/kernel8.img -l "$O/k3" 127.0.0.1 "$PORT" >"$O/k3out" 2>&1
+ then echo 0; else echo 1; fi >"$O/k3rc") &
+K3PID=$!
 sleep 1
 # Meanwhile the loop serves a directory entry, big file and all.
 get_atftp dir1/big.bin "$O/big" >/dev/null || fail "a directory entry's transfer failed while the OSD was away"
@@ -236,6 +254,9 @@ kill -0 "$KPID" 2>/dev/null ||
 	fail "the RBD request ended before the directory transfer did: $(cat "$O/kout")"
 wait "$KPID" || true
 t1=$(date +%s.%N)
+wait "$K3PID" || true
+[ "$(cat "$O/k3rc")" = 1 ] || fail "busybox got kernel8.img with the OSD away"
+has -i "error\|cannot" "$O/k3out" || fail "busybox got no TFTP error: $(cat "$O/k3out")"
 if [ -s "$O/k" ] && cmp -s "$O/k" "$O/want"; then fail "kernel8.img was served with the OSD away"; fi
 has -i "error" "$O/kout" || fail "tftp-hpa got no TFTP error: $(cat "$O/kout")"
 secs=$(echo "$t1 - $t0" | bc)

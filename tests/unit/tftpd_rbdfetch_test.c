@@ -2,7 +2,8 @@
  * (rbdfetch.c), over the fake librbd: a job comes back through the
  * eventfd with the whole file in memory (bytes equal to mcopy's), or with
  * the status and reason of a refusal or of a read Ceph failed (naming the
- * image and the cause); jobs not begun when the workers stop come back
+ * image and the cause); a snapshot's file shared while a transfer holds
+ * it, an image's never; jobs not begun when the workers stop come back
  * refused; nothing is held after. */
 #include <poll.h>
 
@@ -133,6 +134,66 @@ START_TEST(read_fails)
 }
 END_TEST
 
+/* A snapshot's file, while a transfer holds it, is the next request's
+ * too, read no more; the image's own files never are; once the last
+ * transfer lets go, the bytes are gone. */
+START_TEST(snapshot_files_shared)
+{
+	struct rbdfetch_job a, b, c;
+	struct source *s2, *s3;
+	uint8_t x[4096], y[4096];
+	int reads;
+
+	job_for(&a, "rbd:pis/class@v2", "start4.elf");
+	run(&a);
+	ck_assert_int_eq(a.st, SOURCE_OK);
+	rbdfetch_share(&f, &a);
+	job_for(&b, "rbd:pis/class@v2", "start4.elf");
+	strlcpy(b.name, "bbbb0002/start4.elf", sizeof(b.name));
+	reads = img.opened;
+	ck_assert_int_eq(rbdfetch_shared(&f, &b, &s2), 0);
+	ck_assert_int_eq(img.opened, reads);
+	ck_assert_str_eq(s2->name, "bbbb0002/start4.elf");
+	ck_assert_uint_eq(s2->size, a.src->size);
+	ck_assert_int_eq(source_read(a.src, x, sizeof(x), 8192), 4096);
+	ck_assert_int_eq(source_read(s2, y, sizeof(y), 8192), 4096);
+	ck_assert_int_eq(memcmp(x, y, sizeof(x)), 0);
+	/* Read again meanwhile (asked for at once): the copy already
+	 * shared takes its place. */
+	job_for(&c, "rbd:pis/class@v2", "start4.elf");
+	run(&c);
+	ck_assert_int_eq(c.st, SOURCE_OK);
+	rbdfetch_share(&f, &c);
+	ck_assert_str_eq(c.src->name, "aaaa0001/start4.elf");
+	ck_assert_int_eq(source_read(c.src, y, sizeof(y), 8192), 4096);
+	ck_assert_int_eq(memcmp(x, y, sizeof(x)), 0);
+	source_close(c.src);
+	/* Another file, another partition, the image itself: not shared. */
+	job_for(&c, "rbd:pis/class@v2", "config.txt");
+	ck_assert_int_eq(rbdfetch_shared(&f, &c, &s3), -1);
+	job_for(&c, "rbd:pis/class@v2", "start4.elf");
+	c.partition = 1;
+	ck_assert_int_eq(rbdfetch_shared(&f, &c, &s3), -1);
+	job_for(&c, "rbd:pis/class", "start4.elf");
+	run(&c);
+	ck_assert_int_eq(c.st, SOURCE_OK);
+	rbdfetch_share(&f, &c);
+	job_for(&b, "rbd:pis/class", "start4.elf");
+	ck_assert_int_eq(rbdfetch_shared(&f, &b, &s3), -1);
+	source_close(c.src);
+	/* The first transfer ends: the second still reads. */
+	source_close(a.src);
+	ck_assert_int_eq(source_read(s2, y, sizeof(y), 8192), 4096);
+	ck_assert_int_eq(memcmp(x, y, sizeof(x)), 0);
+	job_for(&b, "rbd:pis/class@v2", "start4.elf");
+	ck_assert_int_eq(rbdfetch_shared(&f, &b, &s3), 0);
+	source_close(s3);
+	source_close(s2);
+	ck_assert_ptr_null(f.shared);
+	ck_assert_int_eq(rbdfetch_shared(&f, &b, &s3), -1);
+}
+END_TEST
+
 /* Stopping: what no worker began comes back refused, once. */
 START_TEST(stop_returns_all)
 {
@@ -172,6 +233,7 @@ rbdfetch_suite(void)
 	tcase_add_test(tc, refused);
 	tcase_add_test(tc, read_fails);
 	tcase_add_test(tc, stop_returns_all);
+	tcase_add_test(tc, snapshot_files_shared);
 	suite_add_tcase(s, tc);
 	return s;
 }
