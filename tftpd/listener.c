@@ -266,7 +266,8 @@ on_request(struct server *s, int lfd, const uint8_t *buf, size_t len,
 	    &dg };
 	struct request_decision d;
 	struct source *src;
-	struct pending *p = NULL;
+	struct pending *p;
+	struct rbdfetch_job job;
 	enum source_status st;
 	char why[SOURCE_WHY_LEN];
 
@@ -293,24 +294,23 @@ on_request(struct server *s, int lfd, const uint8_t *buf, size_t len,
 	case REQUEST_OPEN:
 		break;
 	}
-	if (s->ceph != NULL && (p = calloc(1, sizeof(*p))) == NULL) {
+	st = resolve_open_ceph(s->rootfd, d.req.filename, d.req.filename_len,
+	    s->ceph != NULL ? &job : NULL, &src, why, sizeof(why));
+	if (st != SOURCE_IN_CEPH) {
+		start_transfer(&dg, &d, st, src, why);
+		return;
+	}
+	if (rbdfetch_shared(&s->fetch, &job, &src) == 0) {
+		start_transfer(&dg, &d, SOURCE_OK, src, "");
+		return;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		log_err("%s: request: %s", dg.peer_str, strerror(errno));
 		send_error(&dg, TFTP_EUNDEF, "Out of memory");
 		return;
 	}
-	st = resolve_open_ceph(s->rootfd, d.req.filename, d.req.filename_len,
-	    p != NULL ? &p->job : NULL, &src, why, sizeof(why));
-	if (st == SOURCE_IN_CEPH) {
-		if (rbdfetch_shared(&s->fetch, &p->job, &src) == 0) {
-			free(p);
-			start_transfer(&dg, &d, SOURCE_OK, src, "");
-		} else {
-			fetch(&dg, &d, p, leader_of(s, &p->job));
-		}
-		return;
-	}
-	free(p);
-	start_transfer(&dg, &d, st, src, why);
+	p->job = job;
+	fetch(&dg, &d, p, leader_of(s, &p->job));
 }
 
 void
