@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,23 @@ run_at(const struct image_source *is, uint64_t off)
 	return &is->runs[lo];
 }
 
+/* A transfer's read failed: one line, or the reason where the device
+ * wants it. */
+static void __attribute__((format(printf, 2, 3)))
+read_failed(struct image_source *is, const char *fmt, ...)
+{
+	char line[SOURCE_WHY_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (is->dev.fail_why != NULL)
+		strlcpy(is->dev.fail_why, line, is->dev.fail_whylen);
+	else
+		log_warn("%s", line);
+}
+
 /* Before bytes beyond what was checked are sent: do the clusters ahead
  * still link as they did when the file was opened? */
 static int
@@ -149,12 +167,14 @@ recheck(struct image_source *is, uint64_t off, size_t len)
 		is->checked = to;
 		return 0;
 	case FAT_IO:
-		log_warn("image %s: %s: changed during the transfer: %s (%s)",
+		read_failed(is, "image %s: %s: changed during the transfer: "
+		    "%s (%s)",
 		    label(is, is->dev.fd), is->src.name, is->vol.why,
 		    imgdev_error(&is->dev));
 		return -1;
 	default:
-		log_warn("image %s: %s: changed during the transfer: %s",
+		read_failed(is, "image %s: %s: changed during the transfer: "
+		    "%s",
 		    label(is, is->dev.fd), is->src.name, is->vol.why);
 		return -1;
 	}
@@ -188,7 +208,8 @@ image_read(struct source *s, void *buf, size_t len, uint64_t off)
 			n = (size_t)(r->len - in);
 		if (imgdev_read(&is->dev, (char *)buf + done, n,
 		    is->vol.base + r->off + in) == -1) {
-			log_warn("image %s: %s: read at offset %ju failed: %s",
+			read_failed(is, "image %s: %s: read at offset %ju "
+			    "failed: %s",
 			    label(is, is->dev.fd), s->name,
 			    (uintmax_t)(off + done),
 			    imgdev_error(&is->dev));

@@ -22,6 +22,11 @@ struct imgdev {
 	int (*read)(void *h, void *buf, size_t len, uint64_t off);
 	void (*close)(void *h);	/* NULL for a file */
 	void *h;
+	/* Where a failed read's reason goes instead of a log line: a
+	 * caller away from the event loop logs it through the request
+	 * port's rate limit (rbdfetch.h). NULL: logged at once. */
+	char *fail_why;
+	size_t fail_whylen;
 };
 int imgdev_read(void *ctx, void *buf, size_t len, uint64_t off);
 /* Why the last imgdev_read failed, in words for a reason. */

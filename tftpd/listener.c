@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -92,23 +93,129 @@ refuse(struct datagram *dg, const struct request_decision *d)
 	send_error(dg, d->error, d->message);
 }
 
+/* The request opened (st, src, why as resolve_open gives them): its
+ * transfer, or its ERROR and line. */
+static void
+start_transfer(struct datagram *dg, struct request_decision *d,
+    enum source_status st, struct source *src, const char *why)
+{
+	struct source *wrapped;
+	char name[TFTPD_PATH_MAX + 1];
+
+	request_opened(d, st, why);
+	if (d->action == REQUEST_REFUSE) {
+		refuse(dg, d);
+		return;
+	}
+	if (d->req.netascii) {
+		if (netascii_wrap(src, &wrapped) != SOURCE_OK) {
+			packet_printable(name, sizeof(name), d->req.filename,
+			    d->req.filename_len);
+			log_err("%s: %s: netascii: out of memory", dg->peer_str,
+			    name);
+			send_error(dg, TFTP_EUNDEF, "Out of memory");
+			return;
+		}
+		src = wrapped;
+	}
+	if (src->size == SOURCE_SIZE_UNKNOWN)
+		log_debug("%s: %s: netascii of %llu bytes, blksize %u, "
+		    "windowsize %u", dg->peer_str, src->name,
+		    (unsigned long long)src->size_hint, d->params.blksize,
+		    d->params.windowsize);
+	else
+		log_debug("%s: %s: %llu bytes, blksize %u, windowsize %u",
+		    dg->peer_str, src->name, (unsigned long long)src->size,
+		    d->params.blksize, d->params.windowsize);
+	if (conn_open(dg->s, &dg->local, dg->llen, dg->peer, dg->plen,
+	    dg->peer_str, src, &d->params, !d->req.netascii) == -1)
+		send_error(dg, TFTP_EUNDEF, "Server error, try again");
+}
+
+/* Whether a request of the client at peer waits for a worker. */
+static int
+pending_of_peer(const struct server *s, const struct sockaddr *peer,
+    socklen_t plen)
+{
+	for (const struct pending *p = s->pending; p != NULL; p = p->next)
+		if (same_addr(&p->peer, peer, plen))
+			return 1;
+	return 0;
+}
+
+/* Hands a request for a file in Ceph to a worker: job's fields are set
+ * (resolve_open_ceph); the rest of the request is kept for on_fetched. */
+static void
+fetch(struct datagram *dg, struct request_decision *d, struct pending *p)
+{
+	struct server *s = dg->s;
+
+	memcpy(p->filename, d->req.filename, d->req.filename_len);
+	p->d = *d;
+	p->d.req.filename = p->filename;
+	p->d.req.nopts = 0;	/* they point into the datagram */
+	memcpy(&p->peer, dg->peer, dg->plen);
+	p->plen = dg->plen;
+	p->local = dg->local;
+	p->llen = dg->llen;
+	strlcpy(p->peer_str, dg->peer_str, sizeof(p->peer_str));
+	p->prev = NULL;
+	p->next = s->pending;
+	if (s->pending != NULL)
+		s->pending->prev = p;
+	s->pending = p;
+	s->npending++;
+	rbdfetch_submit(&s->fetch, &p->job);
+}
+
+void
+on_fetched(struct server *s)
+{
+	struct rbdfetch_job *j, *next;
+
+	for (j = rbdfetch_take(&s->fetch); j != NULL; j = next) {
+		struct pending *p = (struct pending *)j;
+		struct datagram dg = { .s = s,
+		    .peer = (struct sockaddr *)&p->peer, .plen = p->plen,
+		    .local = p->local, .llen = p->llen };
+
+		next = j->next;
+		strlcpy(dg.peer_str, p->peer_str, sizeof(dg.peer_str));
+		if (p->prev != NULL)
+			p->prev->next = p->next;
+		else
+			s->pending = p->next;
+		if (p->next != NULL)
+			p->next->prev = p->prev;
+		s->npending--;
+		s->last_activity_ms = monotonic_ms();
+		start_transfer(&dg, &p->d, j->st, j->src, j->why);
+		free(p);
+	}
+}
+
 static void
 on_request(struct server *s, int lfd, const uint8_t *buf, size_t len,
     struct msghdr *mh)
 {
 	struct datagram dg = { .s = s, .peer = mh->msg_name,
 	    .plen = mh->msg_namelen };
-	struct request_facts facts = { s->ntransfers, s->max_transfers,
-	    log_enabled(LOG_LEVEL_DEBUG), host_allowed, &dg };
+	struct request_facts facts = { s->ntransfers + s->npending,
+	    s->max_transfers, log_enabled(LOG_LEVEL_DEBUG), host_allowed,
+	    &dg };
 	struct request_decision d;
-	struct source *src, *wrapped;
-	char why[SOURCE_WHY_LEN], name[TFTPD_PATH_MAX + 1];
+	struct source *src;
+	struct pending *p = NULL;
+	enum source_status st;
+	char why[SOURCE_WHY_LEN];
 
 	addr_port_str(dg.peer, dg.plen, 0, dg.peer_str,
 	    sizeof(dg.peer_str));
 	/* Its client asking again: its transfer answers (late, or held
-	 * for older boots: tftpd(8), OVERLOAD). */
-	if (conn_of_peer(s, dg.peer, dg.plen)) {
+	 * for older boots: tftpd(8), OVERLOAD), or will once its file in
+	 * Ceph is read. */
+	if (conn_of_peer(s, dg.peer, dg.plen) ||
+	    pending_of_peer(s, dg.peer, dg.plen)) {
 		log_debug("%s: request again: its transfer answers it",
 		    dg.peer_str);
 		return;
@@ -125,35 +232,19 @@ on_request(struct server *s, int lfd, const uint8_t *buf, size_t len,
 	case REQUEST_OPEN:
 		break;
 	}
-	request_opened(&d, resolve_open(s->rootfd, d.req.filename,
-	    d.req.filename_len, &src, why, sizeof(why)), why);
-	if (d.action == REQUEST_REFUSE) {
-		refuse(&dg, &d);
+	if (s->ceph != NULL && (p = calloc(1, sizeof(*p))) == NULL) {
+		log_err("%s: request: %s", dg.peer_str, strerror(errno));
+		send_error(&dg, TFTP_EUNDEF, "Out of memory");
 		return;
 	}
-	if (d.req.netascii) {
-		if (netascii_wrap(src, &wrapped) != SOURCE_OK) {
-			packet_printable(name, sizeof(name), d.req.filename,
-			    d.req.filename_len);
-			log_err("%s: %s: netascii: out of memory", dg.peer_str,
-			    name);
-			send_error(&dg, TFTP_EUNDEF, "Out of memory");
-			return;
-		}
-		src = wrapped;
+	st = resolve_open_ceph(s->rootfd, d.req.filename, d.req.filename_len,
+	    p != NULL ? &p->job : NULL, &src, why, sizeof(why));
+	if (st == SOURCE_IN_CEPH) {
+		fetch(&dg, &d, p);
+		return;
 	}
-	if (src->size == SOURCE_SIZE_UNKNOWN)
-		log_debug("%s: %s: netascii of %llu bytes, blksize %u, "
-		    "windowsize %u", dg.peer_str, src->name,
-		    (unsigned long long)src->size_hint, d.params.blksize,
-		    d.params.windowsize);
-	else
-		log_debug("%s: %s: %llu bytes, blksize %u, windowsize %u",
-		    dg.peer_str, src->name, (unsigned long long)src->size,
-		    d.params.blksize, d.params.windowsize);
-	if (conn_open(s, &dg.local, dg.llen, dg.peer, dg.plen, dg.peer_str,
-	    src, &d.params, !d.req.netascii) == -1)
-		send_error(&dg, TFTP_EUNDEF, "Server error, try again");
+	free(p);
+	start_transfer(&dg, &d, st, src, why);
 }
 
 void

@@ -20,6 +20,7 @@
 #include "common/listen.h"
 #include "common/log.h"
 #include "common/privdrop.h"
+#include "common/rbdcluster.h"
 #include "common/signals.h"
 #include "tftpd/request.h"
 #include "tftpd/server.h"
@@ -35,6 +36,7 @@ struct flags {
 	long long max_transfers;
 	long long idle_secs;
 	struct allowlist allow;
+	const char *ceph;	/* -C [ID@]CONF, or NULL */
 };
 
 static int
@@ -141,6 +143,9 @@ serve(struct server *s)
 			case KIND_LISTENER:
 				on_listener(s, h->fd);
 				break;
+			case KIND_RBDFETCH:
+				on_fetched(s);
+				break;
 			case KIND_CONN:
 				if (!((struct conn *)h)->closed)
 					on_conn(s, (struct conn *)h);
@@ -172,8 +177,44 @@ handle_flag(void *ctx, int ch, const char *arg)
 		return cmdline_count(arg, 1, 86400, &o->idle_secs);
 	case 'A':
 		return allow_add(&o->allow, arg);
+	case 'C': {
+		struct rbd_client_arg a;
+
+		o->ceph = arg;
+		return rbd_client_arg_parse(arg, &a);
+	}
 	}
 	return "unknown flag";
+}
+
+/* The Ceph cluster of -C, connected by a thread of its own, and the
+ * workers that read boot files out of its images (rbdfetch.h): tftpd
+ * waits for neither, and serves its files whether the cluster answers or
+ * not. */
+static void
+rbd_setup(struct server *s, const struct flags *f, const char *user)
+{
+	static struct rbd_cluster cluster;
+	char why[RBDC_WHY_MAX];
+	int usage;
+
+	if (f->ceph == NULL)
+		return;
+	/* The argument was checked with the other flags: what fails here
+	 * is the machine's. fresh_reads: no librbd cache, so a file is read
+	 * as the image's writer last flushed it. */
+	if (rbdc_init(&cluster, f->ceph, 1, &usage, why, sizeof(why)) == -1)
+		log_fatal("-C %s: %s", f->ceph, why);
+	if (rbdc_start(&cluster, user != NULL ? user : "root", why,
+	    sizeof(why)) == -1)
+		log_fatal("-C %s: %s", f->ceph, why);
+	if (rbdfetch_start(&s->fetch, &cluster, why, sizeof(why)) == -1)
+		log_fatal("-C %s: %s", f->ceph, why);
+	s->ceph = &cluster;
+	s->fetch_h = (struct handle){ KIND_RBDFETCH, s->fetch.efd, NULL };
+	log_info("images in Ceph (rbd: entries) read as client.%s of the "
+	    "cluster %s, read-only and without their lock",
+	    cluster.arg.id, cluster.arg.conf);
 }
 
 /* Each transfer holds two descriptors: make room for -m of them. */
@@ -201,6 +242,10 @@ main(int argc, char *argv[])
 		{ 'A', "allow", "NETWORK",
 		  "serve only hosts in NETWORK (repeatable; default \"local\": "
 		  "loopback and this server's networks)" },
+		{ 'C', "ceph", "[ID@]CONF",
+		  "serve boot files out of images in Ceph (NAME.img -> "
+		  "rbd:POOL/IMAGE[@SNAP]) as client.ID (default admin) of "
+		  "the cluster CONF names" },
 		{ 0, NULL, NULL, NULL },
 	};
 	struct flags opts = { .max_transfers = DEFAULT_MAX_TRANSFERS,
@@ -276,7 +321,10 @@ main(int argc, char *argv[])
 	if ((s->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		log_fatal("epoll_create1: %s", strerror(errno));
 	batch_init(&s->batch, BATCH_ENTRIES);
+	rbd_setup(s, &opts, cl.user);
 	if (add_handle(s, &s->sig) == -1)
+		return 1;
+	if (s->ceph != NULL && add_handle(s, &s->fetch_h) == -1)
 		return 1;
 	for (int i = 0; i < n; i++)
 		if (add_handle(s, &s->listeners[i]) == -1)
@@ -292,6 +340,15 @@ main(int argc, char *argv[])
 		log_info("%s %s: cut short by shutdown", s->conns->peer_str,
 		    s->conns->xfer.src ? s->conns->xfer.src->name : "?");
 		conn_close(s, s->conns);
+	}
+	if (s->ceph != NULL) {
+		/* The workers end their reads (within the cluster's op
+		 * timeout), and their requests are answered. */
+		rbdfetch_stop(&s->fetch);
+		on_fetched(s);
+		while (s->conns != NULL)
+			conn_close(s, s->conns);
+		rbdc_destroy(s->ceph);
 	}
 	conn_reap(s);
 	batch_fini(&s->batch);

@@ -14,6 +14,7 @@
 #include "tftpd/packet.h"
 #include "common/part.h"
 #include "tftpd/proto.h"
+#include "tftpd/rbdfetch.h"
 #include "tftpd/rbdimage.h"
 #include "tftpd/resolve.h"
 
@@ -143,11 +144,12 @@ root_file_open(int rootfd, const char *name, size_t len, int beneath,
 	return filesource_new(fd, name, out, why, whylen);
 }
 
-/* An entry that leads to an image in Ceph: path in it, through librbd,
- * once tftpd has a cluster (-C); until then refused, naming the image. */
+/* An entry that leads to an image in Ceph: path in it, read through
+ * librbd by a worker when tftpd has a cluster (-C, job set); without one
+ * refused, naming the image. */
 static enum source_status
-in_ceph(int rootfd, const char *entry, const char *path, struct source **out,
-    char *why, size_t whylen)
+in_ceph(int rootfd, const char *entry, const char *path, const char *name,
+    struct rbdfetch_job *job, struct source **out, char *why, size_t whylen)
 {
 	char reason[256];
 	struct rbd_target t;
@@ -159,8 +161,15 @@ in_ceph(int rootfd, const char *entry, const char *path, struct source **out,
 		    "looked up", entry);
 		return SOURCE_BROKEN;
 	}
-	return rbdimage_open(NULL, &t, partition, entry, path, out, why,
-	    whylen);
+	if (job == NULL)
+		return rbdimage_open(NULL, &t, partition, entry, path, out,
+		    why, whylen);
+	job->target = t;
+	job->partition = partition;
+	strlcpy(job->entry, entry, sizeof(job->entry));
+	strlcpy(job->path, path, sizeof(job->path));
+	packet_printable(job->name, sizeof(job->name), name, strlen(name));
+	return SOURCE_IN_CEPH;
 }
 
 /* bootpick's question: the entry opened, and kept for the caller. */
@@ -184,6 +193,13 @@ open_entry(void *ctx, const char *name)
 enum source_status
 resolve_open(int rootfd, const char *name, size_t len, struct source **out,
     char *why, size_t whylen)
+{
+	return resolve_open_ceph(rootfd, name, len, NULL, out, why, whylen);
+}
+
+enum source_status
+resolve_open_ceph(int rootfd, const char *name, size_t len,
+    struct rbdfetch_job *job, struct source **out, char *why, size_t whylen)
 {
 	char path[TFTPD_PATH_MAX + 1], entry[NAME_MAX + 1];
 	char entry_why[SOURCE_WHY_LEN - 32];
@@ -242,7 +258,7 @@ resolve_open(int rootfd, const char *name, size_t len, struct source **out,
 		st = dirsource_open(eo.fd, rest, path, out, why, whylen);
 	} else {
 		st = type == BOOT_ENTRY_RBD ? in_ceph(rootfd, names[picked],
-		    rest, out, why, whylen) : image_source_open(eo.fd,
+		    rest, path, job, out, why, whylen) : image_source_open(eo.fd,
 		    eo.partition, entry, rest, out, why, whylen);
 		if (st == SOURCE_OK)
 			strlcpy((*out)->name, path, sizeof((*out)->name));

@@ -30,6 +30,17 @@
 enum source_status resolve_open(int rootfd, const char *name, size_t len,
     struct source **out, char *why, size_t whylen);
 
+/* As resolve_open, for a tftpd with a Ceph cluster (-C): a request that
+ * leads to an image in Ceph is not opened here, where the cluster would
+ * be waited on, but returns SOURCE_IN_CEPH with job's target, partition,
+ * entry, path (in the partition) and name (as requested, printable) set,
+ * for rbdfetch.h. With job NULL, as resolve_open: such a request is
+ * refused, naming -C. */
+struct rbdfetch_job;
+enum source_status resolve_open_ceph(int rootfd, const char *name,
+    size_t len, struct rbdfetch_job *job, struct source **out, char *why,
+    size_t whylen);
+
 /* Opens path beneath the directory dirfd: no "..", absolute path or
  * symlink may leave it, and only a regular file is opened. logname names
  * the file in the source. why as for resolve_open: a reason on

@@ -17,7 +17,9 @@
 #include "common/ratelimit.h"
 #include "tftpd/boots.h"
 #include "tftpd/peerrtt.h"
+#include "tftpd/rbdfetch.h"
 #include "tftpd/proto.h"
+#include "tftpd/request.h"
 #include "tftpd/batch.h"
 #include "tftpd/sched.h"
 #include "tftpd/timerheap.h"
@@ -25,7 +27,8 @@
 
 #define PEER_STR_LEN		ADDR_STR_LEN
 
-enum handle_kind { KIND_LISTENER, KIND_SIGNAL, KIND_CONN, KIND_STRANGER };
+enum handle_kind { KIND_LISTENER, KIND_SIGNAL, KIND_CONN, KIND_STRANGER,
+	KIND_RBDFETCH };
 
 struct conn;
 
@@ -70,6 +73,18 @@ struct conn {
 	struct conn *prev, *next;
 };
 
+/* A request for a file in Ceph, waiting for its worker (rbdfetch.h):
+ * what the request port needs to go on once the file is read. */
+struct pending {
+	struct rbdfetch_job job;	/* first: the worker hands it back */
+	struct request_decision d;	/* d.req.filename points at filename */
+	char filename[TFTPD_PATH_MAX + 1];
+	struct sockaddr_storage peer, local;
+	socklen_t plen, llen;
+	char peer_str[PEER_STR_LEN];
+	struct pending *prev, *next;
+};
+
 /* Everything the loop owns. */
 struct server {
 	int epfd;
@@ -94,6 +109,13 @@ struct server {
 	/* Closed during the current batch of events: a later event of the
 	 * batch may still name them, so they are freed after it. */
 	struct conn *dead;
+	/* -C: the cluster and the workers reading out of it; NULL and
+	 * unused without. */
+	struct rbd_cluster *ceph;
+	struct rbdfetch fetch;
+	struct handle fetch_h;
+	struct pending *pending;	/* waiting for a worker */
+	unsigned npending;
 	uint8_t rx[TFTPD_PACKET_MAX];
 	uint8_t tx[1024];
 	struct batch batch;	/* this turn's reads and lone packets */
@@ -124,6 +146,8 @@ void send_one(int fd, const struct sockaddr *to, socklen_t tolen,
 
 /* listener.c: reads the requests waiting on a listening socket. */
 void on_listener(struct server *s, int lfd);
+/* listener.c: the requests whose files in Ceph were read (or not). */
+void on_fetched(struct server *s);
 
 /* conn.c */
 int conn_open(struct server *s, const struct sockaddr_storage *local,

@@ -52,6 +52,9 @@ enum source_status {
 				 * names it */
 	SOURCE_DENIED,		/* a path that may not be followed */
 	SOURCE_ERROR,		/* the server's own failure (I/O, memory) */
+	SOURCE_IN_CEPH,		/* not opened yet: the entry leads to an
+				 * image in Ceph, read away from the event
+				 * loop (resolve.h, rbdfetch.h) */
 };
 
 #define SOURCE_WHY_LEN	1024

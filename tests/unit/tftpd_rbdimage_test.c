@@ -6,138 +6,9 @@
  * the source; no -C, a missing pool, image or snapshot, a cluster not
  * connected: refused with the reason; a read Ceph fails mid-transfer
  * ends it cleanly. */
-#include "tests/unit/tftpd_image_fixture.h"
+#include "tests/unit/tftpd_rbdfake.h"
 #include "tests/unit/check_main.h"
-#include "common/log.h"
 #include "tftpd/rbdimage.h"
-
-/* --- the fake librbd ------------------------------------------------- */
-
-static struct {
-	uint8_t *bytes;
-	size_t size;
-	int opens;
-	int read_rc;		/* 0, or what rbd_read fails with */
-	char snap[64];		/* what the last open asked for */
-} img;
-
-static int
-f_ioctx_create(rados_t r, const char *pool, rados_ioctx_t *io)
-{
-	(void)r;
-	if (strcmp(pool, "pis") != 0)
-		return -ENOENT;
-	*io = &img;
-	return 0;
-}
-
-static void
-f_ioctx_destroy(rados_ioctx_t io)
-{
-	(void)io;
-}
-
-static void
-f_shutdown(rados_t r)
-{
-	(void)r;
-}
-
-static int
-f_open_ro(rados_ioctx_t io, const char *name, rbd_image_t *image,
-    const char *snap)
-{
-	(void)io;
-	if (strcmp(name, "class") != 0 || (snap != NULL &&
-	    strcmp(snap, "v2") != 0))
-		return -ENOENT;
-	strlcpy(img.snap, snap ? snap : "", sizeof(img.snap));
-	img.opens++;
-	*image = &img;
-	return 0;
-}
-
-static int
-f_close(rbd_image_t image)
-{
-	ck_assert_ptr_eq(image, &img);
-	img.opens--;
-	return 0;
-}
-
-static int
-f_size(rbd_image_t image, uint64_t *size)
-{
-	(void)image;
-	*size = img.size;
-	return 0;
-}
-
-static ssize_t
-f_read(rbd_image_t image, uint64_t off, size_t len, char *buf)
-{
-	(void)image;
-	if (img.read_rc != 0)
-		return img.read_rc;
-	if (off >= img.size)
-		return 0;
-	if (len > img.size - off)
-		len = img.size - off;
-	if (len > 8192)
-		len -= 4096;	/* short now and then */
-	memcpy(buf, img.bytes + off, len);
-	return (ssize_t)len;
-}
-
-static struct rbd_cluster cl;
-static struct rbdc_instance *inst;
-
-static void
-setup(void)
-{
-	fx_setup_dir();
-	log_init("rbdimage-test", 0, -1);
-	fx_sh("truncate -s 40M pi.img && printf 'label: dos\\nstart=2048, "
-	    "size=61440, type=c, bootable\\nstart=63488, type=83\\n' | "
-	    "sfdisk -q pi.img && "
-	    "mkfs.vfat -F 16 -n BOOT --offset 2048 pi.img 30720 && "
-	    "echo 'arm_64bit=1' > config.txt && "
-	    "head -c 2345678 /dev/urandom > start4.elf && "
-	    "head -c 4567 /dev/urandom > vc4.dtbo && "
-	    "mcopy -i pi.img@@1M config.txt start4.elf :: && "
-	    "mmd -i pi.img@@1M ::overlays && "
-	    "mcopy -i pi.img@@1M vc4.dtbo ::overlays/vc4-kms-v3d.dtbo");
-	img.bytes = fx_slurp(fx_path("pi.img"), &img.size);
-	img.opens = 0;
-	img.read_rc = 0;
-	memset(&cl, 0, sizeof(cl));
-	ck_assert_int_eq(pthread_mutex_init(&cl.lock, NULL), 0);
-	ck_assert_int_eq(pthread_cond_init(&cl.changed, NULL), 0);
-	cl.lib.rados_ioctx_create = f_ioctx_create;
-	cl.lib.rados_ioctx_destroy = f_ioctx_destroy;
-	cl.lib.rados_shutdown = f_shutdown;
-	cl.lib.rbd_open_read_only = f_open_ro;
-	cl.lib.rbd_close = f_close;
-	cl.lib.rbd_get_size = f_size;
-	cl.lib.rbd_read = f_read;
-	strlcpy(cl.arg.id, "netboot", sizeof(cl.arg.id));
-	ck_assert_ptr_nonnull(inst = calloc(1, sizeof(*inst)));
-	inst->refs = 1;
-	strlcpy(inst->who, "client.4200 at 127.0.0.1:0/2", sizeof(inst->who));
-	cl.cur = inst;
-	cl.attempts = 1;
-}
-
-static void
-teardown(void)
-{
-	if (cl.cur != NULL)
-		rbdc_put(&cl, cl.cur);
-	pthread_cond_destroy(&cl.changed);
-	pthread_mutex_destroy(&cl.lock);
-	free(img.bytes);
-	fx_teardown_dir();
-}
 
 static enum source_status
 open_in(const char *spec, const char *path, struct source **src, char *why,
@@ -259,17 +130,86 @@ START_TEST(read_fails_mid_transfer)
 }
 END_TEST
 
+static enum source_status
+cached(struct rbdimage_cache *c, uint64_t now, const char *spec,
+    const char *path, char *fail_why, struct source **src)
+{
+	char why[SOURCE_WHY_LEN];
+	struct rbd_target t;
+
+	ck_assert_ptr_null(rbd_target_parse(spec, strlen(spec), &t));
+	return rbdimage_open_cached(c, now, &cl, &t, 0, "aaaa0001", path,
+	    fail_why, SOURCE_WHY_LEN, src, why, sizeof(why));
+}
+
+/* One open per image for RBDIMAGE_CACHE_NS; another name (a re-pointed
+ * NAME.img) is another image; a handle whose read failed is not used
+ * again; clearing closes all and gives back every cluster reference. */
+START_TEST(cache)
+{
+	struct rbdimage_cache c;
+	char fail_why[SOURCE_WHY_LEN] = "";
+	struct source *src;
+	uint8_t buf[4096];
+	uint64_t t0 = 1000;
+
+	memset(&c, 0, sizeof(c));
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(cached(&c, t0 + (uint64_t)i, "rbd:pis/class",
+		    "config.txt", fail_why, &src), SOURCE_OK);
+		ck_assert_int_eq(source_read(src, buf, sizeof(buf), 0), 12);
+		ck_assert_int_eq(memcmp(buf, "arm_64bit=1\n", 12), 0);
+		source_close(src);
+	}
+	ck_assert_int_eq(img.opened, 1);
+	ck_assert_int_eq(img.opens, 1);
+	ck_assert_int_eq(cached(&c, t0 + 5, "rbd:pis/class@v2", "config.txt",
+	    fail_why, &src), SOURCE_OK);
+	source_close(src);
+	ck_assert_int_eq(img.opened, 2);
+	ck_assert_str_eq(img.snap, "v2");
+	/* Old enough: opened afresh, the old handle closed. */
+	ck_assert_int_eq(cached(&c, t0 + RBDIMAGE_CACHE_NS, "rbd:pis/class",
+	    "config.txt", fail_why, &src), SOURCE_OK);
+	source_close(src);
+	ck_assert_int_eq(img.opened, 3);
+	ck_assert_int_eq(img.opens, 2);
+	/* A read fails: its reason comes back, not logged; the handle goes
+	 * at the next open. */
+	ck_assert_int_eq(cached(&c, t0 + RBDIMAGE_CACHE_NS + 1,
+	    "rbd:pis/class", "start4.elf", fail_why, &src), SOURCE_OK);
+	img.read_rc = -ETIMEDOUT;
+	ck_assert_int_eq(source_read(src, buf, sizeof(buf), 0), -1);
+	ck_assert_msg(strncmp(fail_why, "image aaaa0001 (rbd:pis/class): "
+	    "start4.elf: ", 43) == 0 && strstr(fail_why,
+	    "(Connection timed out)") != NULL, "fail_why: %s", fail_why);
+	source_close(src);
+	img.read_rc = 0;
+	ck_assert_int_eq(cached(&c, t0 + RBDIMAGE_CACHE_NS + 2,
+	    "rbd:pis/class", "config.txt", fail_why, &src), SOURCE_OK);
+	source_close(src);
+	ck_assert_int_eq(img.opened, 4);
+	/* Refusals are not cached. */
+	ck_assert_int_eq(cached(&c, t0 + RBDIMAGE_CACHE_NS + 3,
+	    "rbd:pis/gone", "config.txt", fail_why, &src), SOURCE_BROKEN);
+	rbdimage_cache_clear(&c);
+	ck_assert_int_eq(img.opens, 0);
+	ck_assert_int_eq(inst->refs, 1);
+}
+END_TEST
+
 static Suite *
 rbdimage_suite(void)
 {
 	Suite *s = suite_create("tftpd_rbdimage");
 	TCase *tc = tcase_create("core");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, rbd_setup, rbd_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, files_served);
 	tcase_add_test(tc, refusals);
 	tcase_add_test(tc, read_fails_mid_transfer);
+	tcase_add_test(tc, cache);
 	suite_add_tcase(s, tc);
 	return s;
 }
