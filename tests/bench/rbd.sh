@@ -16,10 +16,11 @@
 #   - the time to make a clone of a protected snapshot (rbd_clone3
 #     through the Python binding on one connection, and the rbd command a
 #     script would run);
-#   - 4 KiB random write, then random read, on a fresh clone (its first
-#     writes copy up whole objects from the parent) through qemu-nbd and
-#     through nbdd (a clone is a writable image), against nbdd serving the
-#     snapshot as a shared base with a fresh local overlay.
+#   - 4 KiB random read, then random write, on a fresh clone (reads fall
+#     through to the parent; first writes copy up whole objects from it)
+#     through qemu-nbd and through nbdd (a clone is a writable image),
+#     against nbdd serving the snapshot as a shared base with a fresh
+#     local overlay.
 # Servers run one at a time in ROUNDS interleaved rounds; the tables give
 # the median of the rounds and the ratios nbdd-rbd / qemu-nbd-rbd. On this
 # shared 2-core machine the client, the server and the cluster share the
@@ -29,7 +30,8 @@
 # cache on as nbdd leaves it (rbd_cache=true, writethrough until the
 # first flush; fio sends none).
 #
-# usage: tests/bench/rbd.sh   (BUILD, ROUNDS, RUNTIME, SIZE_MIB, CLONES)
+# usage: tests/bench/rbd.sh   (BUILD, ROUNDS, RUNTIME, SIZE_MIB, CLONES,
+#                              PROFILE)
 . "$(dirname "$0")/../lib.sh"
 need_root
 need fio nbdcopy qemu-nbd
@@ -109,10 +111,51 @@ HZ=$(getconf CLK_TCK)
 ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"; }
 ceph_ticks() { echo $(( $(ticks "$CEPH_OSD_PID") + $(ticks "$CEPH_MON_PID") )); }
 
+# PROFILE=1: the server's system calls and context switches per request
+# while fio or nbdcopy runs, by thread name (perf stat on its
+# tracepoints), printed as they come: how many completions one wakeup of
+# the connection's thread answers, how many sends a reply takes.
+# PROFILE=record: where the server's CPU goes (perf record, by function;
+# PROFILE_DIR=DIR keeps each perf.data there).
+PERF_PID=
+EVENTS=context-switches
+for e in poll ppoll epoll_wait read readv write writev sendmsg sendto recvfrom recvmsg futex; do
+	EVENTS=$EVENTS,syscalls:sys_enter_$e
+done
+prof_start() {
+	case ${PROFILE:-0} in
+	1) start_bg perf perf stat --per-thread -x, -e "$EVENTS" -p "$SRV_PID" \
+	    -o "$T/perf.csv" ;;
+	record) start_bg perf perf record -g -p "$SRV_PID" -o "$T/perf.data" ;;
+	*) return 0 ;;
+	esac
+	PERF_PID=$LAST_PID
+	sleep 0.5
+}
+prof_stop() {	# prof_stop LABEL REQUESTS
+	[ -n "$PERF_PID" ] || return 0
+	kill -INT "$PERF_PID"; wait "$PERF_PID" || true
+	PERF_PID=
+	if [ "$PROFILE" = record ]; then
+		[ -z "${PROFILE_DIR:-}" ] || cp "$T/perf.data" "$PROFILE_DIR/$CUR-$1.data"
+		perf report -i "$T/perf.data" --no-children --sort dso,sym \
+		    --percent-limit 1.5 --stdio -g none 2>/dev/null |
+		    grep -v '^#' | grep . | sed "s/^/  $1 /" | head -40
+		return 0
+	fi
+	awk -F, -v l="$1" -v n="$2" '/^[^#]/ && NF > 3 {
+		t = $1; sub(/-[0-9]+$/, "", t)
+		e = $4; sub(/syscalls:sys_enter_/, "", e)
+		if ($2 + 0 > 0) c[t " " e] += $2 }
+	END { for (k in c) if (c[k] / n >= 0.01) printf "  %s %-30s %8.3f per request\n", l, k, c[k] / n }' \
+	    "$T/perf.csv" | sort
+}
+
 # fio_run URI randread|randwrite: sets IOPS, US and CEPH_US (server's and
 # cluster's CPU, tenths of a microsecond per request).
 fio_run() {
 	local t0 c0 t1 c1
+	prof_start
 	t0=$(ticks "$SRV_PID"); c0=$(ceph_ticks)
 	incli fio --name=bench --ioengine=nbd --uri="$1" --rw="$2" --bs=4k \
 	    --iodepth=32 --numjobs=1 --time_based=1 --runtime="$RUNTIME" \
@@ -122,6 +165,7 @@ fio_run() {
 	IOPS=$($PY -c 'import json,sys; j=json.load(open(sys.argv[1]))["jobs"][0]
 print(int(j["read"]["iops"] + j["write"]["iops"]))' "$T/fio.json")
 	[ "$IOPS" -gt 0 ] || fail "fio $2 on $1: no I/O done"
+	prof_stop "$2" $((IOPS * RUNTIME))
 	US=$(( (t1 - t0) * 10000000 / HZ / (IOPS * RUNTIME) ))
 	CEPH_US=$(( (c1 - c0) * 10000000 / HZ / (IOPS * RUNTIME) ))
 }
@@ -130,9 +174,11 @@ print(int(j["read"]["iops"] + j["write"]["iops"]))' "$T/fio.json")
 # milliseconds per GiB).
 copy_run() {
 	local t0 t1 c0 c1 w0 w1
+	prof_start
 	t0=$(ticks "$SRV_PID"); c0=$(ceph_ticks); w0=$(date +%s%N)
 	incli nbdcopy "$1" null: || fail "nbdcopy of $1 failed"
 	w1=$(date +%s%N); t1=$(ticks "$SRV_PID"); c1=$(ceph_ticks)
+	prof_stop nbdcopy $((SIZE / 262144))
 	MIBS=$(( SIZE * 1000 / (w1 - w0) * 1000000 / 1048576 ))
 	MS=$(( (t1 - t0) * 1000 / HZ * 1024 / SIZE_MIB ))
 	CEPH_MS=$(( (c1 - c0) * 1000 / HZ * 1024 / SIZE_MIB ))
@@ -145,13 +191,16 @@ median() {	# median KEY
 	    awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
 
-SERVERS="nbdd-rbd nbdd-file qemu-rbd"
+SERVERS=${SERVERS:-nbdd-rbd nbdd-file qemu-rbd}
 t_start=$(date +%s)
 for r in $(seq "$ROUNDS"); do
 	for s in $SERVERS; do
 		note "round $r: $s"
+		CUR=$s
 		start_server "$s"
 		u=$(uri "$s")
+		[ "${PROFILE:-0}" != 1 ] ||
+			note "$s: $(incli nbdinfo "$u" | grep -E 'can_multi_conn|block_size_pref' | tr -s ' \t\n' ' ')"
 		fio_run "$u" randread
 		add "rr:$s" "$IOPS"; add "rrc:$s" "$US"; add "rrx:$s" "$CEPH_US"
 		fio_run "$u" randwrite
@@ -197,7 +246,7 @@ CLI_MS=$(printf '%s\n' "${cli_ms[@]}" | sort -n | sed -n 2p)
 
 # A fresh clone (rbd/pi-R-SERVER) for each server in each round, removed
 # after: a Pi's first minutes after its class moved to a new snapshot.
-BASES="nbdd-overlay nbdd-clone qemu-clone"
+BASES=${BASES-nbdd-overlay nbdd-clone qemu-clone}
 for r in $(seq "$ROUNDS"); do
 	for s in $BASES; do
 		note "round $r: $s"
@@ -209,10 +258,10 @@ for r in $(seq "$ROUNDS"); do
 		fi
 		start_server "$s" "$clone"
 		u=$(uri "$s" "$clone")
-		fio_run "$u" randwrite
-		add "bw:$s" "$IOPS"; add "bwc:$s" "$US"; add "bwx:$s" "$CEPH_US"
 		fio_run "$u" randread
 		add "br:$s" "$IOPS"; add "brc:$s" "$US"; add "brx:$s" "$CEPH_US"
+		fio_run "$u" randwrite
+		add "bw:$s" "$IOPS"; add "bwc:$s" "$US"; add "bwx:$s" "$CEPH_US"
 		stop_server
 		if [ -n "$clone" ]; then
 			rm -f "$T/root/$clone.img"
@@ -248,10 +297,11 @@ printf '(nbdd/file ratios: randread %s, randwrite %s, nbdcopy %s)\n' \
     "$(awk -v a="$(median rw:nbdd-rbd)" -v b="$(median rw:nbdd-file)" 'BEGIN { printf "%.2fx", a / b }')" \
     "$(awk -v a="$(median cp:nbdd-rbd)" -v b="$(median cp:nbdd-file)" 'BEGIN { printf "%.2fx", a / b }')"
 
+[ -z "$BASES" ] ||
 table "shared base, fresh overlay or clone" "$BASES" nbdd-overlay qemu-clone \
-    "bw:4K randwrite IOPS (first)" "br:4K randread IOPS (after)" \
-    "bwc:randwrite server CPU 0.1us/IO" "brc:randread server CPU 0.1us/IO" \
-    "bwx:randwrite Ceph CPU 0.1us/IO" "brx:randread Ceph CPU 0.1us/IO"
+    "br:4K randread IOPS (fresh)" "bw:4K randwrite IOPS (first writes)" \
+    "brc:randread server CPU 0.1us/IO" "bwc:randwrite server CPU 0.1us/IO" \
+    "brx:randread Ceph CPU 0.1us/IO" "bwx:randwrite Ceph CPU 0.1us/IO"
 printf 'clone of a protected snapshot: rbd_clone3 median %s ms (max %s) over %d,\n' \
     "$CLONE_MS" "$CLONE_MAX_MS" "$CLONES"
 printf '  the rbd command %s ms (its connection included); removal %s ms\n' \
