@@ -83,10 +83,13 @@ SRV_PID=
 # start_server SERVER [CLONE]: nbdd (every export), or qemu-nbd on
 # rbd/bench or on the clone CLONE.
 start_server() {
+	local nbdd
 	case $1 in
 	nbdd*)
 		rm -rf "$T/ovl" && mkdir "$T/ovl"
-		start_bg "$1" ip netns exec "$SNS" "$BIN/nbdd" -r "$T/root" \
+		nbdd=$BIN/nbdd
+		[ "${1%-before}" = "$1" ] || nbdd=$BEFORE_BIN/nbdd
+		start_bg "$1" ip netns exec "$SNS" "$nbdd" -r "$T/root" \
 		    -l "$SRV" -p "$PORT_NBDD" -C "$CLIENT" -o "$T/ovl" -q 0 -g 600
 		SRV_PID=$LAST_PID; wait_port tcp "$PORT_NBDD" "$SNS" ;;
 	qemu*)
@@ -99,7 +102,7 @@ start_server() {
 stop_server() { stop_pid "$SRV_PID"; sleep 0.3; }
 uri() {	# uri SERVER [CLONE]
 	case $1 in
-	nbdd-rbd) echo "nbd://$SRV:$PORT_NBDD/rbd" ;;
+	nbdd-rbd|nbdd-rbd-before) echo "nbd://$SRV:$PORT_NBDD/rbd" ;;
 	nbdd-file) echo "nbd://$SRV:$PORT_NBDD/file" ;;
 	nbdd-overlay) echo "nbd://$SRV:$PORT_NBDD/gold" ;;
 	nbdd-clone) echo "nbd://$SRV:$PORT_NBDD/$2" ;;
@@ -191,7 +194,9 @@ median() {	# median KEY
 	    awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
 
-SERVERS=${SERVERS:-nbdd-rbd nbdd-file qemu-rbd}
+# BEFORE_BIN (tests/bench/run, BEFORE=REV): that build's nbdd over RBD as
+# one more server, nbdd-rbd-before.
+SERVERS=${SERVERS:-nbdd-rbd ${BEFORE_BIN:+nbdd-rbd-before }nbdd-file qemu-rbd}
 t_start=$(date +%s)
 for r in $(seq "$ROUNDS"); do
 	for s in $SERVERS; do
@@ -297,6 +302,15 @@ printf '(nbdd/file ratios: randread %s, randwrite %s, nbdcopy %s)\n' \
     "$(awk -v a="$(median rw:nbdd-rbd)" -v b="$(median rw:nbdd-file)" 'BEGIN { printf "%.2fx", a / b }')" \
     "$(awk -v a="$(median cp:nbdd-rbd)" -v b="$(median cp:nbdd-file)" 'BEGIN { printf "%.2fx", a / b }')"
 
+if [ -n "${BEFORE_BIN:-}" ]; then
+	printf 'nbdd-rbd against nbdd-rbd-before (%s):' "${BEFORE:-?}"
+	for k in rr:randread rw:randwrite cp:nbdcopy cpc:"CPU/GiB"; do
+		awk -v l="${k#*:}" -v a="$(median "${k%%:*}:nbdd-rbd")" \
+		    -v b="$(median "${k%%:*}:nbdd-rbd-before")" \
+		    'BEGIN { printf " %s %.2fx", l, b ? a / b : 0 }'
+	done
+	printf '\n'
+fi
 [ -z "$BASES" ] ||
 table "shared base, fresh overlay or clone" "$BASES" nbdd-overlay qemu-clone \
     "br:4K randread IOPS (fresh)" "bw:4K randwrite IOPS (first writes)" \
