@@ -39,6 +39,7 @@ need fio nbdcopy qemu-nbd
 fio --enghelp 2>/dev/null | has -w nbd || skip "this fio has no nbd engine"
 qemu-img --help | has -w rbd ||
 	skip "qemu-nbd has no rbd driver (Debian: qemu-block-extra)"
+[ "${PROFILE:-0}" = 0 ] || need perf
 . "$TOP/tests/ceph.inc"
 ROUNDS=${ROUNDS:-3}
 RUNTIME=${RUNTIME:-5}
@@ -121,7 +122,7 @@ ceph_ticks() { echo $(( $(ticks "$CEPH_OSD_PID") + $(ticks "$CEPH_MON_PID") )); 
 # PROFILE=record: where the server's CPU goes (perf record, by function;
 # PROFILE_DIR=DIR keeps each perf.data there).
 PERF_PID=
-EVENTS=context-switches
+EVENTS=context-switches,page-faults
 for e in poll ppoll epoll_wait read readv write writev sendmsg sendto recvfrom recvmsg futex; do
 	EVENTS=$EVENTS,syscalls:sys_enter_$e
 done
