@@ -30,7 +30,10 @@
 # cache on as nbdd leaves it (rbd_cache=true, writethrough until the
 # first flush; fio sends none).
 #
-# usage: tests/bench/rbd.sh   (BUILD, ROUNDS, RUNTIME, SIZE_MIB, CLONES,
+# With the defaults (ROUNDS=3, RUNTIME=5) it takes about 6 minutes on a
+# loaded 2-core machine, the cluster's start (printed) among them.
+#
+# usage: make bench BENCH=rbd, or tests/bench/rbd.sh   (BUILD, ROUNDS, RUNTIME, SIZE_MIB, CLONES,
 #                              PROFILE)
 . "$(dirname "$0")/../lib.sh"
 need_root
