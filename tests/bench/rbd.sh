@@ -33,8 +33,8 @@
 # With the defaults (ROUNDS=3, RUNTIME=5) it takes about 6 minutes on a
 # loaded 2-core machine, the cluster's start (printed) among them.
 #
-# usage: make bench BENCH=rbd, or tests/bench/rbd.sh   (BUILD, ROUNDS, RUNTIME, SIZE_MIB, CLONES,
-#                              PROFILE)
+# usage: make bench BENCH=rbd, or tests/bench/rbd.sh
+#        (BUILD, ROUNDS, RUNTIME, SIZE_MIB, CLONES, SERVERS, BASES, PROFILE)
 . "$(dirname "$0")/../lib.sh"
 need_root
 need fio nbdcopy qemu-nbd
