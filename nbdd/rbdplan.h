@@ -16,7 +16,7 @@
  * buffers that are not from the payload budget (paybuf.h), which holds
  * those larger than RBDP_SMALL_MAX. */
 #define RBDP_INFLIGHT_MAX	128
-#define RBDP_SMALL_MAX		(128u * 1024)
+#define RBDP_SMALL_MAX		(256u * 1024)
 #define RBDP_SMALL_BYTES_MAX	(8u * 1024 * 1024)
 
 /* Whether one more request of len buffer bytes may go to librbd now,

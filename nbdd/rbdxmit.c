@@ -16,6 +16,7 @@
  * librbd is done with them, whatever the client does meanwhile. */
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -51,8 +52,12 @@ struct rx_op {
 	struct nbd_request r;
 	struct plan p;
 	rbd_completion_t comp;
-	uint8_t *buf;			/* READ: reply header, then data;
-					 * WRITE: the payload */
+	uint8_t *buf;			/* READ: the data; WRITE: the
+					 * payload */
+	uint8_t hdr[REQ_READ_CHUNK_SIZE];	/* READ: the reply header, kept
+					 * apart so that a 256 KiB read
+					 * takes a 256 KiB buffer, not the
+					 * next power of two */
 	size_t budget;			/* its size, when from the budget */
 	size_t small;			/* bytes counted as small */
 	long rc;
@@ -171,23 +176,28 @@ reply_error(struct rxmit *x, const struct nbd_request *r, int e)
 	reply(x, r, req_errno(r, e), strerror(e));
 }
 
-/* A READ's data, its header before it in op->buf. */
+/* A READ's header and data. */
 static void
 reply_data(struct rxmit *x, struct rx_op *op)
 {
 	size_t hdr = plan_read_header_len(&x->re), len = hdr + op->r.len;
+	struct iovec iov[2];
 	uint8_t *o;
 
-	plan_read_header(op->buf, &op->r, &x->re);
+	plan_read_header(op->hdr, &op->r, &x->re);
 	if (len <= OUT_SIZE) {
 		if ((o = out_room(x, len)) == NULL)
 			return;
-		memcpy(o, op->buf, len);
+		memcpy(o, op->hdr, hdr);
+		if (op->r.len > 0)
+			memcpy(o + hdr, op->buf, op->r.len);
 		x->out_len += len;
 		return;
 	}
-	if (flush_out(x) == -1 || tp_write_buffer(&x->c->tp, op->buf, len,
-	    0) == -1) {
+	iov[0] = (struct iovec){ .iov_base = op->hdr, .iov_len = hdr };
+	iov[1] = (struct iovec){ .iov_base = op->buf, .iov_len = op->r.len };
+	if (flush_out(x) == -1 || tp_writev_full(&x->c->tp, iov, 2, 0) ==
+	    -1) {
 		log_info("%s: export %s: sending: %s", x->c->peer,
 		    x->c->ex.name, tp_strerror(&x->c->tp, errno));
 		x->dropping = 1;
@@ -290,7 +300,6 @@ submit(struct rxmit *x, struct rx_op *op)
 {
 	const struct rbdlib *lib = x->lib;
 	rbd_image_t img = x->w->image;
-	size_t hdr = plan_read_header_len(&x->re);
 	int rc;
 
 	if ((rc = lib->rbd_aio_create_completion(op, completed,
@@ -305,7 +314,7 @@ submit(struct rxmit *x, struct rx_op *op)
 	else switch (op->p.action) {
 	case PLAN_READ:
 		rc = lib->rbd_aio_read(img, op->p.offset, op->p.len,
-		    (char *)op->buf + hdr, op->comp);
+		    (char *)op->buf, op->comp);
 		break;
 	case PLAN_WRITE:
 		rc = lib->rbd_aio_write(img, op->p.offset, op->p.len,
@@ -571,8 +580,7 @@ one_request(struct rxmit *x)
 		return -1;
 	}
 	plan_request(&r, &x->re, &p);
-	buflen = p.action == PLAN_READ ? (uint32_t)plan_read_header_len(&x->re)
-	    + p.len : p.action == PLAN_WRITE ? p.len : 0;
+	buflen = p.action == PLAN_READ || p.action == PLAN_WRITE ? p.len : 0;
 	if (!rbdp_may_submit(x->inflight, x->small, buflen))
 		return -1;
 	/* A short WRITE waits for its payload in the input buffer. */

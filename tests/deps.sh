@@ -84,6 +84,8 @@ tftpd-hpa            TFTP peer (in.tftpd) in benchmarks
 fio                  NBD random I/O benchmark (nbd engine)
 gnuplot-nox          the boot storm benchmark's PNG of every Pi's phases
 qemu-block-extra     qemu-nbd's rbd driver: the peer for nbdd over RBD
+python3-rbd          the RBD benchmark's clone timing (rbd_clone3 through librbd)
+linux-perf           the RBD benchmark's PROFILE=1|record (perf stat, perf record)
 "
 
 # DEPS_EXTRA adds "package  reason" lines (the tests use it to check what

@@ -730,7 +730,7 @@ END_TEST
 START_TEST(closed_with_reads_waiting)
 {
 	static uint8_t buf[RBDP_SMALL_MAX];
-	const int n = 200;
+	const int n = 150;	/* n * RBDP_SMALL_MAX within SIZE */
 	char seen[200] = { 0 };
 	uint64_t handle;
 	uint32_t err;
