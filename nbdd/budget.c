@@ -52,11 +52,17 @@ is_large(uint64_t bytes)
 	return bytes > BUDGET_KERNEL_MAX;
 }
 
+uint64_t
+budget_large_max(const struct budget *b)
+{
+	return b->total - b->total / 4;
+}
+
 /* What the others keep from large payloads. */
 static uint64_t
 kept(const struct budget *b)
 {
-	return b->total / 4;
+	return b->total - budget_large_max(b);
 }
 
 int
@@ -77,7 +83,7 @@ budget_grant(struct budget *b, struct budget_want **queue)
 		    (h != NULL || b->nhold < BUDGET_HOSTS_MAX);
 		if (is_large(w->bytes)) {
 			if (large_waits || !fits || b->large_used + w->bytes >
-			    b->total - kept(b)) {
+			    budget_large_max(b)) {
 				large_waits = 1;
 				pp = &w->next;
 				continue;

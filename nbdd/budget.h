@@ -62,6 +62,9 @@ uint64_t budget_default(uint64_t ram);
  * at most BUDGET_MAX. */
 void budget_init(struct budget *b, uint64_t total);
 
+/* What payloads over BUDGET_KERNEL_MAX may hold together. */
+uint64_t budget_large_max(const struct budget *b);
+
 /* The size of buffer, and of room, for a payload of len bytes. */
 uint64_t budget_buffer_size(uint64_t len);
 

@@ -54,6 +54,7 @@ START_TEST(default_from_memory)
 	ck_assert_uint_eq(b.host_max, BUDGET_MIN / 2);
 	ck_assert(budget_fits(&b, budget_buffer_size(NBDD_MAX_PAYLOAD)));
 	ck_assert(!budget_fits(&b, BUDGET_MIN / 2 + 1));
+	ck_assert_uint_eq(budget_large_max(&b), 48 * MIB);
 }
 END_TEST
 
