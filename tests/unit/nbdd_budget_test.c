@@ -76,7 +76,7 @@ END_TEST
 START_TEST(in_order)
 {
 	struct budget_want w[18], *q;
-	char name[16];
+	char name[32];	/* "10.0.N." and any int */
 
 	budget_init(&b, 64 * MIB);
 	for (int i = 0; i < 18; i++) {
@@ -112,7 +112,7 @@ END_TEST
 START_TEST(kernel_sized_pass_large)
 {
 	struct budget_want w[16], *q;
-	char name[16];
+	char name[32];	/* "10.0.N." and any int */
 
 	budget_init(&b, 64 * MIB);
 	for (int i = 0; i < 6; i++) {
@@ -149,7 +149,7 @@ END_TEST
 START_TEST(large_not_starved)
 {
 	struct budget_want w[16], big, late[4], *q;
-	char name[16];
+	char name[32];	/* "10.0.N." and any int */
 
 	budget_init(&b, 64 * MIB);
 	for (int i = 0; i < 14; i++) {
