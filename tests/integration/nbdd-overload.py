@@ -162,6 +162,7 @@ def main():
     ap.add_argument("--pi-deadline", type=float, default=30)
     a = ap.parse_args()
     conns = [src for _ in range(a.per_src) for src in a.srcs.split(",")]
+    start = time.monotonic()
     greedy = []
     for n, src in enumerate(conns):
         greedy.append(Greedy(a.host, a.port, "pi", src, a.qd, a.size,
@@ -169,7 +170,6 @@ def main():
     counted = greedy if a.count == "all" else [g for g in greedy
                                                 if not g.write]
     pi = connect(a.host, a.port, "pi", a.pi_src)
-    start = time.monotonic()
     while any((g.replies if a.ready == "reply" else len(g.sent_at) +
                g.replies) == 0 for g in greedy):
         bad = [g.error for g in greedy if g.error]
