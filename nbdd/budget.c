@@ -46,12 +46,31 @@ holding(struct budget *b, const struct netaddr *host)
 	return NULL;
 }
 
+static int
+is_large(uint64_t bytes)
+{
+	return bytes > BUDGET_KERNEL_MAX;
+}
+
+uint64_t
+budget_large_max(const struct budget *b)
+{
+	return b->total - b->total / 4;
+}
+
+/* What the others keep from large payloads. */
+static uint64_t
+kept(const struct budget *b)
+{
+	return b->total - budget_large_max(b);
+}
+
 int
 budget_grant(struct budget *b, struct budget_want **queue)
 {
 	struct budget_want **pp = queue, *w;
 	struct budget_hold *h;
-	int n = 0;
+	int n = 0, large_waits = 0, fits;
 
 	while ((w = *pp) != NULL) {
 		h = holding(b, &w->host);
@@ -60,8 +79,17 @@ budget_grant(struct budget *b, struct budget_want **queue)
 			pp = &w->next;
 			continue;
 		}
-		if (b->used + w->bytes > b->total ||
-		    (h == NULL && b->nhold == BUDGET_HOSTS_MAX))
+		fits = b->used + w->bytes <= b->total &&
+		    (h != NULL || b->nhold < BUDGET_HOSTS_MAX);
+		if (is_large(w->bytes)) {
+			if (large_waits || !fits || b->large_used + w->bytes >
+			    budget_large_max(b)) {
+				large_waits = 1;
+				pp = &w->next;
+				continue;
+			}
+		} else if (!fits || (large_waits && b->used - b->large_used +
+		    w->bytes > kept(b)))
 			break;
 		if (h == NULL) {
 			h = &b->hold[b->nhold++];
@@ -70,6 +98,8 @@ budget_grant(struct budget *b, struct budget_want **queue)
 		}
 		h->bytes += w->bytes;
 		b->used += w->bytes;
+		if (is_large(w->bytes))
+			b->large_used += w->bytes;
 		*pp = w->next;
 		w->next = NULL;
 		w->granted = 1;
@@ -87,6 +117,9 @@ budget_release(struct budget *b, const struct netaddr *host, uint64_t bytes)
 		return;
 	h->bytes -= bytes < h->bytes ? bytes : h->bytes;
 	b->used -= bytes < b->used ? bytes : b->used;
+	if (is_large(bytes))
+		b->large_used -= bytes < b->large_used ? bytes :
+		    b->large_used;
 	if (h->bytes == 0)
 		*h = b->hold[--b->nhold];
 }

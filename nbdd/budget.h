@@ -23,6 +23,14 @@
 /* Hosts holding room at once: every holder holds BUDGET_BUF_MIN or
  * more. */
 #define BUDGET_HOSTS_MAX	(BUDGET_MAX / BUDGET_BUF_MIN)
+/* The longest request a kernel client sends unless told otherwise (the
+ * block layer's cap on max_sectors_kb, which nbd devices take since
+ * Linux 6.9): room for more is a large payload, from qemu-img, nbdcopy
+ * or a tool. Large payloads together leave a quarter of the budget to
+ * the others: they may wait minutes for room, each taking its payload
+ * over the link at its share, and a Pi's WRITE behind them would fail
+ * its kernel's timeout. */
+#define BUDGET_KERNEL_MAX	(4ULL << 20)
 
 struct budget_hold {
 	struct netaddr host;	/* admission.h's key */
@@ -33,6 +41,7 @@ struct budget {
 	uint64_t total;		/* every host together */
 	uint64_t host_max;	/* one host */
 	uint64_t used;
+	uint64_t large_used;	/* of used, by large payloads */
 	struct budget_hold hold[BUDGET_HOSTS_MAX];
 	size_t nhold;
 };
@@ -53,14 +62,20 @@ uint64_t budget_default(uint64_t ram);
  * at most BUDGET_MAX. */
 void budget_init(struct budget *b, uint64_t total);
 
+/* What payloads over BUDGET_KERNEL_MAX may hold together. */
+uint64_t budget_large_max(const struct budget *b);
+
 /* The size of buffer, and of room, for a payload of len bytes. */
 uint64_t budget_buffer_size(uint64_t len);
 
 /* Grants the queue what it may have now, in order. A request whose host
- * holds its share already waits without holding up the others; the
- * first that does not fit the budget in all holds up everyone behind it,
- * so a large request is never passed over for ever by small ones. The
- * granted are taken off the queue with granted set: how many. */
+ * holds its share already waits without holding up the others. The
+ * first large payload that does not fit (the budget, or the three
+ * quarters of it large ones may hold) holds up the large ones behind it,
+ * and lets the others behind it have only the quarter kept for them, so
+ * that it is never passed over for ever; the first other one that does
+ * not fit holds up everyone behind it. The granted are taken off the
+ * queue with granted set: how many. */
 int budget_grant(struct budget *b, struct budget_want **queue);
 
 /* Whether a request of bytes can ever be granted. */

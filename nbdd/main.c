@@ -781,9 +781,11 @@ payloads_setup(struct server *s, int inetd)
 	s->ctx.payloads = &s->payloads;
 	if (!inetd)
 		log_info("long WRITEs are held whole before they are written: "
-		    "at most %llu MiB of them at once, %llu MiB from one host",
-		    (unsigned long long)(total >> 20),
-		    (unsigned long long)(s->payloads.budget.host_max >> 20));
+		    "at most %llu MiB of them at once, %llu MiB from one host, "
+		    "%llu MiB over %llu MiB each", (unsigned long long)(total >> 20),
+		    (unsigned long long)(s->payloads.budget.host_max >> 20),
+		    (unsigned long long)(budget_large_max(&s->payloads.budget) >>
+		    20), BUDGET_KERNEL_MAX >> 20);
 }
 
 int
