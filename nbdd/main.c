@@ -43,9 +43,7 @@
 #define DEFAULT_TIMEOUT		20
 #define THREAD_STACK		(256 * 1024)
 #define SHUTDOWN_GRACE_MS	3000
-#define ACCEPTS_PER_WAKEUP	64
 #define TLS_ADMINS_MAX		64
-#define TOTAL_UNSET		UINT64_MAX
 
 struct worker {
 	struct worker *next;
@@ -93,7 +91,7 @@ struct flags {
 	const char *boot_dir;		/* -B */
 	const char *overlay_dir;	/* -o; NULL: the root */
 	uint64_t host_max;		/* -q */
-	uint64_t total_max;		/* -Q, or TOTAL_UNSET */
+	uint64_t total_max;		/* -Q, or SIZE_UNSET */
 	long long grace;		/* -g, seconds */
 	const char *ceph;		/* -C [ID@]CONF */
 };
@@ -145,16 +143,9 @@ handle_flag(void *ctx, int ch, const char *arg)
 		f->overlay_dir = arg;
 		return NULL;
 	case 'q':
-		if (!size_parse(arg, &f->host_max))
-			return "not a size (bytes, or a number with K, M, G "
-			    "or T)";
-		return NULL;
+		return size_flag(arg, &f->host_max);
 	case 'Q':
-		if (!size_parse(arg, &f->total_max) || f->total_max ==
-		    TOTAL_UNSET)
-			return "not a size (bytes, or a number with K, M, G "
-			    "or T)";
-		return NULL;
+		return size_flag(arg, &f->total_max);
 	case 'g':
 		return cmdline_count(arg, 0, 86400, &f->grace);
 	case 'C': {
@@ -168,18 +159,26 @@ handle_flag(void *ctx, int ch, const char *arg)
 	}
 }
 
+/* The TLS flags as tlsflags.h takes them. */
+static void
+tls_flags_of(const struct flags *f, struct tls_flags *tf)
+{
+	*tf = (struct tls_flags){ .mode = f->tls_mode,
+	    .x509 = f->tls.x509_dir != NULL, .psk = f->tls.psk_file != NULL,
+	    .verify = f->tls.verify_peer, .admins = f->admins,
+	    .nadmins = f->nadmins, .boot_dir = f->boot_dir != NULL };
+}
+
 /* The TLS flags taken together (tlsflags.h): NULL with the mode set
  * and whether identities are checked, or what is wrong. */
 static const char *
 tls_flags_check(struct flags *f, int *identities)
 {
-	struct tls_flags tf = { .mode = f->tls_mode,
-	    .x509 = f->tls.x509_dir != NULL, .psk = f->tls.psk_file != NULL,
-	    .verify = f->tls.verify_peer, .admins = f->admins,
-	    .nadmins = f->nadmins, .boot_dir = f->boot_dir != NULL };
+	struct tls_flags tf;
 	enum opt_tls mode;
 	const char *bad;
 
+	tls_flags_of(f, &tf);
 	if ((bad = tlsflags_check(&tf, &mode, identities)) != NULL)
 		return bad;
 	f->tls_mode = (int)mode;
@@ -213,18 +212,21 @@ boot_dir_setup(struct nbdd_ctx *ctx, const struct flags *f,
     const char *root)
 {
 	char path[PATH_MAX];
+	struct tls_flags tf;
+	enum tlsflags_boot_dir which;
 
-	if (ctx->tls == NULL ||
-	    (!f->tls.verify_peer && f->tls.psk_file == NULL))
+	tls_flags_of(f, &tf);
+	if ((which = tlsflags_boot_dir(&tf, ctx->tls_mode)) ==
+	    TLSFLAGS_BOOT_DIR_UNUSED)
 		return;
-	if (f->boot_dir != NULL)
+	if (which == TLSFLAGS_BOOT_DIR_NAMED)
 		strlcpy(path, f->boot_dir, sizeof(path));
 	else
 		snprintf(path, sizeof(path), "%s/boot", root);
 	if ((ctx->bootfd = open(path, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) != -1)
 		return;
-	if (f->boot_dir != NULL)
+	if (which == TLSFLAGS_BOOT_DIR_NAMED)
 		log_fatal("boot directory %s: %s", path, strerror(errno));
 	log_warn("boot directory %s: %s: TLS identities open only the "
 	    "exports named like them (and -w names everything)", path,
@@ -375,41 +377,13 @@ static void
 log_busy(struct server *s, const char *peer, const struct netaddr *host,
     const struct adm_decision *d)
 {
-	char net[NETADDR_STR_LEN], who[NETADDR_STR_LEN + 8];
-	char why[NETADDR_STR_LEN + 128];
-	const char *plural = d->count == 1 ? "" : "s";
+	char why[ADM_REFUSAL_LEN];
 	uint32_t held;
 
 	if (!ratelimit_take(&s->busy_log, (uint64_t)sock_now_ms(), &held))
 		return;
-	/* An IPv6 host counted by its /64 is named so. */
-	if (host->family == AF_INET6 && host->prefix == ADM_V6_HOST_PREFIX) {
-		netaddr_str(host, net);
-		snprintf(who, sizeof(who), "from %s", net);
-	} else
-		strlcpy(who, "from this host", sizeof(who));
-	switch (d->verdict) {
-	case ADM_FULL:
-		snprintf(why, sizeof(why), "already %lld connection%s (-m "
-		    "%lld)", d->count, plural, d->limit);
-		break;
-	case ADM_HOST_FULL:
-		snprintf(why, sizeof(why), "already %lld connection%s %s (-c "
-		    "%lld)", d->count, plural, who, d->limit);
-		break;
-	case ADM_HANDSHAKES_FULL:
-		snprintf(why, sizeof(why), "already %lld connection%s in the "
-		    "handshake (at most %lld: half of -m)", d->count, plural,
-		    d->limit);
-		break;
-	case ADM_HOST_HANDSHAKES_FULL:
-		snprintf(why, sizeof(why), "already %lld connection%s %s in "
-		    "the handshake (at most %lld)", d->count, plural, who,
-		    d->limit);
-		break;
-	default:
+	if (!adm_refusal_str(d, host, why, sizeof(why)))
 		return;
-	}
 	if (held > 0)
 		log_warn("%s: refused: %s (%u similar lines held back)", peer,
 		    why, held);
@@ -452,8 +426,7 @@ admit(struct server *s, int fd, const struct sockaddr *sa, socklen_t sl)
 		break;
 	case ADM_TELL:
 		return turnaway_start(&s->turnaways, fd, &host, addr, peer,
-		    now + (s->ctx.timeout * 1000 < TURNAWAY_MS ?
-		    s->ctx.timeout * 1000 : TURNAWAY_MS));
+		    adm_turnaway_deadline(now, s->ctx.timeout));
 	case ADM_DROP_REFUSED:
 		/* access_check said why (rate-limited); there is no more
 		 * room to tell the host itself. */
@@ -466,9 +439,7 @@ admit(struct server *s, int fd, const struct sockaddr *sa, socklen_t sl)
 	return -1;
 }
 
-/* Takes every connection waiting on lfd, up to a bound so the signal and
- * finished workers get a turn: after a power cut a whole rack connects at
- * once. */
+/* Takes every connection waiting on lfd, up to a bound (admission.h). */
 static void
 accept_waiting(struct server *s, int lfd)
 {
@@ -477,15 +448,12 @@ accept_waiting(struct server *s, int lfd)
 	uint32_t held;
 	int fd;
 
-	for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
+	for (int i = 0; i < ADM_ACCEPTS_PER_WAKEUP; i++) {
 		sl = sizeof(ss);
 		fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
 		if (fd == -1) {
-			if (errno == EAGAIN || errno == EINTR ||
-			    errno == ECONNABORTED)
+			if (adm_accept_error(errno) == ADM_ACCEPT_QUIET)
 				return;
-			/* Out of descriptors: clients can cause it, so the
-			 * line is rate-limited; poll wakes us again. */
 			if (ratelimit_take(&s->busy_log,
 			    (uint64_t)sock_now_ms(), &held))
 				log_err("accept: %s", strerror(errno));
@@ -527,19 +495,16 @@ shutdown_workers(struct server *s)
 	}
 }
 
-/* The poll timeout until the next overlay's grace period ends: the
+/* The ms until the next overlay's grace period ends (-1: none): the
  * registry discards those that are over as it answers. Workers wake the
  * loop through reapfd when they end, so a grace period that starts is
  * seen at once. */
-static int
-expiry_timeout(struct server *s)
+static int64_t
+expiry_wait(struct server *s)
 {
-	int64_t next;
-
-	if (s->ctx.overlays == NULL ||
-	    (next = ovl_expire(s->ctx.overlays)) < 0)
+	if (s->ctx.overlays == NULL)
 		return -1;
-	return next > INT_MAX ? INT_MAX : (int)next;
+	return ovl_expire(s->ctx.overlays);
 }
 
 /* The poll timeout: the sooner of the next overlay's expiry and the next
@@ -547,14 +512,8 @@ expiry_timeout(struct server *s)
 static int
 loop_timeout(struct server *s)
 {
-	int a = expiry_timeout(s),
-	    b = turnaway_timeout(&s->turnaways, sock_now_ms());
-
-	if (a < 0)
-		return b;
-	if (b < 0)
-		return a;
-	return a < b ? a : b;
+	return adm_poll_timeout(expiry_wait(s),
+	    turnaway_timeout(&s->turnaways, sock_now_ms()));
 }
 
 static int
@@ -598,7 +557,7 @@ serve(struct server *s, int *lfds, int nl, int sigfd, int inetd)
 		turnaway_events(&s->turnaways, pfd + 2 + nl, nt, sock_now_ms());
 		if (pfd[1].revents & POLLIN)
 			reap(s);
-		if (inetd && s->nworkers == 0 && s->turnaways.n == 0)
+		if (inetd && adm_inetd_done(s->nworkers, s->turnaways.n))
 			return 0;
 		for (int i = 0; i < nl; i++)
 			if (pfd[2 + i].revents & POLLIN)
@@ -622,7 +581,7 @@ total_limit(const struct flags *f, const char *dir, int *derived)
 {
 	struct statvfs sv;
 
-	*derived = f->total_max == TOTAL_UNSET;
+	*derived = f->total_max == SIZE_UNSET;
 	if (!*derived)
 		return f->total_max;
 	if (statvfs(dir, &sv) == -1)
@@ -838,7 +797,7 @@ main(int argc, char *argv[])
 	struct flags f = { .max_conn = DEFAULT_MAX_CONN,
 	    .timeout = DEFAULT_TIMEOUT, .per_host = DEFAULT_PER_HOST,
 	    .tls_mode = TLSFLAGS_MODE_UNSET,
-	    .host_max = OVL_HOST_MAX_DEFAULT, .total_max = TOTAL_UNSET,
+	    .host_max = OVL_HOST_MAX_DEFAULT, .total_max = SIZE_UNSET,
 	    .grace = OVL_GRACE_MS_DEFAULT / 1000 };
 	const struct cmdline_spec spec = {
 		.progname = "nbdd",
