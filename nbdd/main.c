@@ -568,70 +568,58 @@ serve(struct server *s, int *lfds, int nl, int sigfd, int inetd)
 	return 0;
 }
 
-/* The overlay registry, as the user nbdd serves as. A directory named
- * with -o must work, or nbdd does not start; the root, the default, may
- * be one nbdd's user cannot write (images owned by it, the directory by
- * root): then only shared bases are refused, and the log says why. In
- * inetd mode each connection is a process of its own, so an overlay
- * cannot outlive it: no grace period there. */
 /* What all overlays together may hold: -Q, or half the space free where
- * they are made now. *derived says which, for the start-up line. */
+ * they are made now. */
 static uint64_t
-total_limit(const struct flags *f, const char *dir, int *derived)
+total_limit(const struct ovl_plan *p)
 {
 	struct statvfs sv;
 
-	*derived = f->total_max == SIZE_UNSET;
-	if (!*derived)
-		return f->total_max;
-	if (statvfs(dir, &sv) == -1)
+	if (!p->total_from_free)
+		return p->total_max;
+	if (statvfs(p->dir, &sv) == -1)
 		log_fatal("overlay directory %s: %s (nbdd -Q sets the limit "
-		    "of all overlays without looking)", dir, strerror(errno));
+		    "of all overlays without looking)", p->dir,
+		    strerror(errno));
 	return ovl_total_default((uint64_t)sv.f_bavail * sv.f_frsize);
 }
 
+/* The overlay registry, as the user nbdd serves as, where ovlpolicy.h's
+ * plan puts it: a directory named with -o must work, or nbdd does not
+ * start; the root, the default, may be one nbdd's user cannot write
+ * (images owned by it, the directory by root): then only shared bases
+ * are refused, and the log says why. */
 static void
 open_overlays(struct server *s, const struct flags *f,
     const struct cmdline *cl)
 {
-	const char *dir = f->overlay_dir != NULL ? f->overlay_dir : cl->root;
-	/* Every overlay in use has a connection, so -m bounds them; those
-	 * in their grace period count too, and a new host is refused rather
-	 * than one of them discarded early. */
-	struct ovl_limits lim = { .host_max = f->host_max,
-	    .grace_ms = cl->inetd ? 0 : f->grace * 1000,
-	    .max_overlays = (int)s->limits.max_conn };
-	char total[96];
-	int derived;
+	const struct ovl_flags of = { .overlay_dir = f->overlay_dir,
+	    .root = cl->root, .host_max = f->host_max,
+	    .total_max = f->total_max, .grace_s = f->grace,
+	    .max_conn = s->limits.max_conn, .inetd = cl->inetd };
+	struct ovl_plan p;
+	struct ovl_limits lim;
+	char line[OVL_PLAN_LINE_LEN(PATH_MAX)];
 
-	if (ovl_registry_init(&s->overlays, dir, &lim, NULL, s->no_overlays,
+	ovl_plan_from_flags(&of, &p);
+	lim = (struct ovl_limits){ .host_max = p.host_max,
+	    .grace_ms = p.grace_ms, .max_overlays = p.max_overlays };
+	if (ovl_registry_init(&s->overlays, p.dir, &lim, NULL, s->no_overlays,
 	    sizeof(s->no_overlays)) == 0) {
 		s->ctx.overlays = &s->overlays;
-		s->overlays.total_max = total_limit(f, dir, &derived);
-		if (s->overlays.total_max == 0)
-			snprintf(total, sizeof(total), "no limit for all hosts "
-			    "together");
-		else
-			snprintf(total, sizeof(total), "%llu MiB for all hosts "
-			    "together (%s)", (unsigned long long)
-			    (s->overlays.total_max >> 20), derived ? "half the "
-			    "space free there now; -Q" : "-Q");
-		if (!cl->inetd)
-			log_info("shared bases: overlays in %s, %llu MiB per "
-			    "host%s, %s, kept %lld s after a host's last "
-			    "connection", dir,
-			    (unsigned long long)(f->host_max >> 20),
-			    f->host_max == 0 ? " (no limit)" : "", total,
-			    f->grace);
+		s->overlays.total_max = total_limit(&p);
+		if (p.announce) {
+			ovl_plan_describe(&p, s->overlays.total_max, line,
+			    sizeof(line));
+			log_info("%s", line);
+		}
 		return;
 	}
-	if (f->overlay_dir != NULL)
+	if (p.unusable == OVL_UNUSABLE_FATAL)
 		log_fatal("%s (nbdd -o)", s->no_overlays);
-	/* Under inetd, once per connection would be noise: the refusal
-	 * says it when a base is asked for. */
-	(cl->inetd ? log_debug : log_warn)("%s: shared bases (images nbdd may not write) are refused "
-	    "until -o names a directory where it can make overlays",
-	    s->no_overlays);
+	(p.unusable == OVL_UNUSABLE_QUIET ? log_debug : log_warn)("%s: shared "
+	    "bases (images nbdd may not write) are refused until -o names a "
+	    "directory where it can make overlays", s->no_overlays);
 	s->ctx.no_overlays = s->no_overlays;
 }
 
