@@ -73,10 +73,10 @@ struct server {
 	struct rbd_cluster rbd;		/* ctx.rbd, with -C */
 };
 
-/* What the start-up listing counted. */
-struct image_census {
+/* The start-up listing's state (imagekind.h's census). */
+struct census_ctx {
 	struct server *s;
-	int own, bases, refused, ceph;
+	struct image_census tally;
 };
 
 struct flags {
@@ -636,63 +636,73 @@ user_setup(struct server *s)
 	s->ctx.user = s->user;
 }
 
+static enum census_outcome
+census_outcome_of(enum export_status st)
+{
+	switch (st) {
+	case EXPORT_OK:
+		return CENSUS_OPENED;
+	case EXPORT_REFUSED:
+		return CENSUS_REFUSED;
+	case EXPORT_IN_CEPH:
+		return CENSUS_IN_CEPH;
+	default:
+		return CENSUS_OTHER;
+	}
+}
+
 static int
 census_one(void *ctx, const char *name, size_t len)
 {
-	struct image_census *ic = ctx;
+	struct census_ctx *ic = ctx;
 	char reason[RBD_TARGET_MAX + 256], why[PATH_MAX * 2 + 512];
 	const char *what;
 	struct export ex;
+	enum export_status st;
 
-	switch (export_open(ic->s->ctx.rootfd, name, len, &ex, &what)) {
-	case EXPORT_OK:
-		if (ex.read_only) {
-			image_kind_reason(ex.kind, ic->s->user, reason,
-			    sizeof(reason));
-			log_info("image %s: a shared base, an overlay for each "
-			    "host (%s)", ex.name, reason);
-			ic->bases++;
-		} else
-			ic->own++;
-		export_close(&ex);
+	st = export_open(ic->s->ctx.rootfd, name, len, &ex, &what);
+	switch (image_census_add(&ic->tally, census_outcome_of(st),
+	    st == EXPORT_OK && ex.read_only, ic->s->ctx.rbd != NULL)) {
+	case CENSUS_LINE_BASE:
+		image_kind_reason(ex.kind, ic->s->user, reason,
+		    sizeof(reason));
+		log_info("image %s: a shared base, an overlay for each host "
+		    "(%s)", ex.name, reason);
 		break;
-	case EXPORT_REFUSED:
+	case CENSUS_LINE_REFUSED:
 		export_refusal(&ex, ic->s->ctx.root, ic->s->user, why,
 		    sizeof(why));
 		log_warn("image %s: refused to clients until fixed: %s",
 		    ex.name, why);
-		ic->refused++;
 		break;
-	case EXPORT_IN_CEPH:
-		/* Looked up in the cluster when a client asks. */
+	case CENSUS_LINE_CEPH_NO_CLUSTER:
 		rbd_target_str(&ex.rbd_target, reason, sizeof(reason));
-		if (ic->s->ctx.rbd == NULL)
-			log_warn("image %s: in Ceph (%s), refused to clients: "
-			    "nbdd has no -C [ID@]CONF", ex.name, reason);
-		ic->ceph++;
+		log_warn("image %s: in Ceph (%s), refused to clients: nbdd has "
+		    "no -C [ID@]CONF", ex.name, reason);
 		break;
-	default:
-		break;		/* gone, or an error each client will see */
+	case CENSUS_LINE_NONE:
+		break;
 	}
+	if (st == EXPORT_OK)
+		export_close(&ex);
 	return 0;
 }
 
 /* Which images are shared bases and which will be refused, as nbdd sees
- * them now, so that a mistake of ownership shows before a Pi boots. Advice
- * only: images are looked up again for every client. */
+ * them now. Advice only: images are looked up again for every client. */
 static void
 image_census(struct server *s)
 {
-	struct image_census ic = { .s = s };
+	struct census_ctx ic = { .s = s };
+	char line[256];
 
 	if (export_list(s->ctx.rootfd, census_one, &ic) == -1) {
 		log_warn("root %s: listing images: %s", s->ctx.root,
 		    strerror(errno));
 		return;
 	}
-	log_info("images now: %d written directly, %d shared base%s, %d "
-	    "refused, %d in Ceph (looked up again for every client)", ic.own,
-	    ic.bases, ic.bases == 1 ? "" : "s", ic.refused, ic.ceph);
+	image_census_describe(&ic.tally, line, sizeof(line));
+	log_info("%s", line);
 }
 
 /* The Ceph cluster of -C, connected by a thread of its own: nbdd does not
