@@ -1,5 +1,8 @@
-#include <string.h>
 #include <sys/socket.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "nbdd/admission.h"
 
@@ -85,4 +88,85 @@ adm_same_host(const struct netaddr *a, const struct netaddr *b)
 {
 	return a->family == b->family && a->prefix == b->prefix &&
 	    netaddr_contains(a, b);
+}
+
+int
+adm_refusal_str(const struct adm_decision *d, const struct netaddr *host,
+    char *out, size_t outlen)
+{
+	char net[NETADDR_STR_LEN], who[NETADDR_STR_LEN + 8];
+	const char *plural = d->count == 1 ? "" : "s";
+
+	/* An IPv6 host counted by its /64 is named so. */
+	if (host->family == AF_INET6 && host->prefix == ADM_V6_HOST_PREFIX) {
+		netaddr_str(host, net);
+		snprintf(who, sizeof(who), "from %s", net);
+	} else
+		strlcpy(who, "from this host", sizeof(who));
+	switch (d->verdict) {
+	case ADM_FULL:
+		snprintf(out, outlen, "already %lld connection%s (-m %lld)",
+		    d->count, plural, d->limit);
+		return 1;
+	case ADM_HOST_FULL:
+		snprintf(out, outlen, "already %lld connection%s %s (-c "
+		    "%lld)", d->count, plural, who, d->limit);
+		return 1;
+	case ADM_HANDSHAKES_FULL:
+		snprintf(out, outlen, "already %lld connection%s in the "
+		    "handshake (at most %lld: half of -m)", d->count, plural,
+		    d->limit);
+		return 1;
+	case ADM_HOST_HANDSHAKES_FULL:
+		snprintf(out, outlen, "already %lld connection%s %s in the "
+		    "handshake (at most %lld)", d->count, plural, who,
+		    d->limit);
+		return 1;
+	default:
+		if (outlen > 0)
+			*out = '\0';
+		return 0;
+	}
+}
+
+int64_t
+adm_turnaway_deadline(int64_t now_ms, long long timeout_s)
+{
+	return now_ms + (timeout_s * 1000 < TURNAWAY_MS ? timeout_s * 1000 :
+	    TURNAWAY_MS);
+}
+
+int
+adm_inetd_done(int nworkers, int nturnaways)
+{
+	return nworkers == 0 && nturnaways == 0;
+}
+
+int
+adm_poll_timeout(int64_t a_ms, int64_t b_ms)
+{
+	int64_t t;
+
+	if (a_ms < 0)
+		t = b_ms;
+	else if (b_ms < 0)
+		t = a_ms;
+	else
+		t = a_ms < b_ms ? a_ms : b_ms;
+	if (t < 0)
+		return -1;
+	return t > INT_MAX ? INT_MAX : (int)t;
+}
+
+enum adm_accept_error
+adm_accept_error(int err)
+{
+	switch (err) {
+	case EAGAIN:
+	case EINTR:
+	case ECONNABORTED:
+		return ADM_ACCEPT_QUIET;
+	default:
+		return ADM_ACCEPT_LOG;
+	}
 }

@@ -14,6 +14,7 @@
 #define NBDD_ADMISSION_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/allow.h"
 
@@ -28,6 +29,14 @@
 #define ADM_HOST_REFUSING	2
 /* The prefix an IPv6 host is counted by, off the server's own networks. */
 #define ADM_V6_HOST_PREFIX	64
+/* How long a host outside -A has to read why (or -T, if shorter). */
+#define TURNAWAY_MS		5000
+/* Connections taken from one listening socket per wakeup of the loop, so
+ * that the signal and finished workers get a turn: after a power cut a
+ * whole rack connects at once. */
+#define ADM_ACCEPTS_PER_WAKEUP	64
+/* The longest refusal line adm_refusal_str writes, with its NUL. */
+#define ADM_REFUSAL_LEN		(NETADDR_STR_LEN + 128)
 
 struct adm_limits {
 	long long max_conn;		/* -m */
@@ -87,5 +96,37 @@ void adm_host_key(const struct netaddr *addr, const struct netaddr *local,
 
 /* Whether two keys from adm_host_key are one host. */
 int adm_same_host(const struct netaddr *a, const struct netaddr *b);
+
+/* Why a connection was refused for one of the limits (ADM_FULL,
+ * ADM_HOST_FULL, ADM_HANDSHAKES_FULL, ADM_HOST_HANDSHAKES_FULL), for the
+ * log line "PEER: refused: WHY": the count and the limit, and the host
+ * as it was counted (an IPv6 /64 by its network, else "this host").
+ * host is adm_host_key's. 1 with out written, or 0 and out empty for
+ * another verdict. */
+int adm_refusal_str(const struct adm_decision *d, const struct netaddr *host,
+    char *out, size_t outlen);
+
+/* When a host outside -A, told why from now_ms, is closed: after
+ * TURNAWAY_MS, or the handshake timeout (-T, timeout_s) if sooner. */
+int64_t adm_turnaway_deadline(int64_t now_ms, long long timeout_s);
+
+/* Whether nbdd under inetd (-i), whose one connection is served or being
+ * told why, is done: no worker and no host being told why left. */
+int adm_inetd_done(int nworkers, int nturnaways);
+
+/* The poll timeout for two waits in ms, each -1 for none: the sooner,
+ * -1 when neither, at most INT_MAX. */
+int adm_poll_timeout(int64_t a_ms, int64_t b_ms);
+
+enum adm_accept_error {
+	ADM_ACCEPT_QUIET,	/* nothing waiting, or the client gone first:
+				 * back to the loop without a word */
+	ADM_ACCEPT_LOG,		/* out of descriptors or memory, and the
+				 * like: clients can cause it, so logged
+				 * rate-limited; poll wakes the loop again */
+};
+
+/* What a failed accept's errno (err) calls for. */
+enum adm_accept_error adm_accept_error(int err);
 
 #endif

@@ -125,3 +125,36 @@ image_kind_fix(const struct image_facts *f, enum image_kind k,
 		break;
 	}
 }
+
+enum census_line
+image_census_add(struct image_census *c, enum census_outcome o,
+    int read_only, int cluster)
+{
+	switch (o) {
+	case CENSUS_OPENED:
+		if (!read_only) {
+			c->own++;
+			return CENSUS_LINE_NONE;
+		}
+		c->bases++;
+		return CENSUS_LINE_BASE;
+	case CENSUS_REFUSED:
+		c->refused++;
+		return CENSUS_LINE_REFUSED;
+	case CENSUS_IN_CEPH:
+		c->ceph++;
+		return cluster ? CENSUS_LINE_NONE : CENSUS_LINE_CEPH_NO_CLUSTER;
+	default:
+		return CENSUS_LINE_NONE;
+	}
+}
+
+void
+image_census_describe(const struct image_census *c, char *out,
+    size_t outlen)
+{
+	snprintf(out, outlen, "images now: %d written directly, %d shared "
+	    "base%s, %d refused, %d in Ceph (looked up again for every "
+	    "client)", c->own, c->bases, c->bases == 1 ? "" : "s",
+	    c->refused, c->ceph);
+}

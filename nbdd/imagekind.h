@@ -62,4 +62,42 @@ void image_kind_reason(enum image_kind k, const char *user, char *out,
 void image_kind_fix(const struct image_facts *f, enum image_kind k,
     const char *user, const char *path, char *out, size_t outlen);
 
+/* --- the start-up census ------------------------------------------------ */
+
+/* At start-up nbdd lists the images and says which are shared bases and
+ * which will be refused, so that a mistake of ownership shows before a Pi
+ * boots. */
+
+/* What export_open said of one image. */
+enum census_outcome {
+	CENSUS_OPENED,		/* EXPORT_OK */
+	CENSUS_REFUSED,		/* EXPORT_REFUSED */
+	CENSUS_IN_CEPH,		/* EXPORT_IN_CEPH: looked up in the cluster
+				 * when a client asks */
+	CENSUS_OTHER,		/* gone, or an error each client will see */
+};
+
+/* The line the image gets in the start-up log. */
+enum census_line {
+	CENSUS_LINE_NONE,
+	CENSUS_LINE_BASE,	/* info: a shared base, and why */
+	CENSUS_LINE_REFUSED,	/* warning: refused until fixed, and the fix */
+	CENSUS_LINE_CEPH_NO_CLUSTER,	/* warning: in Ceph, but nbdd has no
+					 * -C to look it up in */
+};
+
+struct image_census {
+	int own, bases, refused, ceph;
+};
+
+/* Counts one image: read_only is export_open's (a shared base), cluster
+ * whether nbdd has -C. Returns the line it gets. */
+enum census_line image_census_add(struct image_census *c,
+    enum census_outcome o, int read_only, int cluster);
+
+/* The summary line: "images now: 3 written directly, 1 shared base, 0
+ * refused, 0 in Ceph (looked up again for every client)". */
+void image_census_describe(const struct image_census *c, char *out,
+    size_t outlen);
+
 #endif

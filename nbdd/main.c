@@ -43,9 +43,7 @@
 #define DEFAULT_TIMEOUT		20
 #define THREAD_STACK		(256 * 1024)
 #define SHUTDOWN_GRACE_MS	3000
-#define ACCEPTS_PER_WAKEUP	64
 #define TLS_ADMINS_MAX		64
-#define TOTAL_UNSET		UINT64_MAX
 
 struct worker {
 	struct worker *next;
@@ -75,10 +73,10 @@ struct server {
 	struct rbd_cluster rbd;		/* ctx.rbd, with -C */
 };
 
-/* What the start-up listing counted. */
-struct image_census {
+/* The start-up listing's state (imagekind.h's census). */
+struct census_ctx {
 	struct server *s;
-	int own, bases, refused, ceph;
+	struct image_census tally;
 };
 
 struct flags {
@@ -93,7 +91,7 @@ struct flags {
 	const char *boot_dir;		/* -B */
 	const char *overlay_dir;	/* -o; NULL: the root */
 	uint64_t host_max;		/* -q */
-	uint64_t total_max;		/* -Q, or TOTAL_UNSET */
+	uint64_t total_max;		/* -Q, or SIZE_UNSET */
 	long long grace;		/* -g, seconds */
 	const char *ceph;		/* -C [ID@]CONF */
 };
@@ -145,16 +143,9 @@ handle_flag(void *ctx, int ch, const char *arg)
 		f->overlay_dir = arg;
 		return NULL;
 	case 'q':
-		if (!size_parse(arg, &f->host_max))
-			return "not a size (bytes, or a number with K, M, G "
-			    "or T)";
-		return NULL;
+		return size_flag(arg, &f->host_max);
 	case 'Q':
-		if (!size_parse(arg, &f->total_max) || f->total_max ==
-		    TOTAL_UNSET)
-			return "not a size (bytes, or a number with K, M, G "
-			    "or T)";
-		return NULL;
+		return size_flag(arg, &f->total_max);
 	case 'g':
 		return cmdline_count(arg, 0, 86400, &f->grace);
 	case 'C': {
@@ -168,18 +159,26 @@ handle_flag(void *ctx, int ch, const char *arg)
 	}
 }
 
+/* The TLS flags as tlsflags.h takes them. */
+static void
+tls_flags_of(const struct flags *f, struct tls_flags *tf)
+{
+	*tf = (struct tls_flags){ .mode = f->tls_mode,
+	    .x509 = f->tls.x509_dir != NULL, .psk = f->tls.psk_file != NULL,
+	    .verify = f->tls.verify_peer, .admins = f->admins,
+	    .nadmins = f->nadmins, .boot_dir = f->boot_dir != NULL };
+}
+
 /* The TLS flags taken together (tlsflags.h): NULL with the mode set
  * and whether identities are checked, or what is wrong. */
 static const char *
 tls_flags_check(struct flags *f, int *identities)
 {
-	struct tls_flags tf = { .mode = f->tls_mode,
-	    .x509 = f->tls.x509_dir != NULL, .psk = f->tls.psk_file != NULL,
-	    .verify = f->tls.verify_peer, .admins = f->admins,
-	    .nadmins = f->nadmins, .boot_dir = f->boot_dir != NULL };
+	struct tls_flags tf;
 	enum opt_tls mode;
 	const char *bad;
 
+	tls_flags_of(f, &tf);
 	if ((bad = tlsflags_check(&tf, &mode, identities)) != NULL)
 		return bad;
 	f->tls_mode = (int)mode;
@@ -213,18 +212,21 @@ boot_dir_setup(struct nbdd_ctx *ctx, const struct flags *f,
     const char *root)
 {
 	char path[PATH_MAX];
+	struct tls_flags tf;
+	enum tlsflags_boot_dir which;
 
-	if (ctx->tls == NULL ||
-	    (!f->tls.verify_peer && f->tls.psk_file == NULL))
+	tls_flags_of(f, &tf);
+	if ((which = tlsflags_boot_dir(&tf, ctx->tls_mode)) ==
+	    TLSFLAGS_BOOT_DIR_UNUSED)
 		return;
-	if (f->boot_dir != NULL)
+	if (which == TLSFLAGS_BOOT_DIR_NAMED)
 		strlcpy(path, f->boot_dir, sizeof(path));
 	else
 		snprintf(path, sizeof(path), "%s/boot", root);
 	if ((ctx->bootfd = open(path, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) != -1)
 		return;
-	if (f->boot_dir != NULL)
+	if (which == TLSFLAGS_BOOT_DIR_NAMED)
 		log_fatal("boot directory %s: %s", path, strerror(errno));
 	log_warn("boot directory %s: %s: TLS identities open only the "
 	    "exports named like them (and -w names everything)", path,
@@ -375,41 +377,13 @@ static void
 log_busy(struct server *s, const char *peer, const struct netaddr *host,
     const struct adm_decision *d)
 {
-	char net[NETADDR_STR_LEN], who[NETADDR_STR_LEN + 8];
-	char why[NETADDR_STR_LEN + 128];
-	const char *plural = d->count == 1 ? "" : "s";
+	char why[ADM_REFUSAL_LEN];
 	uint32_t held;
 
 	if (!ratelimit_take(&s->busy_log, (uint64_t)sock_now_ms(), &held))
 		return;
-	/* An IPv6 host counted by its /64 is named so. */
-	if (host->family == AF_INET6 && host->prefix == ADM_V6_HOST_PREFIX) {
-		netaddr_str(host, net);
-		snprintf(who, sizeof(who), "from %s", net);
-	} else
-		strlcpy(who, "from this host", sizeof(who));
-	switch (d->verdict) {
-	case ADM_FULL:
-		snprintf(why, sizeof(why), "already %lld connection%s (-m "
-		    "%lld)", d->count, plural, d->limit);
-		break;
-	case ADM_HOST_FULL:
-		snprintf(why, sizeof(why), "already %lld connection%s %s (-c "
-		    "%lld)", d->count, plural, who, d->limit);
-		break;
-	case ADM_HANDSHAKES_FULL:
-		snprintf(why, sizeof(why), "already %lld connection%s in the "
-		    "handshake (at most %lld: half of -m)", d->count, plural,
-		    d->limit);
-		break;
-	case ADM_HOST_HANDSHAKES_FULL:
-		snprintf(why, sizeof(why), "already %lld connection%s %s in "
-		    "the handshake (at most %lld)", d->count, plural, who,
-		    d->limit);
-		break;
-	default:
+	if (!adm_refusal_str(d, host, why, sizeof(why)))
 		return;
-	}
 	if (held > 0)
 		log_warn("%s: refused: %s (%u similar lines held back)", peer,
 		    why, held);
@@ -452,8 +426,7 @@ admit(struct server *s, int fd, const struct sockaddr *sa, socklen_t sl)
 		break;
 	case ADM_TELL:
 		return turnaway_start(&s->turnaways, fd, &host, addr, peer,
-		    now + (s->ctx.timeout * 1000 < TURNAWAY_MS ?
-		    s->ctx.timeout * 1000 : TURNAWAY_MS));
+		    adm_turnaway_deadline(now, s->ctx.timeout));
 	case ADM_DROP_REFUSED:
 		/* access_check said why (rate-limited); there is no more
 		 * room to tell the host itself. */
@@ -466,9 +439,7 @@ admit(struct server *s, int fd, const struct sockaddr *sa, socklen_t sl)
 	return -1;
 }
 
-/* Takes every connection waiting on lfd, up to a bound so the signal and
- * finished workers get a turn: after a power cut a whole rack connects at
- * once. */
+/* Takes every connection waiting on lfd, up to a bound (admission.h). */
 static void
 accept_waiting(struct server *s, int lfd)
 {
@@ -477,15 +448,12 @@ accept_waiting(struct server *s, int lfd)
 	uint32_t held;
 	int fd;
 
-	for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
+	for (int i = 0; i < ADM_ACCEPTS_PER_WAKEUP; i++) {
 		sl = sizeof(ss);
 		fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
 		if (fd == -1) {
-			if (errno == EAGAIN || errno == EINTR ||
-			    errno == ECONNABORTED)
+			if (adm_accept_error(errno) == ADM_ACCEPT_QUIET)
 				return;
-			/* Out of descriptors: clients can cause it, so the
-			 * line is rate-limited; poll wakes us again. */
 			if (ratelimit_take(&s->busy_log,
 			    (uint64_t)sock_now_ms(), &held))
 				log_err("accept: %s", strerror(errno));
@@ -527,19 +495,16 @@ shutdown_workers(struct server *s)
 	}
 }
 
-/* The poll timeout until the next overlay's grace period ends: the
+/* The ms until the next overlay's grace period ends (-1: none): the
  * registry discards those that are over as it answers. Workers wake the
  * loop through reapfd when they end, so a grace period that starts is
  * seen at once. */
-static int
-expiry_timeout(struct server *s)
+static int64_t
+expiry_wait(struct server *s)
 {
-	int64_t next;
-
-	if (s->ctx.overlays == NULL ||
-	    (next = ovl_expire(s->ctx.overlays)) < 0)
+	if (s->ctx.overlays == NULL)
 		return -1;
-	return next > INT_MAX ? INT_MAX : (int)next;
+	return ovl_expire(s->ctx.overlays);
 }
 
 /* The poll timeout: the sooner of the next overlay's expiry and the next
@@ -547,14 +512,8 @@ expiry_timeout(struct server *s)
 static int
 loop_timeout(struct server *s)
 {
-	int a = expiry_timeout(s),
-	    b = turnaway_timeout(&s->turnaways, sock_now_ms());
-
-	if (a < 0)
-		return b;
-	if (b < 0)
-		return a;
-	return a < b ? a : b;
+	return adm_poll_timeout(expiry_wait(s),
+	    turnaway_timeout(&s->turnaways, sock_now_ms()));
 }
 
 static int
@@ -598,7 +557,7 @@ serve(struct server *s, int *lfds, int nl, int sigfd, int inetd)
 		turnaway_events(&s->turnaways, pfd + 2 + nl, nt, sock_now_ms());
 		if (pfd[1].revents & POLLIN)
 			reap(s);
-		if (inetd && s->nworkers == 0 && s->turnaways.n == 0)
+		if (inetd && adm_inetd_done(s->nworkers, s->turnaways.n))
 			return 0;
 		for (int i = 0; i < nl; i++)
 			if (pfd[2 + i].revents & POLLIN)
@@ -609,70 +568,58 @@ serve(struct server *s, int *lfds, int nl, int sigfd, int inetd)
 	return 0;
 }
 
-/* The overlay registry, as the user nbdd serves as. A directory named
- * with -o must work, or nbdd does not start; the root, the default, may
- * be one nbdd's user cannot write (images owned by it, the directory by
- * root): then only shared bases are refused, and the log says why. In
- * inetd mode each connection is a process of its own, so an overlay
- * cannot outlive it: no grace period there. */
 /* What all overlays together may hold: -Q, or half the space free where
- * they are made now. *derived says which, for the start-up line. */
+ * they are made now. */
 static uint64_t
-total_limit(const struct flags *f, const char *dir, int *derived)
+total_limit(const struct ovl_plan *p)
 {
 	struct statvfs sv;
 
-	*derived = f->total_max == TOTAL_UNSET;
-	if (!*derived)
-		return f->total_max;
-	if (statvfs(dir, &sv) == -1)
+	if (!p->total_from_free)
+		return p->total_max;
+	if (statvfs(p->dir, &sv) == -1)
 		log_fatal("overlay directory %s: %s (nbdd -Q sets the limit "
-		    "of all overlays without looking)", dir, strerror(errno));
+		    "of all overlays without looking)", p->dir,
+		    strerror(errno));
 	return ovl_total_default((uint64_t)sv.f_bavail * sv.f_frsize);
 }
 
+/* The overlay registry, as the user nbdd serves as, where ovlpolicy.h's
+ * plan puts it: a directory named with -o must work, or nbdd does not
+ * start; the root, the default, may be one nbdd's user cannot write
+ * (images owned by it, the directory by root): then only shared bases
+ * are refused, and the log says why. */
 static void
 open_overlays(struct server *s, const struct flags *f,
     const struct cmdline *cl)
 {
-	const char *dir = f->overlay_dir != NULL ? f->overlay_dir : cl->root;
-	/* Every overlay in use has a connection, so -m bounds them; those
-	 * in their grace period count too, and a new host is refused rather
-	 * than one of them discarded early. */
-	struct ovl_limits lim = { .host_max = f->host_max,
-	    .grace_ms = cl->inetd ? 0 : f->grace * 1000,
-	    .max_overlays = (int)s->limits.max_conn };
-	char total[96];
-	int derived;
+	const struct ovl_flags of = { .overlay_dir = f->overlay_dir,
+	    .root = cl->root, .host_max = f->host_max,
+	    .total_max = f->total_max, .grace_s = f->grace,
+	    .max_conn = s->limits.max_conn, .inetd = cl->inetd };
+	struct ovl_plan p;
+	struct ovl_limits lim;
+	char line[OVL_PLAN_LINE_LEN(PATH_MAX)];
 
-	if (ovl_registry_init(&s->overlays, dir, &lim, NULL, s->no_overlays,
+	ovl_plan_from_flags(&of, &p);
+	lim = (struct ovl_limits){ .host_max = p.host_max,
+	    .grace_ms = p.grace_ms, .max_overlays = p.max_overlays };
+	if (ovl_registry_init(&s->overlays, p.dir, &lim, NULL, s->no_overlays,
 	    sizeof(s->no_overlays)) == 0) {
 		s->ctx.overlays = &s->overlays;
-		s->overlays.total_max = total_limit(f, dir, &derived);
-		if (s->overlays.total_max == 0)
-			snprintf(total, sizeof(total), "no limit for all hosts "
-			    "together");
-		else
-			snprintf(total, sizeof(total), "%llu MiB for all hosts "
-			    "together (%s)", (unsigned long long)
-			    (s->overlays.total_max >> 20), derived ? "half the "
-			    "space free there now; -Q" : "-Q");
-		if (!cl->inetd)
-			log_info("shared bases: overlays in %s, %llu MiB per "
-			    "host%s, %s, kept %lld s after a host's last "
-			    "connection", dir,
-			    (unsigned long long)(f->host_max >> 20),
-			    f->host_max == 0 ? " (no limit)" : "", total,
-			    f->grace);
+		s->overlays.total_max = total_limit(&p);
+		if (p.announce) {
+			ovl_plan_describe(&p, s->overlays.total_max, line,
+			    sizeof(line));
+			log_info("%s", line);
+		}
 		return;
 	}
-	if (f->overlay_dir != NULL)
+	if (p.unusable == OVL_UNUSABLE_FATAL)
 		log_fatal("%s (nbdd -o)", s->no_overlays);
-	/* Under inetd, once per connection would be noise: the refusal
-	 * says it when a base is asked for. */
-	(cl->inetd ? log_debug : log_warn)("%s: shared bases (images nbdd may not write) are refused "
-	    "until -o names a directory where it can make overlays",
-	    s->no_overlays);
+	(p.unusable == OVL_UNUSABLE_QUIET ? log_debug : log_warn)("%s: shared "
+	    "bases (images nbdd may not write) are refused until -o names a "
+	    "directory where it can make overlays", s->no_overlays);
 	s->ctx.no_overlays = s->no_overlays;
 }
 
@@ -689,63 +636,73 @@ user_setup(struct server *s)
 	s->ctx.user = s->user;
 }
 
+static enum census_outcome
+census_outcome_of(enum export_status st)
+{
+	switch (st) {
+	case EXPORT_OK:
+		return CENSUS_OPENED;
+	case EXPORT_REFUSED:
+		return CENSUS_REFUSED;
+	case EXPORT_IN_CEPH:
+		return CENSUS_IN_CEPH;
+	default:
+		return CENSUS_OTHER;
+	}
+}
+
 static int
 census_one(void *ctx, const char *name, size_t len)
 {
-	struct image_census *ic = ctx;
+	struct census_ctx *ic = ctx;
 	char reason[RBD_TARGET_MAX + 256], why[PATH_MAX * 2 + 512];
 	const char *what;
 	struct export ex;
+	enum export_status st;
 
-	switch (export_open(ic->s->ctx.rootfd, name, len, &ex, &what)) {
-	case EXPORT_OK:
-		if (ex.read_only) {
-			image_kind_reason(ex.kind, ic->s->user, reason,
-			    sizeof(reason));
-			log_info("image %s: a shared base, an overlay for each "
-			    "host (%s)", ex.name, reason);
-			ic->bases++;
-		} else
-			ic->own++;
-		export_close(&ex);
+	st = export_open(ic->s->ctx.rootfd, name, len, &ex, &what);
+	switch (image_census_add(&ic->tally, census_outcome_of(st),
+	    st == EXPORT_OK && ex.read_only, ic->s->ctx.rbd != NULL)) {
+	case CENSUS_LINE_BASE:
+		image_kind_reason(ex.kind, ic->s->user, reason,
+		    sizeof(reason));
+		log_info("image %s: a shared base, an overlay for each host "
+		    "(%s)", ex.name, reason);
 		break;
-	case EXPORT_REFUSED:
+	case CENSUS_LINE_REFUSED:
 		export_refusal(&ex, ic->s->ctx.root, ic->s->user, why,
 		    sizeof(why));
 		log_warn("image %s: refused to clients until fixed: %s",
 		    ex.name, why);
-		ic->refused++;
 		break;
-	case EXPORT_IN_CEPH:
-		/* Looked up in the cluster when a client asks. */
+	case CENSUS_LINE_CEPH_NO_CLUSTER:
 		rbd_target_str(&ex.rbd_target, reason, sizeof(reason));
-		if (ic->s->ctx.rbd == NULL)
-			log_warn("image %s: in Ceph (%s), refused to clients: "
-			    "nbdd has no -C [ID@]CONF", ex.name, reason);
-		ic->ceph++;
+		log_warn("image %s: in Ceph (%s), refused to clients: nbdd has "
+		    "no -C [ID@]CONF", ex.name, reason);
 		break;
-	default:
-		break;		/* gone, or an error each client will see */
+	case CENSUS_LINE_NONE:
+		break;
 	}
+	if (st == EXPORT_OK)
+		export_close(&ex);
 	return 0;
 }
 
 /* Which images are shared bases and which will be refused, as nbdd sees
- * them now, so that a mistake of ownership shows before a Pi boots. Advice
- * only: images are looked up again for every client. */
+ * them now. Advice only: images are looked up again for every client. */
 static void
 image_census(struct server *s)
 {
-	struct image_census ic = { .s = s };
+	struct census_ctx ic = { .s = s };
+	char line[256];
 
 	if (export_list(s->ctx.rootfd, census_one, &ic) == -1) {
 		log_warn("root %s: listing images: %s", s->ctx.root,
 		    strerror(errno));
 		return;
 	}
-	log_info("images now: %d written directly, %d shared base%s, %d "
-	    "refused, %d in Ceph (looked up again for every client)", ic.own,
-	    ic.bases, ic.bases == 1 ? "" : "s", ic.refused, ic.ceph);
+	image_census_describe(&ic.tally, line, sizeof(line));
+	log_info("%s", line);
 }
 
 /* The Ceph cluster of -C, connected by a thread of its own: nbdd does not
@@ -838,7 +795,7 @@ main(int argc, char *argv[])
 	struct flags f = { .max_conn = DEFAULT_MAX_CONN,
 	    .timeout = DEFAULT_TIMEOUT, .per_host = DEFAULT_PER_HOST,
 	    .tls_mode = TLSFLAGS_MODE_UNSET,
-	    .host_max = OVL_HOST_MAX_DEFAULT, .total_max = TOTAL_UNSET,
+	    .host_max = OVL_HOST_MAX_DEFAULT, .total_max = SIZE_UNSET,
 	    .grace = OVL_GRACE_MS_DEFAULT / 1000 };
 	const struct cmdline_spec spec = {
 		.progname = "nbdd",

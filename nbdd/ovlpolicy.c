@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "nbdd/ovlpolicy.h"
+#include "nbdd/sizearg.h"
 
 static const char *
 identity_or_none(const char *identity)
@@ -83,4 +84,40 @@ uint64_t
 ovl_total_default(uint64_t free_bytes)
 {
 	return free_bytes / 2 > 0 ? free_bytes / 2 : 1;
+}
+
+void
+ovl_plan_from_flags(const struct ovl_flags *f, struct ovl_plan *p)
+{
+	p->dir = f->overlay_dir != NULL ? f->overlay_dir : f->root;
+	p->host_max = f->host_max;
+	p->total_from_free = f->total_max == SIZE_UNSET;
+	p->total_max = p->total_from_free ? 0 : f->total_max;
+	p->grace_ms = f->inetd ? 0 : f->grace_s * 1000;
+	p->max_overlays = (int)f->max_conn;
+	p->announce = !f->inetd;
+	if (f->overlay_dir != NULL)
+		p->unusable = OVL_UNUSABLE_FATAL;
+	else
+		p->unusable = f->inetd ? OVL_UNUSABLE_QUIET : OVL_UNUSABLE_WARN;
+}
+
+void
+ovl_plan_describe(const struct ovl_plan *p, uint64_t total_max, char *out,
+    size_t outlen)
+{
+	char total[96];
+
+	if (total_max == 0)
+		snprintf(total, sizeof(total), "no limit for all hosts "
+		    "together");
+	else
+		snprintf(total, sizeof(total), "%llu MiB for all hosts "
+		    "together (%s)", (unsigned long long)(total_max >> 20),
+		    p->total_from_free ? "half the space free there now; -Q" :
+		    "-Q");
+	snprintf(out, outlen, "shared bases: overlays in %s, %llu MiB per "
+	    "host%s, %s, kept %lld s after a host's last connection", p->dir,
+	    (unsigned long long)(p->host_max >> 20), p->host_max == 0 ?
+	    " (no limit)" : "", total, (long long)(p->grace_ms / 1000));
 }

@@ -77,4 +77,58 @@ enum ovl_room ovl_room(uint64_t host_used, uint64_t host_max,
  * which would mean no limit. */
 uint64_t ovl_total_default(uint64_t free_bytes);
 
+/* --- from the flags ----------------------------------------------------- */
+
+struct ovl_flags {
+	const char *overlay_dir;	/* -o; NULL: the root */
+	const char *root;
+	uint64_t host_max;		/* -q */
+	uint64_t total_max;		/* -Q, or SIZE_UNSET (sizearg.h) */
+	long long grace_s;		/* -g */
+	long long max_conn;		/* -m */
+	int inetd;			/* -i */
+};
+
+/* What follows when the overlay directory cannot be used. */
+enum ovl_unusable {
+	OVL_UNUSABLE_FATAL,	/* -o names it: nbdd does not start */
+	OVL_UNUSABLE_WARN,	/* the root: shared bases are refused, and
+				 * the start-up log says why */
+	OVL_UNUSABLE_QUIET,	/* the root under inetd, where a line per
+				 * connection would be noise: the refusal
+				 * says it when a base is asked for */
+};
+
+/* The overlay registry as the flags make it. */
+struct ovl_plan {
+	const char *dir;		/* -o, or the root */
+	uint64_t host_max;
+	uint64_t total_max;		/* when !total_from_free */
+	int total_from_free;		/* -Q not given: ovl_total_default of
+					 * the space free in dir now */
+	/* Under inetd each connection is a process of its own, so an
+	 * overlay cannot outlive it: no grace period there. */
+	int64_t grace_ms;
+	/* Every overlay in use has a connection, so -m bounds them; those
+	 * in their grace period count too, and a new host is refused
+	 * rather than one of them discarded early. */
+	int max_overlays;
+	int announce;			/* the start-up line (not under
+					 * inetd: once per connection) */
+	enum ovl_unusable unusable;
+};
+
+void ovl_plan_from_flags(const struct ovl_flags *f, struct ovl_plan *p);
+
+/* The longest line ovl_plan_describe writes, with its NUL, for a dir of
+ * at most dirlen bytes. */
+#define OVL_PLAN_LINE_LEN(dirlen)	((dirlen) + 256)
+
+/* The start-up line for a registry made by p whose total limit is
+ * total_max (0: none): "shared bases: overlays in DIR, 4096 MiB per host,
+ * 1234 MiB for all hosts together (half the space free there now; -Q),
+ * kept 60 s after a host's last connection". */
+void ovl_plan_describe(const struct ovl_plan *p, uint64_t total_max,
+    char *out, size_t outlen);
+
 #endif

@@ -44,3 +44,14 @@ size_parse(const char *s, uint64_t *bytes)
 	*bytes = n << shift;
 	return 1;
 }
+
+const char *
+size_flag(const char *arg, uint64_t *bytes)
+{
+	uint64_t n;
+
+	if (!size_parse(arg, &n) || n == SIZE_UNSET)
+		return "not a size (bytes, or a number with K, M, G or T)";
+	*bytes = n;
+	return NULL;
+}

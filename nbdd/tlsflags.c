@@ -78,3 +78,12 @@ tlsflags_check(const struct tls_flags *f, enum opt_tls *mode,
 		*mode = creds ? OPT_TLS_REQUIRED : OPT_TLS_OFF;
 	return NULL;
 }
+
+enum tlsflags_boot_dir
+tlsflags_boot_dir(const struct tls_flags *f, enum opt_tls mode)
+{
+	if (mode == OPT_TLS_OFF || (!f->verify && !f->psk))
+		return TLSFLAGS_BOOT_DIR_UNUSED;
+	return f->boot_dir ? TLSFLAGS_BOOT_DIR_NAMED :
+	    TLSFLAGS_BOOT_DIR_DEFAULT;
+}

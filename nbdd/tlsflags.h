@@ -39,4 +39,18 @@ const char *tlsflags_admin(const char *name);
 const char *tlsflags_check(const struct tls_flags *f, enum opt_tls *mode,
     int *identities);
 
+/* The boot directory maps identities to images: it is opened only when
+ * TLS is on and checks identities (-y or -k). One named with -B must
+ * open, or nbdd does not start; the default (ROOT/boot) may be missing,
+ * with a warning: identities then open only the exports named like them. */
+enum tlsflags_boot_dir {
+	TLSFLAGS_BOOT_DIR_UNUSED,	/* not opened at all */
+	TLSFLAGS_BOOT_DIR_NAMED,	/* -B: missing is fatal */
+	TLSFLAGS_BOOT_DIR_DEFAULT,	/* ROOT/boot: missing is a warning */
+};
+
+/* For flags that passed tlsflags_check, and the mode it chose. */
+enum tlsflags_boot_dir tlsflags_boot_dir(const struct tls_flags *f,
+    enum opt_tls mode);
+
 #endif

@@ -16,9 +16,6 @@
 #include "nbdd/claim.h"
 #include "nbdd/refusal.h"
 
-/* How long a refused host has to read why (or -T, if shorter). */
-#define TURNAWAY_MS	5000
-
 struct turnaway {
 	int fd;				/* -1: a free slot */
 	int64_t deadline;

@@ -3,6 +3,8 @@
  * how a host is counted (IPv4 by address, IPv6 by its /64 except on the
  * server's own networks). */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <string.h>
 
@@ -216,6 +218,118 @@ START_TEST(ipv6_on_link_by_address)
 }
 END_TEST
 
+/* The refusal lines name the count and limit, with plurals, and the host
+ * as it was counted: an off-link IPv6 host by its /64. */
+START_TEST(refusal_lines)
+{
+	struct netaddr v4 = addr("192.0.2.7"), v6 = addr("2001:db8:1:2::9"),
+	    k4, k6;
+	struct adm_decision d = { ADM_FULL, 128, 128 };
+	char out[ADM_REFUSAL_LEN];
+
+	adm_host_key(&v4, NULL, 0, &k4);
+	adm_host_key(&v6, NULL, 0, &k6);
+	ck_assert_int_eq(adm_refusal_str(&d, &k4, out, sizeof(out)), 1);
+	ck_assert_str_eq(out, "already 128 connections (-m 128)");
+	d = (struct adm_decision){ ADM_FULL, 1, 1 };
+	ck_assert_int_eq(adm_refusal_str(&d, &k4, out, sizeof(out)), 1);
+	ck_assert_str_eq(out, "already 1 connection (-m 1)");
+	d = (struct adm_decision){ ADM_HOST_FULL, 8, 8 };
+	ck_assert_int_eq(adm_refusal_str(&d, &k4, out, sizeof(out)), 1);
+	ck_assert_str_eq(out, "already 8 connections from this host (-c 8)");
+	ck_assert_int_eq(adm_refusal_str(&d, &k6, out, sizeof(out)), 1);
+	ck_assert_str_eq(out,
+	    "already 8 connections from 2001:db8:1:2::/64 (-c 8)");
+	d = (struct adm_decision){ ADM_HANDSHAKES_FULL, 1, 1 };
+	ck_assert_int_eq(adm_refusal_str(&d, &k6, out, sizeof(out)), 1);
+	ck_assert_str_eq(out, "already 1 connection in the handshake (at "
+	    "most 1: half of -m)");
+	d = (struct adm_decision){ ADM_HOST_HANDSHAKES_FULL, 2, 2 };
+	ck_assert_int_eq(adm_refusal_str(&d, &k4, out, sizeof(out)), 1);
+	ck_assert_str_eq(out, "already 2 connections from this host in the "
+	    "handshake (at most 2)");
+	ck_assert_int_eq(adm_refusal_str(&d, &k6, out, sizeof(out)), 1);
+	ck_assert_str_eq(out, "already 2 connections from 2001:db8:1:2::/64 "
+	    "in the handshake (at most 2)");
+	/* An on-link IPv6 host counts by its address: "this host". */
+	struct netaddr lan = net("2001:db8:1:2::", 64), kl;
+	adm_host_key(&v6, &lan, 1, &kl);
+	ck_assert_int_eq(adm_refusal_str(&d, &kl, out, sizeof(out)), 1);
+	ck_assert_str_eq(out, "already 2 connections from this host in the "
+	    "handshake (at most 2)");
+	/* The others are no refusal for a limit: nothing to log. */
+	d = (struct adm_decision){ ADM_SERVE, 0, 0 };
+	ck_assert_int_eq(adm_refusal_str(&d, &k4, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "");
+	d = (struct adm_decision){ ADM_TELL, 0, 0 };
+	ck_assert_int_eq(adm_refusal_str(&d, &k4, out, sizeof(out)), 0);
+	d = (struct adm_decision){ ADM_DROP_REFUSED, 32, 32 };
+	ck_assert_int_eq(adm_refusal_str(&d, &k4, out, sizeof(out)), 0);
+	/* A short buffer is cut, never overrun. */
+	char small[8];
+	d = (struct adm_decision){ ADM_FULL, 128, 128 };
+	ck_assert_int_eq(adm_refusal_str(&d, &k4, small, sizeof(small)), 1);
+	ck_assert_str_eq(small, "already");
+}
+END_TEST
+
+/* A host outside -A has TURNAWAY_MS to read why, or -T if shorter. */
+START_TEST(turnaway_deadline)
+{
+	ck_assert_int_eq(adm_turnaway_deadline(1000, 20), 1000 + TURNAWAY_MS);
+	ck_assert_int_eq(adm_turnaway_deadline(1000, 1), 2000);
+	ck_assert_int_eq(adm_turnaway_deadline(0, TURNAWAY_MS / 1000),
+	    TURNAWAY_MS);
+	ck_assert_int_eq(adm_turnaway_deadline(0, 3600), TURNAWAY_MS);
+}
+END_TEST
+
+/* Under inetd the process ends once nothing it serves or tells is left. */
+START_TEST(inetd_done)
+{
+	ck_assert(adm_inetd_done(0, 0));
+	ck_assert(!adm_inetd_done(1, 0));
+	ck_assert(!adm_inetd_done(0, 1));
+	ck_assert(!adm_inetd_done(1, 1));
+}
+END_TEST
+
+START_TEST(poll_timeout)
+{
+	ck_assert_int_eq(adm_poll_timeout(-1, -1), -1);
+	ck_assert_int_eq(adm_poll_timeout(-1, 500), 500);
+	ck_assert_int_eq(adm_poll_timeout(700, -1), 700);
+	ck_assert_int_eq(adm_poll_timeout(700, 500), 500);
+	ck_assert_int_eq(adm_poll_timeout(300, 500), 300);
+	ck_assert_int_eq(adm_poll_timeout(0, 500), 0);
+	ck_assert_int_eq(adm_poll_timeout(500, 0), 0);
+	/* A grace period of a day is longer than poll can wait. */
+	ck_assert_int_eq(adm_poll_timeout((int64_t)INT_MAX + 1, -1), INT_MAX);
+	ck_assert_int_eq(adm_poll_timeout(INT64_MAX, INT64_MAX), INT_MAX);
+	ck_assert_int_eq(adm_poll_timeout(INT64_MAX, 10), 10);
+	/* Any negative is none, not a wait in the past. */
+	ck_assert_int_eq(adm_poll_timeout(-5, -7), -1);
+	ck_assert_int_eq(adm_poll_timeout(-5, 9), 9);
+}
+END_TEST
+
+/* Nothing waiting and a client gone before accept are no news; running
+ * out of descriptors, which a flood of clients can cause, is. */
+START_TEST(accept_errors)
+{
+	ck_assert_int_eq(adm_accept_error(EAGAIN), ADM_ACCEPT_QUIET);
+	ck_assert_int_eq(adm_accept_error(EWOULDBLOCK), ADM_ACCEPT_QUIET);
+	ck_assert_int_eq(adm_accept_error(EINTR), ADM_ACCEPT_QUIET);
+	ck_assert_int_eq(adm_accept_error(ECONNABORTED), ADM_ACCEPT_QUIET);
+	ck_assert_int_eq(adm_accept_error(EMFILE), ADM_ACCEPT_LOG);
+	ck_assert_int_eq(adm_accept_error(ENFILE), ADM_ACCEPT_LOG);
+	ck_assert_int_eq(adm_accept_error(ENOBUFS), ADM_ACCEPT_LOG);
+	ck_assert_int_eq(adm_accept_error(ENOMEM), ADM_ACCEPT_LOG);
+	ck_assert_int_eq(adm_accept_error(EPERM), ADM_ACCEPT_LOG);
+	ck_assert_int_gt(ADM_ACCEPTS_PER_WAKEUP, 0);
+}
+END_TEST
+
 static Suite *
 admission_suite(void)
 {
@@ -230,6 +344,11 @@ admission_suite(void)
 	tcase_add_test(tc, ipv4_by_address);
 	tcase_add_test(tc, ipv6_by_slash64);
 	tcase_add_test(tc, ipv6_on_link_by_address);
+	tcase_add_test(tc, refusal_lines);
+	tcase_add_test(tc, turnaway_deadline);
+	tcase_add_test(tc, inetd_done);
+	tcase_add_test(tc, poll_timeout);
+	tcase_add_test(tc, accept_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }

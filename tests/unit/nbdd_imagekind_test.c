@@ -97,6 +97,48 @@ START_TEST(words)
 }
 END_TEST
 
+/* Each outcome of export_open in its bucket, and the line it gets: a
+ * base is named with why, a refusal with its fix, an image in Ceph only
+ * when nbdd has no -C to look it up in. */
+START_TEST(census)
+{
+	struct image_census c = { 0 };
+	char line[256];
+
+	ck_assert_int_eq(image_census_add(&c, CENSUS_OPENED, 0, 0),
+	    CENSUS_LINE_NONE);
+	ck_assert_int_eq(image_census_add(&c, CENSUS_OPENED, 0, 1),
+	    CENSUS_LINE_NONE);
+	ck_assert_int_eq(image_census_add(&c, CENSUS_OPENED, 1, 0),
+	    CENSUS_LINE_BASE);
+	ck_assert_int_eq(image_census_add(&c, CENSUS_REFUSED, 0, 1),
+	    CENSUS_LINE_REFUSED);
+	ck_assert_int_eq(image_census_add(&c, CENSUS_IN_CEPH, 0, 0),
+	    CENSUS_LINE_CEPH_NO_CLUSTER);
+	ck_assert_int_eq(image_census_add(&c, CENSUS_IN_CEPH, 0, 1),
+	    CENSUS_LINE_NONE);
+	/* Gone, or an error each client will see: not counted. */
+	ck_assert_int_eq(image_census_add(&c, CENSUS_OTHER, 1, 0),
+	    CENSUS_LINE_NONE);
+	ck_assert_int_eq(c.own, 2);
+	ck_assert_int_eq(c.bases, 1);
+	ck_assert_int_eq(c.refused, 1);
+	ck_assert_int_eq(c.ceph, 2);
+	image_census_describe(&c, line, sizeof(line));
+	ck_assert_str_eq(line, "images now: 2 written directly, 1 shared "
+	    "base, 1 refused, 2 in Ceph (looked up again for every client)");
+	ck_assert_int_eq(image_census_add(&c, CENSUS_OPENED, 1, 1),
+	    CENSUS_LINE_BASE);
+	image_census_describe(&c, line, sizeof(line));
+	ck_assert_str_eq(line, "images now: 2 written directly, 2 shared "
+	    "bases, 1 refused, 2 in Ceph (looked up again for every client)");
+	c = (struct image_census){ 0 };
+	image_census_describe(&c, line, sizeof(line));
+	ck_assert_str_eq(line, "images now: 0 written directly, 0 shared "
+	    "bases, 0 refused, 0 in Ceph (looked up again for every client)");
+}
+END_TEST
+
 static Suite *
 imagekind_suite(void)
 {
@@ -105,6 +147,7 @@ imagekind_suite(void)
 
 	tcase_add_test(tc, kinds);
 	tcase_add_test(tc, words);
+	tcase_add_test(tc, census);
 	suite_add_tcase(s, tc);
 	return s;
 }

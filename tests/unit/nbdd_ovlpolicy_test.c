@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "nbdd/ovlpolicy.h"
+#include "nbdd/sizearg.h"
 #include "tests/unit/check_main.h"
 
 START_TEST(owners)
@@ -90,6 +91,93 @@ START_TEST(room)
 }
 END_TEST
 
+/* The registry from the flags: which directory, the limits, no grace
+ * under inetd, and what a directory that cannot be used means. */
+START_TEST(plan_from_flags)
+{
+	struct ovl_flags f = { .overlay_dir = NULL, .root = "/srv",
+	    .host_max = 4ULL << 30, .total_max = SIZE_UNSET, .grace_s = 60,
+	    .max_conn = 128, .inetd = 0 };
+	struct ovl_plan p;
+
+	ovl_plan_from_flags(&f, &p);
+	ck_assert_str_eq(p.dir, "/srv");
+	ck_assert_uint_eq(p.host_max, 4ULL << 30);
+	ck_assert(p.total_from_free);
+	ck_assert_int_eq(p.grace_ms, 60000);
+	ck_assert_int_eq(p.max_overlays, 128);
+	ck_assert(p.announce);
+	ck_assert_int_eq(p.unusable, OVL_UNUSABLE_WARN);
+	/* -o: that directory, and it must work. */
+	f.overlay_dir = "/var/lib/nbdd";
+	ovl_plan_from_flags(&f, &p);
+	ck_assert_str_eq(p.dir, "/var/lib/nbdd");
+	ck_assert_int_eq(p.unusable, OVL_UNUSABLE_FATAL);
+	/* -Q, and -Q 0 (no limit), are taken as they are. */
+	f.total_max = 10ULL << 30;
+	ovl_plan_from_flags(&f, &p);
+	ck_assert(!p.total_from_free);
+	ck_assert_uint_eq(p.total_max, 10ULL << 30);
+	f.total_max = 0;
+	ovl_plan_from_flags(&f, &p);
+	ck_assert(!p.total_from_free);
+	ck_assert_uint_eq(p.total_max, 0);
+	/* inetd: no grace, no start-up line; fatal with -o still. */
+	f.inetd = 1;
+	ovl_plan_from_flags(&f, &p);
+	ck_assert_int_eq(p.grace_ms, 0);
+	ck_assert(!p.announce);
+	ck_assert_int_eq(p.unusable, OVL_UNUSABLE_FATAL);
+	f.overlay_dir = NULL;
+	ovl_plan_from_flags(&f, &p);
+	ck_assert_str_eq(p.dir, "/srv");
+	ck_assert_int_eq(p.unusable, OVL_UNUSABLE_QUIET);
+	/* -g 0 and the largest -g. */
+	f.inetd = 0;
+	f.grace_s = 0;
+	ovl_plan_from_flags(&f, &p);
+	ck_assert_int_eq(p.grace_ms, 0);
+	f.grace_s = 86400;
+	ovl_plan_from_flags(&f, &p);
+	ck_assert_int_eq(p.grace_ms, 86400000LL);
+}
+END_TEST
+
+START_TEST(plan_line)
+{
+	struct ovl_flags f = { .overlay_dir = NULL, .root = "/srv",
+	    .host_max = 4ULL << 30, .total_max = SIZE_UNSET, .grace_s = 60,
+	    .max_conn = 128 };
+	struct ovl_plan p;
+	char out[OVL_PLAN_LINE_LEN(64)];
+
+	ovl_plan_from_flags(&f, &p);
+	ovl_plan_describe(&p, 3ULL << 30, out, sizeof(out));
+	ck_assert_str_eq(out, "shared bases: overlays in /srv, 4096 MiB per "
+	    "host, 3072 MiB for all hosts together (half the space free "
+	    "there now; -Q), kept 60 s after a host's last connection");
+	f.total_max = 1ULL << 30;
+	f.host_max = 0;
+	f.grace_s = 0;
+	f.overlay_dir = "/ovl";
+	ovl_plan_from_flags(&f, &p);
+	ovl_plan_describe(&p, 1ULL << 30, out, sizeof(out));
+	ck_assert_str_eq(out, "shared bases: overlays in /ovl, 0 MiB per "
+	    "host (no limit), 1024 MiB for all hosts together (-Q), kept 0 s "
+	    "after a host's last connection");
+	f.total_max = 0;
+	ovl_plan_from_flags(&f, &p);
+	ovl_plan_describe(&p, 0, out, sizeof(out));
+	ck_assert_str_eq(out, "shared bases: overlays in /ovl, 0 MiB per "
+	    "host (no limit), no limit for all hosts together, kept 0 s "
+	    "after a host's last connection");
+	/* A short buffer is cut, never overrun. */
+	char small[14];
+	ovl_plan_describe(&p, 0, small, sizeof(small));
+	ck_assert_str_eq(small, "shared bases:");
+}
+END_TEST
+
 static Suite *
 ovlpolicy_suite(void)
 {
@@ -100,6 +188,8 @@ ovlpolicy_suite(void)
 	tcase_add_test(tc, expiry);
 	tcase_add_test(tc, admission);
 	tcase_add_test(tc, room);
+	tcase_add_test(tc, plan_from_flags);
+	tcase_add_test(tc, plan_line);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -45,6 +45,30 @@ START_TEST(bad)
 }
 END_TEST
 
+/* -q and -Q: a size, or the one message for both; the value that means
+ * "not given" is none a flag can set. */
+START_TEST(flags)
+{
+	uint64_t b = 7;
+
+	ck_assert_ptr_null(size_flag("4G", &b));
+	ck_assert_uint_eq(b, 4ULL << 30);
+	ck_assert_ptr_null(size_flag("0", &b));
+	ck_assert_uint_eq(b, 0);
+	b = 7;
+	ck_assert_str_eq(size_flag("4X", &b), "not a size (bytes, or a "
+	    "number with K, M, G or T)");
+	ck_assert_uint_eq(b, 7);
+	ck_assert_ptr_nonnull(size_flag("", &b));
+	ck_assert_ptr_nonnull(size_flag("-1", &b));
+	ck_assert_ptr_nonnull(size_flag("18446744073709551615", &b));
+	ck_assert_ptr_nonnull(size_flag("16777216T", &b));
+	ck_assert_uint_eq(b, 7);
+	ck_assert_ptr_null(size_flag("9223372036854775807", &b));
+	ck_assert_uint_ne(b, SIZE_UNSET);
+}
+END_TEST
+
 static Suite *
 sizearg_suite(void)
 {
@@ -53,6 +77,7 @@ sizearg_suite(void)
 
 	tcase_add_test(tc, good);
 	tcase_add_test(tc, bad);
+	tcase_add_test(tc, flags);
 	suite_add_tcase(s, tc);
 	return s;
 }

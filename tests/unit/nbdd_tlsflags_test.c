@@ -171,6 +171,58 @@ START_TEST(modes)
 }
 END_TEST
 
+/* The boot directory is opened only where identities are checked; a -B
+ * that does not open stops nbdd, a missing ROOT/boot is a warning. */
+START_TEST(boot_dir_needed)
+{
+	static const int modes[] = { TLSFLAGS_MODE_UNSET, OPT_TLS_OFF,
+	    OPT_TLS_ALLOWED, OPT_TLS_REQUIRED };
+	int opened = 0;
+
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++)
+		for (int bits = 0; bits < 32; bits++) {
+			struct tls_flags f = flags(modes[m], bits & 1,
+			    bits >> 1 & 1, bits >> 2 & 1, bits >> 3 & 1,
+			    bits >> 4 & 1);
+			enum tlsflags_boot_dir got, want;
+			enum opt_tls mode;
+			int ids;
+
+			if (tlsflags_check(&f, &mode, &ids) != NULL)
+				continue;
+			got = tlsflags_boot_dir(&f, mode);
+			if (!ids)
+				want = TLSFLAGS_BOOT_DIR_UNUSED;
+			else if (f.boot_dir)
+				want = TLSFLAGS_BOOT_DIR_NAMED;
+			else
+				want = TLSFLAGS_BOOT_DIR_DEFAULT;
+			ck_assert_msg(got == want, "mode %d bits %#x: %d, not "
+			    "%d", modes[m], bits, got, want);
+			opened += got != TLSFLAGS_BOOT_DIR_UNUSED;
+		}
+	/* -k, -X -y and -X -y -k, with or without -w and -B, required. */
+	ck_assert_int_eq(opened, 3 * 4 * 2);
+	/* Spelled out: -y with -B, -k alone, -X alone, nothing. */
+	struct tls_flags f = flags(TLSFLAGS_MODE_UNSET, 1, 0, 1, 0, 1);
+	ck_assert_int_eq(tlsflags_boot_dir(&f, OPT_TLS_REQUIRED),
+	    TLSFLAGS_BOOT_DIR_NAMED);
+	f = flags(TLSFLAGS_MODE_UNSET, 0, 1, 0, 0, 0);
+	ck_assert_int_eq(tlsflags_boot_dir(&f, OPT_TLS_REQUIRED),
+	    TLSFLAGS_BOOT_DIR_DEFAULT);
+	f = flags(TLSFLAGS_MODE_UNSET, 1, 0, 0, 0, 0);
+	ck_assert_int_eq(tlsflags_boot_dir(&f, OPT_TLS_REQUIRED),
+	    TLSFLAGS_BOOT_DIR_UNUSED);
+	f = flags(TLSFLAGS_MODE_UNSET, 0, 0, 0, 0, 0);
+	ck_assert_int_eq(tlsflags_boot_dir(&f, OPT_TLS_OFF),
+	    TLSFLAGS_BOOT_DIR_UNUSED);
+	/* TLS off never opens it, whatever else is set. */
+	f = flags(OPT_TLS_OFF, 0, 1, 1, 1, 1);
+	ck_assert_int_eq(tlsflags_boot_dir(&f, OPT_TLS_OFF),
+	    TLSFLAGS_BOOT_DIR_UNUSED);
+}
+END_TEST
+
 static Suite *
 tlsflags_suite(void)
 {
@@ -181,6 +233,7 @@ tlsflags_suite(void)
 	tcase_add_test(tc, what_each_means);
 	tcase_add_test(tc, admins_named_default);
 	tcase_add_test(tc, modes);
+	tcase_add_test(tc, boot_dir_needed);
 	suite_add_tcase(s, tc);
 	return s;
 }
