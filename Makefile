@@ -152,7 +152,8 @@ sanitize:
 	$(MAKE) BUILD=$(SAN_BUILD) CFLAGS="$(SAN_FLAGS)" \
 		LDFLAGS="-fsanitize=address,undefined" all \
 		$(UNIT_SRC:tests/unit/%.c=$(SAN_BUILD)/tests/%)
-	BUILD=$(SAN_BUILD) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	BUILD=$(SAN_BUILD) SANITIZER_PASS=1 \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run
 
 # Fuzzers: tests/fuzz/fuzz_AREA_NAME.c is a libFuzzer target built with

@@ -23,6 +23,10 @@
 # sees, writes the token to the root and the boot partition and powers
 # off. The test then reads both out of the image.
 #
+# Plain pass only: the emulated arm64 guest is nearly all of its time.
+# (netboot-prep's steps run under the sanitizers in the prep-* tests and
+# its parsers in the fuzzers, the daemons in every other test.)
+#
 # PREP_KERNEL_UPDATE=1 (make bench: tests/bench/prep-kernel-update.sh)
 # then runs the distribution's own kernel hooks on the prepared image in
 # an arm64 chroot (update-initramfs -u, whose raspi-firmware hook writes

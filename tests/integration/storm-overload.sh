@@ -19,6 +19,9 @@
 #
 # PIBOOT=DIR/tools/pi-boot runs another build's daemons (BUILD) against
 # this build's Pi client, for a before and after.
+#
+# Plain pass only: it asks about physics the sanitizers' CPU cost changes.
+# (The 20-Pi storm runs the same tftpd code under them.)
 [ -n "${STORM_MNTNS:-}" ] || [ "$(id -u)" != 0 ] ||
 	exec unshare --mount --propagation private env STORM_MNTNS=1 bash "$0" "$@"
 . "$(dirname "$0")/../lib.sh"
