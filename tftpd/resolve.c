@@ -18,13 +18,14 @@
 #include "tftpd/rbdimage.h"
 #include "tftpd/resolve.h"
 
-/* Whether the regular file open on fd is an OS image: one that image
- * mode would serve boot files out of (a partition table with a FAT
- * partition, or a bare FAT file system), or any disk image with a sound
- * partition table. Never a boot file. 1 or 0, or -1 with the reason in
- * why when it could not be read. */
+/* Reads whether the regular file open on fd is an OS image, into
+ * is_image: one that image mode would serve boot files out of (a
+ * partition table with a FAT partition, or a bare FAT file system), or
+ * any disk image with a sound partition table. Never a boot file. 0, or
+ * -1 with the reason in why when it could not be read. */
 static int
-is_an_image(int fd, uint64_t size, char *why, size_t whylen)
+read_is_an_image(int fd, uint64_t size, int *is_image, char *why,
+    size_t whylen)
 {
 	struct imgdev img = { .fd = fd };
 	struct blkdev dev = { imgdev_read, &img, size, 0 };
@@ -32,10 +33,12 @@ is_an_image(int fd, uint64_t size, char *why, size_t whylen)
 	char pwhy[256];
 	int want[] = { 0, 1 };
 
+	*is_image = 0;
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		switch (part_find(&dev, want[i], &p, pwhy, sizeof(pwhy))) {
 		case PART_OK:
-			return 1;
+			*is_image = 1;
+			return 0;
 		case PART_IO:
 			snprintf(why, whylen, "reading: %s",
 			    imgdev_error(&img));
@@ -91,8 +94,8 @@ root_file_open(int rootfd, const char *name, size_t len, int beneath,
 			snprintf(why, whylen, "open: %s", strerror(e));
 		return ss;
 	}
-	if ((img = is_an_image(fd, (uint64_t)st.st_size, why, whylen)) ==
-	    -1) {
+	if (read_is_an_image(fd, (uint64_t)st.st_size, &img, why,
+	    whylen) == -1) {
 		close(fd);
 		return SOURCE_ERROR;
 	}
