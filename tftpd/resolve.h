@@ -20,7 +20,7 @@
  * component (also spelt "abcd1234/" or "abcd1234/.") is served only when
  * the root's own directory entry of that name is a regular file (a symlink
  * there is an entry and is not followed), not named like a serial, a MAC
- * entry or "default", and not an OS image.
+ * entry or "default", and not an OS image: exposure.h's rules.
  *
  * Logs nothing. why (whylen bytes, at least 1; SOURCE_WHY_LEN holds any)
  * is "" on success and on a plain miss. It holds the reason on a refusal

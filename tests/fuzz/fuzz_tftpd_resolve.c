@@ -27,12 +27,16 @@
  * files) and hold no marker; a name beneath a broken entry gets nothing
  * at all (never default's files). The FIFOs and devices must never be opened
  * (an inotify watch on each; a writer is held on each FIFO so that a
- * wrong open shows instead of hanging). */
+ * wrong open shows instead of hanging). The same bytes go to the pure
+ * split (exposure.h) too: its parts must be what resolve_open walks (no
+ * leading '/', no "." or ".." entry, a root file with no '/', an entry
+ * no longer than a file name), and a name it refuses gets nothing. */
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +44,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "tftpd/exposure.h"
 #include "tftpd/resolve.h"
 
 #define MARKER		"XMARKERX"
@@ -312,13 +317,42 @@ beneath_broken_entry(const uint8_t *data, size_t size)
 	return 0;
 }
 
+/* The split of data as exposure.h gives it, checked against its promises;
+ * returns its status. */
+static enum source_status
+check_split(const uint8_t *data, size_t size)
+{
+	struct exposure_name n;
+	enum source_status st;
+	size_t plen;
+
+	if ((st = exposure_split((const char *)data, size, &n)) != SOURCE_OK)
+		return st;
+	plen = strlen(n.path);
+	if (plen == 0 || n.path[0] == '/' || n.first_len == 0 ||
+	    n.first_len > plen || (n.path[0] == '.' && (n.first_len == 1 ||
+	    (n.first_len == 2 && n.path[1] == '.'))))
+		abort();
+	if (n.root_file) {
+		if (plen != n.first_len || memchr(n.path, '/', plen) ||
+		    n.rest[0] != '\0')
+			abort();
+	} else if (n.first_len > NAME_MAX || n.path[n.first_len] != '/' ||
+	    n.rest <= n.path + n.first_len || n.rest >= n.path + plen ||
+	    n.rest[0] == '/' || n.beneath) {
+		abort();
+	}
+	return st;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct source *src = NULL;
 	char ev[4096], why[SOURCE_WHY_LEN];
-	enum source_status st;
+	enum source_status st, split;
 
+	split = check_split(data, size);
 	memset(why, 'x', sizeof(why));
 	st = resolve_open(rootfd, (const char *)data, size, &src, why,
 	    sizeof(why));
@@ -337,6 +371,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (src != NULL) {
 		abort();
 	}
+	if (split != SOURCE_OK && (st != split || why[0] != '\0'))
+		abort();
 	/* A reason only for a refusal that is told, a broken image or an
 	 * error; never for a file served or a traversal refused. */
 	if (why[0] != '\0' && st != SOURCE_NOT_FOUND && st != SOURCE_BROKEN &&
