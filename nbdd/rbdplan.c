@@ -15,6 +15,13 @@ rbdp_may_submit(int n, size_t small, uint32_t len)
 	return 1;
 }
 
+int
+rbdp_write_waits_in_input(uint32_t len, size_t in_size)
+{
+	return len <= RBDP_SMALL_MAX && in_size >= NBD_REQUEST_SIZE &&
+	    len <= in_size - NBD_REQUEST_SIZE;
+}
+
 enum rbdp_zero
 rbdp_zero_how(int no_hole, int fast)
 {

@@ -24,6 +24,12 @@
  * always allowed when nothing is. */
 int rbdp_may_submit(int n, size_t small, uint32_t len);
 
+/* Whether a WRITE of len bytes waits for its payload in a connection's
+ * input buffer of in_size bytes (a small one whose request and payload
+ * fit there together), rather than being read into a buffer of its own:
+ * one that cannot fit would wait for ever. */
+int rbdp_write_waits_in_input(uint32_t len, size_t in_size);
+
 /* WRITE ZEROES: how. */
 enum rbdp_zero {
 	RBDP_ZERO_DISCARD,	/* rbd_aio_write_zeroes: a hole, fast */

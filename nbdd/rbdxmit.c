@@ -584,8 +584,8 @@ one_request(struct rxmit *x)
 	if (!rbdp_may_submit(x->inflight, x->small, buflen))
 		return -1;
 	/* A short WRITE waits for its payload in the input buffer. */
-	if (p.action == PLAN_WRITE && p.len <= RBDP_SMALL_MAX &&
-	    avail(x) < NBD_REQUEST_SIZE + p.len)
+	if (p.action == PLAN_WRITE && rbdp_write_waits_in_input(p.len,
+	    IN_SIZE) && avail(x) < NBD_REQUEST_SIZE + p.len)
 		return 0;
 	log_trace("%s: %s flags %#x offset %llu length %u: %u", x->c->peer,
 	    req_cmd_name(r.type), r.flags, (unsigned long long)r.offset,

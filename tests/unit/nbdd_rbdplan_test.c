@@ -34,6 +34,24 @@ START_TEST(submitting)
 }
 END_TEST
 
+/* A WRITE waits in the input buffer only when its request and payload
+ * fit there together: the largest small WRITE does not fit a buffer of
+ * its own size. */
+START_TEST(writes_in_input)
+{
+	const size_t in = 256u * 1024;
+
+	ck_assert_int_eq(rbdp_write_waits_in_input(4096, in), 1);
+	ck_assert_int_eq(rbdp_write_waits_in_input(0, in), 1);
+	ck_assert_int_eq(rbdp_write_waits_in_input((uint32_t)in - 28, in), 1);
+	ck_assert_int_eq(rbdp_write_waits_in_input((uint32_t)in - 27, in), 0);
+	ck_assert_int_eq(rbdp_write_waits_in_input((uint32_t)in, in), 0);
+	ck_assert_int_eq(rbdp_write_waits_in_input(RBDP_SMALL_MAX + 1,
+	    4u << 20), 0);
+	ck_assert_int_eq(rbdp_write_waits_in_input(4096, 27), 0);
+}
+END_TEST
+
 START_TEST(zeroes)
 {
 	ck_assert_int_eq(rbdp_zero_how(0, 0), RBDP_ZERO_DISCARD);
@@ -259,6 +277,7 @@ rbdplan_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, submitting);
+	tcase_add_test(tc, writes_in_input);
 	tcase_add_test(tc, zeroes);
 	tcase_add_test(tc, verdicts);
 	tcase_add_test(tc, failure_causes);

@@ -704,6 +704,38 @@ START_TEST(many_in_flight)
 }
 END_TEST
 
+/* WRITEs of every length around the input buffer's size: one whose
+ * request and payload do not fit there together is read into a buffer of
+ * its own, never waited for in the input buffer (a WRITE of 256 KiB, as
+ * nbdcopy sends, once stalled its connection for ever). */
+START_TEST(writes_around_the_input_buffer)
+{
+	static const uint32_t lens[] = { 128u << 10, (256u << 10) - 28,
+	    (256u << 10) - 27, 256u << 10, (256u << 10) + 4096, 1u << 20,
+	    256u << 10 };
+	uint8_t *data = malloc(SIZE);
+	uint64_t handle, off = 0;
+	uint32_t err;
+	unsigned s = 7;
+
+	for (size_t i = 0; i < SIZE; i++)
+		data[i] = (uint8_t)rand_r(&s);
+	start_server();
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		request(NBD_CMD_WRITE, 0, i, off, lens[i], data + off);
+		ck_assert_int_eq(reply(&handle, &err), 0);
+		ck_assert_uint_eq(handle, i);
+		ck_assert_uint_eq(err, 0);
+		off += lens[i];
+	}
+	ck_assert_int_eq(memcmp(fk.bytes, data, off), 0);
+	shutdown(sv[1], SHUT_WR);
+	ck_assert_int_eq(reply(&handle, &err), -1);
+	finish();
+	free(data);
+}
+END_TEST
+
 /* Requests sent before the client closed its side are all carried out
  * and answered, though they wait for librbd's slots meanwhile. */
 START_TEST(closed_after_sending)
@@ -1079,6 +1111,7 @@ rbdxmit_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, many_in_flight);
+	tcase_add_test(tc, writes_around_the_input_buffer);
 	tcase_add_test(tc, closed_after_sending);
 	tcase_add_test(tc, closed_with_reads_waiting);
 	tcase_add_test(tc, disc_after_sending);
