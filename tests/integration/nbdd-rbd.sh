@@ -3,8 +3,9 @@
 # for every check): every command on rbd:POOL/IMAGE with the bytes
 # compared with `rbd export` and BLOCK_STATUS with `rbd diff`; 32
 # requests in flight on one connection; TLS; a snapshot as a shared base
-# that is never written; one writer across two servers; bad targets, no
-# -C, a cluster down at start, and one that goes away under load.
+# that is never written, and a class re-pointed at a new snapshot; one
+# writer across two servers; bad targets, no -C, a cluster down at
+# start, and one that goes away under load.
 #
 #   srva 10.99.0.11  nbdd A (and the one without -C, the TLS one)
 #   srvb 10.99.0.12  nbdd B
@@ -14,6 +15,7 @@
 . "$TOP/tests/tls.inc"
 need nbdinfo nbdcopy nbdsh qemu-img qemu-io
 PY="/usr/bin/python3 $TOP/tests/integration/nbdd-rbd.py"
+PYB="/usr/bin/python3 $TOP/tests/integration/nbdd-bases.py"
 MIB=$((1 << 20))
 
 ceph_start
@@ -133,6 +135,61 @@ assert_same_file "$T/gold.raw" "$T/s1.after"
 for h in 21 22; do
 	assert_log "$T/nbdd-a.log" "10\.99\.0\.$h: export class: a fresh overlay over the shared base"
 done
+
+# --- a class re-pointed at a new snapshot ------------------------------
+# As a new base renamed over a file (nbdd-bases.sh): a host connected
+# before the change keeps the old snapshot and its own writes, a second
+# connection of its and its return within the grace period too; a new
+# host gets the new snapshot; once the first host is done (DISC), it gets
+# the new one. Neither snapshot is written.
+head -c $((4 * MIB)) /dev/urandom >"$T/v1.raw"
+head -c $((6 * MIB)) /dev/urandom >"$T/v2.raw"
+rbd import --no-progress "$T/v1.raw" rbd/upd >/dev/null || fail "rbd import upd"
+rbd snap create rbd/upd@v1 >/dev/null || fail "rbd snap create upd@v1"
+rbd resize --no-progress --size 6M rbd/upd >/dev/null || fail "rbd resize upd"
+ip netns exec "$CEPH_NS" qemu-img convert -n -f raw -O raw "$T/v2.raw" \
+	"rbd:rbd/upd:conf=$CEPH_CONF" || fail "qemu-img convert into rbd/upd"
+rbd snap create rbd/upd@v2 >/dev/null || fail "rbd snap create upd@v2"
+rbd_export rbd/upd@v1 "$T/v1.before"
+assert_same_file "$T/v1.raw" "$T/v1.before"
+rbd_export rbd/upd@v2 "$T/v2.before"
+assert_same_file "$T/v2.raw" "$T/v2.before"
+ln -s rbd:rbd/upd@v1 "$T/root/upd.img"
+U=$A/upd
+# cli1's overlay: v1 with its own 64 KiB at 1 MiB (written, then the
+# connection lost without DISC), held by a connection of its.
+cp "$T/v1.raw" "$T/mine.raw"
+head -c 65536 /dev/zero | tr '\0' '\021' |
+	dd of="$T/mine.raw" bs=64K seek=16 conv=notrunc status=none
+in_ns cli1 $PYB write "$U" "$MIB" 65536 11 nodisc || fail "cli1's write into upd"
+start_bg hold-upd ip netns exec "${NS_PREFIX}cli1" $PYB hold "$U" "$T/release-upd" \
+	0 $((4 * MIB)) "@$T/mine.raw"
+holdu=$LAST_PID
+for _ in $(seq 100); do has holding "$T/hold-upd.log" && break; sleep 0.1; done
+has holding "$T/hold-upd.log" || fail "cli1 could not hold upd: $(cat "$T/hold-upd.log")"
+ln -sfn rbd:rbd/upd@v2 "$T/root/upd.img"
+in_ns cli1 $PYB read "$U" 0 $((4 * MIB)) "@$T/mine.raw" $((4 * MIB)) ||
+	fail "cli1's second connection did not get v1 and its own writes"
+in_ns cli2 $PYB read "$U" 0 $((6 * MIB)) "@$T/v2.raw" $((6 * MIB)) ||
+	fail "a new host did not get v2"
+assert_log "$T/nbdd-a.log" "10\.99\.0\.22: export upd: a fresh overlay over the shared base \($((6 * MIB)) bytes\)"
+touch "$T/release-upd"
+wait "$holdu" || fail "cli1's holder: $(cat "$T/hold-upd.log")"
+in_ns cli1 $PYB read "$U" 0 $((4 * MIB)) "@$T/mine.raw" $((4 * MIB)) ||
+	fail "cli1 back within its grace period: not v1 and its own writes"
+assert_log "$T/nbdd-a.log" '10\.99\.0\.21: export upd: back within the grace period, the host keeps its overlay and the base it was made over \(the image was replaced since\)'
+# That read ended with DISC: the overlay and v1 are gone for cli1.
+for _ in $(seq 50); do
+	has '10\.99\.0\.21: export upd: overlay discarded' "$T/nbdd-a.log" && break
+	sleep 0.1
+done
+assert_log "$T/nbdd-a.log" '10\.99\.0\.21: export upd: overlay discarded'
+in_ns cli1 $PYB read "$U" 0 $((6 * MIB)) "@$T/v2.raw" $((6 * MIB)) ||
+	fail "cli1 after DISC: not v2"
+rbd_export rbd/upd@v1 "$T/v1.after"
+assert_same_file "$T/v1.raw" "$T/v1.after"
+rbd_export rbd/upd@v2 "$T/v2.after"
+assert_same_file "$T/v2.raw" "$T/v2.after"
 
 # --- one writer across two servers -------------------------------------
 start_bg nbdd-b ip netns exec "$NSB" "$BIN/nbdd" -r "$T/root" -o "$T/ovl" -l 10.99.0.12 \
