@@ -55,9 +55,14 @@
 #include "nbdd/sockio.h"
 #include "nbdd/transport.h"
 
-#define IN_SIZE		(256 * 1024)
+/* A small WRITE waits for its payload in the input buffer: the largest,
+ * with its header, must fit there, or the connection waits forever. */
+#define IN_SIZE		(RBDP_SMALL_MAX + 64 * 1024)
 #define OUT_SIZE	(256 * 1024)
 #define MAX_EXTENTS	512
+
+_Static_assert(IN_SIZE >= NBD_REQUEST_SIZE + RBDP_SMALL_MAX,
+    "a small WRITE fits whole in the input buffer");
 
 struct rxmit;
 struct rx_op;

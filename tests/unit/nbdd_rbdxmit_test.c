@@ -740,6 +740,37 @@ START_TEST(many_in_flight)
 }
 END_TEST
 
+/* A WRITE of the largest size kept in the input buffer (nbdcopy's
+ * 256 KiB), at an offset in it where the previous request left off:
+ * carried out, never waited on forever. */
+START_TEST(largest_small_write)
+{
+	static uint8_t data[RBDP_SMALL_MAX], back[RBDP_SMALL_MAX];
+	uint8_t small[4096];
+	uint64_t handle;
+	uint32_t err;
+
+	memset(data, 0xC3, sizeof(data));
+	memset(small, 0x11, sizeof(small));
+	start_server();
+	request(NBD_CMD_WRITE, 0, 1, 0, sizeof(small), small);
+	request(NBD_CMD_WRITE, 0, 2, 65536, sizeof(data), data);
+	request(NBD_CMD_WRITE, 0, 3, 65536 + sizeof(data), sizeof(data), data);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(reply(&handle, &err), 0);
+		ck_assert_uint_eq(err, 0);
+	}
+	request(NBD_CMD_READ, 0, 4, 65536, sizeof(back), NULL);
+	ck_assert_int_eq(reply(&handle, &err), 0);
+	ck_assert_uint_eq(err, 0);
+	ck_assert_int_eq(recv_all(back, sizeof(back)), 0);
+	ck_assert(memcmp(back, data, sizeof(data)) == 0);
+	request(NBD_CMD_DISC, 0, 99, 0, 0, NULL);
+	ck_assert_int_eq(reply(&handle, &err), -1);
+	finish();
+}
+END_TEST
+
 /* Requests sent before the client closed its side are all carried out
  * and answered, though they wait for librbd's slots meanwhile. */
 START_TEST(closed_after_sending)
@@ -1363,6 +1394,7 @@ rbdxmit_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, many_in_flight);
+	tcase_add_test(tc, largest_small_write);
 	tcase_add_test(tc, closed_after_sending);
 	tcase_add_test(tc, closed_with_reads_waiting);
 	tcase_add_test(tc, disc_after_sending);
