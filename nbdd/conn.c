@@ -22,7 +22,7 @@ conn_serve(struct nbdd_ctx *ctx, int fd, const struct conn_start *st)
 		log_warn("%s: socket options: %s", c.peer, strerror(errno));
 	log_debug("%s: connected", c.peer);
 	if (negotiate(&c) == 0) {
-		if (c.rbd_claim != NULL)
+		if (rbd_transmit_serves(&c))
 			rbd_transmit(&c);
 		else
 			transmit(&c);

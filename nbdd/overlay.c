@@ -514,6 +514,24 @@ ovl_read(struct overlay *o, void *buf, uint32_t len, uint64_t off)
 	return 0;
 }
 
+struct rbd_base *
+ovl_base_rbd(const struct overlay *o)
+{
+	return o->base_rbd;
+}
+
+uint64_t
+ovl_run(const struct overlay *o, uint64_t off, uint64_t end, int *present)
+{
+	return bm_run(&o->map, off, end, present);
+}
+
+int
+ovl_read_own(struct overlay *o, void *buf, uint64_t len, uint64_t off)
+{
+	return pread_full(o->fd, buf, len, off);
+}
+
 int
 ovl_source(struct overlay *o, uint64_t off, uint32_t len, uint32_t *run)
 {

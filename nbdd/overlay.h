@@ -54,6 +54,7 @@
 
 struct overlay;
 struct ovl_host;
+struct rbd_base;
 
 /* What overlays may take. */
 struct ovl_limits {
@@ -165,6 +166,17 @@ int ovl_extents(struct overlay *o, uint64_t off, uint32_t len,
  * read them from and how many of them (up to len) that one holds. */
 int ovl_source(struct overlay *o, uint64_t off, uint32_t len,
     uint32_t *run);
+
+/* For a READ gathered in parts (rbdxmit.c): the base's handle in Ceph
+ * (NULL for a base in a file); whether the bytes at off are the
+ * overlay's (*present) and up to where in [off, end) that holds; and the
+ * overlay's own bytes of such a run. A block's bit is set before the
+ * WRITE that put it there is answered, so a READ that looks after that
+ * answer reads the overlay's bytes, never the base's. */
+struct rbd_base *ovl_base_rbd(const struct overlay *o);
+uint64_t ovl_run(const struct overlay *o, uint64_t off, uint64_t end,
+    int *present);
+int ovl_read_own(struct overlay *o, void *buf, uint64_t len, uint64_t off);
 
 /* A new unnamed file in dirfd, open read-write: O_TMPFILE when
  * try_tmpfile and the file system has it, else created under a random

@@ -194,6 +194,24 @@ rbdx_base_extents(struct rbd_base *b, uint64_t off, uint32_t len,
 	return n;
 }
 
+const struct rbdlib *
+rbdx_base_lib(const struct rbd_base *b)
+{
+	return &b->cl->lib;
+}
+
+rbd_image_t
+rbdx_base_image(const struct rbd_base *b)
+{
+	return b->image;
+}
+
+int
+rbdx_base_result(struct rbd_base *b, int rc)
+{
+	return rbdx_result(b->cl, b->inst, rc);
+}
+
 void
 rbdx_base_close(struct rbd_base *b)
 {

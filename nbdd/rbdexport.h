@@ -52,6 +52,12 @@ int rbdx_base_read(struct rbd_base *b, void *buf, size_t len, uint64_t off);
 int rbdx_base_extents(struct rbd_base *b, uint64_t off, uint32_t len,
     struct bm_extent *out, int max);
 void rbdx_base_close(struct rbd_base *b);
+/* For reads of the base in flight together (rbdxmit.c): the library and
+ * the snapshot's handle to call rbd_aio_read with, and what became of
+ * such a read (rc as rbdx_result takes it; returns rc). */
+const struct rbdlib *rbdx_base_lib(const struct rbd_base *b);
+rbd_image_t rbdx_base_image(const struct rbd_base *b);
+int rbdx_base_result(struct rbd_base *b, int rc);
 
 /* An operation's result (a negative errno of librbd's, or >= 0), seen by
  * whoever holds an image of rx's instance: tells the cluster when Ceph cut

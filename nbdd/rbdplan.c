@@ -66,6 +66,31 @@ rbdp_failure_cause(int err)
 }
 
 void
+rbdp_parts_init(struct rbdp_parts *p)
+{
+	p->pending = 1;		/* the issuer's own */
+	p->rc = 0;
+}
+
+void
+rbdp_parts_add(struct rbdp_parts *p)
+{
+	p->pending++;
+}
+
+int
+rbdp_parts_done(struct rbdp_parts *p, long rc, uint64_t want)
+{
+	/* A short read of a snapshot is past its end: never zeroes sent
+	 * as if they were its bytes. */
+	if (rc >= 0 && (uint64_t)rc < want)
+		rc = -EIO;
+	if (rc < 0 && p->rc == 0)
+		p->rc = rc;
+	return --p->pending == 0;
+}
+
+void
 rbdp_extents_init(struct rbdp_extents *b, uint64_t off, uint32_t len,
     struct blk_extent *out, int max)
 {

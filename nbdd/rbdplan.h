@@ -56,6 +56,25 @@ enum rbdp_verdict rbdp_verdict(uint16_t type, long rc, int *err);
  * cluster, for the log line: "" when nothing more than strerror(err). */
 const char *rbdp_failure_cause(int err);
 
+/* A READ over a host's overlay on a base in Ceph is gathered in parts:
+ * the blocks the overlay holds read from its file, each run of the
+ * base's read by librbd, all at once, into the one reply buffer. The
+ * reply may go only when every part is done, with the first failure if
+ * any. The one who issues the parts holds a part of its own until all
+ * are issued, so that the last to finish is known whatever the order.
+ * Not thread-safe: the caller serialises the calls. */
+struct rbdp_parts {
+	int pending;
+	long rc;		/* 0, or the first failure (negative errno) */
+};
+void rbdp_parts_init(struct rbdp_parts *p);
+/* One more part in flight. */
+void rbdp_parts_add(struct rbdp_parts *p);
+/* A part of want bytes finished with rc (bytes done, or a negative
+ * errno; fewer bytes than wanted is -EIO). 1 when it was the last: the
+ * request is done, its result in p->rc. */
+int rbdp_parts_done(struct rbdp_parts *p, long rc, uint64_t want);
+
 /* BLOCK_STATUS from librbd's allocation (rbd_diff_iterate2 with no
  * snapshot: it reports each extent with data), as extents covering
  * [off, off + len) from off, holes (NBD_STATE_HOLE | NBD_STATE_ZERO)

@@ -13,7 +13,22 @@
  * any more (blocklisted, or the lock gone: rbdplan.h), the client gets no
  * answer at all: it is disconnected, so that it reconnects to the server
  * that holds the image now. Buffers a request lends to librbd stay until
- * librbd is done with them, whatever the client does meanwhile. */
+ * librbd is done with them, whatever the client does meanwhile.
+ *
+ * A host's overlay over a snapshot in Ceph (a shared base) is served here
+ * too, so that its reads of the base are in flight together: a READ is
+ * gathered in parts into one buffer, the blocks the overlay holds read
+ * from its file at once, each run of the base's handed to librbd, and it
+ * is answered when the last part is done (rbdp_parts). Everything else
+ * is the overlay's, carried out at once on this thread as transmit.c
+ * does it: WRITE (with its copy-up of partial blocks, a synchronous read
+ * of the base), TRIM, WRITE ZEROES, FLUSH, BLOCK_STATUS. A READ takes its
+ * sources from the overlay's map when it arrives, and a change marks its
+ * blocks there before it is answered, so a READ that arrives after a
+ * change was answered (on any connection of the host) never reads the
+ * base's bytes for its blocks; one in flight at the base when a later
+ * change is answered may return what was there before, as NBD allows of
+ * requests in flight together. */
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -28,6 +43,7 @@
 #include "common/log.h"
 #include "common/ratelimit.h"
 #include "nbdd/conn.h"
+#include "nbdd/overlay.h"
 #include "nbdd/paybuf.h"
 #include "nbdd/plan.h"
 #include "nbdd/proto.h"
@@ -39,11 +55,23 @@
 #include "nbdd/sockio.h"
 #include "nbdd/transport.h"
 
-#define IN_SIZE		(256 * 1024)
+/* A small WRITE waits for its payload in the input buffer: the largest,
+ * with its header, must fit there, or the connection waits forever. */
+#define IN_SIZE		(RBDP_SMALL_MAX + 64 * 1024)
 #define OUT_SIZE	(256 * 1024)
 #define MAX_EXTENTS	512
 
+_Static_assert(IN_SIZE >= NBD_REQUEST_SIZE + RBDP_SMALL_MAX,
+    "a small WRITE fits whole in the input buffer");
+
 struct rxmit;
+struct rx_op;
+
+/* A run of the base a READ over an overlay asked librbd for. */
+struct rx_part {
+	struct rx_op *op;
+	uint64_t len;
+};
 
 /* One request handed to librbd. */
 struct rx_op {
@@ -62,12 +90,18 @@ struct rx_op {
 	size_t small;			/* bytes counted as small */
 	long rc;
 	int flushing;			/* FUA: the flush after the change */
+	struct rbdp_parts parts;	/* a READ over an overlay: under
+					 * x->lock once a part is issued */
+	struct rx_part part0;		/* its first run of the base; more
+					 * are allocated */
 };
 
 struct rxmit {
 	struct conn *c;
 	struct req_export re;
-	const struct rbd_writer *w;
+	const struct rbd_writer *w;	/* the image, written directly; or */
+	struct overlay *ovl;		/* the host's overlay over ... */
+	struct rbd_base *base;		/* ... a snapshot in Ceph */
 	const struct rbdlib *lib;
 	int efd;
 	pthread_mutex_t lock;		/* done */
@@ -96,22 +130,54 @@ struct rxmit {
  * because once the op is on the list the connection may end and free x
  * at any moment after the lock is released. */
 static void
-completed(rbd_completion_t comp, void *arg)
+queue_done(struct rxmit *x, struct rx_op *op)
 {
-	struct rx_op *op = arg;
-	struct rxmit *x = op->x;
 	uint64_t one = 1;
 
-	op->rc = (long)x->lib->rbd_aio_get_return_value(comp);
-	x->lib->rbd_aio_release(comp);
-	op->comp = NULL;
 	op->next = NULL;
-	pthread_mutex_lock(&x->lock);
 	if (x->done == NULL && write(x->efd, &one, sizeof(one)) == -1)
 		log_err("%s: waking the connection: %s", x->c->peer,
 		    strerror(errno));
 	*x->done_tail = op;
 	x->done_tail = &op->next;
+}
+
+static void
+completed(rbd_completion_t comp, void *arg)
+{
+	struct rx_op *op = arg;
+	struct rxmit *x = op->x;
+
+	op->rc = (long)x->lib->rbd_aio_get_return_value(comp);
+	x->lib->rbd_aio_release(comp);
+	op->comp = NULL;
+	pthread_mutex_lock(&x->lock);
+	queue_done(x, op);
+	pthread_mutex_unlock(&x->lock);
+}
+
+/* librbd's thread: a run of the base is read. Only the last part of a
+ * READ puts it on the list; the part is let go before, as op may be
+ * gone once it is there. */
+static void
+part_completed(rbd_completion_t comp, void *arg)
+{
+	struct rx_part *pt = arg;
+	struct rx_op *op = pt->op;
+	struct rxmit *x = op->x;
+	int allocated = pt != &op->part0;
+	uint64_t want = pt->len;
+	long rc;
+
+	rc = (long)x->lib->rbd_aio_get_return_value(comp);
+	x->lib->rbd_aio_release(comp);
+	if (allocated)
+		free(pt);
+	pthread_mutex_lock(&x->lock);
+	if (rbdp_parts_done(&op->parts, rc, want)) {
+		op->rc = op->parts.rc;
+		queue_done(x, op);
+	}
 	pthread_mutex_unlock(&x->lock);
 }
 
@@ -294,13 +360,120 @@ op_new(struct rxmit *x, const struct nbd_request *r, const struct plan *p,
 
 static void done_op(struct rxmit *x, struct rx_op *op);
 
+/* One run of the base for a READ over the overlay, handed to librbd. 0,
+ * or a negative errno (counted in op->parts already). */
+static long
+read_base(struct rxmit *x, struct rx_op *op, uint8_t *dst, uint64_t off,
+    uint64_t len)
+{
+	struct rx_part *pt = &op->part0;
+	rbd_completion_t comp;
+	int rc;
+
+	if (pt->op != NULL && (pt = malloc(sizeof(*pt))) == NULL)
+		return -ENOMEM;
+	pt->op = op;
+	pt->len = len;
+	if ((rc = x->lib->rbd_aio_create_completion(pt, part_completed,
+	    &comp)) < 0) {
+		if (pt != &op->part0)
+			free(pt);
+		return rc;
+	}
+	/* Counted before it can finish; the issuer's own part keeps the
+	 * count above zero until every part is issued. */
+	pthread_mutex_lock(&x->lock);
+	rbdp_parts_add(&op->parts);
+	pthread_mutex_unlock(&x->lock);
+	if ((rc = x->lib->rbd_aio_read(rbdx_base_image(x->base), off, len,
+	    (char *)dst, comp)) < 0) {
+		x->lib->rbd_aio_release(comp);
+		if (pt != &op->part0)
+			free(pt);
+		pthread_mutex_lock(&x->lock);
+		(void)rbdp_parts_done(&op->parts, rc, 0);
+		pthread_mutex_unlock(&x->lock);
+		return rc;
+	}
+	return 0;
+}
+
+/* A READ over the overlay, gathered in parts: what the overlay holds read
+ * now, the base's runs in flight; answered by whichever part ends last. */
+static void
+submit_parts(struct rxmit *x, struct rx_op *op)
+{
+	uint64_t pos = op->p.offset, end = pos + op->p.len, stop;
+	long rc = 0;
+	int present, last;
+
+	rbdp_parts_init(&op->parts);
+	while (pos < end && rc == 0) {
+		uint8_t *dst = op->buf + (pos - op->p.offset);
+
+		stop = ovl_run(x->ovl, pos, end, &present);
+		if (!present)
+			rc = read_base(x, op, dst, pos, stop - pos);
+		else if (ovl_read_own(x->ovl, dst, stop - pos, pos) == -1)
+			rc = -(long)errno;
+		pos = stop;
+	}
+	pthread_mutex_lock(&x->lock);
+	if ((last = rbdp_parts_done(&op->parts, rc, 0)))
+		op->rc = op->parts.rc;
+	pthread_mutex_unlock(&x->lock);
+	if (last)
+		done_op(x, op);
+}
+
+/* Any other command on the overlay: its file, at once, as transmit.c
+ * does it. 0, or a negative errno. */
+static long
+overlay_command(struct rxmit *x, const struct rx_op *op)
+{
+	const struct plan *p = &op->p;
+	int rc;
+
+	switch (p->action) {
+	case PLAN_WRITE:
+		rc = ovl_write(x->ovl, op->buf, p->len, p->offset, p->fua);
+		break;
+	case PLAN_FLUSH:
+		rc = ovl_flush(x->ovl);
+		break;
+	case PLAN_TRIM:
+		rc = ovl_trim(x->ovl, p->offset, p->len, p->fua);
+		break;
+	case PLAN_ZERO:
+		rc = ovl_zero(x->ovl, p->offset, p->len, p->no_hole,
+		    p->fast_zero, p->fua);
+		break;
+	default:
+		errno = EINVAL;	/* one_request lets no other through */
+		rc = -1;
+		break;
+	}
+	return rc == -1 ? -(long)errno : 0;
+}
+
 /* Hands op to librbd; a call refused at once is done at once. */
 static void
 submit(struct rxmit *x, struct rx_op *op)
 {
 	const struct rbdlib *lib = x->lib;
-	rbd_image_t img = x->w->image;
+	rbd_image_t img;
 	int rc;
+
+	if (x->ovl != NULL) {
+		if (op->p.action == PLAN_READ)
+			submit_parts(x, op);
+		else {
+			op->rc = overlay_command(x, op);
+			done_op(x, op);
+		}
+		return;
+	}
+	img = x->w->image;
 
 	if ((rc = lib->rbd_aio_create_completion(op, completed,
 	    &op->comp)) < 0) {
@@ -352,6 +525,14 @@ done_op(struct rxmit *x, struct rx_op *op)
 {
 	int err;
 
+	if (x->ovl != NULL && op->rc < 0) {
+		/* Nothing of the host's is written in Ceph: a base that
+		 * cannot be read fails the request, as in transmit.c. */
+		(void)rbdx_base_result(x->base, (int)op->rc);
+		reply_error(x, &op->r, (int)-op->rc);
+		op_free(x, op);
+		return;
+	}
 	switch (rbdp_verdict(op->r.type, op->rc, &err)) {
 	case RBDP_CUT_OFF:
 		(void)rbdx_result(x->w->cl, x->w->inst, (int)op->rc);
@@ -369,7 +550,8 @@ done_op(struct rxmit *x, struct rx_op *op)
 		reply_error(x, &op->r, err);
 		break;
 	case RBDP_OK:
-		if (op->p.fua && x->w->cached && !op->flushing) {
+		if (op->p.fua && x->w != NULL && x->w->cached &&
+		    !op->flushing) {
 			/* Stable before the reply: librbd's cache holds
 			 * changes until a flush. */
 			op->flushing = 1;
@@ -410,6 +592,37 @@ extent_seen(uint64_t off, size_t len, int exists, void *arg)
 	return rbdp_extents_add(arg, off, len, exists) == -1 ? -ECANCELED : 0;
 }
 
+static void
+put_extents(struct rxmit *x, const struct nbd_request *r,
+    const struct blk_extent *ext, int n)
+{
+	uint8_t *o;
+
+	if ((o = out_room(x, REQ_EXTENTS_HDR_SIZE + 8 * (size_t)n)) == NULL)
+		return;
+	o += req_extents_header(o, r->handle, NBDD_META_ID_ALLOCATION,
+	    (uint32_t)n);
+	for (int i = 0; i < n; i++)
+		o += req_extent(o, ext[i].len, ext[i].flags);
+	x->out_len += REQ_EXTENTS_HDR_SIZE + 8 * (size_t)n;
+}
+
+/* The overlay's merged view, as transmit.c answers it. */
+static void
+overlay_block_status(struct rxmit *x, const struct nbd_request *r,
+    const struct plan *p)
+{
+	struct blk_extent ext[MAX_EXTENTS];
+	int n;
+
+	if ((n = ovl_extents(x->ovl, p->offset, p->len, ext,
+	    p->one_extent ? 1 : MAX_EXTENTS)) == -1) {
+		reply_error(x, r, errno);
+		return;
+	}
+	put_extents(x, r, ext, n);
+}
+
 /* The image's allocation, from librbd (with fast-diff, whole objects from
  * the object map, at once). Synchronous: rare, and cheap with fast-diff. */
 static void
@@ -418,9 +631,14 @@ block_status(struct rxmit *x, const struct nbd_request *r,
 {
 	struct blk_extent ext[MAX_EXTENTS];
 	struct rbdp_extents b;
-	uint64_t features = x->c->ex.rbd->features;
+	uint64_t features;
 	int n, rc;
-	uint8_t *o;
+
+	if (x->ovl != NULL) {
+		overlay_block_status(x, r, p);
+		return;
+	}
+	features = x->c->ex.rbd->features;
 
 	rbdp_extents_init(&b, p->offset, p->len, ext, p->one_extent ? 1 :
 	    MAX_EXTENTS);
@@ -439,13 +657,7 @@ block_status(struct rxmit *x, const struct nbd_request *r,
 		return;
 	}
 	n = rbdp_extents_finish(&b);
-	if ((o = out_room(x, REQ_EXTENTS_HDR_SIZE + 8 * (size_t)n)) == NULL)
-		return;
-	o += req_extents_header(o, r->handle, NBDD_META_ID_ALLOCATION,
-	    (uint32_t)n);
-	for (int i = 0; i < n; i++)
-		o += req_extent(o, ext[i].len, ext[i].flags);
-	x->out_len += REQ_EXTENTS_HDR_SIZE + 8 * (size_t)n;
+	put_extents(x, r, ext, n);
 }
 
 /* --- reading requests -------------------------------------------------- */
@@ -613,6 +825,8 @@ one_request(struct rxmit *x)
 		return 1;
 	case PLAN_CACHE:
 		/* Advice only; librbd reads ahead by itself. */
+		if (x->ovl != NULL)
+			(void)ovl_cache(x->ovl, p.offset, p.len);
 		reply(x, &r, NBD_SUCCESS, NULL);
 		return 1;
 	case PLAN_BLOCK_STATUS:
@@ -622,7 +836,8 @@ one_request(struct rxmit *x)
 		write_request(x, &r, &p);
 		return 1;
 	case PLAN_ZERO:
-		if (rbdp_zero_how(p.no_hole, p.fast_zero) == RBDP_ZERO_REFUSE) {
+		if (x->ovl == NULL && rbdp_zero_how(p.no_hole, p.fast_zero) ==
+		    RBDP_ZERO_REFUSE) {
 			reply_error(x, &r, EOPNOTSUPP);
 			return 1;
 		}
@@ -703,6 +918,13 @@ wait_events(struct rxmit *x)
 		(void)recv_more(x);
 }
 
+int
+rbd_transmit_serves(const struct conn *c)
+{
+	return c->rbd_claim != NULL || (c->ovl != NULL &&
+	    ovl_base_rbd(c->ovl) != NULL);
+}
+
 void
 rbd_transmit(struct conn *c)
 {
@@ -717,8 +939,14 @@ rbd_transmit(struct conn *c)
 	}
 	x->c = c;
 	x->re = c->caps;
-	x->w = rbd_claim_writer(c->rbd_claim);
-	x->lib = &x->w->cl->lib;
+	if (c->rbd_claim != NULL) {
+		x->w = rbd_claim_writer(c->rbd_claim);
+		x->lib = &x->w->cl->lib;
+	} else {
+		x->ovl = c->ovl;
+		x->base = ovl_base_rbd(c->ovl);
+		x->lib = rbdx_base_lib(x->base);
+	}
 	x->done_tail = &x->done;
 	x->partial_since = -1;
 	for (int i = RBDP_INFLIGHT_MAX - 1; i >= 0; i--) {

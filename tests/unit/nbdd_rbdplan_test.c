@@ -270,6 +270,63 @@ START_TEST(done_early)
 }
 END_TEST
 
+START_TEST(parts_in_any_order)
+{
+	struct rbdp_parts p;
+
+	/* Nothing from the base: the issuer's own part is the last. */
+	rbdp_parts_init(&p);
+	ck_assert(rbdp_parts_done(&p, 0, 0));
+	ck_assert_int_eq(p.rc, 0);
+
+	/* Parts that finish before all are issued never end it early. */
+	rbdp_parts_init(&p);
+	rbdp_parts_add(&p);
+	ck_assert(!rbdp_parts_done(&p, 4096, 4096));
+	rbdp_parts_add(&p);
+	ck_assert(!rbdp_parts_done(&p, 0, 0));	/* the issuer, done */
+	ck_assert(rbdp_parts_done(&p, 8192, 8192));
+	ck_assert_int_eq(p.rc, 0);
+}
+END_TEST
+
+START_TEST(parts_fail)
+{
+	struct rbdp_parts p;
+
+	/* The first failure is the answer, whatever finishes later. */
+	rbdp_parts_init(&p);
+	rbdp_parts_add(&p);
+	rbdp_parts_add(&p);
+	rbdp_parts_add(&p);
+	ck_assert(!rbdp_parts_done(&p, -ETIMEDOUT, 4096));
+	ck_assert(!rbdp_parts_done(&p, -ESHUTDOWN, 4096));
+	ck_assert(!rbdp_parts_done(&p, 4096, 4096));
+	ck_assert(rbdp_parts_done(&p, 0, 0));
+	ck_assert_int_eq(p.rc, -ETIMEDOUT);
+
+	/* Fewer bytes than asked: never a reply padded with what was not
+	 * read. */
+	rbdp_parts_init(&p);
+	rbdp_parts_add(&p);
+	ck_assert(!rbdp_parts_done(&p, 0, 0));
+	ck_assert(rbdp_parts_done(&p, 4095, 4096));
+	ck_assert_int_eq(p.rc, -EIO);
+	rbdp_parts_init(&p);
+	rbdp_parts_add(&p);
+	ck_assert(!rbdp_parts_done(&p, 0, 4096));
+	ck_assert(rbdp_parts_done(&p, -EIO, 0));
+	ck_assert_int_eq(p.rc, -EIO);
+
+	/* The issuer's own failure (a pread of the overlay) counts too. */
+	rbdp_parts_init(&p);
+	rbdp_parts_add(&p);
+	ck_assert(!rbdp_parts_done(&p, -EIO, 0));
+	ck_assert(rbdp_parts_done(&p, 65536, 65536));
+	ck_assert_int_eq(p.rc, -EIO);
+}
+END_TEST
+
 static Suite *
 rbdplan_suite(void)
 {
@@ -286,6 +343,8 @@ rbdplan_suite(void)
 	tcase_add_test(tc, clipped);
 	tcase_add_test(tc, full);
 	tcase_add_test(tc, done_early);
+	tcase_add_test(tc, parts_in_any_order);
+	tcase_add_test(tc, parts_fail);
 	suite_add_tcase(s, tc);
 	return s;
 }

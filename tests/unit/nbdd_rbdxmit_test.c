@@ -7,7 +7,9 @@
  * a flush that followed it; requests sent before the client closed all
  * answered; DISC after everything in flight is answered; librbd's errors
  * as NBD errors; and a change Ceph refuses because the server was cut
- * off never answered: the client is dropped instead. */
+ * off never answered: the client is dropped instead. And a host's
+ * overlay over a snapshot: its reads of the base at librbd together, the
+ * blocks it wrote never read from the base once the write is answered. */
 #include <sys/socket.h>
 #include <check.h>
 #include <errno.h>
@@ -21,6 +23,7 @@
 #include "common/byteorder.h"
 #include "common/log.h"
 #include "nbdd/conn.h"
+#include "nbdd/overlay.h"
 #include "nbdd/proto.h"
 #include "nbdd/rbdexport.h"
 #include "nbdd/rbdplan.h"
@@ -56,6 +59,8 @@ static struct {
 	int nq, held, stop;
 	int inflight, max_inflight;
 	int write_rc, read_rc;	/* 0, or what they fail with */
+	int read_short;		/* bytes a read comes back short of */
+	int sync_reads;		/* rbd_read: an overlay's copy-up */
 	int writes, flushes, releases;
 	long seq, last_write_seq, last_flush_seq;
 	unsigned seed;
@@ -148,6 +153,32 @@ f_zero(rbd_image_t i, uint64_t off, size_t len, rbd_completion_t c, int zf,
 	return queue(J_ZERO, off, len, NULL, c);
 }
 
+/* A shared base's synchronous read: the copy-up of a partial block. */
+static ssize_t
+f_read_sync(rbd_image_t i, uint64_t off, size_t len, char *buf)
+{
+	(void)i;
+	pthread_mutex_lock(&fk.lock);
+	memcpy(buf, fk.bytes + off, len);
+	fk.sync_reads++;
+	pthread_mutex_unlock(&fk.lock);
+	return (ssize_t)len;
+}
+
+static int
+f_open_ro(rados_ioctx_t io, const char *name, rbd_image_t *img,
+    const char *snap)
+{
+	(void)io;
+	(void)snap;
+	ck_assert_str_eq(name, "pi");
+	pthread_mutex_lock(&fk.lock);
+	fk.opens++;
+	pthread_mutex_unlock(&fk.lock);
+	*img = &fk.locked2;
+	return 0;
+}
+
 /* librbd's thread: completes queued calls in an order of its own. */
 static void *
 worker(void *arg)
@@ -171,10 +202,13 @@ worker(void *arg)
 		j->c->rc = 0;
 		switch (j->kind) {
 		case J_READ:
+			/* As librbd: the bytes read, or an error. */
 			if (fk.read_rc != 0)
 				j->c->rc = fk.read_rc;
-			else
+			else {
 				memcpy(j->buf, fk.bytes + j->off, j->len);
+				j->c->rc = (ssize_t)j->len - fk.read_short;
+			}
 			break;
 		case J_WRITE:
 			if (fk.write_rc != 0) {
@@ -432,6 +466,8 @@ setup(void)
 	cl.lib.rbd_aio_discard = f_discard;
 	cl.lib.rbd_aio_write_zeroes = f_zero;
 	cl.lib.rbd_diff_iterate2 = f_diff;
+	cl.lib.rbd_read = f_read_sync;
+	cl.lib.rbd_open_read_only = f_open_ro;
 	strlcpy(cl.arg.id, "admin", sizeof(cl.arg.id));
 	ck_assert_ptr_nonnull(inst = calloc(1, sizeof(*inst)));
 	inst->refs = 1;			/* the cluster's own, while current */
@@ -704,10 +740,11 @@ START_TEST(many_in_flight)
 }
 END_TEST
 
-/* WRITEs of every length around the input buffer's size: one whose
- * request and payload do not fit there together is read into a buffer of
- * its own, never waited for in the input buffer (a WRITE of 256 KiB, as
- * nbdcopy sends, once stalled its connection for ever). */
+/* WRITEs of every length around the largest one kept in the input
+ * buffer: one whose request and payload would not fit there together is
+ * read into a buffer of its own, never waited for in the input buffer (a
+ * WRITE of 256 KiB, as nbdcopy sends, once stalled its connection for
+ * ever). */
 START_TEST(writes_around_the_input_buffer)
 {
 	static const uint32_t lens[] = { 128u << 10, (256u << 10) - 28,
@@ -733,6 +770,37 @@ START_TEST(writes_around_the_input_buffer)
 	ck_assert_int_eq(reply(&handle, &err), -1);
 	finish();
 	free(data);
+}
+END_TEST
+
+/* A WRITE of the largest size kept in the input buffer (nbdcopy's
+ * 256 KiB), at an offset in it where the previous request left off:
+ * carried out, never waited on forever. */
+START_TEST(largest_small_write)
+{
+	static uint8_t data[RBDP_SMALL_MAX], back[RBDP_SMALL_MAX];
+	uint8_t small[4096];
+	uint64_t handle;
+	uint32_t err;
+
+	memset(data, 0xC3, sizeof(data));
+	memset(small, 0x11, sizeof(small));
+	start_server();
+	request(NBD_CMD_WRITE, 0, 1, 0, sizeof(small), small);
+	request(NBD_CMD_WRITE, 0, 2, 65536, sizeof(data), data);
+	request(NBD_CMD_WRITE, 0, 3, 65536 + sizeof(data), sizeof(data), data);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(reply(&handle, &err), 0);
+		ck_assert_uint_eq(err, 0);
+	}
+	request(NBD_CMD_READ, 0, 4, 65536, sizeof(back), NULL);
+	ck_assert_int_eq(reply(&handle, &err), 0);
+	ck_assert_uint_eq(err, 0);
+	ck_assert_int_eq(recv_all(back, sizeof(back)), 0);
+	ck_assert(memcmp(back, data, sizeof(data)) == 0);
+	request(NBD_CMD_DISC, 0, 99, 0, 0, NULL);
+	ck_assert_int_eq(reply(&handle, &err), -1);
+	finish();
 }
 END_TEST
 
@@ -1102,16 +1170,265 @@ START_TEST(slow_release_blocks_no_other_image)
 }
 END_TEST
 
+/* --- a host's overlay over a snapshot in Ceph (a shared base) --------- */
+
+static struct ovl_registry reg;
+static char ovl_dir[] = "/tmp/nbdd-rbdxmit-XXXXXX";
+
+/* As a connection to a shared base in Ceph: no claim, the host's overlay,
+ * reads of the base at librbd together. */
+static void
+setup_overlay(void)
+{
+	struct ovl_limits lim = { 0 };
+	char why[512];
+
+	setup();
+	rbd_claim_release(&ctx.rbd_claims, c.rbd_claim);
+	c.rbd_claim = NULL;
+	c.ex.rbd->inst = inst;
+	c.ex.read_only = 1;
+	ck_assert_ptr_nonnull(mkdtemp(ovl_dir));
+	ck_assert_msg(ovl_registry_init(&reg, ovl_dir, &lim, NULL, why,
+	    sizeof(why)) == 0, "%s", why);
+	ctx.overlays = &reg;
+	c.ovl = ovl_get(&reg, &c.ex, c.host, NULL, why, sizeof(why));
+	ck_assert_msg(c.ovl != NULL, "%s", why);
+	ck_assert(rbd_transmit_serves(&c));
+	for (size_t i = 0; i < SIZE; i++)
+		fk.bytes[i] = (uint8_t)(i * 7 + i / 4096);
+}
+
+static void
+teardown_overlay(void)
+{
+	ovl_put(&reg, c.ovl);
+	c.ovl = NULL;
+	ovl_registry_destroy(&reg);
+	ck_assert_int_eq(rmdir(ovl_dir), 0);
+	memcpy(ovl_dir + strlen(ovl_dir) - 6, "XXXXXX", 6);
+	teardown();
+	ck_assert_int_eq(fk.opens, 0);
+}
+
+static void
+hold(int on)
+{
+	pthread_mutex_lock(&fk.lock);
+	fk.held = on;
+	pthread_cond_broadcast(&fk.cond);
+	pthread_mutex_unlock(&fk.lock);
+}
+
+/* Until n calls are at librbd; fails after 10 s. */
+static void
+wait_inflight(int n)
+{
+	for (int ms = 0; ms < 10000; ms++) {
+		if (__atomic_load_n(&fk.inflight, __ATOMIC_RELAXED) >= n)
+			return;
+		usleep(1000);
+	}
+	ck_abort_msg("%d of %d reads at librbd after 10 s", fk.inflight, n);
+}
+
+static void
+expect_read(uint64_t want_handle, const uint8_t *want, uint32_t len)
+{
+	static uint8_t buf[1u << 20];
+	uint64_t handle;
+	uint32_t err;
+
+	ck_assert_int_eq(reply(&handle, &err), 0);
+	ck_assert_uint_eq(handle, want_handle);
+	ck_assert_uint_eq(err, 0);
+	ck_assert_int_eq(recv_all(buf, len), 0);
+	ck_assert_msg(memcmp(buf, want, len) == 0, "READ %llu: bytes differ",
+	    (unsigned long long)handle);
+}
+
+static void
+expect_ok(uint64_t want_handle)
+{
+	uint64_t handle;
+	uint32_t err;
+
+	ck_assert_int_eq(reply(&handle, &err), 0);
+	ck_assert_uint_eq(handle, want_handle);
+	ck_assert_uint_eq(err, 0);
+}
+
+#define OVL_READS	32
+
+/* A client's reads of blocks it never wrote are at Ceph all at once, not
+ * one after the other; each answered with the base's bytes. */
+START_TEST(overlay_base_reads_in_flight)
+{
+	char seen[OVL_READS] = { 0 };
+	uint8_t buf[4096];
+	uint64_t handle;
+	uint32_t err;
+
+	start_server();
+	hold(1);
+	for (int i = 0; i < OVL_READS; i++)
+		request(NBD_CMD_READ, 0, (uint64_t)i, (uint64_t)i * 65536,
+		    4096, NULL);
+	wait_inflight(OVL_READS);
+	hold(0);
+	for (int n = 0; n < OVL_READS; n++) {
+		ck_assert_int_eq(reply(&handle, &err), 0);
+		ck_assert_uint_lt(handle, OVL_READS);
+		ck_assert(!seen[handle]);
+		seen[handle] = 1;
+		ck_assert_uint_eq(err, 0);
+		ck_assert_int_eq(recv_all(buf, sizeof(buf)), 0);
+		ck_assert(memcmp(buf, fk.bytes + handle * 65536,
+		    sizeof(buf)) == 0);
+	}
+	ck_assert_int_eq(fk.max_inflight, OVL_READS);
+	ck_assert_int_eq(fk.writes, 0);		/* the base never */
+	request(NBD_CMD_DISC, 0, 99, 0, 0, NULL);
+	ck_assert_int_eq(reply(&handle, &err), -1);
+	finish();
+	ck_assert_int_eq(fk.inflight, 0);
+}
+END_TEST
+
+/* A READ gathers the host's blocks from the overlay and the others from
+ * the base; one that arrives after a WRITE was answered never reads the
+ * base's bytes for its blocks, even while an earlier READ of them is
+ * still at Ceph (which may return what was there before: it was in
+ * flight together with the WRITE). */
+START_TEST(overlay_read_after_write)
+{
+	enum { B = 4096, N = 6 };
+	static uint8_t want[N * B], old[N * B], mine[B], edge[100];
+
+	memset(mine, 0xA5, sizeof(mine));
+	memset(edge, 0x5A, sizeof(edge));
+	memcpy(want, fk.bytes, sizeof(want));
+	start_server();
+	/* A whole block, and a partial one copied up from the base. */
+	request(NBD_CMD_WRITE, 0, 1, 1 * B, B, mine);
+	expect_ok(1);
+	request(NBD_CMD_WRITE, 0, 2, 3 * B + 50, sizeof(edge), edge);
+	expect_ok(2);
+	ck_assert_int_eq(fk.sync_reads, 1);
+	memcpy(want + 1 * B, mine, B);
+	memcpy(want + 3 * B + 50, edge, sizeof(edge));
+	memcpy(old, want, sizeof(old));
+
+	/* Blocks 0, 2, 4-5 at Ceph, held there. */
+	hold(1);
+	request(NBD_CMD_READ, 0, 10, 0, sizeof(want), NULL);
+	wait_inflight(3);
+	/* Block 0 written and answered meanwhile... */
+	memset(mine, 0x3C, sizeof(mine));
+	request(NBD_CMD_WRITE, 0, 11, 0, B, mine);
+	expect_ok(11);
+	memcpy(want, mine, B);
+	/* ... so a READ after it has its bytes, at once: nothing of it
+	 * goes to Ceph, which still holds the first READ. */
+	request(NBD_CMD_READ, 0, 12, 0, 2 * B, NULL);
+	expect_read(12, want, 2 * B);
+	ck_assert_int_eq(fk.inflight, 3);
+	hold(0);
+	expect_read(10, old, sizeof(old));
+	/* Everything, once more, from wherever it is now. */
+	request(NBD_CMD_READ, 0, 13, 0, sizeof(want), NULL);
+	expect_read(13, want, sizeof(want));
+	request(NBD_CMD_DISC, 0, 99, 0, 0, NULL);
+	ck_assert_int_eq(reply(&(uint64_t){ 0 }, &(uint32_t){ 0 }), -1);
+	finish();
+	ck_assert_int_eq(fk.writes, 0);		/* the base never */
+	ck_assert_int_eq(fk.inflight, 0);
+}
+END_TEST
+
+/* A base that cannot be read fails the READ (never bytes it did not
+ * have, nor a short read padded out), and the connection goes on; what
+ * the overlay holds is still read. */
+START_TEST(overlay_base_errors)
+{
+	uint8_t mine[4096];
+	uint64_t handle;
+	uint32_t err;
+
+	memset(mine, 0x77, sizeof(mine));
+	start_server();
+	request(NBD_CMD_WRITE, 0, 1, 8192, sizeof(mine), mine);
+	expect_ok(1);
+	fk.read_rc = -EIO;
+	request(NBD_CMD_READ, 0, 2, 0, 3 * 4096, NULL);
+	ck_assert_int_eq(reply(&handle, &err), 0);
+	ck_assert_uint_eq(handle, 2);
+	ck_assert_uint_eq(err, NBD_EIO);
+	request(NBD_CMD_READ, 0, 3, 8192, 4096, NULL);
+	expect_read(3, mine, sizeof(mine));
+	fk.read_rc = 0;
+	fk.read_short = 1;
+	request(NBD_CMD_READ, 0, 4, 0, 4096, NULL);
+	ck_assert_int_eq(reply(&handle, &err), 0);
+	ck_assert_uint_eq(handle, 4);
+	ck_assert_uint_eq(err, NBD_EIO);
+	fk.read_short = 0;
+	request(NBD_CMD_READ, 0, 5, 4096, 4096, NULL);
+	expect_read(5, fk.bytes + 4096, 4096);
+	request(NBD_CMD_DISC, 0, 99, 0, 0, NULL);
+	ck_assert_int_eq(reply(&handle, &err), -1);
+	finish();
+}
+END_TEST
+
+/* TRIM and WRITE ZEROES are the overlay's, as over a file: zeroes read
+ * back, FAST_ZERO done (a hole in the overlay is fast), the base never
+ * written. */
+START_TEST(overlay_changes)
+{
+	static uint8_t zero[8192];
+	uint64_t handle;
+	uint32_t err;
+
+	start_server();
+	request(NBD_CMD_WRITE_ZEROES, NBD_CMD_FLAG_FAST_ZERO, 1, 0, 8192,
+	    NULL);
+	expect_ok(1);
+	request(NBD_CMD_TRIM, 0, 2, 16384, 8192, NULL);
+	expect_ok(2);
+	request(NBD_CMD_FLUSH, 0, 3, 0, 0, NULL);
+	expect_ok(3);
+	request(NBD_CMD_CACHE, 0, 4, 0, 65536, NULL);
+	expect_ok(4);
+	request(NBD_CMD_READ, 0, 5, 0, 8192, NULL);
+	expect_read(5, zero, 8192);
+	request(NBD_CMD_READ, 0, 6, 16384, 8192, NULL);
+	expect_read(6, zero, 8192);
+	request(NBD_CMD_READ, 0, 7, 8192, 8192, NULL);
+	expect_read(7, fk.bytes + 8192, 8192);
+	/* Past the end: refused before anything is read. */
+	request(NBD_CMD_READ, 0, 8, SIZE - 4096, 8192, NULL);
+	ck_assert_int_eq(reply(&handle, &err), 0);
+	ck_assert_uint_eq(err, NBD_EINVAL);
+	request(NBD_CMD_DISC, 0, 99, 0, 0, NULL);
+	ck_assert_int_eq(reply(&handle, &err), -1);
+	finish();
+	ck_assert_int_eq(fk.writes, 0);
+}
+END_TEST
+
 static Suite *
 rbdxmit_suite(void)
 {
 	Suite *s = suite_create("nbdd_rbdxmit");
 	TCase *tc = tcase_create("core");
+	TCase *to = tcase_create("overlay");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, many_in_flight);
 	tcase_add_test(tc, writes_around_the_input_buffer);
+	tcase_add_test(tc, largest_small_write);
 	tcase_add_test(tc, closed_after_sending);
 	tcase_add_test(tc, closed_with_reads_waiting);
 	tcase_add_test(tc, disc_after_sending);
@@ -1122,6 +1439,13 @@ rbdxmit_suite(void)
 	tcase_add_test(tc, one_writer_across_servers);
 	tcase_add_test(tc, slow_release_blocks_no_other_image);
 	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(to, setup_overlay, teardown_overlay);
+	tcase_set_timeout(to, 60);
+	tcase_add_test(to, overlay_base_reads_in_flight);
+	tcase_add_test(to, overlay_read_after_write);
+	tcase_add_test(to, overlay_base_errors);
+	tcase_add_test(to, overlay_changes);
+	suite_add_tcase(s, to);
 	return s;
 }
 
