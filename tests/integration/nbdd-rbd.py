@@ -221,6 +221,23 @@ def sc_load(uri, log, stop, deadline):
     print("load: %d requests, %d errors" % (n, errors), flush=True)
 
 
+def sc_acked(log, image):
+    """Every write sc_load logged as acknowledged is in IMAGE (a raw copy
+    of the image): each block holds that write's counter or a later
+    one's."""
+    last = {}
+    for line in open(log):
+        if line.startswith("error"):
+            continue
+        off, n = map(int, line.split())
+        last[off] = n
+    img = open(image, "rb").read()
+    for off, n in last.items():
+        got = int(img[off:off + 16])
+        check(got >= n, "block %d holds write %d, but write %d was "
+              "acknowledged" % (off, got, n))
+
+
 def sc_reader(uri, expect_file, stop):
     """Reads a file image in a loop until STOP exists; every read right."""
     h = connect(uri, meta=False)
@@ -284,7 +301,7 @@ SCENARIOS = {
     "flushed": (sc_flushed, 4), "retry": (sc_retry, 4),
     "ops": (sc_ops, 2), "map": (sc_map, 2), "hold": (sc_hold, 2),
     "refused": (sc_refused, 2), "base": (sc_base, 4), "load": (sc_load, 4),
-    "reader": (sc_reader, 3),
+    "acked": (sc_acked, 2), "reader": (sc_reader, 3),
 }
 
 if __name__ == "__main__":

@@ -265,19 +265,7 @@ for _ in $(seq 300); do
 	in_ns cli1 nbdinfo "$A/pi" >/dev/null 2>&1 && break; sleep 0.2
 done
 in_ns cli1 nbdcopy "$A/pi" "$T/after.raw" || fail "pi not served after the cluster came back"
-python3 - "$T/acked" "$T/after.raw" <<'EOF' || fail "a write nbdd acknowledged is missing"
-import sys
-last = {}
-for line in open(sys.argv[1]):
-    if line.startswith("error"): continue
-    off, n = map(int, line.split())
-    last[off] = n
-img = open(sys.argv[2], "rb").read()
-for off, n in last.items():
-    got = int(img[off:off + 16])
-    if got < n:
-        sys.exit("block %d holds write %d, but write %d was acknowledged" % (off, got, n))
-EOF
+$PY acked "$T/acked" "$T/after.raw" || fail "a write nbdd acknowledged is missing"
 
 # --- a cluster down at nbdd's start -------------------------------------
 stop_pid "$pida"
