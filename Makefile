@@ -59,7 +59,7 @@ UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC = $(wildcard tests/tools/*.c)
 TOOL_BINS = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 
-.PHONY: all deps check check-run unit integration sanitize fuzz \
+.PHONY: all deps check check-run unit integration sanitize san-build fuzz \
 	fuzz-build bench demo install install-initramfs clean
 
 all: $(BINS) $(MANS) $(TOOL_BINS)
@@ -128,11 +128,10 @@ deps:
 check: deps
 	$(MAKE) check-run
 
-check-run: all $(UNIT_BINS)
+check-run: all $(UNIT_BINS) san-build
 	rm -f $(BUILD)/test-summary $(SAN_BUILD)/test-summary \
 		$(FUZZ_BUILD)/test-summary
-	BUILD=$(BUILD) tests/run
-	$(MAKE) sanitize
+	BUILD=$(BUILD) SAN_BUILD=$(SAN_BUILD) tests/run
 	$(MAKE) fuzz FUZZ_SECONDS=$(or $(FUZZ_SECONDS),10)
 	@cat $(BUILD)/test-summary $(SAN_BUILD)/test-summary \
 		$(FUZZ_BUILD)/test-summary | awk '{ p += $$1; f += $$2; s += $$3 } \
@@ -148,13 +147,12 @@ integration: all
 SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all
 SAN_BUILD ?= build-san
-sanitize:
+san-build:
 	$(MAKE) BUILD=$(SAN_BUILD) CFLAGS="$(SAN_FLAGS)" \
 		LDFLAGS="-fsanitize=address,undefined" all \
 		$(UNIT_SRC:tests/unit/%.c=$(SAN_BUILD)/tests/%)
-	BUILD=$(SAN_BUILD) SANITIZER_PASS=1 \
-		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run
+sanitize: san-build
+	BUILD= SAN_BUILD=$(SAN_BUILD) tests/run
 
 # Fuzzers: tests/fuzz/fuzz_AREA_NAME.c is a libFuzzer target built with
 # clang against AREA's sources; tests/fuzz/corpus/fuzz_AREA_NAME/ seeds it.

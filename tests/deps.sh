@@ -77,7 +77,7 @@ ceph-mon             the RBD tests' single-node Ceph cluster: its monitor
 ceph-osd             ... and its OSD (memstore)
 ceph-common          ceph and rbd commands: the cluster made, images and snapshots written and read
 librbd1              librbd, which nbdd and tftpd load with -C
-python3-rbd          tftpd-rbd.sh: a client that holds an image's exclusive lock (lock_acquire)
+python3-rbd          tftpd/rbd.sh: a client that holds an image's exclusive lock (lock_acquire)
 "
 bench_pkgs="
 tftpd-hpa            TFTP peer (in.tftpd) in benchmarks

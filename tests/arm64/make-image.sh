@@ -1,7 +1,7 @@
 #!/bin/bash
 # Builds a Debian arm64 Raspberry Pi image from Debian's own packages, as
 # Debian's raspi images (raspi.debian.net, salsa raspi-team/image-specs)
-# are made, for the arm64 guest test (tests/integration/prep-arm64.sh):
+# are made, for the arm64 guest test (tests/arm64/prep.sh):
 #
 #   MBR
 #   partition 1  FAT32 "RASPIFIRM"  what raspi-firmware's hooks put in

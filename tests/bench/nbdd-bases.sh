@@ -20,7 +20,7 @@
 #
 # usage: tests/bench/nbdd-bases.sh   (BUILD, ROUNDS, RUNTIME, SIZE_MIB,
 #                                      HOSTS, OVERLAYS)
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib/lib.sh"
 need_root
 need fio nbdkit nbd-server
 [ -x "$BIN/nbdd" ] || fail "build first: make BUILD=$BUILD"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # nbdd over TLS against nbdkit --tls and qemu-nbd with tls-creds-x509, in
-# one run, with the same certificates (tests/tls.inc: X.509, client
+# one run, with the same certificates (tests/lib/tls.inc: X.509, client
 # certificates required and verified, the client's CN=admin, nbdd -w
 # admin) on the same 1 GiB image. The servers run in one network
 # namespace, the clients in another, joined by a veth pair, so the
@@ -20,8 +20,8 @@
 # same rounds, and a last table gives ours against it.
 #
 # usage: tests/bench/nbdd-tls.sh   (BUILD, ROUNDS, RUNTIME, SIZE_MIB)
-. "$(dirname "$0")/../lib.sh"
-. "$TOP/tests/tls.inc"
+. "$(dirname "$0")/../lib/lib.sh"
+. "$TOP/tests/lib/tls.inc"
 need_root
 need fio nbdcopy nbdkit qemu-nbd certtool psktool ip
 [ -x "$BIN/nbdd" ] || fail "build first: make BUILD=$BUILD"

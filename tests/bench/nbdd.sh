@@ -27,7 +27,7 @@
 # nbdkit's, sequential reads at least 1.5x the best peer's.
 #
 # usage: tests/bench/nbdd.sh   (BUILD, ROUNDS, RUNTIME, IDLE_CONNS, BIG_FOLIOS)
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib/lib.sh"
 need fio nbdcopy nbdkit qemu-nbd nbd-server
 [ -x "$BIN/nbdd" ] || fail "build first: make BUILD=$BUILD"
 fio --enghelp 2>/dev/null | has -w nbd || skip "this fio has no nbd engine"
@@ -36,7 +36,7 @@ RUNTIME=${RUNTIME:-10}
 IDLE_CONNS=${IDLE_CONNS:-64}
 SIZE=$((2 * 1024 * 1024 * 1024))
 PY=/usr/bin/python3
-RAW="$PY $TOP/tests/integration/nbdd-raw.py"
+RAW="$PY $TOP/tests/nbdd/raw.py"
 
 mkdir "$T/root"
 IMG=$T/root/bench.img

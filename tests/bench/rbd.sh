@@ -1,7 +1,7 @@
 #!/bin/bash
 # nbdd over Ceph RBD (issue 26), against nbdd over a local file of the
 # same size and against qemu-nbd with its rbd driver, in one run on one
-# real single-node cluster (tests/ceph.inc: a monitor and a memstore OSD,
+# real single-node cluster (tests/lib/ceph.inc: a monitor and a memstore OSD,
 # cephx). The servers run in one network namespace, joined to the
 # cluster's storage network; the client runs in another, joined to the
 # server's by a veth:
@@ -35,7 +35,7 @@
 #
 # usage: make bench BENCH=rbd, or tests/bench/rbd.sh
 #        (BUILD, ROUNDS, RUNTIME, SIZE_MIB, CLONES, SERVERS, BASES, PROFILE)
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib/lib.sh"
 need_root
 need fio nbdcopy qemu-nbd
 [ -x "$BIN/nbdd" ] || fail "build first: make BUILD=$BUILD"
@@ -43,7 +43,7 @@ fio --enghelp 2>/dev/null | has -w nbd || skip "this fio has no nbd engine"
 qemu-img --help | has -w rbd ||
 	skip "qemu-nbd has no rbd driver (Debian: qemu-block-extra)"
 [ "${PROFILE:-0}" = 0 ] || need perf
-. "$TOP/tests/ceph.inc"
+. "$TOP/tests/lib/ceph.inc"
 ROUNDS=${ROUNDS:-3}
 RUNTIME=${RUNTIME:-5}
 SIZE_MIB=${SIZE_MIB:-256}

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The boot storm, measured (tests/storm/lan.sh has the LAN and every
+# The boot storm, measured (tests/storm/lan.inc has the LAN and every
 # value). Three scenarios, each on a LAN of its own, the misbehaving
 # hosts running in all:
 #
@@ -40,10 +40,10 @@ OUT=$TOP/$BUILD/storm
 REPORT="python3 $TOP/tests/storm/report.py"
 
 # One scenario in a process of its own: a LAN of its own, torn down at
-# its end (tests/lib.sh's cleanup), its storms under $OUT/SCENARIO/.
+# its end (tests/lib/lib.sh's cleanup), its storms under $OUT/SCENARIO/.
 if [ "${1:-}" = --scenario ]; then
 	scenario=$2
-	. "$TOP/tests/lib.sh"
+	. "$TOP/tests/lib/lib.sh"
 	STORM_OUT=$OUT/$scenario
 	STORM_DEADLINE=${STORM_DEADLINE:-600}
 	STORM_WRITES=${STORM_WRITES:-64}
@@ -62,14 +62,14 @@ if [ "${1:-}" = --scenario ]; then
 			STORM_RATE=1gbit
 		fi ;;
 	check)
-		# As tests/integration/storm.sh runs it.
+		# As tests/storm/rack.sh runs it.
 		STORM_PIS=20 STORM_RATE=1gbit STORM_DEADLINE=100
 		STORM_WRITES=16 ;;
 	*) fail "no scenario $scenario" ;;
 	esac
 	LOSS=${STORM_LOSS_PM:-10}
 	STORM_LOSS_PM=0
-	. "$TOP/tests/storm/lan.sh"
+	. "$TOP/tests/storm/lan.inc"
 	start=$(date +%s)
 	storm_lan
 	storm_images

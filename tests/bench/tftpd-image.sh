@@ -9,7 +9,7 @@
 # The target is image within 10% of directory (ratio >= 0.90 for rates,
 # <= 1.10 for CPU). No root needed: loopback only.
 # usage: tests/bench/tftpd-image.sh   (BUILD, ROUNDS, CLIENTS, SIZE_MIB)
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib/lib.sh"
 need mkfs.vfat mcopy sfdisk
 PITFTP=$BIN/tools/pi-tftp
 [ -x "$BIN/tftpd" ] && [ -x "$PITFTP" ] || fail "build first: make BUILD=$BUILD"

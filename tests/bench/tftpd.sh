@@ -23,7 +23,7 @@
 # than few and long.
 # usage: tests/bench/tftpd.sh   (BUILD, ROUNDS, MANY_ROUNDS, CLIENTS,
 #                                SIZE_MIB to tune)
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib/lib.sh"
 need_root
 need in.tftpd dnsmasq ip
 PITFTP=$BIN/tools/pi-tftp

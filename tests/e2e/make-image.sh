@@ -1,13 +1,13 @@
 #!/bin/bash
-# Builds the OS image that the netboot test (tests/integration/
-# e2e-netboot.sh) boots, shaped like a Raspberry Pi OS image:
+# Builds the OS image that the netboot test (tests/e2e/
+# netboot.sh) boots, shaped like a Raspberry Pi OS image:
 #
 #   MBR
 #   partition 1  FAT32 "BOOT"   vmlinuz (stock Debian kernel), initrd.img
 #                               (initramfs-tools with nbd-client's nbdroot=
 #                               support, and our NBD-over-TLS hook and boot
 #                               script, idle without credentials:
-#                               tests/e2e/tls-initrd.sh adds them)
+#                               tests/e2e/make-tls-initrd.sh adds them)
 #   partition 2  ext4 "root"    busybox (with its libraries) and /sbin/init
 #                               (tests/e2e/init) that writes /marker and a
 #                               file on partition 1, syncs and powers off

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""What a boot storm did, from the files tests/storm/lan.sh's storm_run
+"""What a boot storm did, from the files tests/storm/lan.inc's storm_run
 writes ($STORM_OUT/NAME/pis.txt, meta.txt, bad.txt).
 
   report.py summary DIR            one storm: a "storm ..." line of figures
