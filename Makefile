@@ -125,8 +125,10 @@ deps:
 # The one test command: installs what is missing, builds with -Werror, runs
 # unit and integration tests, then again under ASan and UBSan, then the
 # fuzzers briefly.
+# The builds (plain, sanitizer, fuzzers) use every core; tests/run keeps
+# its own count of tests at once (TEST_JOBS).
 check: deps
-	$(MAKE) check-run
+	$(MAKE) -j$(shell nproc) check-run
 
 check-run: all $(UNIT_BINS) san-build
 	rm -f $(BUILD)/test-summary $(SAN_BUILD)/test-summary \
