@@ -1,10 +1,18 @@
+/* A connection's thread: the handshake (negotiate.c), the transmission
+ * (transmit.c, or rbdxmit.c over Ceph), then what the handshake took of
+ * the export let go of (hold.c). */
 #include <errno.h>
 #include <string.h>
 
 #include "common/log.h"
 #include "nbdd/conn.h"
+#include "nbdd/hold.h"
+#include "nbdd/negotiate.h"
 #include "nbdd/rbdxmit.h"
 #include "nbdd/sockio.h"
+#include "nbdd/tls.h"
+#include "nbdd/transmit.h"
+#include "nbdd/transport.h"
 
 void
 conn_serve(struct nbdd_ctx *ctx, int fd, const struct conn_start *st)
@@ -41,23 +49,6 @@ conn_serve(struct nbdd_ctx *ctx, int fd, const struct conn_start *st)
 		    (unsigned long long)st->key_updates);
 	}
 	tp_close(&c.tp);
-	conn_release(&c);
+	hold_release(&c);
 	log_debug("%s: disconnected", c.peer);
-}
-
-void
-conn_release(struct conn *c)
-{
-	if (c->ovl != NULL) {
-		if (c->disc)
-			ovl_put_done(c->ctx->overlays, c->ovl);
-		else
-			ovl_put(c->ctx->overlays, c->ovl);
-		c->ovl = NULL;
-	}
-	claim_release(&c->ctx->claims, c->claim);
-	c->claim = NULL;
-	rbd_claim_release(&c->ctx->rbd_claims, c->rbd_claim);
-	c->rbd_claim = NULL;
-	export_close(&c->ex);
 }

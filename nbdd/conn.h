@@ -1,45 +1,20 @@
 /* layer: I/O */
-/* One client connection: the handshake (negotiate.c), then the
- * transmission phase (transmit.c). */
+/* One client connection: the handshake (negotiate.h), then the
+ * transmission phase (transmit.h, or rbdxmit.h for an image in Ceph);
+ * at its end, what it held of the export let go of (hold.h). */
 #ifndef NBDD_CONN_H
 #define NBDD_CONN_H
 
 #include "common/allow.h"
-#include "nbdd/backend.h"
-#include "nbdd/claim.h"
 #include "nbdd/export.h"
-#include "nbdd/options.h"
-#include "nbdd/overlay.h"
-#include "nbdd/paybuf.h"
-#include "nbdd/rbdclaim.h"
+#include "nbdd/namemax.h"
 #include "nbdd/request.h"
-#include "nbdd/tlsauth.h"
 #include "nbdd/transport.h"
 
-/* What every connection shares; owned by main. */
-struct nbdd_ctx {
-	int rootfd;			/* the root directory (-r) */
-	const char *root;		/* its path, for messages */
-	const char *user;		/* the user nbdd runs as, for messages */
-	int timeout;			/* seconds for a handshake or a
-					 * stalled request (-T) */
-	int multi_conn;			/* advertise CAN_MULTI_CONN */
-	struct claims claims;
-	/* Images in Ceph (-C): the cluster, or NULL; their claims. */
-	struct rbd_cluster *rbd;
-	struct rbd_claims rbd_claims;
-	/* NBD over TLS (-x, -X, -k, -y, -w, -B). */
-	enum opt_tls tls_mode;
-	struct tls_creds *tls;		/* NULL when TLS is off */
-	struct tlsauth_policy auth;	/* who may open what over TLS */
-	int bootfd;			/* its boot directory, or -1 */
-	/* Shared bases' overlays; NULL when no overlay directory could be
-	 * used (shared bases are then refused). */
-	struct ovl_registry *overlays;
-	const char *no_overlays;	/* why not, for the refusal */
-	/* Buffers for payloads held whole, within a budget. */
-	struct paybufs *payloads;
-};
+struct claim;
+struct nbdd_ctx;
+struct overlay;
+struct rbd_claim;
 
 struct conn {
 	struct nbdd_ctx *ctx;
@@ -71,18 +46,5 @@ struct conn_start {
  * in the allowed networks get here (turnaway.c tells the others). */
 void conn_serve(struct nbdd_ctx *ctx, int fd,
     const struct conn_start *st);
-
-/* The handshake: 0 to go on to transmission (c->ex open and claimed, or
- * c->ovl held for a shared base; c->caps set), -1 when the client left or
- * was refused (logged). */
-int negotiate(struct conn *c);
-
-/* Lets go of what the handshake took for the export: the claim, the
- * overlay (its grace period starts, or with c->disc it goes), the image. */
-void conn_release(struct conn *c);
-
-/* The transmission phase; returns when the client disconnects, with
- * c->disc set when it said so. */
-void transmit(struct conn *c);
 
 #endif

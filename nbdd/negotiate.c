@@ -1,27 +1,25 @@
 /* The handshake driver: reads options, carries out what options.c decides
- * (opening, claiming and listing exports) and sends the replies it
- * builds. Everything read here is bounded: a whole handshake must finish
- * within the timeout, and no option payload longer than NBDD_MAX_OPTION
- * is ever buffered. After STARTTLS everything goes through TLS (c->tp),
- * and nothing read is kept across it: options are read exactly, so the
- * only plaintext there can be is what waits in the socket, and that is
- * thrown away unread. */
+ * (opening and claiming exports through hold.c, listing them) and sends
+ * the replies it builds. Everything read here is bounded: a whole
+ * handshake must finish within the timeout, and no option payload longer
+ * than NBDD_MAX_OPTION is ever buffered. After STARTTLS everything goes
+ * through TLS (c->tp), and nothing read is kept across it: options are
+ * read exactly, so the only plaintext there can be is what waits in the
+ * socket, and that is thrown away unread. */
 #include <errno.h>
-#include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "common/bootdir.h"
 #include "common/log.h"
-#include "nbdd/conn.h"
+#include "nbdd/ctx.h"
 #include "nbdd/handshake.h"
+#include "nbdd/hold.h"
+#include "nbdd/negotiate.h"
 #include "nbdd/options.h"
 #include "nbdd/proto.h"
 #include "nbdd/rbdexport.h"
 #include "nbdd/sockio.h"
-#include "nbdd/tlsauth.h"
+#include "nbdd/tls.h"
 #include "nbdd/transport.h"
 
 #define REPLY_BUF	8192
@@ -80,195 +78,12 @@ read_error(const struct hs *h, ssize_t n)
 	return tp_strerror(&h->c->tp, errno);
 }
 
-static enum opt_open_status
-open_status(enum export_status st)
-{
-	switch (st) {
-	case EXPORT_OK:		return OPT_OPEN_OK;
-	case EXPORT_BAD_NAME:	return OPT_OPEN_BAD_NAME;
-	case EXPORT_NOT_FOUND:	return OPT_OPEN_NOT_FOUND;
-	case EXPORT_REFUSED:	return OPT_OPEN_UNWRITABLE;
-	default:		return OPT_OPEN_ERROR;
-	}
-}
-
-/* Why a boot entry is broken (its target and the error), for the log
- * only: the client is told that it is, not where it points. */
-static void
-log_broken_entry(struct conn *c, const char *name)
-{
-	char why[PATH_MAX + 256];
-	int fd;
-
-	if (bootdir_open(c->ctx->bootfd, name, strlen(name), &fd, NULL, why,
-	    sizeof(why)) != BOOT_ENTRY_BROKEN) {
-		if (fd != -1)
-			close(fd);
-		return;		/* mended since */
-	}
-	log_warn("%s: broken boot entry %s", c->peer, why);
-}
-
-/* Over TLS, whether the client's identity may open the export now open
- * in c->ex (tlsauth.h): 1, or 0 with the rule's reason in why. */
-static int
-identity_may_open(struct conn *c, char *why, size_t whylen)
-{
-	struct image_id id = { (uint64_t)c->ex.dev, (uint64_t)c->ex.ino };
-	const char *who = tp_identity(&c->tp);
-	enum tlsauth_rule rule;
-
-	if (!tp_is_tls(&c->tp))
-		return 1;
-	if (tlsauth_decide(&c->ctx->auth, who, c->ex.name, &id, &rule) ==
-	    TLSAUTH_OK)
-		return 1;
-	(void)tlsauth_describe(rule, who, why, whylen);
-	if (rule == TLSAUTH_ENTRY_IS_BROKEN || rule == TLSAUTH_DEFAULT_IS_BROKEN)
-		log_broken_entry(c, rule == TLSAUTH_ENTRY_IS_BROKEN ? who :
-		    TLSAUTH_DEFAULT_ENTRY);
-	return 0;
-}
-
-/* A writable image to be served: claimed for the host, unless it is a
- * shared base to other hosts now (made writable since). */
-static enum opt_open_status
-take_claim(struct conn *c, char *why, size_t whylen)
-{
-	int n;
-
-	if (c->ctx->overlays != NULL && (n = ovl_base_users(c->ctx->overlays,
-	    c->ex.dev, c->ex.ino)) > 0) {
-		snprintf(why, whylen, "image %s is in use as a shared base "
-		    "(%d overlay%s over it): it is not written directly "
-		    "until they are gone", c->ex.name, n, n == 1 ? "" : "s");
-		return OPT_OPEN_CLAIMED;
-	}
-	if (c->ex.rbd != NULL) {
-		if ((c->rbd_claim = rbd_claim_take(&c->ctx->rbd_claims, &c->ex,
-		    c->host, why, whylen)) == NULL)
-			return OPT_OPEN_CLAIMED;
-		return OPT_OPEN_OK;
-	}
-	if ((c->claim = claim_take(&c->ctx->claims, &c->ex, c->host, why,
-	    whylen)) == NULL)
-		return OPT_OPEN_CLAIMED;
-	return OPT_OPEN_OK;
-}
-
-/* A shared base to be served: not claimed; the host gets its overlay. */
-static enum opt_open_status
-take_overlay(struct conn *c, int *quiet, char *why, size_t whylen)
-{
-	char holder[CLAIM_HOST_MAX];
-
-	if (c->ctx->overlays == NULL) {
-		snprintf(why, whylen, "a shared base, but %s",
-		    c->ctx->no_overlays);
-		return OPT_OPEN_ERROR;
-	}
-	if (claim_holder(&c->ctx->claims, &c->ex, holder, sizeof(holder))) {
-		snprintf(why, whylen, "image %s is in use by %s, which writes "
-		    "it directly: it is a shared base once that host is gone",
-		    c->ex.name, holder);
-		return OPT_OPEN_CLAIMED;
-	}
-	/* Over TLS the identity is part of the owner: two Pis behind one
-	 * address, or one that took a dead Pi's address, never share. */
-	if ((c->ovl = ovl_get(c->ctx->overlays, &c->ex, c->host,
-	    tp_identity(&c->tp), why, whylen)) == NULL) {
-		/* The registry logged it, rate-limited: hosts cycling
-		 * through addresses cause it at will. */
-		if (errno == ENOSPC)
-			*quiet = 1;
-		return OPT_OPEN_ERROR;
-	}
-	return OPT_OPEN_OK;
-}
-
-/* The one way an export is opened during the handshake: into c->ex, and
- * when it is to be served, claimed if writable or, if a shared base,
- * with the host's overlay over it. */
-static void
-open_export(struct hs *h, const struct opt_decision *d, struct opt_opened *res,
-    char *why, size_t whylen)
-{
-	struct conn *c = h->c;
-	enum export_status st;
-	const char *reason;
-
-	memset(res, 0, sizeof(*res));
-	st = export_open(c->ctx->rootfd, d->name, d->namelen, &c->ex, &reason);
-	if (st == EXPORT_IN_CEPH) {
-		st = rbdx_open(c->ctx->rbd, &c->ex, why, whylen);
-		reason = why;
-	}
-	if (st == EXPORT_REFUSED) {
-		export_refusal(&c->ex, c->ctx->root, c->ctx->user, why,
-		    whylen);
-		reason = why;
-	}
-	if (st != EXPORT_OK) {
-		res->status = open_status(st);
-		res->why = reason;
-		return;
-	}
-	if (!identity_may_open(c, why, whylen)) {
-		export_close(&c->ex);
-		res->status = OPT_OPEN_DENIED;
-		res->why = why;
-		return;
-	}
-	if (d->claim) {
-		res->status = c->ex.read_only ? take_overlay(c, &h->quiet,
-		    why, whylen) : take_claim(c, why, whylen);
-		if (res->status != OPT_OPEN_OK) {
-			export_close(&c->ex);
-			res->why = why;
-			return;
-		}
-	}
-	res->status = OPT_OPEN_OK;
-	res->size = c->ovl != NULL ? ovl_size(c->ovl) : c->ex.size;
-	res->shared_base = c->ex.read_only;
-	res->blockdev = c->ex.blockdev;
-}
-
 /* Lets go of an export opened for an option that did not end in
  * transmission. */
 static void
 close_export(struct hs *h)
 {
-	conn_release(h->c);
-}
-
-/* LIST over TLS names only what the identity may open: nothing, for a
- * session without one where identities are checked. */
-static int
-may_list(struct hs *h, const char *name, size_t len)
-{
-	struct conn *c = h->c;
-	enum tlsauth_rule rule;
-	const char *reason;
-	char why[512];
-	int ok;
-
-	if (!tp_is_tls(&c->tp))
-		return 1;
-	/* Without an identity the export itself does not matter. */
-	if (tp_identity(&c->tp) == NULL)
-		return tlsauth_decide(&c->ctx->auth, NULL, "", NULL, &rule) ==
-		    TLSAUTH_OK;
-	switch (export_open(c->ctx->rootfd, name, len, &c->ex, &reason)) {
-	case EXPORT_OK:
-	case EXPORT_IN_CEPH:	/* named, as a file is, without opening */
-		break;
-	default:
-		return 0;
-	}
-	ok = identity_may_open(c, why, sizeof(why));
-	export_close(&c->ex);
-	return ok;
+	hold_release(h->c);
 }
 
 static int
@@ -277,7 +92,7 @@ list_one(void *ctx, const char *name, size_t len)
 	struct hs *h = ctx;
 	uint8_t *o;
 
-	if (!may_list(h, name, len))
+	if (!hold_listable(h->c, name, len))
 		return 0;
 	if ((o = hs_room(h)) == NULL) {
 		h->send_failed = 1;
@@ -424,7 +239,8 @@ carry_out(struct hs *h, struct opt_decision *d, uint32_t len)
 			log_export(h, d->opt);
 			return HS_TRANSMIT;
 		case OPT_OPEN:
-			open_export(h, d, &res, why, sizeof(why));
+			hold_open(c, d->name, d->namelen, d->claim,
+			    &h->quiet, &res, why, sizeof(why));
 			if ((o = hs_room(h)) == NULL)
 				return HS_CLOSE;
 			opt_opened(&h->st, &res, o, d);

@@ -43,6 +43,7 @@
 #include "common/log.h"
 #include "common/ratelimit.h"
 #include "nbdd/conn.h"
+#include "nbdd/ctx.h"
 #include "nbdd/overlay.h"
 #include "nbdd/paybuf.h"
 #include "nbdd/plan.h"

@@ -17,11 +17,13 @@
 #include "common/log.h"
 #include "nbdd/backend.h"
 #include "nbdd/conn.h"
+#include "nbdd/ctx.h"
 #include "nbdd/paybuf.h"
 #include "nbdd/plan.h"
 #include "nbdd/proto.h"
 #include "nbdd/request.h"
 #include "nbdd/sockio.h"
+#include "nbdd/transmit.h"
 #include "nbdd/transport.h"
 
 #define IN_SIZE		(256 * 1024)

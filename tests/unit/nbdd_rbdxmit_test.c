@@ -23,6 +23,7 @@
 #include "common/byteorder.h"
 #include "common/log.h"
 #include "nbdd/conn.h"
+#include "nbdd/ctx.h"
 #include "nbdd/overlay.h"
 #include "nbdd/proto.h"
 #include "nbdd/rbdexport.h"
