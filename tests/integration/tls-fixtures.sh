@@ -26,7 +26,7 @@ for c in abcd1234 dc-a6-32-01-36-c2 jammy admin nobody; do
 	[ "$(size "nbds://localhost:$x509/?tls-certificates=$TLS_CLIENT/$c")" = 1048576 ] ||
 		fail "client $c refused by nbdkit"
 done
-for c in otherca expired notyet revoked untrusting; do
+for c in otherca expired notyet revoked untrusting nocert; do
 	[ "$(size "nbds://localhost:$x509/?tls-certificates=$TLS_CLIENT/$c")" = refused ] ||
 		fail "client $c accepted by nbdkit"
 done
