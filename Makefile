@@ -100,8 +100,18 @@ unit_libs = $(if $(filter common,$(call unit_area,$(1))),,$(BUILD)/lib$(call uni
 $(BUILD)/tests/%_test: tests/unit/%_test.c $$(call unit_libs,%) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $($(call unit_area,$*)_CFLAGS) $(CHECK_CFLAGS) \
-		$(ALL_LDFLAGS) -o $@ $< $(call unit_libs,$*) $(CHECK_LIBS) \
+		$(ALL_LDFLAGS) -o $@ $< $(UNIT_HELPERS) $(call unit_libs,$*) $(CHECK_LIBS) \
 		$(BSD_LIBS) $($(call unit_area,$*)_LIBS)
+
+# The one fake librbd (tests/unit/rbdfake.c: not a test, a helper), linked
+# into the tests of the files that call librbd.
+RBDFAKE_TESTS = nbdd_rbdexport_test nbdd_rbdxmit_test tftpd_rbdimage_test \
+	tftpd_rbdfetch_test
+$(RBDFAKE_TESTS:%=$(BUILD)/tests/%): UNIT_HELPERS = $(BUILD)/tests/rbdfake.o
+$(RBDFAKE_TESTS:%=$(BUILD)/tests/%): $(BUILD)/tests/rbdfake.o
+$(BUILD)/tests/rbdfake.o: tests/unit/rbdfake.c Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
 
 # Test clients of our own (the Pi-like clients): standalone programs that
 # share no code with the daemons they test. The one that speaks TLS links

@@ -9,7 +9,9 @@
 #    file (logging, the clock, sockets, files, the command line): what
 #    a unit test or a fuzzer links must decide without them;
 #  - a unit test, tests/unit/AREA_NAME_test.c, with no AREA/NAME.c: each
-#    source file's tests are in the one file named after it.
+#    source file's tests are in the one file named after it. Helpers
+#    the tests share (tests/unit/rbdfake.c, the fixtures' headers) are
+#    named otherwise, and are not held to it.
 # usage: tests/check-layers.sh DIR
 set -euo pipefail
 cd "$1"

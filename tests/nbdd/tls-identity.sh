@@ -14,8 +14,6 @@ RAW="/usr/bin/python3 $TOP/tests/nbdd/raw.py"
 
 tls_make "$T/tls"
 C=$TLS_CLIENT
-mkdir "$C/nocert"
-cp "$C/abcd1234/ca-cert.pem" "$C/nocert/"
 tls_add_cert servercert abcd1234 tls_www_server
 tls_add_cert nopurpose abcd1234 ""
 tls_add_cert both abcd1234 $'tls_www_server\ntls_www_client'

@@ -14,9 +14,6 @@ RAW="/usr/bin/python3 $TOP/tests/nbdd/raw.py"
 
 tls_make "$T/tls"
 C=$TLS_CLIENT
-# A client that trusts our CA but has no certificate to show.
-mkdir "$C/nocert"
-cp "$C/abcd1234/ca-cert.pem" "$C/nocert/"
 
 # abcd1234's entry points at jammy; a Pi without an entry boots default,
 # bookworm; "jammy" is named like an export; "nobody" is no Pi and has no

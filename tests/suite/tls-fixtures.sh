@@ -12,10 +12,14 @@ tls_make "$T/tls"
 x509=$(free_port tcp)
 start_bg nbdkit-x509 nbdkit -f -p "$x509" --tls=require \
 	--tls-certificates="$TLS_SERVER" --tls-verify-peer memory 1M
+anon=$(free_port tcp)
+start_bg nbdkit-anon nbdkit -f -p "$anon" --tls=require \
+	--tls-certificates="$TLS_SERVER" memory 1M
 psk=$(free_port tcp)
 start_bg nbdkit-psk nbdkit -f -p "$psk" --tls=require \
 	--tls-psk="$TLS_PSK" memory 1M
 wait_port tcp "$x509"
+wait_port tcp "$anon"
 wait_port tcp "$psk"
 
 size() {	# size URI: nbdinfo's answer, or "refused"
@@ -26,10 +30,16 @@ for c in abcd1234 dc-a6-32-01-36-c2 jammy admin nobody; do
 	[ "$(size "nbds://localhost:$x509/?tls-certificates=$TLS_CLIENT/$c")" = 1048576 ] ||
 		fail "client $c refused by nbdkit"
 done
-for c in otherca expired notyet revoked untrusting; do
+for c in otherca expired notyet revoked untrusting nocert; do
 	[ "$(size "nbds://localhost:$x509/?tls-certificates=$TLS_CLIENT/$c")" = refused ] ||
 		fail "client $c accepted by nbdkit"
 done
+# nocert trusts our CA and has nothing to show: refused above only for
+# that, since a server that asks for no certificate lets it in.
+[ -s "$TLS_CLIENT/nocert/ca-cert.pem" ] && [ ! -e "$TLS_CLIENT/nocert/client-cert.pem" ] ||
+	fail "nocert is not the CA alone"
+[ "$(size "nbds://localhost:$anon/?tls-certificates=$TLS_CLIENT/nocert")" = 1048576 ] ||
+	fail "nocert refused by a server that asks for no certificate"
 # Why each is refused, in certtool's words.
 verify() {
 	certtool --verify --load-ca-certificate "$TLS_SERVER/ca-cert.pem" \
@@ -41,6 +51,8 @@ verify otherca | has 'issuer is unknown' || fail "otherca: not an unknown issuer
 verify expired | has 'expired certificate' || fail "expired: not expired"
 verify notyet | has 'not yet valid' || fail "notyet: not 'not yet valid'"
 verify revoked | has 'revoked' || fail "revoked: not revoked"
+certtool -i --infile "$TLS_SERVER/ca-cert.pem" |
+	has 'Certificate Authority (CA): TRUE' || fail "the CA is not a CA"
 certtool -i --infile "$TLS_CLIENT/dc-a6-32-01-36-c2/client-cert.pem" |
 	grep -q 'Subject: CN=dc-a6-32-01-36-c2' || fail "the MAC client's CN"
 

@@ -23,81 +23,11 @@
 #include "nbdd/rbdexport.h"
 #include "tests/unit/check_main.h"
 #include "tests/unit/expect.h"
+#include "tests/unit/rbdfake.h"
 
 #define B	4096u
-#define OBJ	(64u * 1024)	/* the fake's object size */
+#define OBJ	(64u * 1024)	/* the fake's objects */
 #define HZ	(NBD_STATE_HOLE | NBD_STATE_ZERO)
-
-/* --- the fake librbd ------------------------------------------------- */
-
-static struct {
-	uint8_t *bytes;
-	uint64_t size;
-	int opens;		/* handles open now */
-	int read_rc;		/* 0, or what rbd_read fails with */
-	char snap[64];		/* what the last open asked for */
-} img;
-
-static int
-fake_open_read_only(rados_ioctx_t io, const char *name, rbd_image_t *image,
-    const char *snap)
-{
-	(void)io;
-	if (strcmp(name, "class") != 0)
-		return -ENOENT;
-	strlcpy(img.snap, snap ? snap : "", sizeof(img.snap));
-	img.opens++;
-	*image = &img;
-	return 0;
-}
-
-static int
-fake_close(rbd_image_t image)
-{
-	ck_assert_ptr_eq(image, &img);
-	img.opens--;
-	return 0;
-}
-
-static ssize_t
-fake_read(rbd_image_t image, uint64_t off, size_t len, char *buf)
-{
-	(void)image;
-	if (img.read_rc != 0)
-		return img.read_rc;
-	if (off >= img.size)
-		return 0;
-	if (len > img.size - off)
-		len = img.size - off;
-	/* Short now and then, as a careful caller must expect. */
-	if (len > 3 * B)
-		len -= B;
-	memcpy(buf, img.bytes + off, len);
-	return (ssize_t)len;
-}
-
-/* Whole objects that hold anything, as librbd reports them. */
-static int
-fake_diff(rbd_image_t image, const char *from, uint64_t off, uint64_t len,
-    uint8_t parent, uint8_t whole, int (*cb)(uint64_t, size_t, int, void *),
-    void *arg)
-{
-	(void)image;
-	(void)parent;
-	(void)whole;
-	ck_assert_ptr_null(from);
-	for (uint64_t o = off / OBJ * OBJ; o < off + len && o < img.size;
-	    o += OBJ) {
-		uint64_t n = img.size - o < OBJ ? img.size - o : OBJ;
-		int any = 0, rc;
-
-		for (uint64_t i = 0; i < n && !any; i++)
-			any = img.bytes[o + i] != 0;
-		if (any && (rc = cb(o, n, 1, arg)) < 0)
-			return rc;
-	}
-	return 0;
-}
 
 static struct rbd_cluster cl;
 static struct rbdc_instance inst;
@@ -138,27 +68,22 @@ setup(void)
 	snprintf(ovldir, sizeof(ovldir), "%s/overlays", root);
 	ck_assert_int_eq(mkdir(ovldir, 0700), 0);
 	log_init("rbdbase-test", 0, -1);
-	memset(&cl, 0, sizeof(cl));
-	ck_assert_int_eq(pthread_mutex_init(&cl.lock, NULL), 0);
-	ck_assert_int_eq(pthread_cond_init(&cl.changed, NULL), 0);
-	cl.lib.rbd_open_read_only = fake_open_read_only;
-	cl.lib.rbd_close = fake_close;
-	cl.lib.rbd_read = fake_read;
-	cl.lib.rbd_diff_iterate2 = fake_diff;
+	rbdfake_init("class", NULL);
+	rbdfake.object_size = OBJ;
+	rbdfake_cluster(&cl);
 	memset(&inst, 0, sizeof(inst));
 	inst.refs = 1;		/* the test's own: never freed */
 	strlcpy(inst.who, "client.4100 at 127.0.0.1:0/1", sizeof(inst.who));
 	/* A snapshot with data in every object but the 2nd and 5th, and a
 	 * short last block. */
-	img.size = 8 * OBJ + 1234;
-	img.bytes = calloc(1, img.size);
-	ck_assert_ptr_nonnull(img.bytes);
-	for (uint64_t o = 0; o < img.size; o += OBJ)
+	rbdfake.size = 8 * OBJ + 1234;
+	rbdfake.bytes = calloc(1, rbdfake.size);
+	ck_assert_ptr_nonnull(rbdfake.bytes);
+	for (uint64_t o = 0; o < rbdfake.size; o += OBJ)
 		if (o / OBJ != 1 && o / OBJ != 4)
-			for (uint64_t i = o; i < o + OBJ && i < img.size; i++)
-				img.bytes[i] = (uint8_t)(rnd(&seed) | 1);
-	img.opens = 0;
-	img.read_rc = 0;
+			for (uint64_t i = o; i < o + OBJ &&
+			    i < rbdfake.size; i++)
+				rbdfake.bytes[i] = (uint8_t)(rnd(&seed) | 1);
 }
 
 static void
@@ -166,9 +91,8 @@ teardown(void)
 {
 	char cmd[128];
 
-	free(img.bytes);
-	pthread_cond_destroy(&cl.changed);
-	pthread_mutex_destroy(&cl.lock);
+	rbdfake_cluster_destroy(&cl);
+	rbdfake_destroy();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	ck_assert_int_eq(system(cmd), 0);
 }
@@ -188,15 +112,15 @@ open_snapshot(struct export *ex)
 	    &ex->rbd_target));
 	ex->dev = EXPORT_RBD_DEV;
 	ex->ino = (ino_t)rbd_target_key(&ex->rbd_target);
-	ex->size = img.size;
+	ex->size = rbdfake.size;
 	ex->kind = IMAGE_BASE_SNAPSHOT;
 	ex->read_only = 1;
 	rx->cl = &cl;
 	rx->inst = &inst;
 	rx->t = ex->rbd_target;
 	rbd_target_str(&rx->t, rx->str, sizeof(rx->str));
-	ck_assert_int_eq(fake_open_read_only(NULL, "class", &rx->image,
-	    "v2"), 0);
+	ck_assert_int_eq(cl.lib.rbd_open_read_only(NULL, "class", &rx->image,
+	    RBDFAKE_SNAP), 0);
 	pthread_mutex_lock(&cl.lock);
 	inst.refs++;
 	pthread_mutex_unlock(&cl.lock);
@@ -240,18 +164,19 @@ START_TEST(model)
 	struct export ex;
 	struct overlay *o;
 	uint8_t *m, *buf = malloc(256 * 1024), *snap;
-	uint64_t seed = 42, size = img.size;
+	uint64_t seed = 42, size = rbdfake.size;
 	struct blk_extent ext[64];
 
 	snap = malloc(size);
-	memcpy(snap, img.bytes, size);
+	memcpy(snap, rbdfake.bytes, size);
 	m = malloc(size);
-	memcpy(m, img.bytes, size);
+	memcpy(m, rbdfake.bytes, size);
 	registry(&r, 0);
 	open_snapshot(&ex);
 	o = get(&r, &ex, "10.0.0.5");
-	ck_assert_str_eq(img.snap, "v2");
-	ck_assert_int_eq(img.opens, 2);		/* the export's, the overlay's */
+	ck_assert_str_eq(rbdfake.snap, "v2");
+	/* The export's handle, the overlay's. */
+	ck_assert_int_eq(rbdfake.opens, 2);
 	ck_assert_uint_eq(ovl_size(o), size);
 	for (int i = 0; i < 6000; i++) {
 		uint64_t off;
@@ -305,11 +230,11 @@ START_TEST(model)
 	ck_assert_int_eq(ovl_read(o, buf, 100, size - 100), 0);
 	ck_assert_int_eq(memcmp(buf, m + size - 100, 100), 0);
 	/* The snapshot was only read. */
-	ck_assert_int_eq(memcmp(img.bytes, snap, size), 0);
+	ck_assert_int_eq(memcmp(rbdfake.bytes, snap, size), 0);
 	ovl_put(&r, o);
 	export_close(&ex);
 	ovl_registry_destroy(&r);
-	ck_assert_int_eq(img.opens, 0);
+	ck_assert_int_eq(rbdfake.opens, 0);
 	ck_assert_int_eq(inst.refs, 1);
 	free(m);
 	free(snap);
@@ -353,7 +278,7 @@ START_TEST(extents_and_sendfile)
 	ovl_put(&r, o);
 	export_close(&ex);
 	ovl_registry_destroy(&r);
-	ck_assert_int_eq(img.opens, 0);
+	ck_assert_int_eq(rbdfake.opens, 0);
 }
 END_TEST
 
@@ -372,25 +297,25 @@ START_TEST(outlives_the_export)
 	o = get(&r, &ex, "10.0.0.5");
 	ovl_put(&r, o);
 	export_close(&ex);
-	ck_assert_int_eq(img.opens, 1);
+	ck_assert_int_eq(rbdfake.opens, 1);
 	ck_assert_int_eq(inst.refs, 2);
 	/* The host is back within the grace period: the same overlay. */
 	open_snapshot(&ex);
 	ck_assert_ptr_eq(get(&r, &ex, "10.0.0.5"), o);
 	export_close(&ex);
 	ck_assert_int_eq(ovl_read(o, buf, sizeof(buf), 2 * OBJ - B), 0);
-	ck_assert_int_eq(memcmp(buf, img.bytes + 2 * OBJ - B, sizeof(buf)),
+	ck_assert_int_eq(memcmp(buf, rbdfake.bytes + 2 * OBJ - B, sizeof(buf)),
 	    0);
 	/* A read Ceph fails fails the request, with its error. */
-	img.read_rc = -EIO;
+	rbdfake.read_rc = -EIO;
 	errno = 0;
 	ck_assert_int_eq(ovl_read(o, buf, sizeof(buf), 0), -1);
 	ck_assert_int_eq(errno, EIO);
-	img.read_rc = 0;
+	rbdfake.read_rc = 0;
 	ovl_put(&r, o);
 	fake_now += 60001;
 	(void)ovl_expire(&r);
-	ck_assert_int_eq(img.opens, 0);
+	ck_assert_int_eq(rbdfake.opens, 0);
 	ck_assert_int_eq(inst.refs, 1);
 	ovl_registry_destroy(&r);
 }

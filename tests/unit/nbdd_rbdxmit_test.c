@@ -30,382 +30,9 @@
 #include "nbdd/rbdplan.h"
 #include "nbdd/rbdxmit.h"
 #include "tests/unit/check_main.h"
+#include "tests/unit/rbdfake.h"
 
 #define SIZE	(48u << 20)
-
-/* --- the fake librbd ------------------------------------------------- */
-
-enum { J_READ, J_WRITE, J_FLUSH, J_DISCARD, J_ZERO };
-
-struct fcomp {
-	rbd_callback_t cb;
-	void *arg;
-	ssize_t rc;
-};
-
-struct job {
-	struct job *next;
-	struct fcomp *c;
-	int kind;
-	uint64_t off;
-	size_t len;
-	char *buf;
-};
-
-static struct {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	pthread_t thread;
-	struct job *q;
-	int nq, held, stop;
-	int inflight, max_inflight;
-	int write_rc, read_rc;	/* 0, or what they fail with */
-	int read_short;		/* bytes a read comes back short of */
-	int sync_reads;		/* rbd_read: an overlay's copy-up */
-	int writes, flushes, releases;
-	long seq, last_write_seq, last_flush_seq;
-	unsigned seed;
-	uint8_t *bytes;
-	int locked, opens;
-	int locked2;		/* a second image, pi2 */
-	int gate_closed, unlocking;	/* pi's unlock waits at the gate */
-	char holder[512];	/* the image's netboot.holder */
-} fk;
-
-static int
-f_create(void *arg, rbd_callback_t cb, rbd_completion_t *c)
-{
-	struct fcomp *f = calloc(1, sizeof(*f));
-
-	ck_assert_ptr_nonnull(f);
-	f->cb = cb;
-	f->arg = arg;
-	*c = f;
-	return 0;
-}
-
-static ssize_t
-f_rv(rbd_completion_t c)
-{
-	return ((struct fcomp *)c)->rc;
-}
-
-static void
-f_release(rbd_completion_t c)
-{
-	__atomic_add_fetch(&fk.releases, 1, __ATOMIC_RELAXED);
-	free(c);
-}
-
-static int
-queue(int kind, uint64_t off, size_t len, char *buf, rbd_completion_t c)
-{
-	struct job *j = calloc(1, sizeof(*j));
-
-	ck_assert_ptr_nonnull(j);
-	*j = (struct job){ NULL, c, kind, off, len, buf };
-	pthread_mutex_lock(&fk.lock);
-	j->next = fk.q;
-	fk.q = j;
-	fk.nq++;
-	if (++fk.inflight > fk.max_inflight)
-		fk.max_inflight = fk.inflight;
-	pthread_cond_broadcast(&fk.cond);
-	pthread_mutex_unlock(&fk.lock);
-	return 0;
-}
-
-static int
-f_read(rbd_image_t i, uint64_t off, size_t len, char *buf, rbd_completion_t c)
-{
-	(void)i;
-	return queue(J_READ, off, len, buf, c);
-}
-
-static int
-f_write(rbd_image_t i, uint64_t off, size_t len, const char *buf,
-    rbd_completion_t c)
-{
-	(void)i;
-	return queue(J_WRITE, off, len, (char *)buf, c);
-}
-
-static int
-f_flush(rbd_image_t i, rbd_completion_t c)
-{
-	(void)i;
-	return queue(J_FLUSH, 0, 0, NULL, c);
-}
-
-static int
-f_discard(rbd_image_t i, uint64_t off, uint64_t len, rbd_completion_t c)
-{
-	(void)i;
-	return queue(J_DISCARD, off, len, NULL, c);
-}
-
-static int
-f_zero(rbd_image_t i, uint64_t off, size_t len, rbd_completion_t c, int zf,
-    int of)
-{
-	(void)i;
-	(void)zf;
-	(void)of;
-	return queue(J_ZERO, off, len, NULL, c);
-}
-
-/* A shared base's synchronous read: the copy-up of a partial block. */
-static ssize_t
-f_read_sync(rbd_image_t i, uint64_t off, size_t len, char *buf)
-{
-	(void)i;
-	pthread_mutex_lock(&fk.lock);
-	memcpy(buf, fk.bytes + off, len);
-	fk.sync_reads++;
-	pthread_mutex_unlock(&fk.lock);
-	return (ssize_t)len;
-}
-
-static int
-f_open_ro(rados_ioctx_t io, const char *name, rbd_image_t *img,
-    const char *snap)
-{
-	(void)io;
-	(void)snap;
-	ck_assert_str_eq(name, "pi");
-	pthread_mutex_lock(&fk.lock);
-	fk.opens++;
-	pthread_mutex_unlock(&fk.lock);
-	*img = &fk.locked2;
-	return 0;
-}
-
-/* librbd's thread: completes queued calls in an order of its own. */
-static void *
-worker(void *arg)
-{
-	(void)arg;
-	pthread_mutex_lock(&fk.lock);
-	for (;;) {
-		struct job **pp, *j;
-		int pick;
-
-		while (!fk.stop && (fk.nq == 0 || fk.held))
-			pthread_cond_wait(&fk.cond, &fk.lock);
-		if (fk.stop && fk.nq == 0)
-			break;
-		pick = (int)(rand_r(&fk.seed) % (unsigned)fk.nq);
-		for (pp = &fk.q; pick-- > 0; pp = &(*pp)->next)
-			;
-		j = *pp;
-		*pp = j->next;
-		fk.nq--;
-		j->c->rc = 0;
-		switch (j->kind) {
-		case J_READ:
-			/* As librbd: the bytes read, or an error. */
-			if (fk.read_rc != 0)
-				j->c->rc = fk.read_rc;
-			else {
-				memcpy(j->buf, fk.bytes + j->off, j->len);
-				j->c->rc = (ssize_t)j->len - fk.read_short;
-			}
-			break;
-		case J_WRITE:
-			if (fk.write_rc != 0) {
-				j->c->rc = fk.write_rc;
-				break;
-			}
-			memcpy(fk.bytes + j->off, j->buf, j->len);
-			fk.writes++;
-			fk.last_write_seq = ++fk.seq;
-			break;
-		case J_FLUSH:
-			fk.flushes++;
-			fk.last_flush_seq = ++fk.seq;
-			break;
-		default:
-			if (fk.write_rc != 0)
-				j->c->rc = fk.write_rc;
-			else
-				memset(fk.bytes + j->off, 0, j->len);
-			break;
-		}
-		fk.inflight--;
-		pthread_mutex_unlock(&fk.lock);
-		j->c->cb(j->c, j->c->arg);
-		free(j);
-		pthread_mutex_lock(&fk.lock);
-	}
-	pthread_mutex_unlock(&fk.lock);
-	return NULL;
-}
-
-static int
-f_ioctx_create(rados_t r, const char *pool, rados_ioctx_t *io)
-{
-	(void)r;
-	ck_assert_str_eq(pool, "pis");
-	*io = &fk;
-	return 0;
-}
-
-static void
-f_ioctx_destroy(rados_ioctx_t io)
-{
-	(void)io;
-}
-
-static void
-f_shutdown(rados_t r)
-{
-	(void)r;
-}
-
-static int
-f_conf_get(rados_t r, const char *opt, char *buf, size_t len)
-{
-	(void)r;
-	if (strcmp(opt, "rbd_cache") != 0)
-		return -ENOENT;
-	strlcpy(buf, "true", len);
-	return 0;
-}
-
-/* An image's handle is its lock's word. */
-static int
-f_open(rados_ioctx_t io, const char *name, rbd_image_t *img, const char *s)
-{
-	(void)io;
-	ck_assert_ptr_null(s);
-	pthread_mutex_lock(&fk.lock);
-	fk.opens++;
-	pthread_mutex_unlock(&fk.lock);
-	if (strcmp(name, "pi2") == 0) {
-		*img = &fk.locked2;
-		return 0;
-	}
-	ck_assert_str_eq(name, "pi");
-	*img = &fk.locked;
-	return 0;
-}
-
-static int
-f_close(rbd_image_t img)
-{
-	(void)img;
-	pthread_mutex_lock(&fk.lock);
-	fk.opens--;
-	pthread_mutex_unlock(&fk.lock);
-	return 0;
-}
-
-static int
-f_features(rbd_image_t img, uint64_t *f)
-{
-	(void)img;
-	*f = RBD_FEATURE_LAYERING | RBD_FEATURE_EXCLUSIVE_LOCK;
-	return 0;
-}
-
-static int
-f_lock(rbd_image_t img, rbd_lock_mode_t mode)
-{
-	int *l = img, rc = 0;
-
-	ck_assert_int_eq(mode, RBD_LOCK_MODE_EXCLUSIVE);
-	pthread_mutex_lock(&fk.lock);
-	if (*l)
-		rc = -EROFS;
-	*l = 1;
-	pthread_mutex_unlock(&fk.lock);
-	return rc;
-}
-
-/* As slow as the cluster may be: pi's waits while the gate is closed. */
-static int
-f_unlock(rbd_image_t img)
-{
-	int *l = img;
-
-	pthread_mutex_lock(&fk.lock);
-	if (l == &fk.locked) {
-		fk.unlocking = 1;
-		pthread_cond_broadcast(&fk.cond);
-		while (fk.gate_closed)
-			pthread_cond_wait(&fk.cond, &fk.lock);
-	}
-	*l = 0;
-	pthread_mutex_unlock(&fk.lock);
-	return 0;
-}
-
-static int
-f_meta_set(rbd_image_t img, const char *k, const char *v)
-{
-	(void)img;
-	ck_assert_str_eq(k, RBD_HOLDER_KEY);
-	strlcpy(fk.holder, v, sizeof(fk.holder));
-	return 0;
-}
-
-static int
-f_meta_get(rbd_image_t img, const char *k, char *v, size_t *len)
-{
-	(void)img;
-	if (strcmp(k, RBD_HOLDER_KEY) != 0 || fk.holder[0] == '\0')
-		return -ENOENT;
-	if (strlen(fk.holder) + 1 > *len) {
-		*len = strlen(fk.holder) + 1;
-		return -ERANGE;
-	}
-	strlcpy(v, fk.holder, *len);
-	return 0;
-}
-
-static int
-f_meta_remove(rbd_image_t img, const char *k)
-{
-	(void)img;
-	ck_assert_str_eq(k, RBD_HOLDER_KEY);
-	fk.holder[0] = '\0';
-	return 0;
-}
-
-/* The lock's one locker, as Ceph lists it: this test's instance. */
-static ssize_t
-f_lockers(rbd_image_t img, int *excl, char *tag, size_t *tl, char *clients,
-    size_t *cl_len, char *cookies, size_t *kl, char *addrs, size_t *al)
-{
-	if (!*(int *)img)
-		return 0;
-	*excl = 1;
-	strlcpy(tag, "internal", *tl);
-	*tl = sizeof("internal");
-	strlcpy(clients, "client.4100", *cl_len);
-	*cl_len = sizeof("client.4100");
-	strlcpy(cookies, "auto 1", *kl);
-	*kl = sizeof("auto 1");
-	strlcpy(addrs, "127.0.0.1:0/1", *al);
-	*al = sizeof("127.0.0.1:0/1");
-	return 1;
-}
-
-static int
-f_diff(rbd_image_t img, const char *from, uint64_t off, uint64_t len,
-    uint8_t parent, uint8_t whole, int (*cb)(uint64_t, size_t, int, void *),
-    void *arg)
-{
-	(void)img;
-	(void)from;
-	(void)parent;
-	(void)whole;
-	/* Data in the first MiB only. */
-	if (off < (1u << 20))
-		return cb(0, 1u << 20, 1, arg) < 0 ? -ECANCELED : 0;
-	(void)len;
-	return 0;
-}
 
 /* --- the server side ------------------------------------------------- */
 
@@ -435,40 +62,13 @@ setup(void)
 	char why[512];
 
 	log_init("rbdxmit-test", 0, -1);
-	memset(&fk, 0, sizeof(fk));
-	ck_assert_int_eq(pthread_mutex_init(&fk.lock, NULL), 0);
-	ck_assert_int_eq(pthread_cond_init(&fk.cond, NULL), 0);
-	fk.seed = 7;
-	ck_assert_ptr_nonnull(fk.bytes = calloc(1, SIZE));
-	ck_assert_int_eq(pthread_create(&fk.thread, NULL, worker, NULL), 0);
-
-	memset(&cl, 0, sizeof(cl));
-	ck_assert_int_eq(pthread_mutex_init(&cl.lock, NULL), 0);
-	ck_assert_int_eq(pthread_cond_init(&cl.changed, NULL), 0);
-	cl.lib.rados_ioctx_create = f_ioctx_create;
-	cl.lib.rados_ioctx_destroy = f_ioctx_destroy;
-	cl.lib.rados_shutdown = f_shutdown;
-	cl.lib.rados_conf_get = f_conf_get;
-	cl.lib.rbd_open = f_open;
-	cl.lib.rbd_close = f_close;
-	cl.lib.rbd_get_features = f_features;
-	cl.lib.rbd_lock_acquire = f_lock;
-	cl.lib.rbd_lock_release = f_unlock;
-	cl.lib.rbd_metadata_set = f_meta_set;
-	cl.lib.rbd_metadata_remove = f_meta_remove;
-	cl.lib.rbd_metadata_get = f_meta_get;
-	cl.lib.rbd_list_lockers = f_lockers;
-	cl.lib.rbd_aio_create_completion = f_create;
-	cl.lib.rbd_aio_get_return_value = f_rv;
-	cl.lib.rbd_aio_release = f_release;
-	cl.lib.rbd_aio_read = f_read;
-	cl.lib.rbd_aio_write = f_write;
-	cl.lib.rbd_aio_flush = f_flush;
-	cl.lib.rbd_aio_discard = f_discard;
-	cl.lib.rbd_aio_write_zeroes = f_zero;
-	cl.lib.rbd_diff_iterate2 = f_diff;
-	cl.lib.rbd_read = f_read_sync;
-	cl.lib.rbd_open_read_only = f_open_ro;
+	rbdfake_init("pi", "pi2");
+	/* BLOCK_STATUS: data in the first MiB once it holds any. */
+	rbdfake.object_size = 1u << 20;
+	rbdfake.size = SIZE;
+	ck_assert_ptr_nonnull(rbdfake.bytes = calloc(1, SIZE));
+	rbdfake_start_worker(7);
+	rbdfake_cluster(&cl);
 	strlcpy(cl.arg.id, "admin", sizeof(cl.arg.id));
 	ck_assert_ptr_nonnull(inst = calloc(1, sizeof(*inst)));
 	inst->refs = 1;			/* the cluster's own, while current */
@@ -505,7 +105,7 @@ setup(void)
 	c.rbd_claim = rbd_claim_take(&ctx.rbd_claims, &c.ex, c.host, why,
 	    sizeof(why));
 	ck_assert_msg(c.rbd_claim != NULL, "%s", why);
-	ck_assert_int_eq(fk.locked, 1);
+	ck_assert_int_eq(rbdfake.image[0].locked, 1);
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
 	    sv), 0);
@@ -525,17 +125,10 @@ teardown(void)
 	close(sv[1]);
 	rbd_claim_release(&ctx.rbd_claims, c.rbd_claim);
 	free(c.ex.rbd);
-	pthread_mutex_lock(&fk.lock);
-	fk.stop = 1;
-	fk.held = 0;
-	pthread_cond_broadcast(&fk.cond);
-	pthread_mutex_unlock(&fk.lock);
-	pthread_join(fk.thread, NULL);
-	if (cl.cur != NULL)
-		rbdc_put(&cl, cl.cur);
+	rbdfake_destroy();
+	rbdfake_cluster_destroy(&cl);
 	rbd_claims_destroy(&ctx.rbd_claims);
 	paybufs_destroy(&pb);
-	free(fk.bytes);
 }
 
 /* --- the client side ------------------------------------------------- */
@@ -678,20 +271,21 @@ run_batch(struct batch *b, int hold_ms)
 	uint32_t err;
 
 	if (hold_ms > 0) {
-		pthread_mutex_lock(&fk.lock);
-		fk.held = 1;
-		pthread_mutex_unlock(&fk.lock);
+		pthread_mutex_lock(&rbdfake.lock);
+		rbdfake.held = 1;
+		pthread_mutex_unlock(&rbdfake.lock);
 	}
 	ck_assert_int_eq(pthread_create(&t, NULL, sender, b), 0);
 	if (hold_ms > 0) {
 		/* Until several are at librbd, however slow the machine. */
 		for (int ms = 0; ms < 10000 && (ms < hold_ms ||
-		    __atomic_load_n(&fk.inflight, __ATOMIC_RELAXED) < 2); ms++)
+		    __atomic_load_n(&rbdfake.inflight, __ATOMIC_RELAXED) < 2);
+		    ms++)
 			usleep(1000);
-		pthread_mutex_lock(&fk.lock);
-		fk.held = 0;
-		pthread_cond_broadcast(&fk.cond);
-		pthread_mutex_unlock(&fk.lock);
+		pthread_mutex_lock(&rbdfake.lock);
+		rbdfake.held = 0;
+		pthread_cond_broadcast(&rbdfake.cond);
+		pthread_mutex_unlock(&rbdfake.lock);
 	}
 	for (int n = 0; n < NREQ; n++) {
 		ck_assert_int_eq(reply(&handle, &err), 0);
@@ -708,7 +302,7 @@ run_batch(struct batch *b, int hold_ms)
 		}
 	}
 	pthread_join(t, NULL);
-	return fk.max_inflight;
+	return rbdfake.max_inflight;
 }
 
 START_TEST(many_in_flight)
@@ -728,15 +322,15 @@ START_TEST(many_in_flight)
 	most = run_batch(&w, 100);
 	ck_assert_msg(most > 1 && most <= RBDP_INFLIGHT_MAX, "at most %d in "
 	    "flight", most);
-	ck_assert_int_eq(fk.writes, NREQ);
-	ck_assert_int_eq(memcmp(fk.bytes, data, w.off[NREQ - 1] +
+	ck_assert_int_eq(rbdfake.writes, NREQ);
+	ck_assert_int_eq(memcmp(rbdfake.bytes, data, w.off[NREQ - 1] +
 	    w.len[NREQ - 1]), 0);
 	layout(&r, data);
 	(void)run_batch(&r, 0);
 	/* Closed by the client: nothing more, and the server ends. */
 	ck_assert_int_eq(reply(&handle, &err), -1);
 	finish();
-	ck_assert_int_eq(fk.inflight, 0);
+	ck_assert_int_eq(rbdfake.inflight, 0);
 	free(data);
 }
 END_TEST
@@ -766,7 +360,7 @@ START_TEST(writes_around_the_input_buffer)
 		ck_assert_uint_eq(err, 0);
 		off += lens[i];
 	}
-	ck_assert_int_eq(memcmp(fk.bytes, data, off), 0);
+	ck_assert_int_eq(memcmp(rbdfake.bytes, data, off), 0);
 	shutdown(sv[1], SHUT_WR);
 	ck_assert_int_eq(reply(&handle, &err), -1);
 	finish();
@@ -820,7 +414,7 @@ START_TEST(closed_after_sending)
 	(void)run_batch(&w, 300);
 	ck_assert_int_eq(reply(&handle, &err), -1);
 	finish();
-	ck_assert_int_eq(fk.writes, NREQ);
+	ck_assert_int_eq(rbdfake.writes, NREQ);
 	free(data);
 }
 END_TEST
@@ -837,20 +431,20 @@ START_TEST(closed_with_reads_waiting)
 	uint32_t err;
 
 	for (size_t i = 0; i < SIZE; i += 4096)
-		fk.bytes[i] = (uint8_t)(i >> 12);
-	pthread_mutex_lock(&fk.lock);
-	fk.held = 1;
-	pthread_mutex_unlock(&fk.lock);
+		rbdfake.bytes[i] = (uint8_t)(i >> 12);
+	pthread_mutex_lock(&rbdfake.lock);
+	rbdfake.held = 1;
+	pthread_mutex_unlock(&rbdfake.lock);
 	start_server();
 	for (int i = 0; i < n; i++)
 		request(NBD_CMD_READ, 0, (uint64_t)i, (uint64_t)i *
 		    RBDP_SMALL_MAX, RBDP_SMALL_MAX - 64, NULL);
 	shutdown(sv[1], SHUT_WR);
 	usleep(200 * 1000);
-	pthread_mutex_lock(&fk.lock);
-	fk.held = 0;
-	pthread_cond_broadcast(&fk.cond);
-	pthread_mutex_unlock(&fk.lock);
+	pthread_mutex_lock(&rbdfake.lock);
+	rbdfake.held = 0;
+	pthread_cond_broadcast(&rbdfake.cond);
+	pthread_mutex_unlock(&rbdfake.lock);
 	for (int i = 0; i < n; i++) {
 		ck_assert_int_eq(reply(&handle, &err), 0);
 		ck_assert_uint_lt(handle, (uint64_t)n);
@@ -858,13 +452,14 @@ START_TEST(closed_with_reads_waiting)
 		seen[handle] = 1;
 		ck_assert_uint_eq(err, 0);
 		ck_assert_int_eq(recv_all(buf, RBDP_SMALL_MAX - 64), 0);
-		ck_assert_int_eq(memcmp(buf, fk.bytes + handle * RBDP_SMALL_MAX,
+		ck_assert_int_eq(memcmp(buf,
+		    rbdfake.bytes + handle * RBDP_SMALL_MAX,
 		    RBDP_SMALL_MAX - 64), 0);
 	}
 	ck_assert_int_eq(reply(&handle, &err), -1);
 	finish();
 	/* They waited: never more small bytes at librbd than the bound. */
-	ck_assert_int_le(fk.max_inflight, (int)(RBDP_SMALL_BYTES_MAX /
+	ck_assert_int_le(rbdfake.max_inflight, (int)(RBDP_SMALL_BYTES_MAX /
 	    (RBDP_SMALL_MAX - 64)));
 }
 END_TEST
@@ -884,7 +479,7 @@ START_TEST(disc_after_sending)
 	ck_assert_int_eq(reply(&handle, &err), -1);
 	finish();
 	ck_assert_int_eq(c.disc, 1);
-	ck_assert_int_eq(fk.writes, NREQ);
+	ck_assert_int_eq(rbdfake.writes, NREQ);
 	free(data);
 }
 END_TEST
@@ -900,25 +495,25 @@ START_TEST(fua_flushes)
 	start_server();
 	request(NBD_CMD_WRITE, 0, 1, 0, sizeof(data), data);
 	ck_assert_int_eq(reply(&handle, &err), 0);
-	ck_assert_int_eq(fk.flushes, 0);
+	ck_assert_int_eq(rbdfake.flushes, 0);
 	request(NBD_CMD_WRITE, NBD_CMD_FLAG_FUA, 2, 8192, sizeof(data), data);
 	ck_assert_int_eq(reply(&handle, &err), 0);
 	ck_assert_uint_eq(handle, 2);
 	ck_assert_uint_eq(err, 0);
-	ck_assert_int_eq(fk.flushes, 1);
-	ck_assert_int_gt(fk.last_flush_seq, fk.last_write_seq);
+	ck_assert_int_eq(rbdfake.flushes, 1);
+	ck_assert_int_gt(rbdfake.last_flush_seq, rbdfake.last_write_seq);
 	request(NBD_CMD_FLUSH, 0, 3, 0, 0, NULL);
 	ck_assert_int_eq(reply(&handle, &err), 0);
-	ck_assert_int_eq(fk.flushes, 2);
+	ck_assert_int_eq(rbdfake.flushes, 2);
 	/* TRIM and WRITE ZEROES reach librbd as such. */
 	request(NBD_CMD_TRIM, 0, 4, 0, 4096, NULL);
 	ck_assert_int_eq(reply(&handle, &err), 0);
 	ck_assert_uint_eq(err, 0);
-	ck_assert_uint_eq(fk.bytes[0], 0);
+	ck_assert_uint_eq(rbdfake.bytes[0], 0);
 	request(NBD_CMD_WRITE_ZEROES, 0, 5, 8192, 4096, NULL);
 	ck_assert_int_eq(reply(&handle, &err), 0);
 	ck_assert_uint_eq(err, 0);
-	ck_assert_uint_eq(fk.bytes[8192], 0);
+	ck_assert_uint_eq(rbdfake.bytes[8192], 0);
 	/* A range past the end never reaches librbd. */
 	request(NBD_CMD_READ, 0, 6, SIZE, 4096, NULL);
 	ck_assert_int_eq(reply(&handle, &err), 0);
@@ -937,16 +532,16 @@ START_TEST(errors_answered)
 	uint32_t err;
 
 	start_server();
-	fk.read_rc = -EIO;
+	rbdfake.read_rc = -EIO;
 	request(NBD_CMD_READ, 0, 1, 0, 4096, NULL);
 	ck_assert_int_eq(reply(&handle, &err), 0);
 	ck_assert_uint_eq(err, NBD_EIO);
-	fk.write_rc = -ENOSPC;
+	rbdfake.write_rc = -ENOSPC;
 	request(NBD_CMD_WRITE, 0, 2, 0, sizeof(data), data);
 	ck_assert_int_eq(reply(&handle, &err), 0);
 	ck_assert_uint_eq(err, NBD_ENOSPC);
 	/* The connection goes on. */
-	fk.read_rc = 0;
+	rbdfake.read_rc = 0;
 	request(NBD_CMD_READ, 0, 3, 0, 4096, NULL);
 	ck_assert_int_eq(reply(&handle, &err), 0);
 	ck_assert_uint_eq(err, 0);
@@ -975,7 +570,7 @@ START_TEST(cut_off_never_answered)
 			c.fd = sv[0];
 			tp_init(&c.tp, sv[0]);
 		}
-		fk.write_rc = rcs[k];
+		rbdfake.write_rc = rcs[k];
 		start_server();
 		request(NBD_CMD_WRITE, 0, 1, 0, sizeof(data), data);
 		ck_assert_int_eq(reply(&handle, &err), -1);
@@ -985,7 +580,7 @@ START_TEST(cut_off_never_answered)
 	}
 	/* ESHUTDOWN told the cluster: a new instance is to be made. */
 	ck_assert_ptr_null(cl.cur);
-	fk.write_rc = 0;
+	rbdfake.write_rc = 0;
 }
 END_TEST
 
@@ -1013,7 +608,7 @@ START_TEST(structured)
 
 	c.caps.structured = 1;
 	c.caps.meta_allocation = 1;
-	memset(fk.bytes, 0x77, 4096);
+	memset(rbdfake.bytes, 0x77, 4096);
 	start_server();
 	request(NBD_CMD_READ, 0, 1, 0, 4096, NULL);
 	chunk(1, NBD_REPLY_TYPE_OFFSET_DATA, 8 + 4096);
@@ -1037,7 +632,7 @@ START_TEST(structured)
 	ck_assert_int_eq(recv_all(ext, 12), 0);
 	ck_assert_uint_eq(get32(ext + 4), 1u << 20);
 	/* A failed READ is an error chunk. */
-	fk.read_rc = -EIO;
+	rbdfake.read_rc = -EIO;
 	request(NBD_CMD_READ, 0, 4, 0, 4096, NULL);
 	ck_assert_int_eq(recv_all(hdr, sizeof(hdr)), 0);
 	ck_assert_uint_eq(get16(hdr + 6), NBD_REPLY_TYPE_ERROR);
@@ -1052,7 +647,7 @@ START_TEST(structured)
 		ck_assert_uint_le(left, sizeof(msg));
 		ck_assert_int_eq(recv_all(msg, left), 0);
 	}
-	fk.read_rc = 0;
+	rbdfake.read_rc = 0;
 	request(NBD_CMD_DISC, 0, 5, 0, 0, NULL);
 	ck_assert_int_eq(recv_all(hdr, 1), -1);
 	finish();
@@ -1070,7 +665,8 @@ START_TEST(one_writer_across_servers)
 	struct rbd_claim *o;
 	char why[1024], host[256];
 
-	ck_assert_ptr_nonnull(strstr(fk.holder, "10.0.0.5 through nbdd on "));
+	ck_assert_ptr_nonnull(strstr(rbdfake.holder,
+	    "10.0.0.5 through nbdd on "));
 	ck_assert_ptr_null(rbd_claim_take(&ctx.rbd_claims, &c.ex, "10.0.0.7",
 	    why, sizeof(why)));
 	ck_assert_str_eq(why, "image pi is in use by 10.0.0.5 (one writer "
@@ -1083,17 +679,17 @@ START_TEST(one_writer_across_servers)
 	    "on ") != NULL && strstr(why, host) != NULL &&
 	    strstr(why, "another server") != NULL, "%s", why);
 	/* Its image handle was closed again: only the holder's is open. */
-	ck_assert_int_eq(fk.opens, 1);
+	ck_assert_int_eq(rbdfake.opens, 1);
 	rbd_claim_release(&ctx.rbd_claims, c.rbd_claim);
 	c.rbd_claim = NULL;
-	ck_assert_int_eq(fk.locked, 0);
-	ck_assert_str_eq(fk.holder, "");
+	ck_assert_int_eq(rbdfake.image[0].locked, 0);
+	ck_assert_str_eq(rbdfake.holder, "");
 	ck_assert_ptr_nonnull(o = rbd_claim_take(&other, &c.ex, "10.0.0.9",
 	    why, sizeof(why)));
-	ck_assert_ptr_nonnull(strstr(fk.holder, "10.0.0.9 through nbdd"));
+	ck_assert_ptr_nonnull(strstr(rbdfake.holder, "10.0.0.9 through nbdd"));
 	rbd_claim_release(&other, o);
 	rbd_claims_destroy(&other);
-	ck_assert_int_eq(fk.opens, 0);
+	ck_assert_int_eq(rbdfake.opens, 0);
 }
 END_TEST
 
@@ -1139,34 +735,34 @@ START_TEST(slow_release_blocks_no_other_image)
 	rx2->t = ex2.rbd_target;
 	rbd_target_str(&rx2->t, rx2->str, sizeof(rx2->str));
 	ex2.rbd = rx2;
-	fk.gate_closed = 1;
+	rbdfake.gate_closed = 1;
 	ck_assert_int_eq(pthread_create(&rel, NULL, release_pi, NULL), 0);
-	pthread_mutex_lock(&fk.lock);
-	while (!fk.unlocking)
-		pthread_cond_wait(&fk.cond, &fk.lock);
-	pthread_mutex_unlock(&fk.lock);
+	pthread_mutex_lock(&rbdfake.lock);
+	while (!rbdfake.unlocking)
+		pthread_cond_wait(&rbdfake.cond, &rbdfake.lock);
+	pthread_mutex_unlock(&rbdfake.lock);
 	/* pi is being let go of, slowly: pi2 is claimed meanwhile. */
 	c2 = rbd_claim_take(&ctx.rbd_claims, &ex2, "10.0.0.8", why,
 	    sizeof(why));
 	ck_assert_msg(c2 != NULL, "%s", why);
-	ck_assert_int_eq(fk.locked2, 1);
-	ck_assert_int_eq(fk.locked, 1);
+	ck_assert_int_eq(rbdfake.image[1].locked, 1);
+	ck_assert_int_eq(rbdfake.image[0].locked, 1);
 	/* pi again from this server: waits for the release, then has it. */
 	ck_assert_int_eq(pthread_create(&re, NULL, retake_pi, NULL), 0);
 	usleep(100 * 1000);
 	ck_assert_int_eq(__atomic_load_n(&retake_done, __ATOMIC_ACQUIRE), 0);
-	pthread_mutex_lock(&fk.lock);
-	fk.gate_closed = 0;
-	pthread_cond_broadcast(&fk.cond);
-	pthread_mutex_unlock(&fk.lock);
+	pthread_mutex_lock(&rbdfake.lock);
+	rbdfake.gate_closed = 0;
+	pthread_cond_broadcast(&rbdfake.cond);
+	pthread_mutex_unlock(&rbdfake.lock);
 	pthread_join(rel, NULL);
 	pthread_join(re, NULL);
 	ck_assert_ptr_nonnull(retaken);
-	ck_assert_int_eq(fk.locked, 1);
-	ck_assert_ptr_nonnull(strstr(fk.holder, "10.0.0.7"));
+	ck_assert_int_eq(rbdfake.image[0].locked, 1);
+	ck_assert_ptr_nonnull(strstr(rbdfake.holder, "10.0.0.7"));
 	c.rbd_claim = retaken;
 	rbd_claim_release(&ctx.rbd_claims, c2);
-	ck_assert_int_eq(fk.locked2, 0);
+	ck_assert_int_eq(rbdfake.image[1].locked, 0);
 	free(rx2);
 }
 END_TEST
@@ -1197,7 +793,7 @@ setup_overlay(void)
 	ck_assert_msg(c.ovl != NULL, "%s", why);
 	ck_assert(rbd_transmit_serves(&c));
 	for (size_t i = 0; i < SIZE; i++)
-		fk.bytes[i] = (uint8_t)(i * 7 + i / 4096);
+		rbdfake.bytes[i] = (uint8_t)(i * 7 + i / 4096);
 }
 
 static void
@@ -1209,16 +805,16 @@ teardown_overlay(void)
 	ck_assert_int_eq(rmdir(ovl_dir), 0);
 	memcpy(ovl_dir + strlen(ovl_dir) - 6, "XXXXXX", 6);
 	teardown();
-	ck_assert_int_eq(fk.opens, 0);
+	ck_assert_int_eq(rbdfake.opens, 0);
 }
 
 static void
 hold(int on)
 {
-	pthread_mutex_lock(&fk.lock);
-	fk.held = on;
-	pthread_cond_broadcast(&fk.cond);
-	pthread_mutex_unlock(&fk.lock);
+	pthread_mutex_lock(&rbdfake.lock);
+	rbdfake.held = on;
+	pthread_cond_broadcast(&rbdfake.cond);
+	pthread_mutex_unlock(&rbdfake.lock);
 }
 
 /* Until n calls are at librbd; fails after 10 s. */
@@ -1226,11 +822,12 @@ static void
 wait_inflight(int n)
 {
 	for (int ms = 0; ms < 10000; ms++) {
-		if (__atomic_load_n(&fk.inflight, __ATOMIC_RELAXED) >= n)
+		if (__atomic_load_n(&rbdfake.inflight, __ATOMIC_RELAXED) >= n)
 			return;
 		usleep(1000);
 	}
-	ck_abort_msg("%d of %d reads at librbd after 10 s", fk.inflight, n);
+	ck_abort_msg("%d of %d reads at librbd after 10 s", rbdfake.inflight,
+	    n);
 }
 
 static void
@@ -1284,15 +881,15 @@ START_TEST(overlay_base_reads_in_flight)
 		seen[handle] = 1;
 		ck_assert_uint_eq(err, 0);
 		ck_assert_int_eq(recv_all(buf, sizeof(buf)), 0);
-		ck_assert(memcmp(buf, fk.bytes + handle * 65536,
+		ck_assert(memcmp(buf, rbdfake.bytes + handle * 65536,
 		    sizeof(buf)) == 0);
 	}
-	ck_assert_int_eq(fk.max_inflight, OVL_READS);
-	ck_assert_int_eq(fk.writes, 0);		/* the base never */
+	ck_assert_int_eq(rbdfake.max_inflight, OVL_READS);
+	ck_assert_int_eq(rbdfake.writes, 0);		/* the base never */
 	request(NBD_CMD_DISC, 0, 99, 0, 0, NULL);
 	ck_assert_int_eq(reply(&handle, &err), -1);
 	finish();
-	ck_assert_int_eq(fk.inflight, 0);
+	ck_assert_int_eq(rbdfake.inflight, 0);
 }
 END_TEST
 
@@ -1308,14 +905,14 @@ START_TEST(overlay_read_after_write)
 
 	memset(mine, 0xA5, sizeof(mine));
 	memset(edge, 0x5A, sizeof(edge));
-	memcpy(want, fk.bytes, sizeof(want));
+	memcpy(want, rbdfake.bytes, sizeof(want));
 	start_server();
 	/* A whole block, and a partial one copied up from the base. */
 	request(NBD_CMD_WRITE, 0, 1, 1 * B, B, mine);
 	expect_ok(1);
 	request(NBD_CMD_WRITE, 0, 2, 3 * B + 50, sizeof(edge), edge);
 	expect_ok(2);
-	ck_assert_int_eq(fk.sync_reads, 1);
+	ck_assert_int_eq(rbdfake.sync_reads, 1);
 	memcpy(want + 1 * B, mine, B);
 	memcpy(want + 3 * B + 50, edge, sizeof(edge));
 	memcpy(old, want, sizeof(old));
@@ -1333,7 +930,7 @@ START_TEST(overlay_read_after_write)
 	 * goes to Ceph, which still holds the first READ. */
 	request(NBD_CMD_READ, 0, 12, 0, 2 * B, NULL);
 	expect_read(12, want, 2 * B);
-	ck_assert_int_eq(fk.inflight, 3);
+	ck_assert_int_eq(rbdfake.inflight, 3);
 	hold(0);
 	expect_read(10, old, sizeof(old));
 	/* Everything, once more, from wherever it is now. */
@@ -1342,8 +939,8 @@ START_TEST(overlay_read_after_write)
 	request(NBD_CMD_DISC, 0, 99, 0, 0, NULL);
 	ck_assert_int_eq(reply(&(uint64_t){ 0 }, &(uint32_t){ 0 }), -1);
 	finish();
-	ck_assert_int_eq(fk.writes, 0);		/* the base never */
-	ck_assert_int_eq(fk.inflight, 0);
+	ck_assert_int_eq(rbdfake.writes, 0);		/* the base never */
+	ck_assert_int_eq(rbdfake.inflight, 0);
 }
 END_TEST
 
@@ -1360,22 +957,22 @@ START_TEST(overlay_base_errors)
 	start_server();
 	request(NBD_CMD_WRITE, 0, 1, 8192, sizeof(mine), mine);
 	expect_ok(1);
-	fk.read_rc = -EIO;
+	rbdfake.read_rc = -EIO;
 	request(NBD_CMD_READ, 0, 2, 0, 3 * 4096, NULL);
 	ck_assert_int_eq(reply(&handle, &err), 0);
 	ck_assert_uint_eq(handle, 2);
 	ck_assert_uint_eq(err, NBD_EIO);
 	request(NBD_CMD_READ, 0, 3, 8192, 4096, NULL);
 	expect_read(3, mine, sizeof(mine));
-	fk.read_rc = 0;
-	fk.read_short = 1;
+	rbdfake.read_rc = 0;
+	rbdfake.read_short = 1;
 	request(NBD_CMD_READ, 0, 4, 0, 4096, NULL);
 	ck_assert_int_eq(reply(&handle, &err), 0);
 	ck_assert_uint_eq(handle, 4);
 	ck_assert_uint_eq(err, NBD_EIO);
-	fk.read_short = 0;
+	rbdfake.read_short = 0;
 	request(NBD_CMD_READ, 0, 5, 4096, 4096, NULL);
-	expect_read(5, fk.bytes + 4096, 4096);
+	expect_read(5, rbdfake.bytes + 4096, 4096);
 	request(NBD_CMD_DISC, 0, 99, 0, 0, NULL);
 	ck_assert_int_eq(reply(&handle, &err), -1);
 	finish();
@@ -1406,7 +1003,7 @@ START_TEST(overlay_changes)
 	request(NBD_CMD_READ, 0, 6, 16384, 8192, NULL);
 	expect_read(6, zero, 8192);
 	request(NBD_CMD_READ, 0, 7, 8192, 8192, NULL);
-	expect_read(7, fk.bytes + 8192, 8192);
+	expect_read(7, rbdfake.bytes + 8192, 8192);
 	/* Past the end: refused before anything is read. */
 	request(NBD_CMD_READ, 0, 8, SIZE - 4096, 8192, NULL);
 	ck_assert_int_eq(reply(&handle, &err), 0);
@@ -1414,7 +1011,7 @@ START_TEST(overlay_changes)
 	request(NBD_CMD_DISC, 0, 99, 0, 0, NULL);
 	ck_assert_int_eq(reply(&handle, &err), -1);
 	finish();
-	ck_assert_int_eq(fk.writes, 0);
+	ck_assert_int_eq(rbdfake.writes, 0);
 }
 END_TEST
 

@@ -7,7 +7,7 @@
  * refused; nothing is held after. */
 #include <poll.h>
 
-#include "tests/unit/tftpd_rbdfake.h"
+#include "tests/unit/tftpd_rbd_fixture.h"
 #include "tests/unit/check_main.h"
 #include "tftpd/rbdfetch.h"
 
@@ -80,7 +80,7 @@ START_TEST(whole_file)
 	ck_assert_int_eq(source_read(j.src, got, 1468, off), 0);
 	ck_assert_int_eq(memcmp(got, want, wlen), 0);
 	/* In memory: the cluster failing now changes nothing. */
-	img.read_rc = -ETIMEDOUT;
+	rbdfake.read_rc = -ETIMEDOUT;
 	ck_assert_int_eq(source_read(j.src, got, 1468, 0), 1468);
 	source_close(j.src);
 	free(got);
@@ -116,7 +116,7 @@ START_TEST(read_fails)
 	run(&j);
 	ck_assert_int_eq(j.st, SOURCE_OK);
 	source_close(j.src);
-	img.read_rc = -ETIMEDOUT;
+	rbdfake.read_rc = -ETIMEDOUT;
 	for (int i = 0; i < RBDFETCH_WORKERS + 1; i++) {
 		job_for(&j, "rbd:pis/class", "start4.elf");
 		run(&j);
@@ -126,7 +126,7 @@ START_TEST(read_fails)
 		    NULL && strstr(j.why, "Connection timed out") != NULL,
 		    "why: %s", j.why);
 	}
-	img.read_rc = 0;
+	rbdfake.read_rc = 0;
 	job_for(&j, "rbd:pis/class", "config.txt");
 	run(&j);
 	ck_assert_int_eq(j.st, SOURCE_OK);
@@ -150,9 +150,9 @@ START_TEST(snapshot_files_shared)
 	rbdfetch_share(&f, &a);
 	job_for(&b, "rbd:pis/class@v2", "start4.elf");
 	strlcpy(b.name, "bbbb0002/start4.elf", sizeof(b.name));
-	reads = img.opened;
+	reads = rbdfake.opened;
 	ck_assert_int_eq(rbdfetch_shared(&f, &b, &s2), 0);
-	ck_assert_int_eq(img.opened, reads);
+	ck_assert_int_eq(rbdfake.opened, reads);
 	ck_assert_str_eq(s2->name, "bbbb0002/start4.elf");
 	ck_assert_uint_eq(s2->size, a.src->size);
 	ck_assert_int_eq(source_read(a.src, x, sizeof(x), 8192), 4096);
@@ -214,7 +214,7 @@ START_TEST(stop_returns_all)
 			ck_assert_str_eq(back->why, "tftpd is shutting down");
 	}
 	ck_assert_int_eq(n, 16);
-	ck_assert_int_eq(img.opens, 0);
+	ck_assert_int_eq(rbdfake.opens, 0);
 	ck_assert_int_eq(inst->refs, 1);
 	/* teardown stops again: harmless. */
 	ck_assert_int_eq(rbdfetch_start(&f, &cl, j[0].why, 64), 0);

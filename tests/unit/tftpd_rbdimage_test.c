@@ -6,7 +6,7 @@
  * the source; no -C, a missing pool, image or snapshot, a cluster not
  * connected: refused with the reason; a read Ceph fails mid-transfer
  * ends it cleanly. */
-#include "tests/unit/tftpd_rbdfake.h"
+#include "tests/unit/tftpd_rbd_fixture.h"
 #include "tests/unit/check_main.h"
 #include "tftpd/rbdimage.h"
 
@@ -40,7 +40,7 @@ assert_served(const char *spec, const char *path)
 		    SOURCE_OK);
 		ck_assert_str_eq(why, "");
 		ck_assert_uint_eq(src->size, wlen);
-		ck_assert_int_eq(img.opens, 1);
+		ck_assert_int_eq(rbdfake.opens, 1);
 		while (off < wlen) {
 			ssize_t n = source_read(src, got + off, chunks[i], off);
 
@@ -50,7 +50,7 @@ assert_served(const char *spec, const char *path)
 		ck_assert_int_eq(memcmp(got, want, wlen), 0);
 		source_close(src);
 		free(got);
-		ck_assert_int_eq(img.opens, 0);
+		ck_assert_int_eq(rbdfake.opens, 0);
 		ck_assert_int_eq(inst->refs, 1);
 	}
 	free(want);
@@ -59,10 +59,10 @@ assert_served(const char *spec, const char *path)
 START_TEST(files_served)
 {
 	assert_served("rbd:pis/class", "config.txt");
-	ck_assert_str_eq(img.snap, "");
+	ck_assert_str_eq(rbdfake.snap, "");
 	assert_served("rbd:pis/class", "start4.elf");
 	assert_served("rbd:pis/class@v2", "overlays/vc4-kms-v3d.dtbo");
-	ck_assert_str_eq(img.snap, "v2");
+	ck_assert_str_eq(rbdfake.snap, "v2");
 }
 END_TEST
 
@@ -106,7 +106,7 @@ START_TEST(refusals)
 	    sizeof(why)), SOURCE_ERROR);
 	ck_assert_str_eq(why, "image aaaa0001 (rbd:pis/class): not connected "
 	    "to the Ceph cluster: no monitor answered");
-	ck_assert_int_eq(img.opens, 0);
+	ck_assert_int_eq(rbdfake.opens, 0);
 }
 END_TEST
 
@@ -121,12 +121,12 @@ START_TEST(read_fails_mid_transfer)
 	    sizeof(why)), SOURCE_OK);
 	ck_assert_int_eq(source_read(src, buf, sizeof(buf), 0),
 	    (ssize_t)sizeof(buf));
-	img.read_rc = -ETIMEDOUT;
+	rbdfake.read_rc = -ETIMEDOUT;
 	ck_assert_int_eq(source_read(src, buf, sizeof(buf), 1u << 20), -1);
-	img.read_rc = 0;
+	rbdfake.read_rc = 0;
 	ck_assert_int_eq(source_read(src, buf, sizeof(buf), 4096), -1);
 	source_close(src);
-	ck_assert_int_eq(img.opens, 0);
+	ck_assert_int_eq(rbdfake.opens, 0);
 }
 END_TEST
 
@@ -161,39 +161,39 @@ START_TEST(cache)
 		ck_assert_int_eq(memcmp(buf, "arm_64bit=1\n", 12), 0);
 		source_close(src);
 	}
-	ck_assert_int_eq(img.opened, 1);
-	ck_assert_int_eq(img.opens, 1);
+	ck_assert_int_eq(rbdfake.opened, 1);
+	ck_assert_int_eq(rbdfake.opens, 1);
 	ck_assert_int_eq(cached(&c, t0 + 5, "rbd:pis/class@v2", "config.txt",
 	    fail_why, &src), SOURCE_OK);
 	source_close(src);
-	ck_assert_int_eq(img.opened, 2);
-	ck_assert_str_eq(img.snap, "v2");
+	ck_assert_int_eq(rbdfake.opened, 2);
+	ck_assert_str_eq(rbdfake.snap, "v2");
 	/* Old enough: opened afresh, the old handle closed. */
 	ck_assert_int_eq(cached(&c, t0 + RBDIMAGE_CACHE_NS, "rbd:pis/class",
 	    "config.txt", fail_why, &src), SOURCE_OK);
 	source_close(src);
-	ck_assert_int_eq(img.opened, 3);
-	ck_assert_int_eq(img.opens, 2);
+	ck_assert_int_eq(rbdfake.opened, 3);
+	ck_assert_int_eq(rbdfake.opens, 2);
 	/* A read fails: its reason comes back, not logged; the handle goes
 	 * at the next open. */
 	ck_assert_int_eq(cached(&c, t0 + RBDIMAGE_CACHE_NS + 1,
 	    "rbd:pis/class", "start4.elf", fail_why, &src), SOURCE_OK);
-	img.read_rc = -ETIMEDOUT;
+	rbdfake.read_rc = -ETIMEDOUT;
 	ck_assert_int_eq(source_read(src, buf, sizeof(buf), 0), -1);
 	ck_assert_msg(strncmp(fail_why, "image aaaa0001 (rbd:pis/class): "
 	    "start4.elf: ", 43) == 0 && strstr(fail_why,
 	    "(Connection timed out)") != NULL, "fail_why: %s", fail_why);
 	source_close(src);
-	img.read_rc = 0;
+	rbdfake.read_rc = 0;
 	ck_assert_int_eq(cached(&c, t0 + RBDIMAGE_CACHE_NS + 2,
 	    "rbd:pis/class", "config.txt", fail_why, &src), SOURCE_OK);
 	source_close(src);
-	ck_assert_int_eq(img.opened, 4);
+	ck_assert_int_eq(rbdfake.opened, 4);
 	/* Refusals are not cached. */
 	ck_assert_int_eq(cached(&c, t0 + RBDIMAGE_CACHE_NS + 3,
 	    "rbd:pis/gone", "config.txt", fail_why, &src), SOURCE_BROKEN);
 	rbdimage_cache_clear(&c);
-	ck_assert_int_eq(img.opens, 0);
+	ck_assert_int_eq(rbdfake.opens, 0);
 	ck_assert_int_eq(inst->refs, 1);
 }
 END_TEST
