@@ -144,7 +144,9 @@ start=$(( 4 + fat_mib ))MiB, type=83
 PT
 mkfs.vfat -F 32 -S 512 -s 1 -n RASPIFIRM --offset $(( 4 * 2048 )) "$work/raspi.img" $(( fat_mib * 1024 )) >/dev/null 2>&1
 mcopy -s -i "$work/raspi.img@@$(( 4 << 20 ))" "$fw"/* ::/
-mkfs.ext4 -q -F -L RASPIROOT -d "$root" "$work/root.ext4" "${root_mib}M"
+# Its "Creating regular file" line goes to stdout even with -q, and this
+# script's stdout is the image's path alone.
+mkfs.ext4 -q -F -L RASPIROOT -d "$root" "$work/root.ext4" "${root_mib}M" >&2
 dd if="$work/root.ext4" of="$work/raspi.img" bs=1M seek=$(( 4 + fat_mib )) conv=notrunc,sparse status=none
 
 for old in "$out"/*/raspi.img; do
