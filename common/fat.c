@@ -595,6 +595,45 @@ fat_lookup(struct fat_vol *v, const char *path, struct fat_dirent *out)
 	return FAT_NOT_FOUND;
 }
 
+struct biggest {
+	uint32_t size;
+};
+
+static int
+biggest_cb(void *arg, const struct fat_dirent *de)
+{
+	struct biggest *b = arg;
+
+	if (!(de->attr & FAT_ATTR_DIR) && de->size > b->size)
+		b->size = de->size;
+	return 0;
+}
+
+enum fat_result
+fat_dir_biggest(struct fat_vol *v, const char *path, uint32_t *size)
+{
+	char dir[1024];
+	const char *slash = strrchr(path, '/');
+	struct fat_dirent de;
+	struct biggest b = { 0 };
+	enum fat_result r;
+	size_t len = slash != NULL ? (size_t)(slash - path) : 0;
+
+	*size = 0;
+	if (len >= sizeof(dir))
+		return fail(v, FAT_NOT_FOUND, "path too long");
+	memcpy(dir, path, len);
+	dir[len] = '\0';
+	/* The root is the only directory fat_lookup leaves de alone for. */
+	memset(&de, 0, sizeof(de));
+	if ((r = fat_lookup(v, dir, &de)) != FAT_IS_DIR)
+		return r == FAT_OK ? FAT_NOT_FOUND : r;
+	if ((r = fat_dir_scan(v, de.cluster, dir, biggest_cb, &b)) != FAT_OK)
+		return r;
+	*size = b.size;
+	return FAT_OK;
+}
+
 /* --- files --------------------------------------------------------------- */
 
 static int

@@ -108,6 +108,11 @@ enum fat_result fat_dir_scan(struct fat_vol *v, uint32_t cluster,
 enum fat_result fat_lookup(struct fat_vol *v, const char *path,
     struct fat_dirent *out);
 
+/* The size of the biggest file (not directory) in the directory that
+ * holds path: what a boot reading files from there may want at most. */
+enum fat_result fat_dir_biggest(struct fat_vol *v, const char *path,
+    uint32_t *size);
+
 /* The runs of a file of size bytes starting at cluster first, in file
  * order; *runs is allocated (free it). FAT_BAD when the chain is shorter
  * than the size, leaves the volume, or loops. *tail is the FAT entry of

@@ -53,6 +53,13 @@ boots_began(const struct boots *t, int slot, uint64_t id, uint64_t own_ns,
 	return e->began_ns;
 }
 
+int
+boots_begins(const struct boots *t, int slot, uint64_t now)
+{
+	return slot >= 0 && (unsigned)slot < t->used &&
+	    t->e[slot].began_ns == now;
+}
+
 void
 boots_ran(struct boots *t, int slot, uint64_t now)
 {

@@ -63,6 +63,9 @@ int boots_request(struct boots *t, const void *addr, size_t addr_len,
 uint64_t boots_began(const struct boots *t, int slot, uint64_t id,
     uint64_t own_ns, uint64_t now);
 
+/* Whether the boot in slot began with the request at now: its first. */
+int boots_begins(const struct boots *t, int slot, uint64_t now);
+
 /* A transfer of the boot in slot ran at now. */
 void boots_ran(struct boots *t, int slot, uint64_t now);
 

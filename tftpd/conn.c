@@ -431,6 +431,10 @@ conn_open(struct server *s, const struct sockaddr_storage *local,
 	if (peer_key(&c->peer, &key, &keylen) == 0) {
 		c->boot_slot = boots_request(&s->boots, key, keylen, c->id,
 		    c->start_ns);
+		/* Once a boot: the files beside its first say how big its
+		 * kernel and initramfs are before it asks for them. */
+		if (boots_begins(&s->boots, c->boot_slot, c->start_ns))
+			sched_boot_seen(&s->sched, source_biggest_beside(src));
 		if (peerrtt_find(&s->peers, key, keylen, c->start_ns, &seed))
 			known = &seed;
 	}

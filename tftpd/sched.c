@@ -23,6 +23,10 @@
  * whose transfers could not each move this much in a Pi's time, with
  * room, is overloaded before its Pis come to their big files. */
 #define BIG_PRIOR		(8ULL << 20)
+/* A file bigger than this beside a boot's is not one a Pi loads in its
+ * time (no kernel or initramfs is near it): something else kept in the
+ * boot partition, a backup or an image, that no boot asks for. */
+#define SEEN_MAX		(256ULL << 20)
 /* A rate means something after this many ticks of running: the first
  * tick of a transfer is only part of one. */
 #define SETTLE_TICKS		3
@@ -50,6 +54,13 @@ sched_init(struct sched *s, uint64_t now)
 {
 	*s = (struct sched){ .last_ns = now, .cycle_ns = now,
 	    .limit = START_LIMIT };
+}
+
+void
+sched_boot_seen(struct sched *s, uint64_t beside)
+{
+	if (beside <= SEEN_MAX && beside > s->big)
+		s->big = beside;
 }
 
 /* The biggest file a boot is counted on to want. */

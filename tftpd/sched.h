@@ -28,7 +28,8 @@
  *
  * All it knows it measures from the transfers: the bytes each moved
  * since the last tick (its rate), what all moved in a cycle (the link's
- * best lately), the fastest transfer, the biggest file. */
+ * best lately), the fastest transfer, the biggest file asked for or
+ * seen beside a boot's first file. */
 #ifndef TFTPD_SCHED_H
 #define TFTPD_SCHED_H
 
@@ -117,6 +118,12 @@ struct sched {
 };
 
 void sched_init(struct sched *s, uint64_t now);
+
+/* A boot began whose first file lies beside one of beside bytes (0: not
+ * known): the biggest it may come to want. Known from the start, the
+ * waves are as wide as the link can carry that file in, before any boot
+ * asks for it. */
+void sched_boot_seen(struct sched *s, uint64_t beside);
 
 /* One tick at now: updates the n items' rate and ticks, decides their
  * run, and returns 1 when the overload began or ended at this tick

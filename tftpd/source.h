@@ -21,6 +21,10 @@ struct source_ops {
 	    uint64_t off);
 	/* Releases everything the source holds. */
 	void (*close)(struct source *src);
+	/* The size of the biggest file in the directory this one is in,
+	 * or 0 when not known: what the client's boot may want at most
+	 * (the overload scheduler's hint, sched.h). NULL: never known. */
+	uint64_t (*biggest_beside)(struct source *src);
 };
 
 /* A size known only at the end (netascii adds a CR per LF). */
@@ -73,6 +77,13 @@ static inline ssize_t
 source_read(struct source *src, void *buf, size_t len, uint64_t off)
 {
 	return src->ops->read(src, buf, len, off);
+}
+
+static inline uint64_t
+source_biggest_beside(struct source *src)
+{
+	return src->ops->biggest_beside != NULL ?
+	    src->ops->biggest_beside(src) : 0;
 }
 
 static inline void

@@ -156,9 +156,13 @@ fuzz_fat(struct sparse *s, uint64_t base, uint64_t len)
 	if (fat_open(v, sparse_read, s, base, len) == FAT_OK) {
 		struct walk w = { v, s, 0, 0, 0 };
 		(void)fat_dir_scan(v, 0, "", walk_cb, &w);
-		for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		uint32_t big;
+
+		for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 			if (fat_lookup(v, paths[i], &de) == FAT_OK)
 				check_file(&w, &de);
+			(void)fat_dir_biggest(v, paths[i], &big);
+		}
 	}
 	s->lo = 0;
 	s->hi = s->size;

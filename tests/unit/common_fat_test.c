@@ -190,6 +190,59 @@ START_TEST(files_equal_mcopy)
 }
 END_TEST
 
+/* The biggest file mcopy finds in directory dir of img ("" the root). */
+static uint32_t
+mtools_biggest(const char *img, const char *dir)
+{
+	uint8_t *out;
+	size_t len;
+	uint32_t n;
+
+	fx_sh("rm -rf bigdir && mkdir bigdir && LANG=C.UTF-8 mcopy -n -i %s "
+	    "'::%s/*' bigdir/ 2>/dev/null; find bigdir -maxdepth 1 -type f "
+	    "-printf '%%s\\n' | sort -n | tail -1 > big.txt", img, dir);
+	out = fx_slurp(fx_path("big.txt"), &len);
+	n = (uint32_t)strtoul((char *)out, NULL, 10);
+	free(out);
+	return n;
+}
+
+START_TEST(biggest_beside)
+{
+	struct vol vo;
+	uint32_t size, want;
+
+	ck_assert_int_eq(vol_open(&vo, images[_i]), FAT_OK);
+	/* The root: subdirectories do not count, files do. */
+	want = mtools_biggest(images[_i], "");
+	ck_assert_uint_gt(want, 0);
+	ck_assert_int_eq(fat_dir_biggest(vo.v, "config.txt", &size), FAT_OK);
+	ck_assert_uint_eq(size, want);
+	ck_assert_int_eq(fat_dir_biggest(vo.v, "/./CONFIG.TXT", &size), FAT_OK);
+	ck_assert_uint_eq(size, want);
+	/* A file not there: the directory's is known all the same. */
+	ck_assert_int_eq(fat_dir_biggest(vo.v, "missing.txt", &size), FAT_OK);
+	ck_assert_uint_eq(size, want);
+	want = mtools_biggest(images[_i], "overlays");
+	ck_assert_int_eq(fat_dir_biggest(vo.v, "overlays/x.dtbo", &size),
+	    FAT_OK);
+	ck_assert_uint_eq(size, want);
+	want = mtools_biggest(images[_i], "a/b/c/d/e/f/g/h/i/j/k");
+	ck_assert_uint_eq(want, cluster_size(images[_i]) + 1);
+	ck_assert_int_eq(fat_dir_biggest(vo.v,
+	    "a/b/c/d/e/f/g/h/i/j/k/deep-file.bin", &size), FAT_OK);
+	ck_assert_uint_eq(size, want);
+	/* Only a directory holds files. */
+	ck_assert_int_eq(fat_dir_biggest(vo.v, "missing/x", &size),
+	    FAT_NOT_FOUND);
+	ck_assert_int_eq(fat_dir_biggest(vo.v, "config.txt/x", &size),
+	    FAT_NOT_FOUND);
+	ck_assert_uint_eq(size, 0);
+	ck_assert_int_eq(fat_dir_biggest(vo.v, "../x", &size), FAT_DENIED);
+	vol_close(&vo);
+}
+END_TEST
+
 START_TEST(case_insensitive_lookup)
 {
 	struct vol vo;
@@ -610,6 +663,7 @@ fat_suite(void)
 	tcase_add_loop_test(tc, types_by_cluster_count, 0, 4);
 	tcase_add_loop_test(tc, files_equal_mcopy, 0, 4);
 	tcase_add_loop_test(tc, case_insensitive_lookup, 0, 4);
+	tcase_add_loop_test(tc, biggest_beside, 0, 4);
 	tcase_add_loop_test(tc, paths, 0, 4);
 	tcase_add_loop_test(tc, fragmented_file_has_runs, 0, 4);
 	tcase_add_loop_test(tc, boot_sector_bad_fields, 0, 4);

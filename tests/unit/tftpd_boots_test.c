@@ -35,10 +35,14 @@ START_TEST(a_boot_keeps_its_beginning)
 	ck_assert_int_ge(a, 0);
 	ck_assert_int_ne(a, b);
 	ck_assert_uint_eq(boots_began(t, a, 1, 100 * S, 101 * S), 100 * S);
+	ck_assert(boots_begins(t, a, 100 * S));
+	ck_assert(boots_begins(t, b, 101 * S));
+	ck_assert(!boots_begins(t, -1, 100 * S));
 	/* Its next files, and a restart a minute later, keep the place
 	 * the first request earned. */
 	a2 = boots_request(t, pi_a, 4, 3, 130 * S);
 	ck_assert_int_eq(a2, a);
+	ck_assert(!boots_begins(t, a2, 130 * S));
 	a2 = boots_request(t, pi_a, 4, 4, 230 * S);
 	ck_assert_uint_eq(boots_began(t, a2, 4, 230 * S, 231 * S), 100 * S);
 	ck_assert_uint_eq(boots_began(t, b, 2, 101 * S, 231 * S), 101 * S);
@@ -46,6 +50,7 @@ START_TEST(a_boot_keeps_its_beginning)
 	a2 = boots_request(t, pi_a, 4, 5, 230 * S + BOOTS_GAP_NS + 1);
 	ck_assert_uint_eq(boots_began(t, a2, 5, 0, 230 * S + BOOTS_GAP_NS + 2),
 	    230 * S + BOOTS_GAP_NS + 1);
+	ck_assert(boots_begins(t, a2, 230 * S + BOOTS_GAP_NS + 1));
 	free(t);
 }
 END_TEST

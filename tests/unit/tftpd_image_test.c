@@ -180,6 +180,54 @@ START_TEST(ubuntu_image_files)
 }
 END_TEST
 
+/* The biggest file mcopy finds in directory dir of mimg. */
+static uint64_t
+mtools_biggest(const char *mimg, const char *dir)
+{
+	uint8_t *out;
+	size_t len;
+	uint64_t n;
+
+	fx_sh("rm -rf bigdir && mkdir bigdir && mcopy -n -i %s '::%s/*' "
+	    "bigdir/ 2>/dev/null; find bigdir -maxdepth 1 -type f -printf "
+	    "'%%s\\n' | sort -n | tail -1 > big.txt", mimg, dir);
+	out = fx_slurp(fx_path("big.txt"), &len);
+	n = strtoull((char *)out, NULL, 10);
+	free(out);
+	return n;
+}
+
+START_TEST(biggest_beside)
+{
+	struct source *src;
+	int lines;
+	size_t wlen;
+	uint8_t *want, *got;
+
+	/* The root's biggest is the initramfs, not yet asked for; asking
+	 * leaves the file's own bytes as they were. */
+	ck_assert_int_eq(open_src("ubuntu.img", 0, "config.txt", &src, &lines,
+	    NULL, 0), SOURCE_OK);
+	ck_assert_uint_eq(source_biggest_beside(src),
+	    mtools_biggest("ubuntu.img@@1M", ""));
+	ck_assert_uint_gt(source_biggest_beside(src), 64 * MiB);
+	fx_sh("rm -f want.bin && mcopy -n -i ubuntu.img@@1M ::config.txt "
+	    "want.bin");
+	want = fx_slurp(fx_path("want.bin"), &wlen);
+	got = read_all(src, 512);
+	ck_assert_uint_eq(src->size, wlen);
+	ck_assert(memcmp(got, want, wlen) == 0);
+	free(got);
+	free(want);
+	source_close(src);
+	ck_assert_int_eq(open_src("ubuntu.img", 0, "overlays/vc4-kms-v3d.dtbo",
+	    &src, &lines, NULL, 0), SOURCE_OK);
+	ck_assert_uint_eq(source_biggest_beside(src),
+	    mtools_biggest("ubuntu.img@@1M", "overlays"));
+	source_close(src);
+}
+END_TEST
+
 START_TEST(file_over_64_mib)
 {
 	assert_served("ubuntu.img", "ubuntu.img@@1M", 0, "initrd.img");
@@ -589,6 +637,7 @@ image_suite(void)
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, ubuntu_image_files);
+	tcase_add_test(tc, biggest_beside);
 	tcase_add_test(tc, file_over_64_mib);
 	tcase_add_test(tc, largest_file);
 	tcase_add_test(tc, other_layouts);

@@ -182,6 +182,40 @@ START_TEST(a_new_boot_needs_room_per_host)
 }
 END_TEST
 
+/* How many of 30 new boots, each at its first file, join the first wave
+ * of a link that moved 12.5 MB/s, when one transfer alone gets 600 KB/s
+ * (a lossy link: its rate is its retransmissions', not its share). */
+static unsigned
+first_wave(uint64_t seen)
+{
+	struct sched s;
+	uint64_t now = 100 * S;
+	struct sched_item it[30];
+	unsigned ran = 0;
+
+	measured(&s, now, 12500000, 0, 22);
+	s.fastest = 600000;
+	sched_boot_seen(&s, seen);
+	for (int i = 0; i < 30; i++)
+		it[i] = waiting((uint64_t)(i + 1) * S, now, 2 * MB);
+	sched_tick(&s, it, 30, now);
+	for (int i = 0; i < 30; i++)
+		ran += (unsigned)it[i].run;
+	return ran;
+}
+
+START_TEST(files_beside_a_boot_bound_the_first_wave)
+{
+	/* Not known: a kernel's size, and the limit decides. */
+	ck_assert_uint_eq(first_wave(0), 22);
+	/* A 26 MB initramfs beside their first file: 1.39 MB/s each, with
+	 * room, so nine hosts share 12.5 MB/s. */
+	ck_assert_uint_eq(first_wave(26 * MB), 9);
+	/* A file no Pi loads (a backup of the image, say) is not counted. */
+	ck_assert_uint_eq(first_wave(300ULL << 20), 22);
+}
+END_TEST
+
 START_TEST(nothing_running_lets_one_run)
 {
 	struct sched s;
@@ -431,6 +465,7 @@ sched_suite(void)
 	tcase_add_test(tc, a_begun_file_runs_to_its_end);
 	tcase_add_test(tc, a_new_boot_needs_room_per_host);
 	tcase_add_test(tc, nothing_running_lets_one_run);
+	tcase_add_test(tc, files_beside_a_boot_bound_the_first_wave);
 	tcase_add_test(tc, held_runs_for_its_deadline);
 	tcase_add_test(tc, asked_requests);
 	tcase_add_test(tc, impatient_and_unanswered);
