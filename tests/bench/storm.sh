@@ -27,7 +27,9 @@
 # link-bound storms, where the waves show; storm-100.png: the headline).
 #
 # usage: tests/bench/storm.sh          (BUILD; STORM_SCENARIOS="link head
-#                                      check" to run fewer; the sizes and
+#                                      check" to run fewer; STORM_ONLY
+#                                      names the storms of a scenario to
+#                                      run, e.g. "ours-10"; the sizes and
 #                                      counts above to tune)
 # The storm mounts an XFS file system; in a mount namespace of its own, so
 # that no other process on the machine holds a copy of that mount (ip netns
@@ -78,6 +80,7 @@ if [ "${1:-}" = --scenario ]; then
 	# storm NAME SET LOSS [N [BIN]]: one storm of N Pis (all) against
 	# one server set (ours from BIN).
 	storm() {
+		case " ${STORM_ONLY:-$1} " in *" $1 "*) ;; *) return 0 ;; esac
 		storm_loss "$3"
 		if [ "$2" = ours ]; then storm_start_ours "${5:-$BIN}"
 		else storm_start_comp; fi
