@@ -34,7 +34,8 @@ mem_close(struct source *src)
 	free(src);
 }
 
-static const struct source_ops mem_ops = { mem_read, mem_close };
+static const struct source_ops mem_ops = { .read = mem_read,
+	.close = mem_close };
 
 /* The input, split at 0xff bytes, is a sequence of client packets fed to
  * a transfer of a file of fsize bytes; a lone 0xfe is its timer running

@@ -32,7 +32,8 @@ mem_close(struct source *src)
 	((struct mem_source *)src)->closed = 1;
 }
 
-static const struct source_ops mem_ops = { mem_read, mem_close };
+static const struct source_ops mem_ops = { .read = mem_read,
+	.close = mem_close };
 
 static struct mem_source
 mem(const char *text)

@@ -49,7 +49,8 @@ mem_close(struct source *src)
 	free(m);
 }
 
-static const struct source_ops mem_ops = { mem_read, mem_close };
+static const struct source_ops mem_ops = { .read = mem_read,
+	.close = mem_close };
 
 static struct memsource *
 memsource(size_t size)
