@@ -20,16 +20,12 @@ BYTES=$((SIZE_MIB * 1024 * 1024))
 HZ=$(getconf CLK_TCK)
 export MTOOLS_SKIP_CHECK=1
 
-# The file, in a directory and in the image's FAT32 partition (256 MiB at
-# 1 MiB, as mkfs.vfat formats it by default), both in the page cache.
+# The file, in a directory and in the image's FAT32 partition (the file and
+# 256 MiB, at 1 MiB, clusters as mkfs.vfat chooses), both in the page cache.
 mkdir -p "$T/dir/boot" "$T/dir/mnt" "$T/img/boot"
 head -c "$BYTES" /dev/urandom > "$T/dir/mnt/big.img"
-truncate -s $((SIZE_MIB + 300))M "$T/img/pi.img"
-printf 'label: dos\nstart=2048, size=%d, type=c\n' $(((SIZE_MIB + 256) * 2048)) |
-	sfdisk -q "$T/img/pi.img"
-mkfs.vfat -F 32 -n system-boot --offset 2048 "$T/img/pi.img" \
-	$(((SIZE_MIB + 256) * 1024)) >/dev/null 2>&1
-mcopy -i "$T/img/pi.img@@1M" "$T/dir/mnt/big.img" ::big.img
+"$TOP/tests/lib/make-disk.sh" --fat $((SIZE_MIB + 256)) --fat-label system-boot \
+	--fat-dir "$T/dir/mnt" "$T/img/pi.img"
 ln -s ../mnt "$T/dir/boot/abcd1234"
 ln -s ../pi.img "$T/img/boot/abcd1234"
 cat "$T/dir/mnt/big.img" "$T/img/pi.img" > /dev/null

@@ -1,7 +1,8 @@
 #!/bin/bash
-# Builds an image shaped like a Raspberry Pi OS image, with no root and no
-# loop device: MBR; partition 1 FAT32 "system-boot" with the boot files;
-# partition 2 ext4 "writable" holding the root file system.
+# Builds an image shaped like a Raspberry Pi OS image (tests/lib/
+# make-disk.sh assembles it): MBR; partition 1 at 4 MiB, FAT32
+# "system-boot" (128 MiB) with the boot files; partition 2 ext4 "writable"
+# (64 MiB) holding the root file system.
 #
 # usage: make-image.sh IMAGE NBDROOT
 #   NBDROOT goes into cmdline.txt, e.g. 127.0.0.1:10809/demo
@@ -14,11 +15,6 @@ img=$1
 nbdroot=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-
-boot_start=8192			# sectors: 4 MiB, as Pi images align
-boot_sectors=$((128 * 2048))	# 128 MiB FAT32
-root_start=$((boot_start + boot_sectors))
-root_sectors=$((64 * 2048))	# 64 MiB ext4
 
 standin() {	# standin FILE SIZE WHAT: labelled filler of SIZE bytes
 	{
@@ -51,20 +47,6 @@ echo "demo" > "$work/root/etc/hostname"
 printf 'LABEL=writable / ext4 defaults 0 1\nLABEL=system-boot /boot/firmware vfat defaults 0 1\n' \
 	> "$work/root/etc/fstab"
 
-rm -f "$img"
-truncate -s $(( (root_start + root_sectors) * 512 )) "$img"
-sfdisk -q "$img" <<PARTS
-label: dos
-start=$boot_start, size=$boot_sectors, type=c, bootable
-start=$root_start, size=$root_sectors, type=83
-PARTS
-
-mkfs.vfat -F 32 -n system-boot --offset=$boot_start "$img" \
-	$((boot_sectors / 2)) >/dev/null 2>&1
-export MTOOLS_SKIP_CHECK=1
-mcopy -s -i "$img@@$((boot_start * 512))" "$work/boot/"* ::/
-
-truncate -s $((root_sectors * 512)) "$work/root.ext4"
-mkfs.ext4 -q -L writable -d "$work/root" "$work/root.ext4"
-dd if="$work/root.ext4" of="$img" bs=1M seek=$((root_start * 512)) \
-	oflag=seek_bytes conv=notrunc,sparse status=none
+"$(dirname "$0")/../lib/make-disk.sh" --start 8192 --bootable \
+	--fat 128 --fat-label system-boot --fat-dir "$work/boot" \
+	--ext4 64 --ext4-label writable --ext4-dir "$work/root" "$img"

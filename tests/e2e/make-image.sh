@@ -12,11 +12,11 @@
 #                               (tests/e2e/init) that writes /marker and a
 #                               file on partition 1, syncs and powers off
 #
-# Built without root, loop devices or mounts: sfdisk, mkfs.vfat --offset,
-# mcopy -i IMG@@OFFSET, mkfs.ext4 -d into a separate file, dd into place.
-# The result is cached in OUTDIR keyed by the kernel version and the
-# contents of make-image.sh and init, so a second run only prints the path;
-# stale images there are removed.
+# Assembled by tests/lib/make-disk.sh (no root, loop devices or mounts;
+# partition 1 at 1 MiB in 512-byte clusters). The result is cached in
+# OUTDIR keyed by the kernel version and the contents of make-image.sh,
+# make-disk.sh, init and the TLS pieces, so a second run only prints the
+# path; stale images there are removed.
 #
 # usage: tests/e2e/make-image.sh OUTDIR     prints the path of the image
 set -euo pipefail
@@ -30,8 +30,8 @@ kver=$(ls /boot/vmlinuz-* 2>/dev/null | sed 's|^/boot/vmlinuz-||' | sort -V | ta
 [ -d "/lib/modules/$kver" ] || { echo "make-image: no /lib/modules/$kver" >&2; exit 1; }
 
 tlsex=$here/../../examples/initramfs-tools
-key=$(cat "$here"/make-image.sh "$here"/init "$tlsex"/hooks/nbd-tls \
-	"$tlsex"/scripts/nbd-tls-client | sha256sum | cut -c1-12)
+key=$(cat "$here"/make-image.sh "$here"/../lib/make-disk.sh "$here"/init \
+	"$tlsex"/hooks/nbd-tls "$tlsex"/scripts/nbd-tls-client | sha256sum | cut -c1-12)
 dir=$out/$kver-$key
 img=$dir/netboot.img
 if [ -s "$img" ]; then
@@ -82,8 +82,9 @@ MODS
 install -m 755 "$tlsex/hooks/nbd-tls" "$conf/hooks/nbd-tls"
 install -m 755 "$tlsex/scripts/nbd-tls-client" "$conf/scripts/nbd-tls-client"
 echo "make-image: mkinitramfs for $kver (takes a minute)" >&2
-mkinitramfs -d "$conf" -o "$work/initrd.img" "$kver" >&2
-lsinitramfs "$work/initrd.img" > "$work/initrd.list"
+mkdir -p "$work/boot"
+mkinitramfs -d "$conf" -o "$work/boot/initrd.img" "$kver" >&2
+lsinitramfs "$work/boot/initrd.img" > "$work/initrd.list"
 for f in scripts/local-top/nbd sbin/nbd-client nbd.ko virtio_net.ko ext4.ko vfat.ko \
     scripts/nbd-tls-client; do
 	grep -q "$f\$" "$work/initrd.list" ||
@@ -105,26 +106,16 @@ for a in sh mount umount sync cat echo sed poweroff sleep; do
 	ln -s busybox "$root/bin/$a"
 done
 install -m 755 "$here/init" "$root/sbin/init"
-mkfs.ext4 -q -F -L root -d "$root" "$work/root.ext4" 32M >&2
 
 # --- boot partition: FAT32 with the kernel and the initramfs --------------
-cp "/boot/vmlinuz-$kver" "$work/vmlinuz"
-payload=$(( ($(stat -c %s "$work/vmlinuz") + $(stat -c %s "$work/initrd.img")) / 1048576 ))
+cp "/boot/vmlinuz-$kver" "$work/boot/vmlinuz"
+payload=$(( ($(stat -c %s "$work/boot/vmlinuz") + $(stat -c %s "$work/boot/initrd.img")) / 1048576 ))
 fat_mib=$(( payload + 48 ))		# FAT32 wants 65525 clusters or more
 [ "$fat_mib" -ge 64 ] || fat_mib=64
 root_mib=32
-img_mib=$(( 1 + fat_mib + root_mib ))
-truncate -s "${img_mib}M" "$work/netboot.img"
-sfdisk -q "$work/netboot.img" <<PT
-label: dos
-start=2048, size=$(( fat_mib * 2048 )), type=c, bootable
-start=$(( 2048 + fat_mib * 2048 )), size=$(( root_mib * 2048 )), type=83
-PT
-mkfs.vfat -F 32 -S 512 -s 1 -n BOOT --offset 2048 "$work/netboot.img" $(( fat_mib * 1024 )) >/dev/null 2>&1
-fat="$work/netboot.img@@$(( 2048 * 512 ))"
-mcopy -i "$fat" "$work/vmlinuz" ::vmlinuz
-mcopy -i "$fat" "$work/initrd.img" ::initrd.img
-dd if="$work/root.ext4" of="$work/netboot.img" bs=1M seek=$(( 1 + fat_mib )) conv=notrunc,sparse status=none
+"$here/../lib/make-disk.sh" --bootable --fat "$fat_mib" --fat-flags "-S 512 -s 1" \
+	--fat-label BOOT --fat-dir "$work/boot" \
+	--ext4 "$root_mib" --ext4-label root --ext4-dir "$root" "$work/netboot.img"
 
 # Images of older kernels or older versions of these files are stale.
 for old in "$out"/*/netboot.img; do
@@ -133,5 +124,6 @@ done
 mkdir -p "$dir"
 mv "$work/netboot.img" "$dir/netboot.img.tmp"
 mv "$dir/netboot.img.tmp" "$img"
-echo "make-image: built $img ($img_mib MiB; initrd $(stat -c %s "$work/initrd.img") bytes)" >&2
+echo "make-image: built $img ($(( 1 + fat_mib + root_mib )) MiB;" \
+	"initrd $(stat -c %s "$work/boot/initrd.img") bytes)" >&2
 echo "$img"

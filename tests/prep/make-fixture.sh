@@ -17,8 +17,8 @@
 #   unknown   a root whose os-release says ID=fedora
 #   nofat     one ext4 partition, no FAT
 #
-# Built without root, loop devices or mounts (sfdisk, mkfs.vfat --offset,
-# mcopy, mkfs.ext4 -d).
+# Assembled by tests/lib/make-disk.sh: FAT32 at 1 MiB (64 MiB) and ext4
+# (48 MiB), or for nofat the ext4 alone (112 MiB).
 #
 # usage: tests/prep/make-fixture.sh KIND OUT.img
 set -euo pipefail
@@ -61,7 +61,6 @@ initramfs() {	# initramfs DIR OUT [nbd]
 	(cd "$d" && find . | sort | cpio -o -H newc --quiet | gzip -n -9) > "$2"
 }
 
-fstype=ext4
 case $kind in
 raspios)
 	bootlabel=bootfs rootlabel=rootfs diskid=0x4e639091
@@ -185,33 +184,20 @@ unknown)
 	echo 'LABEL=root / ext4 defaults 0 1' > "$root/etc/fstab"
 	;;
 nofat)
-	bootlabel= rootlabel=root diskid=0x12345679
+	rootlabel=root diskid=0x12345679
 	echo 'ID=debian' > "$root/etc/os-release"
 	;;
 *)
 	echo "make-fixture: unknown kind $kind" >&2; exit 2 ;;
 esac
 
-fat_mib=64 root_mib=48
-truncate -s $(( 1 + fat_mib + root_mib ))M "$work/img"
+disk=$(dirname "$0")/../lib/make-disk.sh
 if [ "$kind" = nofat ]; then
-	sfdisk -q "$work/img" <<PT
-label: dos
-label-id: $diskid
-start=2048, type=83
-PT
-	mkfs.ext4 -q -F -L "$rootlabel" -d "$root" "$work/root.ext4" $(( fat_mib + root_mib ))M
-	dd if="$work/root.ext4" of="$work/img" bs=1M seek=1 conv=notrunc,sparse status=none
+	"$disk" --label-id "$diskid" \
+		--ext4 112 --ext4-label "$rootlabel" --ext4-dir "$root" "$work/img"
 else
-	sfdisk -q "$work/img" <<PT
-label: dos
-label-id: $diskid
-start=2048, size=$(( fat_mib * 2048 )), type=c
-start=$(( 2048 + fat_mib * 2048 )), type=83
-PT
-	mkfs.vfat -F 32 -n "${bootlabel^^}" --offset 2048 "$work/img" $(( fat_mib * 1024 )) >/dev/null
-	mcopy -s -i "$work/img@@1M" "$fat"/* ::/
-	mkfs.ext4 -q -F -L "$rootlabel" -d "$root" "$work/root.ext4" ${root_mib}M
-	dd if="$work/root.ext4" of="$work/img" bs=1M seek=$(( 1 + fat_mib )) conv=notrunc,sparse status=none
+	"$disk" --label-id "$diskid" \
+		--fat 64 --fat-label "${bootlabel^^}" --fat-dir "$fat" \
+		--ext4 48 --ext4-label "$rootlabel" --ext4-dir "$root" "$work/img"
 fi
 mv "$work/img" "$out"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The boot storm's template image, shaped like a Raspberry Pi OS image
-# (no root and no loop device needed): MBR; partition 1 FAT32 with a Pi 4's
-# boot files; partition 2 with root data. Every Pi boots a copy of it.
+# (tests/lib/make-disk.sh assembles it): MBR; partition 1 at 4 MiB, FAT32
+# with a Pi 4's boot files, sized to them, in 512-byte clusters;
+# partition 2 with root data. Every Pi boots a copy of it.
 #
 # usage: make-image.sh IMAGE REFDIR
 #   REFDIR receives the boot files as mtools reads them back out of the
@@ -55,37 +56,15 @@ standin overlays/vc4-kms-v3d.dtbo 4283 "device tree overlay"
 standin kernel8.img "$KERNEL_BYTES" "Linux kernel"
 standin initrd.img "$INITRD_BYTES" "initramfs"
 
-# FAT32 needs 65525 clusters or more: at least 64 MiB of 512-byte
-# clusters, and room for the files.
-total=$(du -sb "$work/boot" | cut -f1)
-boot_mib=$(( total / 1048576 * 5 / 4 + 16 ))
-[ "$boot_mib" -ge 64 ] || boot_mib=64
+# Partition 2 is random data but for the write area, its last 4 MiB.
 boot_start=8192				# sectors: 4 MiB, as Pi images align
-boot_sectors=$((boot_mib * 2048))
-root_start=$((boot_start + boot_sectors))
-root_sectors=$((ROOT_MIB * 2048))
-
-rm -f "$img"
-truncate -s $(( (root_start + root_sectors) * 512 )) "$img"
-sfdisk -q "$img" <<PARTS
-label: dos
-start=$boot_start, size=$boot_sectors, type=c, bootable
-start=$root_start, size=$root_sectors, type=83
-PARTS
-mkfs.vfat -F 32 -s 1 -n system-boot --offset=$boot_start "$img" \
-	$((boot_sectors / 2)) >/dev/null 2>&1	# (warns: sizes given, label case)
-export MTOOLS_SKIP_CHECK=1
-mcopy -s -i "$img@@$((boot_start * 512))" "$work/boot/"* ::/
-
-# Root data: random, so that a misplaced read cannot pass for a right one;
-# the write area (the last 4 MiB) stays zero.
-head -c $(( (ROOT_MIB - 4) * 1048576 )) /dev/urandom |
-	dd of="$img" bs=1M seek=$((root_start * 512)) oflag=seek_bytes \
-		conv=notrunc status=none
+"$(dirname "$0")/../lib/make-disk.sh" --start "$boot_start" --bootable \
+	--fat fit --fat-flags "-s 1" --fat-label system-boot --fat-dir "$work/boot" \
+	--random "$ROOT_MIB" --zero-tail 4 "$img"
 
 rm -rf "$ref"
 mkdir -p "$ref"
-mcopy -s -n -i "$img@@$((boot_start * 512))" ::/ "$ref/"
+MTOOLS_SKIP_CHECK=1 mcopy -s -n -i "$img@@$((boot_start * 512))" ::/ "$ref/"
 for f in config.txt cmdline.txt start4.elf fixup4.dat bcm2711-rpi-4-b.dtb \
 	overlays/overlay_map.dtb overlays/vc4-kms-v3d.dtbo kernel8.img initrd.img; do
 	cmp -s "$work/boot/$f" "$ref/$f" || { echo "make-image: $f not read back intact" >&2; exit 1; }

@@ -20,7 +20,7 @@
 #    objects: the OSD's fast shutdown never saves them.)
 . "$(dirname "$0")/../lib/lib.sh"
 . "$TOP/tests/lib/ceph.inc"
-need mcopy mmd mkfs.vfat sfdisk tftp atftp busybox bc
+need mcopy mkfs.vfat sfdisk tftp atftp busybox bc
 PY=/usr/bin/python3
 $PY -c 'import rbd' 2>/dev/null || skip "python3-rbd not installed (tests/deps.sh installs it)"
 export MTOOLS_SKIP_CHECK=1
@@ -34,21 +34,15 @@ mkdir -p "$B/dir1" "$O" "$T/src"
 # An OS image: MBR, FAT32 boot partition at 1 MiB; and the same with other
 # bytes, written over the image after its snapshot.
 make_img() {	# make_img IMG TAG
-	truncate -s 48M "$1"
-	printf 'label: dos\nstart=2048, type=c, bootable\n' | sfdisk -q "$1"
-	mkfs.vfat -F 32 -n BOOT --offset 2048 "$1" $(((48 * 1024 - 1024) )) >/dev/null 2>&1 ||
-		fail "mkfs.vfat failed"
 	local s=$T/src/$2
-	mkdir -p "$s"
+	mkdir -p "$s/overlays"
 	head -c 2234567 /dev/urandom >"$s/start4.elf"
 	head -c 5399 /dev/urandom >"$s/fixup4.dat"
 	printf 'arm_64bit=1\n# %s\n' "$2" >"$s/config.txt"
-	head -c 3911 /dev/urandom >"$s/vc4-kms-v3d.dtbo"
+	head -c 3911 /dev/urandom >"$s/overlays/vc4-kms-v3d.dtbo"
 	head -c 9300000 /dev/urandom >"$s/kernel8.img"
-	mcopy -i "$1@@1M" "$s/start4.elf" "$s/fixup4.dat" "$s/config.txt" \
-		"$s/kernel8.img" :: || fail "mcopy into $1 failed"
-	mmd -i "$1@@1M" ::overlays
-	mcopy -i "$1@@1M" "$s/vc4-kms-v3d.dtbo" ::overlays/
+	"$TOP/tests/lib/make-disk.sh" --bootable --fat 47 --fat-label BOOT \
+		--fat-dir "$s" "$1" || fail "making $1 failed"
 }
 make_img "$T/v1.img" v1
 make_img "$T/v2.img" v2
