@@ -266,6 +266,23 @@ cycle_rate(struct sched *s, uint64_t now)
 	return moved;
 }
 
+/* How many transfers the link, at its best lately, carries with room for
+ * the biggest file each in its client's time: the most a wave may hold
+ * whatever one transfer's rate says (under loss a lone transfer is slow
+ * for its retransmissions, not for want of a share, and would make the
+ * link look emptier than it is). 0 when nothing was measured yet. */
+static unsigned
+room_cap(const struct sched *s)
+{
+	double n;
+
+	if (s->best == 0)
+		return 0;
+	n = (double)s->best * SCHED_FILE_TIMEOUT_NS / NS_PER_SEC * 100 /
+	    ((double)big(s) * ROOM_PCT);
+	return n < 1 ? 1 : n > 1e6 ? 1000000 : (unsigned)n;
+}
+
 /* The end of a cycle: as many let run as fill the link, each moving
  * what the fastest did in these waves (one lock-step transfer cannot
  * fill a fast link), and one more for the gaps between a Pi's files
@@ -275,7 +292,7 @@ cycle_rate(struct sched *s, uint64_t now)
 static void
 end_cycle(struct sched *s, uint64_t now)
 {
-	unsigned fill;
+	unsigned fill, cap;
 
 	cycle_rate(s, now);
 	s->big -= s->big / BIG_DECAY;
@@ -291,6 +308,8 @@ end_cycle(struct sched *s, uint64_t now)
 	fill = s->fastest > 0 ? (unsigned)((s->best + s->fastest - 1) /
 	    s->fastest) + 1 : START_LIMIT;
 	s->limit = fill > s->cut + 1 ? fill - s->cut : 1;
+	if ((cap = room_cap(s)) > 0 && s->limit > cap)
+		s->limit = cap;
 	s->cycle_ns = now;
 	s->cycle_bytes = 0;
 	s->cycle_lagging = s->cycle_ticks = 0;
@@ -335,7 +354,10 @@ sched_tick(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 		 * boot is in a wave yet; those sending finish their file. */
 		s->overloaded = 1;
 		s->calm_ns = now;
-		s->limit = START_LIMIT;
+		/* As many as the link has room for, when the biggest file
+		 * is known beforehand (sched_boot_seen). */
+		s->limit = room_cap(s) > START_LIMIT ? room_cap(s) :
+		    START_LIMIT;
 		s->fastest = 0;
 		s->cut = s->quiet = 0;
 		s->fresh = 1;

@@ -17,7 +17,8 @@
  * boots first (boots.h). A new request waits for its answer, and again
  * for its first block, its client waiting with nothing lost, until its
  * boot's turn; a file once begun runs to its end. As many run as fill
- * the link, fewer while one of the wave falls behind its deadline; a
+ * the link, fewer while one of the wave falls behind its deadline, and
+ * never more than the link has room for with the biggest file each; a
  * new boot joins the wave only while every host sharing the link (a
  * switch port's, a NIC's queueing shares it per host: counted from what
  * one transfer gets, the Pis gone on to their roots over NBD included)

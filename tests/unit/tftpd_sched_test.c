@@ -79,7 +79,10 @@ START_TEST(fair_while_a_big_file_would_fit)
 	}
 	ck_assert_int_eq(s.overloaded, 0);
 	ck_assert_uint_ge(s.best, 2 * MB);
-	/* At 200 KB/s each, 8 MiB would not: waves, at a cycle's end. */
+	/* At 200 KB/s each, 8 MiB would not: waves, at a cycle's end;
+	 * with a 20 MB file known beside the boots, the link (2 MB/s at
+	 * best) has room for one at a time, and the waves start at two. */
+	sched_boot_seen(&s, 20 * MB);
 	for (t = 0; t < 10 && !s.overloaded; t++) {
 		now += SCHED_TICK_NS;
 		for (int i = 0; i < 3; i++)
@@ -410,13 +413,26 @@ START_TEST(lagging_lowers_the_limit)
 	for (int t = 0; t < 10; t++) {
 		now += SCHED_TICK_NS;
 		for (int i = 0; i < 8; i++)
-			it[i] = sending(i * S, now + 10 * S, 30 * MB, 10 * MB,
+			it[i] = sending(i * S, now + 10 * S, 15 * MB, 10 * MB,
 			    1 * MB);
 		sched_tick(&s, it, 8, now);
 	}
 	/* As many as fill the link at 1 MB/s each, and one more. */
 	ck_assert_uint_eq(s.cut, 0);
 	ck_assert_uint_eq(s.limit, 10 + 1);
+	/* But no more than the link has room for: with files of 30 MB,
+	 * 1.6 MB/s each (their need in 30 s, with room), six. */
+	measured(&s, now, 10 * MB, 1 * MB, 8);
+	s.fastest = 1 * MB;
+	for (int t = 0; t < 10; t++) {
+		now += SCHED_TICK_NS;
+		for (int i = 0; i < 8; i++)
+			it[i] = sending(i * S, now + 10 * S, 30 * MB, 10 * MB,
+			    1 * MB);
+		sched_tick(&s, it, 8, now);
+	}
+	ck_assert_uint_eq(s.cut, 0);
+	ck_assert_uint_eq(s.limit, 6);
 }
 END_TEST
 
