@@ -387,36 +387,38 @@ START_TEST(limit_finds_what_fills_the_link)
 }
 END_TEST
 
+/* A second of eight transfers of size bytes, each with 10 MB left and
+ * 10 s to go at 1 MB/s: behind. */
+static void
+eight_behind(struct sched *s, uint64_t *now, uint64_t size, unsigned flags)
+{
+	struct sched_item it[8];
+
+	for (int t = 0; t < 10; t++) {
+		*now += SCHED_TICK_NS;
+		for (int i = 0; i < 8; i++) {
+			it[i] = sending(i * S, *now + 10 * S, size, 10 * MB,
+			    1 * MB);
+			it[i].flags |= flags;
+		}
+		sched_tick(s, it, 8, *now);
+	}
+}
+
 START_TEST(lagging_lowers_the_limit)
 {
 	struct sched s;
 	uint64_t now = 100 * S;
-	struct sched_item it[8];
 
 	measured(&s, now, 10 * MB, 1 * MB, 8);
 	/* One alone moved 3 MB/s lately: sharing slows these. */
 	s.fastest = 3 * MB;
-	for (int t = 0; t < 10; t++) {
-		now += SCHED_TICK_NS;
-		for (int i = 0; i < 8; i++) {
-			/* 10 MB left, 10 s to go, at 1 MB/s: behind. */
-			it[i] = sending(i * S, now + 10 * S, 30 * MB, 10 * MB,
-			    1 * MB);
-			it[i].flags |= SCHED_WAVE;
-		}
-		sched_tick(&s, it, 8, now);
-	}
+	eight_behind(&s, &now, 30 * MB, SCHED_WAVE);
 	ck_assert_uint_lt(s.limit, 8);
 	/* Behind, but as fast as one alone: fewer would not help. */
 	measured(&s, now, 10 * MB, 1 * MB, 8);
 	s.fastest = 1 * MB;
-	for (int t = 0; t < 10; t++) {
-		now += SCHED_TICK_NS;
-		for (int i = 0; i < 8; i++)
-			it[i] = sending(i * S, now + 10 * S, 15 * MB, 10 * MB,
-			    1 * MB);
-		sched_tick(&s, it, 8, now);
-	}
+	eight_behind(&s, &now, 15 * MB, 0);
 	/* As many as fill the link at 1 MB/s each, and one more. */
 	ck_assert_uint_eq(s.cut, 0);
 	ck_assert_uint_eq(s.limit, 10 + 1);
@@ -424,13 +426,7 @@ START_TEST(lagging_lowers_the_limit)
 	 * 1.6 MB/s each (their need in 30 s, with room), six. */
 	measured(&s, now, 10 * MB, 1 * MB, 8);
 	s.fastest = 1 * MB;
-	for (int t = 0; t < 10; t++) {
-		now += SCHED_TICK_NS;
-		for (int i = 0; i < 8; i++)
-			it[i] = sending(i * S, now + 10 * S, 30 * MB, 10 * MB,
-			    1 * MB);
-		sched_tick(&s, it, 8, now);
-	}
+	eight_behind(&s, &now, 30 * MB, 0);
 	ck_assert_uint_eq(s.cut, 0);
 	ck_assert_uint_eq(s.limit, 6);
 }
