@@ -320,7 +320,7 @@ int
 sched_tick(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 {
 	uint64_t typ;
-	unsigned let = 0;
+	unsigned let = 0, cap;
 	int lagging = 0;
 	double hosts;
 	int changed = 0;
@@ -356,8 +356,8 @@ sched_tick(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 		s->calm_ns = now;
 		/* As many as the link has room for, when the biggest file
 		 * is known beforehand (sched_boot_seen). */
-		s->limit = room_cap(s) > START_LIMIT ? room_cap(s) :
-		    START_LIMIT;
+		cap = room_cap(s);
+		s->limit = cap > START_LIMIT ? cap : START_LIMIT;
 		s->fastest = 0;
 		s->cut = s->quiet = 0;
 		s->fresh = 1;

@@ -57,51 +57,78 @@ measured(struct sched *s, uint64_t now, uint64_t best, uint64_t typical,
 	s->limit = limit;
 }
 
+/* Three transfers at 1 MB/s each, cycle after cycle, then at 200 KB/s
+ * once a boot with a file of seen bytes beside its first began (0: none
+ * known), until the waves begin; then the first tick of the waves. */
+static void
+into_waves(struct sched *s, uint64_t *now, uint64_t seen,
+    struct sched_item it[3])
+{
+	int t;
+
+	/* A file of 8 MiB (a kernel, what a boot is counted on to want at
+	 * least) would fit 30 s with room: all run, nothing held. */
+	sched_init(s, *now);
+	for (t = 0; t < 30; t++) {
+		*now += SCHED_TICK_NS;
+		for (int i = 0; i < 3; i++)
+			it[i] = sending(i * S, *now + 20 * S, 2 * MB, MB, MB);
+		it[2] = waiting(9 * S, *now, 100);
+		ck_assert_int_eq(sched_tick(s, it, 3, *now), 0);
+		for (int i = 0; i < 3; i++)
+			ck_assert_int_eq(it[i].run, 1);
+	}
+	ck_assert_int_eq(s->overloaded, 0);
+	ck_assert_uint_eq(s->best, 2 * MB);
+	/* At 200 KB/s each, 8 MiB would not: waves, at a cycle's end. */
+	sched_boot_seen(s, seen);
+	for (t = 0; t < 10 && !s->overloaded; t++) {
+		*now += SCHED_TICK_NS;
+		for (int i = 0; i < 3; i++)
+			it[i] = sending(i * S, *now + 20 * S, 2 * MB, MB,
+			    200000);
+		sched_tick(s, it, 3, *now);
+	}
+	ck_assert_int_eq(s->overloaded, 1);
+	ck_assert_int_le(t, 10);
+	*now += SCHED_TICK_NS;
+	for (int i = 0; i < 3; i++)
+		it[i] = sending(i * S, *now + 20 * S, 2 * MB, MB, 200000);
+	sched_tick(s, it, 3, *now);
+}
+
 START_TEST(fair_while_a_big_file_would_fit)
 {
 	struct sched s;
 	uint64_t now = 100 * S;
 	struct sched_item it[3];
-	int t;
 
-	/* Three transfers at 1 MB/s each: a file of 8 MiB (a kernel, what
-	 * a boot is counted on to want at least) would fit 30 s with room.
-	 * All run, nothing held, cycle after cycle. */
-	sched_init(&s, now);
-	for (t = 0; t < 30; t++) {
-		now += SCHED_TICK_NS;
-		for (int i = 0; i < 3; i++)
-			it[i] = sending(i * S, now + 20 * S, 2 * MB, MB, MB);
-		it[2] = waiting(9 * S, now, 100);
-		ck_assert_int_eq(sched_tick(&s, it, 3, now), 0);
-		for (int i = 0; i < 3; i++)
-			ck_assert_int_eq(it[i].run, 1);
-	}
-	ck_assert_int_eq(s.overloaded, 0);
-	ck_assert_uint_ge(s.best, 2 * MB);
-	/* At 200 KB/s each, 8 MiB would not: waves, at a cycle's end;
-	 * with a 20 MB file known beside the boots, the link (2 MB/s at
-	 * best) has room for one at a time, and the waves start at two. */
-	sched_boot_seen(&s, 20 * MB);
-	for (t = 0; t < 10 && !s.overloaded; t++) {
-		now += SCHED_TICK_NS;
-		for (int i = 0; i < 3; i++)
-			it[i] = sending(i * S, now + 20 * S, 2 * MB, MB,
-			    200000);
-		sched_tick(&s, it, 3, now);
-	}
-	ck_assert_int_eq(s.overloaded, 1);
-	ck_assert_int_le(t, 10);
-	/* The first tick of the waves: of those sending, the oldest are in
-	 * the wave, the limit's worth; the others finish their file. */
-	now += SCHED_TICK_NS;
-	for (int i = 0; i < 3; i++)
-		it[i] = sending(i * S, now + 20 * S, 2 * MB, MB, 200000);
-	sched_tick(&s, it, 3, now);
+	/* With a 20 MB file known beside the boots, the link (2 MB/s at
+	 * best) has room for one at a time: the waves start at two. Of
+	 * those sending, the oldest are in the wave, the limit's worth; the
+	 * others finish their file. */
+	into_waves(&s, &now, 20 * MB, it);
+	ck_assert_uint_eq(s.limit, 2);
 	ck_assert(find(it, 3, 0)->flags & SCHED_MEMBER);
 	ck_assert(find(it, 3, 1 * S)->flags & SCHED_MEMBER);
 	ck_assert(!(find(it, 3, 2 * S)->flags & SCHED_MEMBER));
 	ck_assert_int_eq(find(it, 3, 2 * S)->run, 1);
+}
+END_TEST
+
+START_TEST(waves_start_as_wide_as_the_link_has_room)
+{
+	struct sched s;
+	uint64_t now = 100 * S;
+	struct sched_item it[3];
+
+	/* Only the 8 MiB prior known: 2 MB/s at best carries four such
+	 * files in 30 s with room (2 MB/s x 30 s / (8 MiB x 1.6)), so the
+	 * waves start four wide and all three sending are in the first. */
+	into_waves(&s, &now, 0, it);
+	ck_assert_uint_eq(s.limit, 4);
+	for (int i = 0; i < 3; i++)
+		ck_assert(it[i].flags & SCHED_MEMBER);
 }
 END_TEST
 
@@ -473,6 +500,7 @@ sched_suite(void)
 	TCase *tc = tcase_create("sched");
 
 	tcase_add_test(tc, fair_while_a_big_file_would_fit);
+	tcase_add_test(tc, waves_start_as_wide_as_the_link_has_room);
 	tcase_add_test(tc, oldest_boots_first);
 	tcase_add_test(tc, a_begun_file_runs_to_its_end);
 	tcase_add_test(tc, a_new_boot_needs_room_per_host);
