@@ -199,7 +199,14 @@ median() {	# median KEY
 }
 
 # BEFORE_BIN (tests/bench/run, BEFORE=REV): that build's nbdd over RBD as
-# one more server, nbdd-rbd-before.
+# one more server, nbdd-rbd-before, if that build serves images in Ceph
+# at all (its usage names -C).
+if [ -n "${BEFORE_BIN:-}" ] &&
+    ! "$BEFORE_BIN/nbdd" -h 2>&1 | grep -q -- '-C \[ID@\]CONF'; then
+	echo "(nbdd of ${BEFORE:-the BEFORE build} has no -C: it serves no" \
+	    "image in Ceph, so no row against it)"
+	BEFORE_BIN=
+fi
 SERVERS=${SERVERS:-nbdd-rbd ${BEFORE_BIN:+nbdd-rbd-before }nbdd-file qemu-rbd}
 t_start=$(date +%s)
 for r in $(seq "$ROUNDS"); do
