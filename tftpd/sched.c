@@ -109,9 +109,7 @@ by_due(const void *a, const void *b)
 /* Which held files must run now for each to finish before its client
  * gives up. Taken earliest deadline first, the link (its best) must have
  * moved all that each waits behind and itself, with a margin, by its
- * deadline less the guard: what is left of the files running and due
- * before it (they share the link with it until they end), and of the
- * held ones due before it. The first whose time would run out, and every
+ * deadline less the guard: the first whose time would run out, and every
  * one due before it, must start now. Held ones due at once (a rack that
  * powered on together parks its Pis at the same files) start together,
  * early enough for all of them. One that could not finish even alone at
@@ -132,14 +130,8 @@ urgency(const struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 		struct sched_item *x = &it[i];
 		double left_s = secs_until(x->due_ns, now);
 
-		if (!(x->flags & SCHED_HELD)) {
-			if (!time_reached(now, x->due_ns) &&
-			    (x->ticks < SETTLE_TICKS || x->moved > 0))
-				work += (double)x->left;
-			continue;
-		}
-		if ((x->flags & (SCHED_HOLDABLE | SCHED_UNANSWERED)) !=
-		    SCHED_HOLDABLE)
+		if ((x->flags & (SCHED_HOLDABLE | SCHED_HELD |
+		    SCHED_UNANSWERED)) != (SCHED_HOLDABLE | SCHED_HELD))
 			continue;
 		if (x->flags & SCHED_IMPATIENT)
 			x->flags |= SCHED_URGENT;

@@ -301,35 +301,6 @@ START_TEST(held_runs_for_its_deadline)
 	ck_assert_int_eq(find(it, 3, 50 * S)->run, 1);
 	ck_assert_int_eq(find(it, 3, 60 * S)->run, 1);
 
-	/* 3 MB due in 12 s could wait alone (4.5 + 3 s), but behind the
-	 * 5 MB left of a file running and due before it (12 + 3 s), it
-	 * must start now: the running one shares the link until it ends. */
-	measured(&s, now, 1 * MB, 1 * MB, 1);
-	s.fastest = 1 * MB;
-	it[0] = sending(10 * S, now + 8 * S, 30 * MB, 5 * MB, 1 * MB);
-	it[1] = waiting(50 * S, now - 18 * S, 3 * MB);
-	sched_tick(&s, it, 2, now);
-	ck_assert_uint_eq(s.urgent, 1);
-	ck_assert_int_eq(find(it, 2, 50 * S)->run, 1);
-	/* Behind 10 MB left of it, 3 MB cannot come by then: left to its
-	 * client, rather than take the link from the one running. A
-	 * running file whose client stopped answering counts for nothing:
-	 * beside it, the held one is neither (4.5 + 3 s), and runs in the
-	 * place left free. */
-	it[0] = sending(10 * S, now + 8 * S, 30 * MB, 10 * MB, 1 * MB);
-	it[1] = waiting(50 * S, now - 18 * S, 3 * MB);
-	sched_tick(&s, it, 2, now);
-	ck_assert(find(it, 2, 50 * S)->flags & SCHED_DOOMED);
-	ck_assert_int_eq(find(it, 2, 50 * S)->run, 0);
-	it[0] = sending(10 * S, now + 8 * S, 30 * MB, 10 * MB, 1 * MB);
-	it[0].moved = 0;
-	it[1] = waiting(50 * S, now - 18 * S, 3 * MB);
-	sched_tick(&s, it, 2, now);
-	ck_assert(!(find(it, 2, 50 * S)->flags & (SCHED_DOOMED |
-	    SCHED_URGENT)));
-	ck_assert_uint_eq(s.urgent, 0);
-	ck_assert_int_eq(find(it, 2, 50 * S)->run, 1);
-
 	/* Its deadline gone, it runs, in no one's place: its client has
 	 * given up (it ends at its own timeout) or has none. */
 	measured(&s, now, 10 * MB, 1 * MB, 2);
