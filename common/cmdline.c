@@ -6,6 +6,7 @@
 
 #include "cmdline.h"
 #include "log.h"
+#include "signals.h"
 
 #ifndef VERSION
 #define VERSION "unknown"
@@ -46,6 +47,7 @@ cmdline_start(struct cmdline *cl, const struct cmdline_spec *spec, int argc,
 		break;
 	}
 	log_init(spec->progname, cmdline_wants_syslog(cl), cl->verbose);
+	signals_trace_aborts(spec->progname);
 }
 
 int

@@ -11,4 +11,11 @@ int signals_shutdown_fd(void);
 /* Reads one pending signal from the descriptor: its number, or 0. */
 int signals_read(int fd);
 
+/* An abort (a library's assertion, an uncaught C++ exception in librbd)
+ * writes "PROG: aborted" and the stack of the thread that aborted to
+ * standard error before the process dies of it as before: what an
+ * administrator can report and a developer can read. Faults are left to
+ * core dumps and the sanitizers. */
+void signals_trace_aborts(const char *progname);
+
 #endif

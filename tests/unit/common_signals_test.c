@@ -29,6 +29,41 @@ START_TEST(shutdown_by_signal)
 }
 END_TEST
 
+/* An abort says so, with the stack that aborted, and still kills the
+ * process by SIGABRT (a core dump, a supervisor's restart). */
+START_TEST(abort_is_traced)
+{
+	char out[8192];
+	size_t got = 0;
+	ssize_t r;
+	int fds[2], status;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(fds[1], STDERR_FILENO);
+		close(fds[0]);
+		signals_trace_aborts("testd");
+		abort();
+	}
+	close(fds[1]);
+	while (got < sizeof(out) - 1 &&
+	    (r = read(fds[0], out + got, sizeof(out) - 1 - got)) > 0)
+		got += (size_t)r;
+	out[got] = '\0';
+	close(fds[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_int_eq(WTERMSIG(status), SIGABRT);
+	ck_assert_msg(strncmp(out, "testd: aborted; the stack of the thread "
+	    "that aborted:\n", 50) == 0, "got: %s", out);
+	/* libc's abort is among the frames, by name. */
+	ck_assert_msg(strstr(out, "(abort+") != NULL, "got: %s", out);
+}
+END_TEST
+
 static Suite *
 signals_suite(void)
 {
@@ -36,6 +71,7 @@ signals_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, shutdown_by_signal);
+	tcase_add_test(tc, abort_is_traced);
 	suite_add_tcase(s, tc);
 	return s;
 }
