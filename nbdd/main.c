@@ -45,6 +45,13 @@
 #define DEFAULT_PER_HOST	8
 #define DEFAULT_TIMEOUT		20
 #define THREAD_STACK		(256 * 1024)
+/* With -C: librbd's and librados' code (an image's open and close, the
+ * cluster handle's shutdown by its last user) runs on the connection's
+ * thread, and Ceph's C++ has stack frames of over 100 KiB that no probe
+ * walks down page by page: one would step over a small stack's guard
+ * page into other memory. As deep as the connector thread's (the
+ * system's default). */
+#define THREAD_STACK_CEPH	(8 * 1024 * 1024)
 #define SHUTDOWN_GRACE_MS	3000
 #define TLS_ADMINS_MAX		64
 
@@ -301,8 +308,10 @@ start_worker(struct server *s, int fd, const struct netaddr *host)
 	w->handshaking = 1;
 	pthread_attr_init(&attr);
 	/* Small stacks: nothing big lives on them, and an idle connection
-	 * should cost little. */
-	pthread_attr_setstacksize(&attr, THREAD_STACK);
+	 * should cost little; untouched, a deep one costs only address
+	 * space. */
+	pthread_attr_setstacksize(&attr,
+	    s->ctx.rbd != NULL ? THREAD_STACK_CEPH : THREAD_STACK);
 	pthread_mutex_lock(&s->lock);
 	if ((e = pthread_create(&w->tid, &attr, worker_main, w)) != 0) {
 		pthread_mutex_unlock(&s->lock);
