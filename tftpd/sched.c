@@ -106,20 +106,70 @@ by_due(const void *a, const void *b)
 	return 0;
 }
 
-/* Which held files must run now for each to finish before its client
- * gives up. Taken earliest deadline first, the link (its best) must have
- * moved all that each waits behind and itself, with a margin, by its
- * deadline less the guard: the first whose time would run out, and every
- * one due before it, must start now. Held ones due at once (a rack that
- * powered on together parks its Pis at the same files) start together,
- * early enough for all of them. One that could not finish even alone at
- * the fastest rate is left to its client's timeout, rather than take
- * the link from the others; so is every one when nothing was measured
- * yet. One whose client resent its ACK has a timer of its own: it runs. */
-static void
-urgency(const struct sched *s, struct sched_item *it, size_t n, uint64_t now)
+/* The transfers sending now: not held, answered, their clients still
+ * waiting, and moving (or only just let run). */
+struct senders {
+	unsigned n;
+	/* The most that may share the link and leave each of them that can
+	 * still finish in its client's time (less the guard) enough to, with
+	 * the room a wave keeps (ROOM_PCT): under loss a transfer gets less
+	 * than its share. */
+	double most;
+};
+
+static struct senders
+sending(const struct sched *s, const struct sched_item *it, size_t n,
+    uint64_t now)
 {
-	double work = 0, cap = (double)s->best;
+	struct senders r = { .n = 0, .most = 1e9 };
+	double guard = (double)SCHED_GUARD_NS / NS_PER_SEC;
+
+	for (size_t i = 0; i < n; i++)
+		if (!(it[i].flags & (SCHED_HELD | SCHED_UNANSWERED)) &&
+		    !time_reached(now, it[i].due_ns) &&
+		    (it[i].ticks < SETTLE_TICKS || it[i].moved > 0))
+			r.n++;
+	for (size_t i = 0; i < n && s->best > 0; i++) {
+		double left_s = secs_until(it[i].due_ns, now) - guard, most;
+
+		if ((it[i].flags & (SCHED_HELD | SCHED_UNANSWERED)) ||
+		    time_reached(now, it[i].due_ns) ||
+		    (it[i].ticks >= SETTLE_TICKS && it[i].moved == 0) ||
+		    it[i].left == 0)
+			continue;
+		most = left_s * (double)s->best / (double)it[i].left;
+		/* One that cannot finish even now is not protected. */
+		if (most >= r.n && most * 100 / ROOM_PCT < r.most)
+			r.most = most * 100 / ROOM_PCT;
+	}
+	return r;
+}
+
+/* Which held files must run now for each to finish before its client
+ * gives up. A held file let run shares the link with those running: it
+ * gets the link's best shared out to them, to itself and to each held
+ * file due before it (they run by their deadlines too: the link is
+ * shared per host, not served in deadline order). Counted from those
+ * sending, not from what one of them gets: under loss, with few
+ * running, that says more of their retransmissions than of the share a
+ * new one would get. Taken earliest deadline first, the first whose
+ * time left, less the guard, is no more than what it needs at that
+ * share must start now, and every one due before it with it. One that
+ * could not finish at that share, or even alone at the fastest rate, or
+ * that would leave one running too little to finish (a file once begun
+ * runs to its end), is left to its client's timeout rather than take
+ * the link from the others, and counts for none after it: a crowd of files due at once (a
+ * rack that powered on together parks its Pis at the same files) is let
+ * run as far as the link can finish them in time, never all at once to
+ * fail together. Every one is left when nothing was measured yet. One
+ * whose client resent its ACK has a timer of its own: it runs. */
+static void
+urgency(const struct sched *s, struct sched_item *it, size_t n,
+    struct senders running, uint64_t now)
+{
+	double cap = (double)s->best;
+	double guard = (double)SCHED_GUARD_NS / NS_PER_SEC;
+	unsigned due_first = 0;
 	size_t i, last = 0;
 	int any = 0;
 
@@ -128,7 +178,7 @@ urgency(const struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 		it[i].flags &= ~SCHED_DOOMED;
 	for (i = 0; i < n; i++) {
 		struct sched_item *x = &it[i];
-		double left_s = secs_until(x->due_ns, now);
+		double left_s = secs_until(x->due_ns, now), share, need;
 
 		if ((x->flags & (SCHED_HOLDABLE | SCHED_HELD |
 		    SCHED_UNANSWERED)) != (SCHED_HOLDABLE | SCHED_HELD))
@@ -140,23 +190,27 @@ urgency(const struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 		 * the file to come at the fastest rate, never left to its
 		 * client's timeout, and moves no one else's. */
 		if (x->flags & SCHED_ASKED) {
-			if (left_s <= (double)SCHED_GUARD_NS / NS_PER_SEC +
-			    (s->fastest ? (double)x->left / s->fastest *
-			    MUST_NUM / MUST_DEN : 0))
+			if (left_s <= guard + (s->fastest ?
+			    (double)x->left / s->fastest * MUST_NUM /
+			    MUST_DEN : 0))
 				x->flags |= SCHED_URGENT;
 			continue;
 		}
-		/* Doomed (or nothing known yet): it could not finish
-		 * alone, or not after those due before it. */
-		if (cap == 0 || s->fastest == 0 ||
-		    (double)x->left > (double)s->fastest * left_s ||
-		    (work + (double)x->left) / cap > left_s) {
+		if (cap == 0 || s->fastest == 0) {
 			x->flags |= SCHED_DOOMED;
 			continue;
 		}
-		work += (double)x->left;
-		if (left_s <= (double)SCHED_GUARD_NS / NS_PER_SEC +
-		    work / cap * MUST_NUM / MUST_DEN) {
+		share = cap / (running.n + due_first + 1);
+		if (share > (double)s->fastest)
+			share = (double)s->fastest;
+		need = (double)x->left / share;
+		if (need > left_s ||
+		    running.n + due_first + 1 > running.most) {
+			x->flags |= SCHED_DOOMED;
+			continue;
+		}
+		due_first++;
+		if (left_s <= guard + need) {
 			last = i;
 			any = 1;
 		}
@@ -363,7 +417,7 @@ sched_tick(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 		s->fresh = 1;
 		return 1;
 	}
-	urgency(s, it, n, now);
+	urgency(s, it, n, sending(s, it, n, now), now);
 	qsort(it, n, sizeof(*it), order);
 
 	/* Those already sending take their places first: a file once begun

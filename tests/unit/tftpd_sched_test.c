@@ -274,8 +274,9 @@ START_TEST(held_runs_for_its_deadline)
 	measured(&s, now, 1 * MB, 1 * MB, 1);
 	s.fastest = 1 * MB;
 	it[0] = sending(10 * S, now + 20 * S, 30 * MB, 5 * MB, 1 * MB);
-	/* 6 MB due in 12 s: with the margin (1.5 x 6 s) and the guard
-	 * (3 s), it must start now, over the limit. */
+	/* 6 MB due in 12 s: beside the one sending it would get half the
+	 * link and need 12 s; with the guard (3 s) it must start now, over
+	 * the limit. */
 	it[1] = waiting(50 * S, now - 30 * S + 12 * S, 6 * MB);
 	/* 6 MB due in 5 s: could not, even alone; left to its client. */
 	it[2] = waiting(60 * S, now - 30 * S + 5 * S, 6 * MB);
@@ -289,11 +290,12 @@ START_TEST(held_runs_for_its_deadline)
 	ck_assert(!(find(it, 4, 60 * S)->flags & SCHED_URGENT));
 	ck_assert_int_eq(find(it, 4, 70 * S)->run, 0);
 
-	/* Two of 3 MB due in 10 s: one alone could wait (4.5 + 3 s), both
-	 * together cannot (9 + 3 s): both start now. */
+	/* Two of 3 MB due in 10 s: one alone could wait (at half the link,
+	 * 6 + 3 s), both together cannot (at a third each, 9 + 3 s): both
+	 * start now, the one sending keeping room to finish. */
 	measured(&s, now, 1 * MB, 1 * MB, 1);
 	s.fastest = 1 * MB;
-	it[0] = sending(10 * S, now + 20 * S, 30 * MB, 5 * MB, 1 * MB);
+	it[0] = sending(10 * S, now + 20 * S, 30 * MB, 3 * MB, 1 * MB);
 	it[1] = waiting(50 * S, now - 20 * S, 3 * MB);
 	it[2] = waiting(60 * S, now - 20 * S, 3 * MB);
 	sched_tick(&s, it, 3, now);
@@ -311,6 +313,78 @@ START_TEST(held_runs_for_its_deadline)
 	sched_tick(&s, it, 3, now);
 	ck_assert_int_eq(find(it, 3, 60 * S)->run, 1);
 	ck_assert_int_eq(find(it, 3, 70 * S)->run, 1);
+}
+END_TEST
+
+/* Held files let run share the link with those running: a kernel held
+ * behind eight running transfers starts when, at a ninth of the link, it
+ * would need the time left (less the guard), not when it would at the
+ * whole link; of a crowd of initramfs due at once, only as many are let
+ * run as can finish beside the others, not all to fail together; and
+ * none that would leave a running one too little to finish. */
+START_TEST(held_runs_at_a_fair_share)
+{
+	struct sched s;
+	uint64_t now = 100 * S;
+	struct sched_item it[24];
+	int urgent = 0, doomed = 0;
+
+	/* Eight sending at 1.5 MB/s of a 12 MB/s link (the fastest alone
+	 * 12 MB/s), with room to spare: a 9 MB kernel would get a ninth,
+	 * 1.33 MB/s, and need 6.75 s (at the whole link, 0.75 s). */
+	for (int t = 0; t < 2; t++) {
+		uint64_t left_ms = t == 0 ? 10000 : 9500;
+
+		measured(&s, now, 12 * MB, 1500000, 8);
+		s.fastest = 12 * MB;
+		for (int i = 0; i < 8; i++)
+			it[i] = sending(i * S, now + 25 * S, 26 * MB, 10 * MB,
+			    1500000);
+		it[8] = waiting(50 * S, now - 30 * S + left_ms * MS, 9 * MB);
+		sched_tick(&s, it, 9, now);
+		/* 10 s left: it can wait; 9.5 s (6.75 + 3 > 9.5): it runs. */
+		ck_assert_int_eq(find(it, 9, 50 * S)->run, t);
+	}
+
+	/* Sixteen 26 MB files due in 29 s, beside the eight: the first
+	 * gets 12/9 MB/s and needs 19.5 s, the third 12/11 and 23.8 s, the
+	 * fourth 12/12 and 26 s, the fifth 28.2 s, the sixth 30.3 s: five
+	 * run now, the others are left to their clients. */
+	measured(&s, now, 12 * MB, 1500000, 8);
+	s.fastest = 12 * MB;
+	for (int i = 0; i < 8; i++)
+		it[i] = sending(i * S, now + 25 * S, 26 * MB, 10 * MB, 1500000);
+	for (int i = 8; i < 24; i++)
+		it[i] = waiting((50 + i) * S, now - 1 * S, 26 * MB);
+	sched_tick(&s, it, 24, now);
+	for (int i = 0; i < 24; i++) {
+		if (it[i].key < 50 * S)
+			continue;
+		urgent += (it[i].flags & SCHED_URGENT) != 0;
+		doomed += (it[i].flags & SCHED_DOOMED) != 0;
+		ck_assert_int_eq(it[i].run, (it[i].flags & SCHED_URGENT) != 0);
+	}
+	ck_assert_int_eq(urgent, 5);
+	ck_assert_int_eq(doomed, 11);
+	ck_assert_uint_eq(s.urgent, 5);
+
+	/* Seven sending, each with 12 MB left and 16 s: with the room a
+	 * wave keeps (1.6 times what they need), eight may share the link
+	 * (12.8 s of their 13 s less the guard), not nine (14.4 s). Of two
+	 * 26 MB files due in 20 s, which could both finish (17.3 and
+	 * 19.5 s), one runs: a file once begun runs to its end. */
+	measured(&s, now, 12 * MB, 12 * MB / 7, 8);
+	s.fastest = 12 * MB;
+	for (int i = 0; i < 7; i++)
+		it[i] = sending(i * S, now + 16 * S, 26 * MB, 12 * MB,
+		    12 * MB / 7);
+	for (int i = 7; i < 9; i++)
+		it[i] = waiting((50 + i) * S, now - 10 * S, 26 * MB);
+	sched_tick(&s, it, 9, now);
+	ck_assert_uint_eq(s.urgent, 1);
+	ck_assert_int_eq(find(it, 9, 57 * S)->run, 1);
+	ck_assert_int_eq(find(it, 9, 58 * S)->run, 0);
+	ck_assert(find(it, 9, 58 * S)->flags & SCHED_DOOMED);
 }
 END_TEST
 
@@ -507,6 +581,7 @@ sched_suite(void)
 	tcase_add_test(tc, nothing_running_lets_one_run);
 	tcase_add_test(tc, files_beside_a_boot_bound_the_first_wave);
 	tcase_add_test(tc, held_runs_for_its_deadline);
+	tcase_add_test(tc, held_runs_at_a_fair_share);
 	tcase_add_test(tc, asked_requests);
 	tcase_add_test(tc, impatient_and_unanswered);
 	tcase_add_test(tc, limit_finds_what_fills_the_link);
