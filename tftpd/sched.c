@@ -6,10 +6,6 @@
  * than 4/5 of the time its client gives it for what is left. */
 #define BEHIND_NUM		5
 #define BEHIND_DEN		4
-/* Held files are let run when moving them, and all held due before
- * them, would take more than 2/3 of the time left (less the guard). */
-#define MUST_NUM		3
-#define MUST_DEN		2
 /* Room: what one host gets must be this many times what the biggest
  * file needs to come in its client's time (percent), for the waves to
  * end, and for a new boot to join one: room for the wave's Pis gone on
@@ -185,14 +181,17 @@ urgency(const struct sched *s, struct sched_item *it, size_t n,
 			continue;
 		if (x->flags & SCHED_IMPATIENT)
 			x->flags |= SCHED_URGENT;
+		share = cap / (running.n + due_first + 1);
+		if (share > (double)s->fastest)
+			share = (double)s->fastest;
+		need = share > 0 ? (double)x->left / share : 0;
 		/* A request not answered yet may be a Pi's probe, which
 		 * moves nothing, or its fetch: it is answered in time for
-		 * the file to come at the fastest rate, never left to its
-		 * client's timeout, and moves no one else's. */
+		 * the file to come at the share it would get, never left to
+		 * its client's timeout, and moves no one else's (the file
+		 * waits again at its first block). */
 		if (x->flags & SCHED_ASKED) {
-			if (left_s <= guard + (s->fastest ?
-			    (double)x->left / s->fastest * MUST_NUM /
-			    MUST_DEN : 0))
+			if (left_s <= guard + need)
 				x->flags |= SCHED_URGENT;
 			continue;
 		}
@@ -200,10 +199,6 @@ urgency(const struct sched *s, struct sched_item *it, size_t n,
 			x->flags |= SCHED_DOOMED;
 			continue;
 		}
-		share = cap / (running.n + due_first + 1);
-		if (share > (double)s->fastest)
-			share = (double)s->fastest;
-		need = (double)x->left / share;
 		if (need > left_s ||
 		    running.n + due_first + 1 > running.most) {
 			x->flags |= SCHED_DOOMED;

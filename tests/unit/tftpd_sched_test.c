@@ -400,21 +400,24 @@ START_TEST(asked_requests)
 	measured(&s, now, 1 * MB, 1 * MB, 1);
 	s.fastest = 10 * MB;
 	it[0] = sending(10 * S, now + 20 * S, 30 * MB, 5 * MB, 1 * MB);
-	/* 26 MB due in 20 s: as a file it could not (not after the 5 MB
-	 * before it, at 1 MB/s); as a probe it can. It is answered in time
-	 * for the file to come at the fastest rate, with the margin. */
+	/* 26 MB due in 20 s: as a file it could not (at half the link, it
+	 * would need 52 s); as a probe it can, and a probe answered late
+	 * leaves its Pi's next request less time. It is answered once
+	 * the time left is no more than the file would need at the share
+	 * it would get: now. */
 	it[1] = waiting(50 * S, now - 10 * S, 26 * MB);
 	it[1].flags |= SCHED_ASKED;
-	/* The same, nearly due: answered now. */
-	it[2] = waiting(60 * S, now - 28 * S, 26 * MB);
+	/* 2 MB due in 20 s: at half the link 4 s, with the guard 7 s: it
+	 * waits. */
+	it[2] = waiting(60 * S, now - 10 * S, 2 * MB);
 	it[2].flags |= SCHED_ASKED;
 	/* A boot of the wave: answered now, in no one's place. */
 	it[3] = waiting(5 * S, now, 8 * MB);
 	it[3].flags |= SCHED_ASKED | SCHED_WAVE;
 	sched_tick(&s, it, 4, now);
-	ck_assert_int_eq(find(it, 4, 50 * S)->run, 0);
+	ck_assert_int_eq(find(it, 4, 50 * S)->run, 1);
 	ck_assert(!(find(it, 4, 50 * S)->flags & SCHED_DOOMED));
-	ck_assert_int_eq(find(it, 4, 60 * S)->run, 1);
+	ck_assert_int_eq(find(it, 4, 60 * S)->run, 0);
 	ck_assert_int_eq(find(it, 4, 5 * S)->run, 1);
 	ck_assert_uint_eq(s.held, 1);
 }
