@@ -42,7 +42,7 @@ signals_read(int fd)
 
 /* Written by the handler, which may use only what is safe in one: the
  * name, prepared once. */
-static char abort_line[64];
+static char abort_line[128];
 static size_t abort_len;
 
 static void

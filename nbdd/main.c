@@ -47,10 +47,10 @@
 #define THREAD_STACK		(256 * 1024)
 /* With -C: librbd's and librados' code (an image's open and close, the
  * cluster handle's shutdown by its last user) runs on the connection's
- * thread, and Ceph's C++ has stack frames of over 100 KiB that no probe
- * walks down page by page: one would step over a small stack's guard
- * page into other memory. As deep as the connector thread's (the
- * system's default). */
+ * thread. Ceph's C++ has stack frames of over 100 KiB with no probe
+ * that walks them down page by page: one on a path the tests do not
+ * take would step over a small stack's guard page into other memory.
+ * As deep as the connector thread's (the system's default). */
 #define THREAD_STACK_CEPH	(8 * 1024 * 1024)
 #define SHUTDOWN_GRACE_MS	3000
 #define TLS_ADMINS_MAX		64

@@ -102,10 +102,18 @@ by_due(const void *a, const void *b)
 	return 0;
 }
 
-/* The transfers sending now: not held, answered, their clients still
- * waiting, and moving (or only just let run). */
+/* A transfer sending now: not held, answered, its client still waiting,
+ * and moving (or only just let run). */
+static int
+is_sending(const struct sched_item *x, uint64_t now)
+{
+	return !(x->flags & (SCHED_HELD | SCHED_UNANSWERED)) &&
+	    !time_reached(now, x->due_ns) &&
+	    (x->ticks < SETTLE_TICKS || x->moved > 0);
+}
+
 struct senders {
-	unsigned n;
+	unsigned n;		/* transfers sending */
 	/* The most that may share the link and leave each of them that can
 	 * still finish in its client's time (less the guard) enough to, with
 	 * the room a wave keeps (ROOM_PCT): under loss a transfer gets less
@@ -121,19 +129,14 @@ sending(const struct sched *s, const struct sched_item *it, size_t n,
 	double guard = (double)SCHED_GUARD_NS / NS_PER_SEC;
 
 	for (size_t i = 0; i < n; i++)
-		if (!(it[i].flags & (SCHED_HELD | SCHED_UNANSWERED)) &&
-		    !time_reached(now, it[i].due_ns) &&
-		    (it[i].ticks < SETTLE_TICKS || it[i].moved > 0))
-			r.n++;
+		r.n += is_sending(&it[i], now);
 	for (size_t i = 0; i < n && s->best > 0; i++) {
-		double left_s = secs_until(it[i].due_ns, now) - guard, most;
+		double most;
 
-		if ((it[i].flags & (SCHED_HELD | SCHED_UNANSWERED)) ||
-		    time_reached(now, it[i].due_ns) ||
-		    (it[i].ticks >= SETTLE_TICKS && it[i].moved == 0) ||
-		    it[i].left == 0)
+		if (!is_sending(&it[i], now) || it[i].left == 0)
 			continue;
-		most = left_s * (double)s->best / (double)it[i].left;
+		most = (secs_until(it[i].due_ns, now) - guard) *
+		    (double)s->best / (double)it[i].left;
 		/* One that cannot finish even now is not protected. */
 		if (most >= r.n && most * 100 / ROOM_PCT < r.most)
 			r.most = most * 100 / ROOM_PCT;
@@ -154,11 +157,12 @@ sending(const struct sched *s, const struct sched_item *it, size_t n,
  * could not finish at that share, or even alone at the fastest rate, or
  * that would leave one running too little to finish (a file once begun
  * runs to its end), is left to its client's timeout rather than take
- * the link from the others, and counts for none after it: a crowd of files due at once (a
- * rack that powered on together parks its Pis at the same files) is let
- * run as far as the link can finish them in time, never all at once to
- * fail together. Every one is left when nothing was measured yet. One
- * whose client resent its ACK has a timer of its own: it runs. */
+ * the link from the others, and counts for none after it: a crowd of
+ * files due at once (a rack that powered on together parks its Pis at
+ * the same files) is let run as far as the link can finish them in
+ * time, never all at once to fail together. Every one is left when
+ * nothing was measured yet. One whose client resent its ACK has a timer
+ * of its own: it runs. */
 static void
 urgency(const struct sched *s, struct sched_item *it, size_t n,
     struct senders running, uint64_t now)
@@ -195,11 +199,7 @@ urgency(const struct sched *s, struct sched_item *it, size_t n,
 				x->flags |= SCHED_URGENT;
 			continue;
 		}
-		if (cap == 0 || s->fastest == 0) {
-			x->flags |= SCHED_DOOMED;
-			continue;
-		}
-		if (need > left_s ||
+		if (cap == 0 || s->fastest == 0 || need > left_s ||
 		    running.n + due_first + 1 > running.most) {
 			x->flags |= SCHED_DOOMED;
 			continue;
