@@ -112,6 +112,20 @@ is_sending(const struct sched_item *x, uint64_t now)
 	    (x->ticks < SETTLE_TICKS || x->moved > 0);
 }
 
+/* How many may share the link, at its best lately, with this one still
+ * finishing in its client's time less the guard: 1e9 while nothing was
+ * measured, or nothing is left. */
+static double
+sharers(const struct sched *s, const struct sched_item *x, uint64_t now)
+{
+	double guard = (double)SCHED_GUARD_NS / NS_PER_SEC;
+
+	if (s->best == 0 || x->left == 0)
+		return 1e9;
+	return (secs_until(x->due_ns, now) - guard) * (double)s->best /
+	    (double)x->left;
+}
+
 struct senders {
 	unsigned n;		/* transfers sending */
 	/* The most that may share the link and leave each of them that can
@@ -126,22 +140,39 @@ sending(const struct sched *s, const struct sched_item *it, size_t n,
     uint64_t now)
 {
 	struct senders r = { .n = 0, .most = 1e9 };
-	double guard = (double)SCHED_GUARD_NS / NS_PER_SEC;
 
 	for (size_t i = 0; i < n; i++)
 		r.n += is_sending(&it[i], now);
-	for (size_t i = 0; i < n && s->best > 0; i++) {
+	for (size_t i = 0; i < n; i++) {
 		double most;
 
-		if (!is_sending(&it[i], now) || it[i].left == 0)
+		if (!is_sending(&it[i], now))
 			continue;
-		most = (secs_until(it[i].due_ns, now) - guard) *
-		    (double)s->best / (double)it[i].left;
+		most = sharers(s, &it[i], now);
 		/* One that cannot finish even now is not protected. */
 		if (most >= r.n && most * 100 / ROOM_PCT < r.most)
 			r.most = most * 100 / ROOM_PCT;
 	}
 	return r;
+}
+
+/* Whether x may begin beside let sending: each of them that can still
+ * finish, and x, keep the room a wave keeps with one more sharing the
+ * link. Wave or not, the link is shared per host: a crowd of boots that
+ * come to their big files at once (their kernels let run together) is
+ * let begin as far as every file begun can still end in time. most, the
+ * fewest any begun allows, takes x's when it begins. */
+static int
+fits(const struct sched *s, const struct sched_item *x, unsigned let,
+    double *most, uint64_t now)
+{
+	double mine = sharers(s, x, now) * 100 / ROOM_PCT;
+
+	if (let + 1 > *most || let + 1 > mine)
+		return 0;
+	if (mine < *most)
+		*most = mine;
+	return 1;
 }
 
 /* Which held files must run now for each to finish before its client
@@ -371,7 +402,8 @@ sched_tick(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 	uint64_t typ;
 	unsigned let = 0, cap;
 	int lagging = 0;
-	double hosts;
+	struct senders running;
+	double hosts, most;
 	int changed = 0;
 	size_t i;
 
@@ -412,7 +444,9 @@ sched_tick(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 		s->fresh = 1;
 		return 1;
 	}
-	urgency(s, it, n, sending(s, it, n, now), now);
+	running = sending(s, it, n, now);
+	most = running.most;
+	urgency(s, it, n, running, now);
 	qsort(it, n, sizeof(*it), order);
 
 	/* Those already sending take their places first: a file once begun
@@ -498,7 +532,8 @@ sched_tick(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 		 * measured before. */
 		x->run = (x->flags & SCHED_URGENT) || let == 0 ||
 		    (let < s->limit && (joins ? room(s, hosts + 1, big(s)) :
-		    room(s, hosts > 1 ? hosts : 1, x->size)));
+		    room(s, hosts > 1 ? hosts : 1, x->size)) &&
+		    fits(s, x, let, &most, now));
 		if (!x->run) {
 			s->held++;
 			s->cycle_waiting = 1;

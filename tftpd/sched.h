@@ -22,10 +22,13 @@
  * new boot joins the wave only while every host sharing the link (a
  * switch port's, a NIC's queueing shares it per host: counted from what
  * one transfer gets, the Pis gone on to their roots over NBD included)
- * would still get enough for the biggest file. A held file is let run
- * before its client would give up, if it still can finish at the share
- * of the link it gets beside the others; one that cannot is left to its
- * client's timeout rather than take the link from the others. The rack boots in waves, at the speed of the link.
+ * would still get enough for the biggest file, and a file begins only
+ * if every file begun, and it, would still end in time with room at the
+ * link's best shared out among them. A held file is let run before its
+ * client would give up, if it still can finish at the share of the link
+ * it gets beside the others; one that cannot is left to its client's
+ * timeout rather than take the link from the others. The rack boots in
+ * waves, at the speed of the link.
  *
  * All it knows it measures from the transfers: the bytes each moved
  * since the last tick (its rate), what all moved in a cycle (the link's

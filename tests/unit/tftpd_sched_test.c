@@ -423,6 +423,49 @@ START_TEST(asked_requests)
 }
 END_TEST
 
+/* A crowd of the wave's boots at their big files at once (their kernels
+ * were let run together): as many begin as leave every file begun, and
+ * each of theirs, time to end with the room a wave keeps, whatever the
+ * limit lets. */
+START_TEST(a_crowd_begins_as_far_as_all_can_end)
+{
+	struct sched s;
+	uint64_t now = 100 * S;
+	struct sched_item it[10];
+	unsigned let;
+
+	for (int tight = 1; tight >= 0; tight--) {
+		/* 12 MB/s at best, four sending. Three have 2 MB left and
+		 * 25 s; the fourth, when tight, 8 MB and 9 s: with the
+		 * guard and room it allows (9 - 3) x 12 / 8 / 1.6, 5.6
+		 * sharing the link. A 26 MB file due in 30 s allows
+		 * (30 - 3) x 12 / 26 / 1.6, 7.8. The limit would let 20. */
+		measured(&s, now, 12 * MB, 3 * MB, 20);
+		s.big = 26 * MB;
+		for (int i = 0; i < 3; i++)
+			it[i] = sending(i * S, now + 25 * S, 26 * MB, 2 * MB,
+			    3 * MB);
+		it[3] = tight ? sending(3 * S, now + 9 * S, 9 * MB, 8 * MB,
+		    3 * MB) : sending(3 * S, now + 9 * S, 9 * MB, 1 * MB,
+		    3 * MB);
+		for (int i = 4; i < 10; i++) {
+			it[i] = waiting((10 + i) * S, now, 26 * MB);
+			it[i].flags |= SCHED_WAVE;
+		}
+		sched_tick(&s, it, 10, now);
+		let = 0;
+		for (int i = 0; i < 10; i++)
+			let += it[i].key >= 10 * S && it[i].run;
+		/* The oldest boots first: five sending when tight, seven
+		 * when not. */
+		ck_assert_uint_eq(let, (tight ? 1 : 3));
+		ck_assert_int_eq(find(it, 10, 14 * S)->run, 1);
+		ck_assert_int_eq(find(it, 10, 19 * S)->run, 0);
+		ck_assert_uint_eq(s.held, (tight ? 5 : 3));
+	}
+}
+END_TEST
+
 START_TEST(impatient_and_unanswered)
 {
 	struct sched s;
@@ -586,6 +629,7 @@ sched_suite(void)
 	tcase_add_test(tc, held_runs_for_its_deadline);
 	tcase_add_test(tc, held_runs_at_a_fair_share);
 	tcase_add_test(tc, asked_requests);
+	tcase_add_test(tc, a_crowd_begins_as_far_as_all_can_end);
 	tcase_add_test(tc, impatient_and_unanswered);
 	tcase_add_test(tc, limit_finds_what_fills_the_link);
 	tcase_add_test(tc, lagging_lowers_the_limit);
