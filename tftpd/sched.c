@@ -113,17 +113,23 @@ is_sending(const struct sched_item *x, uint64_t now)
 }
 
 /* How many may share the link, at its best lately, with this one still
- * finishing in its client's time less the guard: 1e9 while nothing was
+ * finishing in its client's time less guard_ns: 1e9 while nothing was
  * measured, or nothing is left. */
 static double
-sharers(const struct sched *s, const struct sched_item *x, uint64_t now)
+sharers(const struct sched *s, const struct sched_item *x, uint64_t guard_ns,
+    uint64_t now)
 {
-	double guard = (double)SCHED_GUARD_NS / NS_PER_SEC;
-
 	if (s->best == 0 || x->left == 0)
 		return 1e9;
-	return (secs_until(x->due_ns, now) - guard) * (double)s->best /
-	    (double)x->left;
+	return (secs_until(x->due_ns, now) - (double)guard_ns / NS_PER_SEC) *
+	    (double)s->best / (double)x->left;
+}
+
+/* ... with the room a wave keeps, and the guard. */
+static double
+roomy_sharers(const struct sched *s, const struct sched_item *x, uint64_t now)
+{
+	return sharers(s, x, SCHED_GUARD_NS, now) * 100 / ROOM_PCT;
 }
 
 struct senders {
@@ -133,13 +139,17 @@ struct senders {
 	 * the room a wave keeps (ROOM_PCT): under loss a transfer gets less
 	 * than its share. */
 	double most;
+	/* The same for a file to begin beside them, counting too those
+	 * that can finish only in the guard (let run at their latest):
+	 * held files are let run for their deadlines, new ones wait. */
+	double begin;
 };
 
 static struct senders
 sending(const struct sched *s, const struct sched_item *it, size_t n,
     uint64_t now)
 {
-	struct senders r = { .n = 0, .most = 1e9 };
+	struct senders r = { .n = 0, .most = 1e9, .begin = 1e9 };
 
 	for (size_t i = 0; i < n; i++)
 		r.n += is_sending(&it[i], now);
@@ -148,10 +158,13 @@ sending(const struct sched *s, const struct sched_item *it, size_t n,
 
 		if (!is_sending(&it[i], now))
 			continue;
-		most = sharers(s, &it[i], now);
+		most = roomy_sharers(s, &it[i], now);
 		/* One that cannot finish even now is not protected. */
-		if (most >= r.n && most * 100 / ROOM_PCT < r.most)
-			r.most = most * 100 / ROOM_PCT;
+		if (sharers(s, &it[i], SCHED_GUARD_NS, now) >= r.n &&
+		    most < r.most)
+			r.most = most;
+		if (sharers(s, &it[i], 0, now) >= r.n && most < r.begin)
+			r.begin = most;
 	}
 	return r;
 }
@@ -166,13 +179,36 @@ static int
 fits(const struct sched *s, const struct sched_item *x, unsigned let,
     double *most, uint64_t now)
 {
-	double mine = sharers(s, x, now) * 100 / ROOM_PCT;
+	double mine = roomy_sharers(s, x, now);
 
 	if (let + 1 > *most || let + 1 > mine)
 		return 0;
 	if (mine < *most)
 		*most = mine;
 	return 1;
+}
+
+/* The most that may share the link for a file to begin once the held
+ * files let run for their deadlines at this tick begin: each of them
+ * too keeps its room (let run at its latest, it has none: no other file
+ * begins beside it, at this tick or later, while it runs). One that
+ * cannot finish beside those sending is not counted. */
+static double
+let_with_urgent(const struct sched *s, const struct sched_item *it,
+    size_t n, struct senders running, uint64_t now)
+{
+	double most = running.begin, mine;
+
+	for (size_t i = 0; i < n; i++) {
+		if ((it[i].flags & (SCHED_HELD | SCHED_URGENT | SCHED_ASKED)) !=
+		    (SCHED_HELD | SCHED_URGENT) ||
+		    sharers(s, &it[i], 0, now) < running.n + 1)
+			continue;
+		mine = roomy_sharers(s, &it[i], now);
+		if (mine < most)
+			most = mine;
+	}
+	return most;
 }
 
 /* Which held files must run now for each to finish before its client
@@ -445,8 +481,8 @@ sched_tick(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 		return 1;
 	}
 	running = sending(s, it, n, now);
-	most = running.most;
 	urgency(s, it, n, running, now);
+	most = let_with_urgent(s, it, n, running, now);
 	qsort(it, n, sizeof(*it), order);
 
 	/* Those already sending take their places first: a file once begun

@@ -26,8 +26,9 @@
  * if every file begun, and it, would still end in time with room at the
  * link's best shared out among them. A held file is let run before its
  * client would give up, if it still can finish at the share of the link
- * it gets beside the others; one that cannot is left to its client's
- * timeout rather than take the link from the others. The rack boots in
+ * it gets beside the others (and none begins beside it while it runs);
+ * one that cannot is left to its client's timeout rather than take the
+ * link from the others. The rack boots in
  * waves, at the speed of the link.
  *
  * All it knows it measures from the transfers: the bytes each moved

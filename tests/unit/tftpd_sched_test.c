@@ -466,6 +466,47 @@ START_TEST(a_crowd_begins_as_far_as_all_can_end)
 }
 END_TEST
 
+/* A held file let run at its latest has no room to spare: no file
+ * begins beside it, at that tick or while it runs. */
+START_TEST(a_file_let_run_at_its_latest_keeps_its_share)
+{
+	struct sched s;
+	uint64_t now = 100 * S;
+	struct sched_item it[6];
+
+	for (int t = 0; t < 3; t++) {
+		/* Three sending at ease on a 12 MB/s link. A 9 MB kernel
+		 * held with 5.9 s left would get a quarter, 3 MB/s, and
+		 * need 3 s: it is let run now. Then it sends; then it is
+		 * done. Two boots of the wave at a 26 MB file due in 30 s
+		 * (room for 7.8 sharing) wait until it is done. */
+		measured(&s, now, 12 * MB, 3 * MB, 20);
+		s.big = 26 * MB;
+		s.fastest = 12 * MB;
+		for (int i = 0; i < 3; i++)
+			it[i] = sending(i * S, now + 25 * S, 26 * MB, 2 * MB,
+			    3 * MB);
+		if (t == 0)
+			it[3] = waiting(50 * S, now - 30 * S + 5900 * MS,
+			    9 * MB);
+		else if (t == 1)
+			it[3] = sending(50 * S, now + 5800 * MS, 9 * MB,
+			    8700000, 3 * MB);
+		else
+			it[3] = sending(50 * S, now + 3 * S, 9 * MB, 0, 3 * MB);
+		for (int i = 4; i < 6; i++) {
+			it[i] = waiting((10 + i) * S, now, 26 * MB);
+			it[i].flags |= SCHED_WAVE;
+		}
+		sched_tick(&s, it, 6, now);
+		ck_assert_int_eq(find(it, 6, 50 * S)->run, 1);
+		ck_assert_uint_eq(s.urgent, t == 0);
+		ck_assert_int_eq(find(it, 6, 14 * S)->run, t == 2);
+		ck_assert_int_eq(find(it, 6, 15 * S)->run, t == 2);
+	}
+}
+END_TEST
+
 START_TEST(impatient_and_unanswered)
 {
 	struct sched s;
@@ -630,6 +671,7 @@ sched_suite(void)
 	tcase_add_test(tc, held_runs_at_a_fair_share);
 	tcase_add_test(tc, asked_requests);
 	tcase_add_test(tc, a_crowd_begins_as_far_as_all_can_end);
+	tcase_add_test(tc, a_file_let_run_at_its_latest_keeps_its_share);
 	tcase_add_test(tc, impatient_and_unanswered);
 	tcase_add_test(tc, limit_finds_what_fills_the_link);
 	tcase_add_test(tc, lagging_lowers_the_limit);
