@@ -132,6 +132,16 @@ roomy_sharers(const struct sched *s, const struct sched_item *x, uint64_t now)
 	return sharers(s, x, SCHED_GUARD_NS, now) * 100 / ROOM_PCT;
 }
 
+/* A file whose bytes left the link moves in a tick takes nothing any
+ * other file would miss (a Pi's config.txt, its device tree): it is
+ * never held for the others' sake, nor left to its client's timeout. */
+static int
+costs_nothing(const struct sched *s, const struct sched_item *x)
+{
+	return (double)x->left <=
+	    (double)s->best * SCHED_TICK_NS / NS_PER_SEC;
+}
+
 struct senders {
 	unsigned n;		/* transfers sending */
 	/* The most that may share the link and leave each of them that can
@@ -181,6 +191,8 @@ fits(const struct sched *s, const struct sched_item *x, unsigned let,
 {
 	double mine = roomy_sharers(s, x, now);
 
+	if (costs_nothing(s, x))
+		return 1;
 	if (let + 1 > *most || let + 1 > mine)
 		return 0;
 	if (mine < *most)
@@ -260,8 +272,9 @@ urgency(const struct sched *s, struct sched_item *it, size_t n,
 		 * moves nothing, or its fetch: it is answered in time for
 		 * the file to come at the share it would get, never left to
 		 * its client's timeout, and moves no one else's (the file
-		 * waits again at its first block). */
-		if (x->flags & SCHED_ASKED) {
+		 * waits again at its first block). So is a file that costs
+		 * nothing. */
+		if ((x->flags & SCHED_ASKED) || costs_nothing(s, x)) {
 			if (left_s <= guard + need)
 				x->flags |= SCHED_URGENT;
 			continue;
