@@ -509,19 +509,21 @@ END_TEST
 
 /* A file the link moves in a tick (a Pi's device tree) takes nothing
  * the others would miss: it begins beside a file let run at its latest,
- * and at its own latest it is let run, never left to its timeout. */
+ * and at its own latest it is let run, never left to its timeout. One
+ * sending with no more than that left holds no file back. */
 START_TEST(a_file_that_costs_nothing_is_never_left)
 {
 	struct sched s;
 	uint64_t now = 100 * S;
 	struct sched_item it[4];
 	/* 52 KB due in 2.9 s; 2 MB, no longer nothing; a boot of the
-	 * wave at its device tree. */
-	const uint64_t size[3] = { 52593, 2 * MB, 52593 };
-	const uint64_t asked[3] = { now - 30 * S + 2900 * MS,
-	    now - 30 * S + 2900 * MS, now };
+	 * wave at its device tree; the same at its initramfs once the
+	 * kernel has but 100 KB left, in its last 2 s. */
+	const uint64_t size[4] = { 52593, 2 * MB, 52593, 26 * MB };
+	const uint64_t asked[4] = { now - 30 * S + 2900 * MS,
+	    now - 30 * S + 2900 * MS, now, now };
 
-	for (int t = 0; t < 3; t++) {
+	for (int t = 0; t < 4; t++) {
 		/* Three sending on a 12 MB/s link, one of them with 9 MB
 		 * left and 5.8 s: no room for another file to begin, nor
 		 * for a held one to be let run beside it. */
@@ -530,10 +532,11 @@ START_TEST(a_file_that_costs_nothing_is_never_left)
 		s.fastest = 12 * MB;
 		it[0] = sending(1 * S, now + 25 * S, 26 * MB, 2 * MB, 3 * MB);
 		it[1] = sending(2 * S, now + 25 * S, 26 * MB, 2 * MB, 3 * MB);
-		it[2] = sending(3 * S, now + 5800 * MS, 9 * MB, 9 * MB,
+		it[2] = t < 3 ? sending(3 * S, now + 5800 * MS, 9 * MB, 9 * MB,
+		    3 * MB) : sending(3 * S, now + 2 * S, 9 * MB, 100000,
 		    3 * MB);
 		it[3] = waiting(50 * S, asked[t], size[t]);
-		if (t == 2)
+		if (t >= 2)
 			it[3].flags |= SCHED_WAVE;
 		sched_tick(&s, it, 4, now);
 		ck_assert_int_eq(find(it, 4, 50 * S)->run, (t != 1));
