@@ -133,8 +133,8 @@ roomy_sharers(const struct sched *s, const struct sched_item *x, uint64_t now)
 }
 
 /* A file whose bytes left the link moves in a tick takes nothing any
- * other file would miss (a Pi's config.txt, its device tree): it is
- * never held for the others' sake, nor left to its client's timeout. */
+ * other file would miss (a Pi's config.txt, its device tree): it waits
+ * for no other's room, and is never left to its client's timeout. */
 static int
 costs_nothing(const struct sched *s, const struct sched_item *x)
 {
@@ -190,10 +190,11 @@ static int
 fits(const struct sched *s, const struct sched_item *x, unsigned let,
     double *most, uint64_t now)
 {
-	double mine = roomy_sharers(s, x, now);
+	double mine;
 
 	if (costs_nothing(s, x))
 		return 1;
+	mine = roomy_sharers(s, x, now);
 	if (let + 1 > *most || let + 1 > mine)
 		return 0;
 	if (mine < *most)
@@ -207,7 +208,7 @@ fits(const struct sched *s, const struct sched_item *x, unsigned let,
  * begins beside it, at this tick or later, while it runs). One that
  * cannot finish beside those sending is not counted. */
 static double
-let_with_urgent(const struct sched *s, const struct sched_item *it,
+most_to_begin(const struct sched *s, const struct sched_item *it,
     size_t n, struct senders running, uint64_t now)
 {
 	double most = running.begin, mine;
@@ -496,7 +497,7 @@ sched_tick(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 	}
 	running = sending(s, it, n, now);
 	urgency(s, it, n, running, now);
-	most = let_with_urgent(s, it, n, running, now);
+	most = most_to_begin(s, it, n, running, now);
 	qsort(it, n, sizeof(*it), order);
 
 	/* Those already sending take their places first: a file once begun
