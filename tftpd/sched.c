@@ -166,7 +166,8 @@ sending(const struct sched *s, const struct sched_item *it, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		double most;
 
-		/* One nearly done keeps its share whatever begins. */
+		/* One nearly done ends in a moment whatever begins: it
+		 * holds no file back. */
 		if (!is_sending(&it[i], now) || costs_nothing(s, &it[i]))
 			continue;
 		most = roomy_sharers(s, &it[i], now);

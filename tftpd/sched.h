@@ -28,8 +28,8 @@
  * client would give up, if it still can finish at the share of the link
  * it gets beside the others (and none begins beside it while it runs);
  * one that cannot is left to its client's timeout rather than take the
- * link from the others. The rack boots in
- * waves, at the speed of the link.
+ * link from the others. The rack boots in waves, at the speed of the
+ * link.
  *
  * All it knows it measures from the transfers: the bytes each moved
  * since the last tick (its rate), what all moved in a cycle (the link's
