@@ -68,9 +68,15 @@ boots_ran(struct boots *t, int slot, uint64_t now)
 }
 
 int
-boots_in_wave(const struct boots *t, int slot, uint64_t now)
+boots_newest(const struct boots *t, int slot, uint64_t id)
 {
 	return slot >= 0 && (unsigned)slot < t->used &&
-	    t->e[slot].ran_ns != 0 && now - t->e[slot].ran_ns <
-	    BOOTS_WAVE_GAP_NS;
+	    t->e[slot].newest == id;
+}
+
+int
+boots_in_wave(const struct boots *t, int slot, uint64_t id, uint64_t now)
+{
+	return boots_newest(t, slot, id) && t->e[slot].ran_ns != 0 &&
+	    now - t->e[slot].ran_ns < BOOTS_WAVE_GAP_NS;
 }

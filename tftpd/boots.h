@@ -69,8 +69,15 @@ int boots_begins(const struct boots *t, int slot, uint64_t now);
 /* A transfer of the boot in slot ran at now. */
 void boots_ran(struct boots *t, int slot, uint64_t now);
 
-/* Whether the boot in slot ran a transfer within BOOTS_WAVE_GAP_NS of
- * now: a Pi's next file follows its last at once. */
-int boots_in_wave(const struct boots *t, int slot, uint64_t now);
+/* Whether transfer id is its boot's newest (in slot): a Pi asks for one
+ * file at a time. */
+int boots_newest(const struct boots *t, int slot, uint64_t id);
+
+/* Whether transfer id is its boot's newest (in slot) and the boot ran a
+ * transfer within BOOTS_WAVE_GAP_NS of now: a Pi's next file follows its
+ * last at once. A host's other transfers are not: one that opens many
+ * at once, or asks and vanishes, has one place in the wave at most. */
+int boots_in_wave(const struct boots *t, int slot, uint64_t id,
+    uint64_t now);
 
 #endif

@@ -640,10 +640,14 @@ conn_schedule(struct server *s, uint64_t now)
 	struct sched_item *it = s->sched_items;
 	struct conn *c;
 	size_t n = 0;
+	int measures;
 
 	if (!time_reached(now, s->next_tick_ns))
 		return;
-	s->next_tick_ns = now + SCHED_TICK_NS;
+	/* A tick asked at once for a transfer just held only decides
+	 * (sched.h): the ticks that measure keep their pace. */
+	measures = sched_measures(&s->sched, now);
+	s->next_tick_ns = (measures ? now : s->sched.last_ns) + SCHED_TICK_NS;
 	for (c = s->conns; c != NULL; c = c->next) {
 		struct transfer *t = &c->xfer;
 		struct sched_item *x = &it[n++];
@@ -656,10 +660,14 @@ conn_schedule(struct server *s, uint64_t now)
 		    .size = expected,
 		    .left = expected > t->bytes_acked ?
 		    expected - t->bytes_acked : 0,
-		    .moved = t->bytes_acked - c->acked_at_tick,
+		    .moved = measures ? t->bytes_acked - c->acked_at_tick :
+		    c->moved_last,
 		    .rate = c->rate, .ticks = c->ticks,
 		    .flags = c->sched_flags & SCHED_URGENT };
-		c->acked_at_tick = t->bytes_acked;
+		if (measures) {
+			c->moved_last = x->moved;
+			c->acked_at_tick = t->bytes_acked;
+		}
 		if (holdable(t))
 			x->flags |= SCHED_HOLDABLE;
 		if (t->hold)
@@ -670,20 +678,22 @@ conn_schedule(struct server *s, uint64_t now)
 			x->flags |= SCHED_UNANSWERED;
 		if (t->state == XFER_HELD && t->resume_state == XFER_OACK_SENT)
 			x->flags |= SCHED_ASKED;
-		if (boots_in_wave(&s->boots, c->boot_slot, now))
+		if (boots_in_wave(&s->boots, c->boot_slot, c->id, now))
 			x->flags |= SCHED_WAVE;
+		if (c->boot_slot >= 0 &&
+		    !boots_newest(&s->boots, c->boot_slot, c->id))
+			x->flags |= SCHED_SUPERSEDED;
 	}
 	if (sched_tick(&s->sched, it, n, now))
 		log_overload(s, now);
 	if (s->sched.overloaded && log_enabled(LOG_LEVEL_TRACE))
-		log_trace("sched: %zu transfers, limit %u, %u held, %u urgent, "
-		    "best %.2f MB/s, typical %.2f, fastest %.2f, cycle %.2f MB "
-		    "lagging %d", n, s->sched.limit, s->sched.held,
+		log_trace("sched: %zu transfers, wave of %u at most, %u held, "
+		    "%u urgent, best %.2f MB/s, typical %.2f, cycle %.2f MB, "
+		    "crowded %u", n, s->sched.limit, s->sched.held,
 		    s->sched.urgent, (double)s->sched.best / 1e6,
 		    (double)s->sched.typical / 1e6,
-		    (double)s->sched.fastest / 1e6,
 		    (double)s->sched.cycle_bytes / 1e6,
-		    s->sched.cycle_lagging);
+		    s->sched.cycle_crowded);
 	for (size_t i = 0; i < n; i++) {
 		c = it[i].owner;
 		c->rate = it[i].rate;

@@ -2,18 +2,18 @@
 
 #include "tftpd/sched.h"
 
-/* A running transfer is behind when, at its rate, it would need more
- * than 4/5 of the time its client gives it for what is left. */
-#define BEHIND_NUM		5
-#define BEHIND_DEN		4
 /* Room: what one host gets must be this many times what the biggest
  * file needs to come in its client's time (percent), for the waves to
- * end, and for a new boot to join one: room for the wave's Pis gone on
- * to their roots (NBD shares the link), for loss, for a busy machine. */
+ * end, and for a new boot to join one: room for loss, for a busy
+ * machine, for the wave's Pis gone on to their roots over NBD. */
 #define ROOM_PCT		160
-/* A transfer moving less than this share of the fastest one of the
- * burst (percent) is slowed by the others. */
-#define SHARED_PCT		70
+/* A new boot joins the wave only while what a running transfer gets
+ * would bring the biggest file in this many times over (percent): the
+ * wave's boots gone on to their roots over NBD take their share of the
+ * link after it joins. */
+#define SHARE_PCT		130
+/* A file no bigger than this part of the biggest is a small one. */
+#define SMALL_PART		8
 /* What a boot is counted on to want, at least, until a bigger file is
  * seen: a Linux kernel is about this big, an initramfs bigger. A rack
  * whose transfers could not each move this much in a Pi's time, with
@@ -26,15 +26,13 @@
 /* A rate means something after this many ticks of running: the first
  * tick of a transfer is only part of one. */
 #define SETTLE_TICKS		3
-/* The limit and the link's best move once a cycle. */
+/* The wave's size and the link's best move once a cycle. */
 #define CYCLE_NS		NS_PER_SEC
-/* Cycles with none behind after which one more may run again. */
-#define CALM_CYCLES		5
-/* Where the limit starts when the waves begin, before the fastest
- * transfer is known. */
+/* The wave's size when the waves begin before the link was measured. */
 #define START_LIMIT		2
-/* The best cycle forgets by this share a cycle (1/64): a link that got
- * slower for good is believed within a minute or two. */
+/* The best cycle forgets by this share a cycle (1/64) through which a
+ * running transfer got too little: a link that got slower for good is
+ * believed within a minute or two. */
 #define BEST_DECAY		64
 /* The biggest file lately is forgotten by this share a cycle (1/600):
  * the next storm's Pis ask for the files this one's did. */
@@ -82,237 +80,83 @@ secs_until(uint64_t when, uint64_t now)
 	    (double)(when - now) / NS_PER_SEC;
 }
 
+/* A small file takes little any other would miss: one the link moves in
+ * a tick (a Pi's config.txt, its device tree), or a small part of the
+ * biggest (its start4.elf beside an initramfs). A boot parked outside
+ * the wave is let have it at its latest: a Pi that came to its
+ * start4.elf only once the waves began has no smaller file before it
+ * to wait at. */
 static int
-behind(const struct sched_item *it, uint64_t now)
-{
-	if (it->ticks < SETTLE_TICKS || it->rate == 0)
-		return 0;
-	return (double)it->rate * secs_until(it->due_ns, now) * BEHIND_DEN <
-	    (double)it->left * BEHIND_NUM;
-}
-
-/* Earliest deadline first, for the held ones' urgency. */
-static int
-by_due(const void *a, const void *b)
-{
-	const struct sched_item *x = a, *y = b;
-
-	if (x->due_ns != y->due_ns)
-		return x->due_ns < y->due_ns ? -1 : 1;
-	return 0;
-}
-
-/* A transfer sending now: not held, answered, its client still waiting,
- * and moving (or only just let run). */
-static int
-is_sending(const struct sched_item *x, uint64_t now)
-{
-	return !(x->flags & (SCHED_HELD | SCHED_UNANSWERED)) &&
-	    !time_reached(now, x->due_ns) &&
-	    (x->ticks < SETTLE_TICKS || x->moved > 0);
-}
-
-/* How many may share the link, at its best lately, with this one still
- * finishing in its client's time less guard_ns: 1e9 while nothing was
- * measured, or nothing is left. */
-static double
-sharers(const struct sched *s, const struct sched_item *x, uint64_t guard_ns,
-    uint64_t now)
-{
-	if (s->best == 0 || x->left == 0)
-		return 1e9;
-	return (secs_until(x->due_ns, now) - (double)guard_ns / NS_PER_SEC) *
-	    (double)s->best / (double)x->left;
-}
-
-/* ... with the room a wave keeps, and the guard. */
-static double
-roomy_sharers(const struct sched *s, const struct sched_item *x, uint64_t now)
-{
-	return sharers(s, x, SCHED_GUARD_NS, now) * 100 / ROOM_PCT;
-}
-
-/* A file whose bytes left the link moves in a tick takes nothing any
- * other file would miss (a Pi's config.txt, its device tree): it waits
- * for no other's room, and is never left to its client's timeout. */
-static int
-costs_nothing(const struct sched *s, const struct sched_item *x)
+small(const struct sched *s, const struct sched_item *x)
 {
 	return (double)x->left <=
-	    (double)s->best * SCHED_TICK_NS / NS_PER_SEC;
+	    (double)s->best * SCHED_TICK_NS / NS_PER_SEC ||
+	    x->left <= big(s) / SMALL_PART;
 }
 
-struct senders {
-	unsigned n;		/* transfers sending */
-	/* The most that may share the link and leave each of them that can
-	 * still finish in its client's time (less the guard) enough to, with
-	 * the room a wave keeps (ROOM_PCT): under loss a transfer gets less
-	 * than its share. */
-	double most;
-	/* The same for a file to begin beside them, counting too those
-	 * that can finish only in the guard (let run at their latest):
-	 * held files are let run for their deadlines, new ones wait. */
-	double begin;
-};
-
-static struct senders
-sending(const struct sched *s, const struct sched_item *it, size_t n,
-    uint64_t now)
-{
-	struct senders r = { .n = 0, .most = 1e9, .begin = 1e9 };
-
-	for (size_t i = 0; i < n; i++)
-		r.n += is_sending(&it[i], now);
-	for (size_t i = 0; i < n; i++) {
-		double most;
-
-		/* One nearly done ends in a moment whatever begins: it
-		 * holds no file back. */
-		if (!is_sending(&it[i], now) || costs_nothing(s, &it[i]))
-			continue;
-		most = roomy_sharers(s, &it[i], now);
-		/* One that cannot finish even now is not protected. */
-		if (sharers(s, &it[i], SCHED_GUARD_NS, now) >= r.n &&
-		    most < r.most)
-			r.most = most;
-		if (sharers(s, &it[i], 0, now) >= r.n && most < r.begin)
-			r.begin = most;
-	}
-	return r;
-}
-
-/* Whether x may begin beside let sending: each of them that can still
- * finish, and x, keep the room a wave keeps with one more sharing the
- * link. Wave or not, the link is shared per host: a crowd of boots that
- * come to their big files at once (their kernels let run together) is
- * let begin as far as every file begun can still end in time. most, the
- * fewest any begun allows, takes x's when it begins. */
-static int
-fits(const struct sched *s, const struct sched_item *x, unsigned let,
-    double *most, uint64_t now)
-{
-	double mine;
-
-	if (costs_nothing(s, x))
-		return 1;
-	mine = roomy_sharers(s, x, now);
-	if (let + 1 > *most || let + 1 > mine)
-		return 0;
-	if (mine < *most)
-		*most = mine;
-	return 1;
-}
-
-/* The most that may share the link for a file to begin once the held
- * files let run for their deadlines at this tick begin: each of them
- * too keeps its room (let run at its latest, it has none: no other file
- * begins beside it, at this tick or later, while it runs). One that
- * cannot finish beside those sending is not counted. */
-static double
-most_to_begin(const struct sched *s, const struct sched_item *it,
-    size_t n, struct senders running, uint64_t now)
-{
-	double most = running.begin, mine;
-
-	for (size_t i = 0; i < n; i++) {
-		if ((it[i].flags & (SCHED_HELD | SCHED_URGENT | SCHED_ASKED)) !=
-		    (SCHED_HELD | SCHED_URGENT) ||
-		    sharers(s, &it[i], 0, now) < running.n + 1)
-			continue;
-		mine = roomy_sharers(s, &it[i], now);
-		if (mine < most)
-			most = mine;
-	}
-	return most;
-}
-
-/* Which held files must run now for each to finish before its client
- * gives up. A held file let run shares the link with those running: it
- * gets the link's best shared out to them, to itself and to each held
- * file due before it (they run by their deadlines too: the link is
- * shared per host, not served in deadline order). Counted from those
- * sending, not from what one of them gets: under loss, with few
- * running, that says more of their retransmissions than of the share a
- * new one would get. Taken earliest deadline first, the first whose
- * time left, less the guard, is no more than what it needs at that
- * share must start now, and every one due before it with it. One that
- * could not finish at that share, or even alone at the fastest rate, or
- * that would leave one running too little to finish (a file once begun
- * runs to its end), is left to its client's timeout rather than take
- * the link from the others, and counts for none after it: a crowd of
- * files due at once (a rack that powered on together parks its Pis at
- * the same files) is let run as far as the link can finish them in
- * time, never all at once to fail together. Every one is left when
- * nothing was measured yet. One whose client resent its ACK has a timer
- * of its own: it runs. */
+/* Which held transfers of boots outside the wave run now. Such a boot
+ * is parked: each request it makes is answered at its latest, and a
+ * small file let run then, so that the boot waits (up to its client's
+ * time at each small file) without failing, until the wave has room
+ * for it. A small file's latest leaves it the guard and the time it
+ * needs, with room, at the share of the link one more of hosts would
+ * get; a request for a big file's, the guard alone. A big file of such
+ * a boot waits for the boot to join the wave, or is left to its
+ * client's timeout: let run beside the wave, a crowd of boots
+ * parked at the same files would come to their kernels and initramfs
+ * together, more than the link can carry in their time, and all fail
+ * together. A request not answered yet waits at its latest whatever
+ * the file: its first block waits again for the same decision; one
+ * whose client has asked for another file since is answered at once
+ * (a host that asks for many and vanishes holds none of them for long).
+ * One whose client resent its ACK has a timer of its own: it runs. */
 static void
 urgency(const struct sched *s, struct sched_item *it, size_t n,
-    struct senders running, uint64_t now)
+    double hosts, uint64_t now)
 {
-	double cap = (double)s->best;
 	double guard = (double)SCHED_GUARD_NS / NS_PER_SEC;
-	unsigned due_first = 0;
-	size_t i, last = 0;
-	int any = 0;
+	double share = (double)s->best / (hosts + 1);
 
-	qsort(it, n, sizeof(*it), by_due);
-	for (i = 0; i < n; i++)
-		it[i].flags &= ~SCHED_DOOMED;
-	for (i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct sched_item *x = &it[i];
-		double left_s = secs_until(x->due_ns, now), share, need;
 
+		x->flags &= ~SCHED_DOOMED;
 		if ((x->flags & (SCHED_HOLDABLE | SCHED_HELD |
 		    SCHED_UNANSWERED)) != (SCHED_HOLDABLE | SCHED_HELD))
 			continue;
-		if (x->flags & SCHED_IMPATIENT)
+		if ((x->flags & SCHED_IMPATIENT) || (x->flags &
+		    (SCHED_ASKED | SCHED_SUPERSEDED)) ==
+		    (SCHED_ASKED | SCHED_SUPERSEDED))
 			x->flags |= SCHED_URGENT;
-		share = cap / (running.n + due_first + 1);
-		if (share > (double)s->fastest)
-			share = (double)s->fastest;
-		need = share > 0 ? (double)x->left / share : 0;
-		/* A request not answered yet may be a Pi's probe, which
-		 * moves nothing, or its fetch: it is answered in time for
-		 * the file to come at the share it would get, never left to
-		 * its client's timeout, and moves no one else's (the file
-		 * waits again at its first block). So is a file that costs
-		 * nothing. */
-		if ((x->flags & SCHED_ASKED) || costs_nothing(s, x)) {
-			if (left_s <= guard + need)
+		if (x->flags & SCHED_WAVE)
+			continue;
+		if (!small(s, x)) {
+			if (!(x->flags & SCHED_ASKED))
+				x->flags |= SCHED_DOOMED;
+			else if (secs_until(x->due_ns, now) <= guard)
 				x->flags |= SCHED_URGENT;
-			continue;
-		}
-		if (cap == 0 || s->fastest == 0 || need > left_s ||
-		    running.n + due_first + 1 > running.most) {
-			x->flags |= SCHED_DOOMED;
-			continue;
-		}
-		due_first++;
-		if (left_s <= guard + need) {
-			last = i;
-			any = 1;
-		}
-	}
-	for (i = 0; any && i <= last; i++) {
-		struct sched_item *x = &it[i];
-
-		if ((x->flags & (SCHED_HOLDABLE | SCHED_HELD |
-		    SCHED_UNANSWERED | SCHED_DOOMED | SCHED_ASKED)) ==
-		    (SCHED_HOLDABLE | SCHED_HELD))
+		} else if (secs_until(x->due_ns, now) <= guard + (share > 0 ?
+		    (double)x->left * ROOM_PCT / 100 / share : 0))
 			x->flags |= SCHED_URGENT;
 	}
 }
 
-/* Urgent first, then the others; each the oldest boot first. */
+/* Urgent first; then the big files of boots outside the wave, which
+ * fail unless their boot joins (the others can wait at their small
+ * files); then the others; each the oldest boot first. */
 static int
 order(const void *a, const void *b)
 {
 	const struct sched_item *x = a, *y = b;
 	int ux = (x->flags & SCHED_URGENT) != 0;
 	int uy = (y->flags & SCHED_URGENT) != 0;
+	int dx = (x->flags & SCHED_DOOMED) != 0;
+	int dy = (y->flags & SCHED_DOOMED) != 0;
 
 	if (ux != uy)
 		return uy - ux;
+	if (dx != dy)
+		return dy - dx;
 	if (x->key != y->key)
 		return x->key < y->key ? -1 : 1;
 	if (x->due_ns != y->due_ns)
@@ -330,6 +174,7 @@ measure(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 	if (dt == 0)
 		dt = 1;
 	s->last_ns = now;
+	s->flow = 0;
 	for (size_t i = 0; i < n; i++) {
 		s->cycle_bytes += it[i].moved;
 		if (it[i].size > s->big)
@@ -342,6 +187,8 @@ measure(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 		rate = (uint64_t)((double)it[i].moved * NS_PER_SEC / dt);
 		it[i].rate = it[i].ticks == 0 ? rate : (it[i].rate + rate) / 2;
 		it[i].ticks++;
+		if (it[i].moved > 0)
+			s->flow += it[i].rate;
 	}
 }
 
@@ -382,27 +229,62 @@ room(const struct sched *s, double hosts, uint64_t size)
 	return (double)s->best / hosts * 100 >= need * ROOM_PCT;
 }
 
-/* What the cycle now ending moved, bytes a second; the best lately. Only
- * a cycle with more to send than it sent says the link can do less. */
+/* Whether what a running transfer gets now would still bring the
+ * biggest file in, in its client's time less the guard, with room: when
+ * the Pis gone on to their roots over NBD (unseen here) crowd the link,
+ * it would not, and a new boot waits. Nothing running: nothing says
+ * no. */
+static int
+shares_enough(const struct sched *s)
+{
+	return s->typical == 0 ||
+	    (double)s->typical * (SCHED_FILE_TIMEOUT_NS - SCHED_GUARD_NS) /
+	    NS_PER_SEC * 100 >= (double)big(s) * SHARE_PCT;
+}
+
+/* Whether x, shared the link with hosts hosts, would still finish in its
+ * client's time less the guard, with room: a boot that joins the wave
+ * at a file it can no longer bring in takes a place to fail. */
+static int
+in_time(const struct sched *s, const struct sched_item *x, double hosts,
+    uint64_t now)
+{
+	double left_s = secs_until(x->due_ns, now) -
+	    (double)SCHED_GUARD_NS / NS_PER_SEC;
+
+	if (s->best == 0)
+		return 1;
+	return left_s * (double)s->best / hosts * 100 >=
+	    (double)x->left * ROOM_PCT;
+}
+
+/* What the cycle now ending moved, bytes a second, or the transfers at
+ * its end if more (the first cycle of a storm is mostly its start); the
+ * best lately. Only a cycle through which a running transfer got too
+ * little says the link can do less: the wave leaves the link short by
+ * design at times (its boots between files, at their roots over NBD). */
 static uint64_t
-cycle_rate(struct sched *s, uint64_t now)
+cycle_rate(struct sched *s, int crowded, uint64_t now)
 {
 	uint64_t len = now - s->cycle_ns;
 	uint64_t moved = (uint64_t)((double)s->cycle_bytes * NS_PER_SEC /
 	    (len ? len : 1));
 
+	if (s->flow > moved)
+		moved = s->flow;
 	if (moved >= s->best)
 		s->best = moved;
-	else if (s->cycle_waiting && (s->best -= s->best / BEST_DECAY) < moved)
+	else if (crowded && (s->best -= s->best / BEST_DECAY) < moved)
 		s->best = moved;
 	return moved;
 }
 
-/* How many transfers the link, at its best lately, carries with room for
- * the biggest file each in its client's time: the most a wave may hold
- * whatever one transfer's rate says (under loss a lone transfer is slow
- * for its retransmissions, not for want of a share, and would make the
- * link look emptier than it is). 0 when nothing was measured yet. */
+/* How many boots the link, at its best lately, carries with room for
+ * the biggest file each in its client's time less the guard: the most
+ * a wave may hold, whatever one transfer's rate says (under loss a lone
+ * transfer is slow for its retransmissions, not for want of a share,
+ * and would make the link look emptier than it is). 0 when nothing was
+ * measured yet. */
 static unsigned
 room_cap(const struct sched *s)
 {
@@ -410,52 +292,82 @@ room_cap(const struct sched *s)
 
 	if (s->best == 0)
 		return 0;
-	n = (double)s->best * SCHED_FILE_TIMEOUT_NS / NS_PER_SEC * 100 /
-	    ((double)big(s) * ROOM_PCT);
+	n = (double)s->best * (SCHED_FILE_TIMEOUT_NS - SCHED_GUARD_NS) /
+	    NS_PER_SEC * 100 / ((double)big(s) * ROOM_PCT);
 	return n < 1 ? 1 : n > 1e6 ? 1000000 : (unsigned)n;
 }
 
-/* The end of a cycle: as many let run as fill the link, each moving
- * what the fastest did in these waves (one lock-step transfer cannot
- * fill a fast link), and one more for the gaps between a Pi's files
- * (its next request, its OACK); one fewer for each cycle that one of
- * them fell behind its deadline through, given back a cycle at a time
- * once none has for a while. */
+/* The wave's size: as many boots as the link has room for. Not fewer
+ * for a boot of the wave that falls behind: under loss a lock-step
+ * transfer does, however few share the link. */
+static unsigned
+wave_size(const struct sched *s)
+{
+	unsigned cap = room_cap(s);
+
+	return cap > 0 ? cap : START_LIMIT;
+}
+
+/* The end of a cycle. */
 static void
 end_cycle(struct sched *s, uint64_t now)
 {
-	unsigned fill, cap;
-
-	cycle_rate(s, now);
+	/* Through most of the cycle, not for a tick or two: the clients
+	 * share this machine's CPU, and their rates stutter. */
+	cycle_rate(s, s->cycle_crowded * 2 > s->cycle_ticks, now);
 	s->big -= s->big / BIG_DECAY;
-	/* Behind through most of the cycle, not for a tick or two: the
-	 * clients share this machine's CPU, and their rates stutter. */
-	if (s->cycle_lagging * 2 > s->cycle_ticks) {
-		s->cut++;
-		s->quiet = 0;
-	} else if (s->cut > 0 && ++s->quiet >= CALM_CYCLES) {
-		s->cut--;
-		s->quiet = 0;
-	}
-	fill = s->fastest > 0 ? (unsigned)((s->best + s->fastest - 1) /
-	    s->fastest) + 1 : START_LIMIT;
-	s->limit = fill > s->cut + 1 ? fill - s->cut : 1;
-	if ((cap = room_cap(s)) > 0 && s->limit > cap)
-		s->limit = cap;
+	s->limit = wave_size(s);
 	s->cycle_ns = now;
 	s->cycle_bytes = 0;
-	s->cycle_lagging = s->cycle_ticks = 0;
-	s->cycle_waiting = 0;
+	s->cycle_crowded = s->cycle_ticks = 0;
+}
+
+/* Boots in the wave now: those whose transfers carry SCHED_WAVE, each
+ * counted once. */
+static unsigned
+wave_boots(const struct sched_item *it, size_t n)
+{
+	unsigned w = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t j;
+
+		if (!(it[i].flags & SCHED_WAVE))
+			continue;
+		for (j = 0; j < i; j++)
+			if ((it[j].flags & SCHED_WAVE) && it[j].key == it[i].key)
+				break;
+		w += j == i;
+	}
+	return w;
+}
+
+/* Whether a boot may join the wave now: the wave has a place, and a
+ * boot joined no sooner than the link takes to move the biggest file.
+ * Joined all at once, the boots of a wave would come to their big files
+ * and leave for their roots together; and what one transfer gets says
+ * how many share the link only once the last to join are moving. */
+static int
+paced(const struct sched *s, uint64_t now)
+{
+	return s->best == 0 || !s->joined ||
+	    (double)(now - s->joined_ns) * (double)s->best >=
+	    (double)big(s) * NS_PER_SEC;
+}
+
+int
+sched_measures(const struct sched *s, uint64_t now)
+{
+	return now - s->last_ns >= SCHED_TICK_NS;
 }
 
 int
 sched_tick(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 {
-	uint64_t typ;
-	unsigned let = 0, cap;
-	int lagging = 0;
-	struct senders running;
-	double hosts, most;
+	uint64_t typ = 0;
+	int measures = sched_measures(s, now);
+	unsigned let = 0, wave;
+	double hosts;
 	int changed = 0;
 	size_t i;
 
@@ -467,18 +379,20 @@ sched_tick(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 		sched_init(s, now - SCHED_TICK_NS);
 		s->big = seen;
 	}
-	measure(s, it, n, now);
-	if ((typ = typical(it, n, s->sample)) > 0)
-		s->typical = typ;
+	if (measures) {
+		measure(s, it, n, now);
+		if ((typ = typical(it, n, s->sample)) > 0)
+			s->typical = typ;
+	}
 	if (!s->overloaded) {
 		/* Every transfer runs, as it always did, while each gets
 		 * enough for a big file to finish in time. */
 		s->held = s->urgent = 0;
 		for (i = 0; i < n; i++)
 			it[i].run = 1;
-		if (now - s->cycle_ns < CYCLE_NS)
+		if (!measures || now - s->cycle_ns < CYCLE_NS)
 			return 0;
-		cycle_rate(s, now);
+		cycle_rate(s, 0, now);
 		s->cycle_ns = now;
 		s->cycle_bytes = 0;
 		if (typ == 0 || roomy(s))
@@ -487,91 +401,58 @@ sched_tick(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 		 * boot is in a wave yet; those sending finish their file. */
 		s->overloaded = 1;
 		s->calm_ns = now;
-		/* As many as the link has room for, when the biggest file
-		 * is known beforehand (sched_boot_seen). */
-		cap = room_cap(s);
-		s->limit = cap > START_LIMIT ? cap : START_LIMIT;
-		s->fastest = 0;
-		s->cut = s->quiet = 0;
-		s->fresh = 1;
+		s->joined = 0;
+		/* As many as the link has room for, the biggest file known
+		 * beforehand (sched_boot_seen). */
+		s->limit = wave_size(s);
 		return 1;
 	}
-	running = sending(s, it, n, now);
-	urgency(s, it, n, running, now);
-	most = most_to_begin(s, it, n, running, now);
-	qsort(it, n, sizeof(*it), order);
-
 	/* Those already sending take their places first: a file once begun
 	 * runs to its end (held halfway, it would need more of the link
 	 * later, when its client has less time left). One whose client
 	 * stopped answering takes none. */
 	s->held = s->urgent = 0;
+	wave = wave_boots(it, n);
 	for (i = 0; i < n; i++) {
 		struct sched_item *x = &it[i];
 
 		if (x->flags & SCHED_HOLDABLE)
 			continue;
 		x->run = 1;
-		/* Its boot stays in the wave, or was among the oldest when
-		 * the waves began. */
-		if ((x->flags & SCHED_WAVE) || (s->fresh && let < s->limit))
+		/* Its boot stays in the wave. When the waves begin, no boot
+		 * is in one: the files begun before run their course, and
+		 * boots join as what one transfer gets leaves room. */
+		if (x->flags & SCHED_WAVE)
 			x->flags |= SCHED_MEMBER;
 		if (!time_reached(now, x->due_ns) &&
-		    (x->ticks < SETTLE_TICKS || x->moved > 0)) {
+		    (x->ticks < SETTLE_TICKS || x->moved > 0))
 			let++;
-			/* Fewer let run help it only if sharing is what
-			 * slows it; one let run for its deadline, late by
-			 * design, says nothing of how many share. */
-			if ((x->flags & SCHED_MEMBER) && behind(x, now) &&
-			    x->rate * 100 < s->fastest * SHARED_PCT)
-				lagging = 1;
-		}
 	}
-	/* The fastest transfer, while no more run than the limit lets (the
-	 * files begun before the waves have run their course): what one
-	 * gets when few share the link. */
-	if (let <= s->limit)
-		for (i = 0; i < n; i++)
-			if (!(it[i].flags & SCHED_HELD) &&
-			    it[i].ticks >= SETTLE_TICKS &&
-			    it[i].rate > s->fastest)
-				s->fastest = it[i].rate;
-	/* The hosts the link is shared out to now, at least those sending:
-	 * counted from what one running transfer gets of it, as a switch
-	 * port's, a NIC's queueing shares it per host; that counts the Pis
-	 * gone on to their roots too. */
-	hosts = s->typical > 0 ? (double)s->best / s->typical : 0;
-	if (hosts < let)
-		hosts = let;
-	/* Then those waiting to begin, in order, while there is room: a
-	 * boot of the wave goes on if the share its host gets has room for
-	 * this file; a new one joins the wave only if, with one host more,
-	 * each would still have room for the biggest file lately (it will
-	 * want one). One whose client has not answered its OACK yet waits
-	 * for the answer and takes no place (a host that asks and vanishes
-	 * gets none). */
+	/* The hosts the link is shared out to (a switch port's, a NIC's
+	 * queueing shares it per host): those sending, and the boots of the
+	 * wave between their files. Not counted from what one transfer
+	 * gets: a lock-step transfer is slow for its round trip or its
+	 * losses as much as for want of a share, and its rate would fill
+	 * the link with hosts that are not there. The Pis gone on to their
+	 * roots over NBD share it too, unseen: what one transfer gets says
+	 * when they crowd it (shares_enough). */
+	hosts = let > wave ? let : wave;
+	urgency(s, it, n, hosts, now);
+	qsort(it, n, sizeof(*it), order);
+	/* Then those waiting to begin, in order. A boot of the wave goes
+	 * on at once: the wave's size leaves each of its boots room for its
+	 * biggest file. Another joins the wave while it has a place and,
+	 * with one host more, each host would still have room for the
+	 * biggest file; or it waits, parked (urgency). One whose client has
+	 * not answered its OACK yet waits for the answer. */
 	for (i = 0; i < n; i++) {
 		struct sched_item *x = &it[i];
-		int joins = !(x->flags & SCHED_WAVE);
+		int asked = (x->flags & SCHED_ASKED) != 0;
 
 		if (!(x->flags & SCHED_HOLDABLE))
 			continue;
 		if (x->flags & SCHED_UNANSWERED) {
 			x->run = 0;
-			continue;
-		}
-		if (x->flags & SCHED_ASKED) {
-			/* Its answer costs nothing: it goes to a boot of the
-			 * wave, to one that could join it now, or by its
-			 * deadline. The file waits again at its first block
-			 * for a place. */
-			x->run = (x->flags & (SCHED_WAVE | SCHED_URGENT)) ||
-			    let == 0 || (let < s->limit &&
-			    room(s, hosts + 1, big(s)));
-			if (!x->run) {
-				s->held++;
-				s->cycle_waiting = 1;
-			}
 			continue;
 		}
 		if (time_reached(now, x->due_ns)) {
@@ -580,29 +461,38 @@ sched_tick(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 			x->run = 1;
 			continue;
 		}
-		/* With nothing running, the link has room whatever was
-		 * measured before. */
-		x->run = (x->flags & SCHED_URGENT) || let == 0 ||
-		    (let < s->limit && (joins ? room(s, hosts + 1, big(s)) :
-		    room(s, hosts > 1 ? hosts : 1, x->size)) &&
-		    fits(s, x, let, &most, now));
+		x->run = (x->flags & (SCHED_URGENT | SCHED_WAVE)) ||
+		    (wave < s->limit && ((wave == 0 && let == 0) ||
+		    (paced(s, now) && room(s, hosts + 1, big(s)) &&
+		    shares_enough(s) && in_time(s, x, hosts + 1, now))));
 		if (!x->run) {
 			s->held++;
-			s->cycle_waiting = 1;
 			continue;
 		}
+		if (!asked)
+			let++;
 		if (x->flags & SCHED_URGENT)
 			s->urgent++;
-		else
+		else if (x->flags & SCHED_WAVE)
 			x->flags |= SCHED_MEMBER;
-		let++;
-		hosts += joins;
+		else if (!asked) {
+			/* It joins. A request is only answered: its boot
+			 * joins at the file's first block, if it still may
+			 * then (a host that asks and never answers the OACK
+			 * takes no place). */
+			x->flags |= SCHED_MEMBER;
+			s->joined = 1;
+			s->joined_ns = now;
+			wave++;
+			hosts++;
+		}
 	}
-	s->fresh = 0;
-	s->cycle_ticks++;
-	s->cycle_lagging += lagging;
-	if (now - s->cycle_ns >= CYCLE_NS)
-		end_cycle(s, now);
+	if (measures) {
+		s->cycle_ticks++;
+		s->cycle_crowded += !shares_enough(s);
+		if (now - s->cycle_ns >= CYCLE_NS)
+			end_cycle(s, now);
+	}
 	if (s->held > 0 || !roomy(s))
 		s->calm_ns = now;
 	else if (now - s->calm_ns >= CALM_NS) {

@@ -57,7 +57,8 @@ struct conn {
 	uint64_t id;
 	int boot_slot;
 	uint64_t due_ns;
-	uint64_t acked_at_tick;
+	uint64_t acked_at_tick;	/* at the last measuring tick */
+	uint64_t moved_last;	/* ... and in the one before it */
 	uint64_t rate;
 	unsigned ticks;
 	unsigned sched_flags;

@@ -120,14 +120,23 @@ START_TEST(in_the_wave)
 	struct boots *t = table();
 	int a = boots_request(t, pi_a, 4, 1, 10 * S);
 
-	ck_assert_int_eq(boots_in_wave(t, a, 10 * S), 0);
+	ck_assert_int_eq(boots_in_wave(t, a, 1, 10 * S), 0);
 	boots_ran(t, a, 11 * S);
-	ck_assert_int_eq(boots_in_wave(t, a, 11 * S), 1);
-	ck_assert_int_eq(boots_in_wave(t, a, 11 * S + BOOTS_WAVE_GAP_NS - 1),
-	    1);
-	ck_assert_int_eq(boots_in_wave(t, a, 11 * S + BOOTS_WAVE_GAP_NS), 0);
-	ck_assert_int_eq(boots_in_wave(t, -1, 11 * S), 0);
+	ck_assert_int_eq(boots_in_wave(t, a, 1, 11 * S), 1);
+	ck_assert_int_eq(boots_in_wave(t, a, 1,
+	    11 * S + BOOTS_WAVE_GAP_NS - 1), 1);
+	ck_assert_int_eq(boots_in_wave(t, a, 1, 11 * S + BOOTS_WAVE_GAP_NS),
+	    0);
+	ck_assert_int_eq(boots_in_wave(t, -1, 1, 11 * S), 0);
 	boots_ran(t, -1, 11 * S);	/* no slot: nothing to say */
+	/* Its host's next request is the boot's newest: the older
+	 * transfer has no place in the wave, the newer has. */
+	ck_assert_int_eq(boots_request(t, pi_a, 4, 2, 12 * S), a);
+	ck_assert_int_eq(boots_in_wave(t, a, 1, 12 * S), 0);
+	ck_assert_int_eq(boots_in_wave(t, a, 2, 12 * S), 1);
+	ck_assert_int_eq(boots_newest(t, a, 1), 0);
+	ck_assert_int_eq(boots_newest(t, a, 2), 1);
+	ck_assert_int_eq(boots_newest(t, -1, 2), 0);
 	free(t);
 }
 END_TEST
