@@ -100,12 +100,12 @@ small(const struct sched *s, const struct sched_item *x)
  * time at each small file) without failing, until the wave has room
  * for it. A small file's latest leaves it the guard and the time it
  * needs, with room, at the share of the link one more of hosts would
- * get; a request for a big file's, the guard alone. A big file of such
- * a boot waits for the boot to join the wave, or is left to its
- * client's timeout: let run beside the wave, a crowd of boots
- * parked at the same files would come to their kernels and initramfs
- * together, more than the link can carry in their time, and all fail
- * together. A request not answered yet waits at its latest whatever
+ * get; the latest of a request for a big file leaves the guard alone.
+ * A big file of such a boot waits for the boot to join the wave, or is
+ * left to its client's timeout: let run beside the wave, a crowd of
+ * boots parked at the same files would come to their kernels and
+ * initramfs together, more than the link can carry in their time, and
+ * all fail together. A request not answered yet waits at its latest whatever
  * the file: its first block waits again for the same decision; one
  * whose client has asked for another file since is answered at once
  * (a host that asks for many and vanishes holds none of them for long).
@@ -258,13 +258,14 @@ in_time(const struct sched *s, const struct sched_item *x, double hosts,
 	    (double)x->left * ROOM_PCT;
 }
 
-/* What the cycle now ending moved, bytes a second, or the transfers at
- * its end if more (the first cycle of a storm is mostly its start); the
- * best lately. Only a cycle through which a running transfer got too
- * little says the link can do less: the wave leaves the link short by
- * design at times (its boots between files, at their roots over NBD). */
-static uint64_t
-cycle_rate(struct sched *s, int crowded, uint64_t now)
+/* The link's best lately, from what the cycle now ending moved, bytes a
+ * second, or the transfers at its end if more (the first cycle of a
+ * storm is mostly its start). Only a cycle through which a running
+ * transfer got too little (crowded) says the link can do less: the wave
+ * leaves the link short by design at times (its boots between files,
+ * at their roots over NBD). */
+static void
+best_lately(struct sched *s, int crowded, uint64_t now)
 {
 	uint64_t len = now - s->cycle_ns;
 	uint64_t moved = (uint64_t)((double)s->cycle_bytes * NS_PER_SEC /
@@ -276,7 +277,6 @@ cycle_rate(struct sched *s, int crowded, uint64_t now)
 		s->best = moved;
 	else if (crowded && (s->best -= s->best / BEST_DECAY) < moved)
 		s->best = moved;
-	return moved;
 }
 
 /* How many boots the link, at its best lately, carries with room for
@@ -314,7 +314,7 @@ end_cycle(struct sched *s, uint64_t now)
 {
 	/* Through most of the cycle, not for a tick or two: the clients
 	 * share this machine's CPU, and their rates stutter. */
-	cycle_rate(s, s->cycle_crowded * 2 > s->cycle_ticks, now);
+	best_lately(s, s->cycle_crowded * 2 > s->cycle_ticks, now);
 	s->big -= s->big / BIG_DECAY;
 	s->limit = wave_size(s);
 	s->cycle_ns = now;
@@ -392,7 +392,7 @@ sched_tick(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 			it[i].run = 1;
 		if (!measures || now - s->cycle_ns < CYCLE_NS)
 			return 0;
-		cycle_rate(s, 0, now);
+		best_lately(s, 0, now);
 		s->cycle_ns = now;
 		s->cycle_bytes = 0;
 		if (typ == 0 || roomy(s))
@@ -441,10 +441,12 @@ sched_tick(struct sched *s, struct sched_item *it, size_t n, uint64_t now)
 	qsort(it, n, sizeof(*it), order);
 	/* Then those waiting to begin, in order. A boot of the wave goes
 	 * on at once: the wave's size leaves each of its boots room for its
-	 * biggest file. Another joins the wave while it has a place and,
-	 * with one host more, each host would still have room for the
-	 * biggest file; or it waits, parked (urgency). One whose client has
-	 * not answered its OACK yet waits for the answer. */
+	 * biggest file. Another joins the wave while it has a place, paced,
+	 * if with one host more each would still have room for the biggest
+	 * file, what one transfer gets still brings it in, and its own file
+	 * would still come in time; or it waits, parked (urgency). One
+	 * whose client has not answered its OACK yet waits for the
+	 * answer. */
 	for (i = 0; i < n; i++) {
 		struct sched_item *x = &it[i];
 		int asked = (x->flags & SCHED_ASKED) != 0;

@@ -16,14 +16,15 @@
  * transfer runs, as always. Below that, waves of boots, the oldest boots
  * first (boots.h). The wave holds as many boots as the link has room
  * for with the biggest file each in its client's time, and a boot in
- * the wave is never
- * held: its files follow each other at once, a file once begun runs to
- * its end. Another boot joins the wave when it has a place, when every
- * host sharing the link would still get enough for the biggest file (a
- * switch port's, a NIC's queueing shares it per host), when its file
- * would still come in time, and no sooner after the last to join than
- * the link takes to move the biggest file: the wave's boots then come
- * to their big files one after the other, not all at once.
+ * the wave is never held: its files follow each other at once, a file
+ * once begun runs to its end. Another boot joins the wave when it has a
+ * place, when every host sharing the link would still get enough for
+ * the biggest file (a switch port's, a NIC's queueing shares it per
+ * host), when what one transfer gets now still brings that file in
+ * (the Pis gone on to their roots over NBD show there), when its own
+ * file would still come in time, and no sooner after the last to join
+ * than the link takes to move the biggest file: the wave's boots then
+ * come to their big files one after the other, not all at once.
  *
  * A boot outside the wave is parked: each of its requests waits for its
  * answer (until its boot could join: it joins at the file's first
@@ -34,11 +35,10 @@
  * waits minutes without failing. A big file of a boot outside the wave
  * waits for the boot to join (before the boots at their small files,
  * which can wait); if it cannot before its client's timeout, it is left
- * to it (the Pi starts again, keeping its place). Let run
- * beside the wave instead, the boots parked together would come to
- * their kernels and initramfs together, more than the link can carry in
- * their time, and fail together. The rack boots in waves, at the speed
- * of the link.
+ * to it (the Pi starts again, keeping its place). Let run beside the
+ * wave instead, the boots parked together would come to their kernels
+ * and initramfs together, more than the link can carry in their time,
+ * and fail together. The rack boots in waves, at the speed of the link.
  *
  * All it knows it measures from the transfers, at ticks SCHED_TICK_NS
  * apart: the bytes each moved (its rate), what all moved in a cycle
